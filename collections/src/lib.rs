@@ -1,0 +1,32 @@
+//! # brisk-collections
+//!
+//! The lazy collections of Brisk. Every method adds tasks to a graph; nothing runs
+//! until `compute()` (or `persist()`), which hands the graph to the default
+//! executor (the local rayon scheduler unless another was set).
+//!
+//! - [`delayed`]: lazy calls of registered functions and closures, the glue for
+//!   custom pipelines (Dask's `dask.delayed`).
+//!
+//! Bag, DataFrame and Array join this crate as they are built.
+//!
+//! ```
+//! use brisk_collections::delayed::{self, Delayed};
+//! let a = delayed::value(20_i64).unwrap();
+//! let b = a.then("add-one", |x: &i64| x + 1).unwrap();
+//! # let _ = b;
+//! ```
+#![warn(missing_docs)]
+
+extern crate self as brisk_collections;
+
+pub mod delayed;
+
+pub use delayed::{compute, Delayed};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::delayed::{delayed_call, IntoArg};
+    pub use crate::Delayed;
+    pub use brisk_core as core;
+    pub use brisk_core::__private::{inventory, rmp_serde, serde};
+}

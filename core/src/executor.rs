@@ -1,0 +1,64 @@
+//! The trait a scheduler implements, and the process-wide default.
+//!
+//! Collections never depend on a scheduler crate: they call [`get`] with their graph,
+//! and the scheduler linked into the executable answers. A scheduler crate registers
+//! a factory with [`ExecutorRegistration`]; the one with the highest `rank` is the
+//! default. [`set_default`] overrides it (for example with a distributed client).
+
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::key::Key;
+use crate::value::Value;
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Something that computes keys of a graph.
+pub trait Executor: Send + Sync {
+    /// Computes `keys` (repeats allowed) and returns their values in the same order.
+    fn get(&self, graph: &Graph, keys: &[Key]) -> Result<Vec<Value>>;
+}
+
+/// A link-time registration of a default executor.
+pub struct ExecutorRegistration {
+    /// Higher wins.
+    pub rank: i32,
+    /// A short name, e.g. `"threads"`.
+    pub name: &'static str,
+    /// Makes the executor.
+    pub make: fn() -> Arc<dyn Executor>,
+}
+
+inventory::collect!(ExecutorRegistration);
+
+static OVERRIDE: RwLock<Option<Arc<dyn Executor>>> = RwLock::new(None);
+
+/// Makes `executor` the default for this process (`None` restores the registered one).
+pub fn set_default(executor: Option<Arc<dyn Executor>>) {
+    match OVERRIDE.write() {
+        Ok(mut g) => *g = executor,
+        Err(poisoned) => *poisoned.into_inner() = executor,
+    }
+}
+
+/// The executor that `compute()` uses when none is given.
+pub fn default_executor() -> Result<Arc<dyn Executor>> {
+    if let Ok(g) = OVERRIDE.read() {
+        if let Some(e) = g.as_ref() {
+            return Ok(e.clone());
+        }
+    }
+    static REGISTERED: OnceLock<Option<Arc<dyn Executor>>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            inventory::iter::<ExecutorRegistration>
+                .into_iter()
+                .max_by_key(|r| r.rank)
+                .map(|r| (r.make)())
+        })
+        .clone()
+        .ok_or(Error::NoExecutor)
+}
+
+/// Computes `keys` of `graph` on the default executor.
+pub fn get(graph: &Graph, keys: &[Key]) -> Result<Vec<Value>> {
+    default_executor()?.get(graph, keys)
+}

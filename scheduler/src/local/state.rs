@@ -1,0 +1,225 @@
+//! The bookkeeping of one local run, free of threads: which tasks are ready, which
+//! results are held, when a result can be dropped.
+
+use brisk_core::{Error, Result, TaskGraph, TaskId, Value};
+use smallvec::SmallVec;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Where a task is in a local run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Some inputs are not computed yet.
+    Waiting,
+    /// In the ready heap.
+    Ready,
+    /// Handed to a thread.
+    Running,
+    /// Finished; its result is held while `pending > 0`.
+    Done,
+}
+
+/// The inputs of one task, gathered under the lock and run outside it.
+pub(crate) type Inputs = SmallVec<[Value; 4]>;
+
+pub(crate) struct RunState<'g> {
+    graph: &'g TaskGraph,
+    priority: Vec<u32>,
+    ready: BinaryHeap<Reverse<(u32, u32)>>,
+    /// Inputs not yet computed, per task.
+    missing: Vec<u32>,
+    /// Readers not yet run, plus one for a requested task (so it is never dropped).
+    pending: Vec<u32>,
+    results: Vec<Option<Value>>,
+    stage: Vec<Stage>,
+    pub(crate) running: usize,
+    pub(crate) finished: usize,
+    pub(crate) error: Option<Error>,
+}
+
+impl<'g> RunState<'g> {
+    pub(crate) fn new(graph: &'g TaskGraph, priority: Vec<u32>) -> Self {
+        let n = graph.len();
+        let mut missing = Vec::with_capacity(n);
+        let mut pending = Vec::with_capacity(n);
+        let mut ready = BinaryHeap::new();
+        let mut stage = vec![Stage::Waiting; n];
+        for i in 0..n {
+            let t = TaskId(i as u32);
+            let m = graph.dependencies(t).len() as u32;
+            missing.push(m);
+            pending.push(graph.dependents(t).len() as u32);
+            if m == 0 {
+                ready.push(Reverse((priority[i], i as u32)));
+                stage[i] = Stage::Ready;
+            }
+        }
+        for t in graph.requested() {
+            pending[t.idx()] = pending[t.idx()].saturating_add(1);
+        }
+        RunState {
+            graph,
+            priority,
+            ready,
+            missing,
+            pending,
+            results: vec![None; n],
+            stage,
+            running: 0,
+            finished: 0,
+            error: None,
+        }
+    }
+
+    pub(crate) fn total(&self) -> usize {
+        self.graph.len()
+    }
+
+    pub(crate) fn is_complete(&self) -> bool {
+        self.finished == self.graph.len()
+    }
+
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Takes the ready task with the best priority and gathers its inputs.
+    pub(crate) fn start_next(&mut self) -> Option<(TaskId, Inputs)> {
+        let Reverse((_, id)) = self.ready.pop()?;
+        let t = TaskId(id);
+        self.stage[t.idx()] = Stage::Running;
+        self.running += 1;
+        let inputs = self
+            .graph
+            .dependencies(t)
+            .iter()
+            .map(|d| {
+                self.results[d.idx()]
+                    .clone()
+                    .expect("inputs of a ready task are held")
+            })
+            .collect();
+        Some((t, inputs))
+    }
+
+    /// Records a task's result, releases inputs nobody else needs, and readies the
+    /// readers whose inputs are now complete. Returns how many became ready.
+    pub(crate) fn finish(&mut self, t: TaskId, outcome: Result<Value>) -> usize {
+        self.running -= 1;
+        let value = match outcome {
+            Ok(v) => v,
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(e);
+                }
+                self.stage[t.idx()] = Stage::Done;
+                return 0;
+            }
+        };
+        self.finished += 1;
+        self.stage[t.idx()] = Stage::Done;
+        let graph = self.graph;
+        for &d in graph.dependencies(t) {
+            let p = &mut self.pending[d.idx()];
+            *p -= 1;
+            if *p == 0 {
+                self.results[d.idx()] = None;
+            }
+        }
+        if self.pending[t.idx()] > 0 {
+            self.results[t.idx()] = Some(value);
+        }
+        let mut newly_ready = 0;
+        for &r in graph.dependents(t) {
+            let m = &mut self.missing[r.idx()];
+            *m -= 1;
+            if *m == 0 {
+                self.ready.push(Reverse((self.priority[r.idx()], r.0)));
+                self.stage[r.idx()] = Stage::Ready;
+                newly_ready += 1;
+            }
+        }
+        newly_ready
+    }
+
+    /// The requested results, in request order.
+    pub(crate) fn take_results(&mut self) -> Vec<Value> {
+        self.graph
+            .requested()
+            .iter()
+            .map(|t| {
+                self.results[t.idx()]
+                    .clone()
+                    .expect("requested results are held to the end")
+            })
+            .collect()
+    }
+
+    /// Checks, in linear time, that the counters, the heap, the held results and each
+    /// task's stage agree. Panics with the first disagreement; for tests.
+    pub(crate) fn validate(&self) {
+        let g = self.graph;
+        let mut in_heap = vec![false; g.len()];
+        for Reverse((p, id)) in self.ready.iter() {
+            assert_eq!(
+                self.priority[*id as usize], *p,
+                "heap entry with a stale priority"
+            );
+            in_heap[*id as usize] = true;
+        }
+        let mut running = 0;
+        let mut finished = 0;
+        for i in 0..g.len() {
+            let t = TaskId(i as u32);
+            let key = g.key(t);
+            let missing = g
+                .dependencies(t)
+                .iter()
+                .filter(|d| self.stage[d.idx()] != Stage::Done)
+                .count();
+            assert_eq!(
+                self.missing[i] as usize, missing,
+                "{key}: wrong count of missing inputs"
+            );
+            assert_eq!(
+                in_heap[i],
+                self.stage[i] == Stage::Ready,
+                "{key}: heap and stage disagree"
+            );
+            match self.stage[i] {
+                Stage::Waiting => assert!(missing > 0, "{key}: waiting with all inputs present"),
+                Stage::Ready | Stage::Running => {
+                    assert_eq!(missing, 0, "{key}: started before its inputs");
+                    assert!(self.results[i].is_none(), "{key}: result before running");
+                }
+                Stage::Done => {}
+            }
+            if self.stage[i] == Stage::Running {
+                running += 1;
+            }
+            if self.stage[i] == Stage::Done && self.error.is_none() {
+                finished += 1;
+                let readers_left = g
+                    .dependents(t)
+                    .iter()
+                    .filter(|r| self.stage[r.idx()] != Stage::Done)
+                    .count();
+                let requested = g.requested().contains(&t) as usize;
+                assert_eq!(
+                    self.pending[i] as usize,
+                    readers_left + requested,
+                    "{key}: wrong pending count"
+                );
+                assert_eq!(
+                    self.results[i].is_some(),
+                    self.pending[i] > 0,
+                    "{key}: result held iff still needed"
+                );
+            }
+        }
+        assert_eq!(running, self.running, "running count");
+        if self.error.is_none() {
+            assert_eq!(finished, self.finished, "finished count");
+        }
+    }
+}
