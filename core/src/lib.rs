@@ -45,6 +45,7 @@ pub mod graph;
 pub mod key;
 pub mod op;
 pub mod order;
+pub mod shapes;
 pub mod token;
 pub mod value;
 

@@ -28,7 +28,7 @@
 //! let g = Graph::from_tasks("tree", tasks).lower(&[Key::new("total", &[])]).unwrap();
 //! let by_priority = sequence(&order(&g));
 //! assert!(peak_live(&g, &by_priority) <= 16);
-//! assert_eq!(peak_live(&g, &fifo_sequence(&g)), 64);
+//! assert_eq!(peak_live(&g, &fifo_sequence(&g)), 65); // all 64 leaves, then a sum
 //! ```
 
 use crate::graph::TaskGraph;

@@ -59,6 +59,12 @@ impl dyn Data {
     }
 }
 
+impl std::fmt::Debug for dyn Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Value<{}, {} bytes>", self.type_tag(), self.nbytes())
+    }
+}
+
 /// Downcasts a value and clones it out, or says which types disagreed.
 pub fn take<T: Data + Clone>(value: &Value) -> Result<T> {
     value.expect_ref::<T>().cloned()

@@ -1,0 +1,51 @@
+//! Shared helpers of the Brisk benchmark programs: JSON-lines output, timing, and the
+//! process's peak memory.
+
+use serde_json::{Map, Value};
+use std::time::Instant;
+
+/// Resets the kernel's record of this process's peak resident set (Linux), so the
+/// next [`peak_rss_mb`] reading covers only what follows.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident set of this process in MiB (`VmHWM`), or 0 where unknown.
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs `f` `reps` times and returns the median wall time in seconds.
+pub fn median_seconds<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut times = Vec::with_capacity(reps);
+    let mut last = None;
+    for _ in 0..reps.max(1) {
+        let t = Instant::now();
+        let out = f();
+        times.push(t.elapsed().as_secs_f64());
+        last = Some(out);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    (times[times.len() / 2], last.expect("at least one repetition"))
+}
+
+/// Prints one JSON object per line: `bench` first, then the fields in order.
+pub fn emit(bench: &str, fields: &[(&str, Value)]) {
+    let mut m = Map::new();
+    m.insert("bench".into(), Value::from(bench));
+    for (k, v) in fields {
+        m.insert((*k).into(), v.clone());
+    }
+    println!("{}", Value::Object(m));
+}
+
+/// Rounds for display.
+pub fn round(x: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    (x * p).round() / p
+}
