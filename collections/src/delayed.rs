@@ -11,11 +11,11 @@
 //!
 //! ```
 //! use brisk_collections::delayed::{self, compute};
+//! use brisk_scheduler as _; // links the default (local) scheduler
 //! let x = delayed::value(3_i64).unwrap();
 //! let y = x.then("square", |v: &i64| v * v).unwrap();
 //! let z = x.then("square", |v: &i64| v * v).unwrap();
 //! assert_eq!(y.key(), z.key()); // same work, same key
-//! # #[cfg(any())] // needs a scheduler linked in; see the crate's tests
 //! assert_eq!(compute((&y, &z)).unwrap(), (9, 9));
 //! ```
 
@@ -243,9 +243,14 @@ impl<T: Data + Clone> ComputeMany for &Vec<Delayed<T>> {
 
 /// Computes several results in one run: shared work runs once.
 ///
-/// ```ignore
-/// let (a, b) = brisk::compute((&x, &y))?;
-/// let all: Vec<i64> = brisk::compute(&parts)?;
+/// ```
+/// use brisk_collections::delayed::{self, compute};
+/// use brisk_scheduler as _; // links the default (local) scheduler
+/// let x = delayed::value(2_i64).unwrap();
+/// let y = x.then("inc", |v: &i64| v + 1).unwrap();
+/// assert_eq!(compute((&x, &y)).unwrap(), (2, 3));
+/// let parts = vec![x.clone(), y.clone()];
+/// assert_eq!(compute(&parts).unwrap(), vec![2, 3]);
 /// ```
 pub fn compute<C: ComputeMany>(collections: C) -> Result<C::Output> {
     collections.compute_with(default_executor()?.as_ref())

@@ -54,8 +54,11 @@ impl<'g> RunState<'g> {
                 stage[i] = Stage::Ready;
             }
         }
+        let mut held = vec![false; n];
         for t in graph.requested() {
-            pending[t.idx()] = pending[t.idx()].saturating_add(1);
+            if !std::mem::replace(&mut held[t.idx()], true) {
+                pending[t.idx()] += 1;
+            }
         }
         RunState {
             graph,

@@ -1,0 +1,255 @@
+//! The local schedulers: results, memory, errors, progress, shared work.
+
+use brisk_core::graph::{Graph, Task};
+use brisk_core::op::{ClosureOp, Op};
+use brisk_core::value::{Data, Encoded, NBytes};
+use brisk_core::{executor, Error, Executor, Key, Result, Value};
+use brisk_scheduler::{LocalScheduler, Progress, SyncScheduler};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+
+fn op(name: &str, f: impl Fn(&[Value]) -> Result<Value> + Send + Sync + 'static) -> Arc<dyn Op> {
+    Arc::new(ClosureOp::new(name, f))
+}
+
+fn int(v: &Value) -> i64 {
+    *v.expect_ref::<i64>().unwrap()
+}
+
+/// `n` leaves with values 0..n, summed by a tree reduction of fan-in `k`.
+fn sum_tree(n: u32, k: usize, leaf: Arc<dyn Op>, sum: Arc<dyn Op>) -> (Graph, Key) {
+    let mut tasks: Vec<Task> = (0..n).map(|i| Task::new(Key::new("leaf", &[i]), leaf.clone(), vec![])).collect();
+    let mut level: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
+    let mut depth = 0;
+    while level.len() > 1 {
+        depth += 1;
+        level = level
+            .chunks(k)
+            .enumerate()
+            .map(|(j, g)| {
+                let t = Task::new(Key::new("sum", &[depth, j as u32]), sum.clone(), g.to_vec());
+                let key = t.key.clone();
+                tasks.push(t);
+                key
+            })
+            .collect();
+    }
+    (Graph::from_tasks("tree", tasks), level.remove(0))
+}
+
+fn index_leaf() -> Arc<dyn Op> {
+    // Each leaf task is told its index through its key; here the op reads nothing and the
+    // test builds one op per leaf instead.
+    unreachable_op()
+}
+
+fn unreachable_op() -> Arc<dyn Op> {
+    op("unused", |_| Err(Error::Other("unused".into())))
+}
+
+fn tree_of_indices(n: u32, k: usize) -> (Graph, Key) {
+    let sum = op("sum", |xs| Ok(Arc::new(xs.iter().map(int).sum::<i64>()) as Value));
+    let (g, root) = sum_tree(n, k, index_leaf(), sum);
+    // Replace the leaves with ones that return their index.
+    let layers = g.layers();
+    let tasks: Vec<Task> = layers[0]
+        .tasks
+        .iter()
+        .map(|t| {
+            if t.key.name() == "leaf" {
+                let i = t.key.index()[0] as i64;
+                Task::new(t.key.clone(), op("leaf", move |_| Ok(Arc::new(i) as Value)), vec![])
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
+    (Graph::from_tasks("tree", tasks), root)
+}
+
+fn schedulers() -> Vec<(&'static str, Box<dyn Executor>)> {
+    vec![
+        ("sync", Box::new(SyncScheduler::validating())),
+        ("threads-1", Box::new(LocalScheduler::with_threads(1))),
+        ("threads-2", Box::new(LocalScheduler::with_threads(2))),
+        ("threads-4", Box::new(LocalScheduler::with_threads(4))),
+        ("global-pool", Box::new(LocalScheduler::new())),
+    ]
+}
+
+#[test]
+fn tree_reductions_sum_correctly_on_every_scheduler() {
+    for (n, k) in [(1u32, 2usize), (2, 2), (1000, 2), (1000, 8), (4096, 100)] {
+        let (g, root) = tree_of_indices(n, k);
+        let expected: i64 = (0..n as i64).sum();
+        for (name, s) in schedulers() {
+            let got = s.get(&g, std::slice::from_ref(&root)).unwrap();
+            assert_eq!(int(&got[0]), expected, "{name}, n={n}, k={k}");
+        }
+    }
+}
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// A result that counts how many of its kind are alive.
+struct Tracked(i64);
+
+impl Tracked {
+    fn new(x: i64) -> Self {
+        let live = LIVE.fetch_add(1, SeqCst) + 1;
+        PEAK.fetch_max(live, SeqCst);
+        Tracked(x)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, SeqCst);
+    }
+}
+
+impl Data for Tracked {
+    fn nbytes(&self) -> usize {
+        NBytes::nbytes(&self.0)
+    }
+    fn type_tag(&self) -> &'static str {
+        "test::Tracked"
+    }
+    fn encode(&self) -> Result<Encoded> {
+        Err(Error::Other("not sent".into()))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Intermediates are dropped as soon as their last reader has run: a 4,096-leaf tree
+/// reduction never holds more than the order's peak of results.
+#[test]
+fn intermediates_are_dropped_after_their_last_reader() {
+    let sum = op("sum", |xs| {
+        Ok(Arc::new(Tracked::new(xs.iter().map(|v| v.expect_ref::<Tracked>().unwrap().0).sum())) as Value)
+    });
+    let leaf = op("leaf", |_| Ok(Arc::new(Tracked::new(1)) as Value));
+    let (g, root) = sum_tree(4096, 8, leaf, sum);
+    for (name, s, bound) in [
+        ("sync", Box::new(SyncScheduler::validating()) as Box<dyn Executor>, 8 * 4 + 1),
+        ("threads-2", Box::new(LocalScheduler::with_threads(2)), 200),
+    ] {
+        PEAK.store(0, SeqCst);
+        let out = s.get(&g, std::slice::from_ref(&root)).unwrap();
+        assert_eq!(out[0].expect_ref::<Tracked>().unwrap().0, 4096);
+        let peak = PEAK.load(SeqCst);
+        assert!(peak <= bound, "{name}: {peak} results alive at once");
+        drop(out);
+        assert_eq!(LIVE.load(SeqCst), 0, "{name}: every result released");
+    }
+}
+
+#[test]
+fn a_failing_task_is_returned_with_its_key_and_op_and_stops_the_rest() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let s2 = started.clone();
+    let work = op("work", move |_| {
+        s2.fetch_add(1, SeqCst);
+        Ok(Arc::new(1i64) as Value)
+    });
+    let fail = op("explode", |_| Err(Error::user("the input was bad")));
+    let mut tasks = vec![Task::new(Key::new("bad", &[]), fail, vec![])];
+    tasks.extend((0..1000).map(|i| Task::new(Key::new("ok", &[i]), work.clone(), vec![])));
+    let mut keys = vec![Key::new("bad", &[])];
+    keys.extend((0..1000).map(|i| Key::new("ok", &[i])));
+    let g = Graph::from_tasks("g", tasks);
+    for (name, s) in schedulers() {
+        started.store(0, SeqCst);
+        let err = s.get(&g, &keys).unwrap_err();
+        assert_eq!(err.to_string(), "task 'bad' (op 'explode') failed: the input was bad", "{name}");
+        assert!(matches!(err.root_cause(), Error::User { .. }));
+        // `bad` is requested first, so it is first in priority: little else started.
+        assert!(started.load(SeqCst) < 100, "{name}: {} tasks ran after the failure", started.load(SeqCst));
+    }
+}
+
+#[test]
+fn a_panicking_task_becomes_an_error_not_a_crash() {
+    let boom = op("boom", |_| panic!("index out of range: the chunk has 3 rows"));
+    let g = Graph::from_tasks("g", vec![Task::new(Key::new("x", &[7]), boom, vec![])]);
+    for (name, s) in schedulers() {
+        let err = s.get(&g, &[Key::new("x", &[7])]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "task ('x', 7) (op 'boom') failed: panicked: index out of range: the chunk has 3 rows",
+            "{name}"
+        );
+    }
+    // The pool survives: the next graph runs.
+    let (g, root) = tree_of_indices(10, 2);
+    assert_eq!(int(&LocalScheduler::with_threads(2).get(&g, &[root]).unwrap()[0]), 45);
+}
+
+#[test]
+fn keys_requested_twice_or_by_two_requests_run_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let shared = op("shared", move |_| {
+        c.fetch_add(1, SeqCst);
+        Ok(Arc::new(10i64) as Value)
+    });
+    let inc = op("inc", |xs| Ok(Arc::new(int(&xs[0]) + 1) as Value));
+    let dbl = op("dbl", |xs| Ok(Arc::new(int(&xs[0]) * 2) as Value));
+    let s = Key::new("shared", &[]);
+    let a = Graph::from_tasks("a", vec![Task::new(s.clone(), shared.clone(), vec![]), Task::new(Key::new("a", &[]), inc, vec![s.clone()])]);
+    let b = Graph::from_tasks("b", vec![Task::new(s.clone(), shared, vec![]), Task::new(Key::new("b", &[]), dbl, vec![s.clone()])]);
+    let both = Graph::merge([&a, &b]);
+    for (name, sch) in schedulers() {
+        calls.store(0, SeqCst);
+        let out = sch.get(&both, &[Key::new("a", &[]), s.clone(), Key::new("b", &[]), s.clone()]).unwrap();
+        assert_eq!(out.iter().map(int).collect::<Vec<_>>(), [11, 10, 20, 10], "{name}");
+        assert_eq!(calls.load(SeqCst), 1, "{name}");
+    }
+}
+
+#[test]
+fn progress_hears_about_every_task() {
+    let seen = Arc::new(Mutex::new(Vec::<Progress>::new()));
+    let s = seen.clone();
+    let sched = LocalScheduler::with_threads(2).on_progress(move |p| s.lock().unwrap().push(p));
+    let (g, root) = tree_of_indices(100, 10);
+    sched.get(&g, &[root]).unwrap();
+    let seen = seen.lock().unwrap();
+    let total = 100 + 10 + 1;
+    assert_eq!(seen.len(), total);
+    assert!(seen.iter().all(|p| p.total == total && p.finished >= 1 && p.finished <= total));
+    assert_eq!(seen.iter().map(|p| p.finished).max(), Some(total));
+}
+
+#[test]
+fn graph_errors_surface_before_anything_runs() {
+    let g = Graph::from_tasks("g", vec![Task::new(Key::new("a", &[]), unreachable_op(), vec![Key::new("b", &[])])]);
+    for (name, s) in schedulers() {
+        let err = s.get(&g, &[Key::new("a", &[])]).unwrap_err();
+        assert_eq!(err.to_string(), "task 'a' depends on 'b', which is not in the graph", "{name}");
+    }
+}
+
+#[test]
+fn deep_chains_run_on_every_scheduler() {
+    let inc = op("inc", |xs| Ok(Arc::new(xs.first().map_or(0, int) + 1) as Value));
+    let mut tasks = Vec::new();
+    for i in 0..100_000u32 {
+        let inputs = if i == 0 { vec![] } else { vec![Key::new("c", &[i - 1])] };
+        tasks.push(Task::new(Key::new("c", &[i]), inc.clone(), inputs));
+    }
+    let g = Graph::from_tasks("chain", tasks);
+    let last = Key::new("c", &[99_999]);
+    for (name, s) in [("sync", Box::new(SyncScheduler::new()) as Box<dyn Executor>), ("threads-2", Box::new(LocalScheduler::with_threads(2)))] {
+        assert_eq!(int(&s.get(&g, std::slice::from_ref(&last)).unwrap()[0]), 100_000, "{name}");
+    }
+}
+
+#[test]
+fn the_threaded_scheduler_is_the_default_executor() {
+    let (g, root) = tree_of_indices(64, 4);
+    assert_eq!(int(&executor::get(&g, &[root]).unwrap()[0]), (0..64).sum::<i64>());
+}

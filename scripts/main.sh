@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs the main job on generated data: every example workload, in release mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brisk/target}"
+cargo run --release --locked --example delayed_tour

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole suite.
+#
+# The build cache lives outside the checkout (CARGO_TARGET_DIR, default
+# ~/.cache/brisk/target) so repeated runs are quick; a fresh machine builds from scratch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brisk/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+mkdir -p "$CARGO_TARGET_DIR"
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is required (https://rustup.rs)" >&2
+  exit 1
+fi
+
+echo "== build (all targets, all features)"
+cargo build --workspace --all-targets --all-features --locked
+
+echo "== tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --all-features --locked --no-fail-fast
+else
+  cargo test --workspace --all-features --locked --no-fail-fast
+fi
+
+echo "== doc tests"
+cargo test --workspace --all-features --locked --doc
+
+echo "== examples run"
+cargo run --quiet --all-features --locked --example delayed_tour
