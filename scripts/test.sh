@@ -18,6 +18,9 @@ fi
 echo "== build (all targets, all features)"
 cargo build --workspace --all-targets --all-features --locked
 
+echo "== examples run"
+cargo run --quiet --all-features --locked --example delayed_tour
+
 echo "== tests"
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --locked --no-fail-fast
@@ -28,5 +31,3 @@ fi
 echo "== doc tests"
 cargo test --workspace --all-features --locked --doc
 
-echo "== examples run"
-cargo run --quiet --all-features --locked --example delayed_tour

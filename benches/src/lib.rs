@@ -31,7 +31,10 @@ pub fn median_seconds<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
         last = Some(out);
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    (times[times.len() / 2], last.expect("at least one repetition"))
+    (
+        times[times.len() / 2],
+        last.expect("at least one repetition"),
+    )
 }
 
 /// Prints one JSON object per line: `bench` first, then the fields in order.

@@ -91,9 +91,21 @@ fn a_failing_function_names_its_task_and_op() {
     let bad = parse::delayed(String::from("12x")).unwrap();
     let err = bad.compute().unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with(&format!("task {} (op 'delayed::parse') failed: ", bad.key())), "{msg}");
+    assert!(
+        msg.starts_with(&format!(
+            "task {} (op 'delayed::parse') failed: ",
+            bad.key()
+        )),
+        "{msg}"
+    );
     assert!(msg.ends_with("invalid digit found in string"), "{msg}");
-    assert_eq!(parse::delayed(" 42 ".to_string()).unwrap().compute().unwrap(), 42);
+    assert_eq!(
+        parse::delayed(" 42 ".to_string())
+            .unwrap()
+            .compute()
+            .unwrap(),
+        42
+    );
 }
 
 #[test]
@@ -101,13 +113,24 @@ fn registered_functions_rebuild_from_name_and_params() {
     assert_eq!(scale::NAME, "delayed::scale");
     let op = scale::op(10.0);
     let rebuilt = rebuild(scale::NAME, &op.params().unwrap()).unwrap();
-    let out = rebuilt.call(&[Arc::new(vec![1.0f64, 2.0]) as Value]).unwrap();
+    let out = rebuilt
+        .call(&[Arc::new(vec![1.0f64, 2.0]) as Value])
+        .unwrap();
     assert_eq!(out.downcast_ref::<Vec<f64>>(), Some(&vec![10.0, 20.0]));
     assert!(!rebuilt.is_local_only());
     // The wrong number or type of inputs is an error, not a panic.
-    assert_eq!(rebuilt.call(&[]).unwrap_err().to_string(), "op 'delayed::scale' takes 1 inputs but was given 0");
-    let msg = rebuilt.call(&[Arc::new(1i64) as Value]).unwrap_err().to_string();
-    assert_eq!(msg, "type mismatch: expected alloc::vec::Vec<f64>, found i64");
+    assert_eq!(
+        rebuilt.call(&[]).unwrap_err().to_string(),
+        "op 'delayed::scale' takes 1 inputs but was given 0"
+    );
+    let msg = rebuilt
+        .call(&[Arc::new(1i64) as Value])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        msg,
+        "type mismatch: expected alloc::vec::Vec<f64>, found i64"
+    );
 }
 
 #[test]
@@ -139,7 +162,10 @@ fn computing_as_the_wrong_type_is_a_clear_error() {
     let wrong: Delayed<String> = Delayed::from_parts(x.key().clone(), x.graph().clone());
     let err = wrong.compute().unwrap_err();
     assert!(matches!(err, Error::TypeMismatch { .. }));
-    assert_eq!(err.to_string(), "type mismatch: expected alloc::string::String, found i64");
+    assert_eq!(
+        err.to_string(),
+        "type mismatch: expected alloc::string::String, found i64"
+    );
 }
 
 #[test]
@@ -147,8 +173,14 @@ fn compute_many_from_a_slice_and_on_any_scheduler() {
     let parts: Vec<Delayed<i64>> = (0..50).map(|i| add::delayed(i, i).unwrap()).collect();
     let expected: Vec<i64> = (0..50).map(|i| 2 * i).collect();
     assert_eq!(compute(&parts).unwrap(), expected);
-    assert_eq!(compute_with(parts.as_slice(), &SyncScheduler::validating()).unwrap(), expected);
-    assert_eq!(compute_with(&parts, &LocalScheduler::with_threads(3)).unwrap(), expected);
+    assert_eq!(
+        compute_with(parts.as_slice(), &SyncScheduler::validating()).unwrap(),
+        expected
+    );
+    assert_eq!(
+        compute_with(&parts, &LocalScheduler::with_threads(3)).unwrap(),
+        expected
+    );
 }
 
 #[test]

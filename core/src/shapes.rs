@@ -112,7 +112,11 @@ pub fn zscore(chunks: u32) -> (Vec<Task>, Vec<Key>) {
         .iter()
         .enumerate()
         .map(|(i, xi)| {
-            let t = task("z", &[i as u32], vec![xi.clone(), mean.clone(), std.clone()]);
+            let t = task(
+                "z",
+                &[i as u32],
+                vec![xi.clone(), mean.clone(), std.clone()],
+            );
             let k = t.key.clone();
             tasks.push(t);
             k
@@ -134,7 +138,11 @@ pub fn shuffle(n: u32) -> (Vec<Task>, Vec<Key>) {
     }
     let outputs: Vec<Key> = (0..n)
         .map(|j| {
-            let t = task("output", &[j], (0..n).map(|i| Key::new("piece", &[i, j])).collect());
+            let t = task(
+                "output",
+                &[j],
+                (0..n).map(|i| Key::new("piece", &[i, j])).collect(),
+            );
             let k = t.key.clone();
             tasks.push(t);
             k
@@ -168,7 +176,11 @@ pub fn two_chains(len: u32) -> (Vec<Task>, Vec<Key>) {
 pub fn chain(len: u32) -> (Vec<Task>, Key) {
     let mut tasks: Vec<Task> = Vec::with_capacity(len as usize);
     for i in 0..len {
-        let inputs = if i == 0 { vec![] } else { vec![Key::new("chain", &[i - 1])] };
+        let inputs = if i == 0 {
+            vec![]
+        } else {
+            vec![Key::new("chain", &[i - 1])]
+        };
         tasks.push(task("chain", &[i], inputs));
     }
     (tasks, Key::new("chain", &[len.saturating_sub(1)]))

@@ -7,7 +7,11 @@ use brisk_core::{Error, Key, Value};
 use std::sync::Arc;
 
 fn t(name: &str, inputs: &[&str]) -> Task {
-    Task::new(Key::new(name, &[]), Arc::new(NoOp), inputs.iter().map(|i| Key::new(*i, &[])).collect())
+    Task::new(
+        Key::new(name, &[]),
+        Arc::new(NoOp),
+        inputs.iter().map(|i| Key::new(*i, &[])).collect(),
+    )
 }
 
 fn k(name: &str) -> Key {
@@ -17,35 +21,58 @@ fn k(name: &str) -> Key {
 #[test]
 fn a_cycle_is_an_error_naming_its_keys() {
     //   a ─▶ b ─▶ c ─▶ a      (d reads c)
-    let g = Graph::from_tasks("g", vec![t("a", &["c"]), t("b", &["a"]), t("c", &["b"]), t("d", &["c"])]);
+    let g = Graph::from_tasks(
+        "g",
+        vec![
+            t("a", &["c"]),
+            t("b", &["a"]),
+            t("c", &["b"]),
+            t("d", &["c"]),
+        ],
+    );
     let err = g.lower(&[k("d")]).unwrap_err();
-    let Error::Cycle { keys } = &err else { panic!("expected a cycle, got {err}") };
+    let Error::Cycle { keys } = &err else {
+        panic!("expected a cycle, got {err}")
+    };
     let mut names: Vec<&str> = keys.iter().map(|k| k.name()).collect();
     names.sort();
     assert_eq!(names, ["a", "b", "c"]);
     let msg = err.to_string();
     assert!(msg.starts_with("the task graph has a cycle: "), "{msg}");
-    assert!(msg.contains("'a' -> 'b' -> 'c' -> 'a'") || msg.contains("'b' -> 'c' -> 'a' -> 'b'") || msg.contains("'c' -> 'a' -> 'b' -> 'c'"), "{msg}");
+    assert!(
+        msg.contains("'a' -> 'b' -> 'c' -> 'a'")
+            || msg.contains("'b' -> 'c' -> 'a' -> 'b'")
+            || msg.contains("'c' -> 'a' -> 'b' -> 'c'"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_self_loop_is_a_cycle() {
     let g = Graph::from_tasks("g", vec![t("a", &["a"])]);
-    assert_eq!(g.lower(&[k("a")]).unwrap_err().to_string(), "the task graph has a cycle: 'a' -> 'a'");
+    assert_eq!(
+        g.lower(&[k("a")]).unwrap_err().to_string(),
+        "the task graph has a cycle: 'a' -> 'a'"
+    );
 }
 
 #[test]
 fn a_missing_dependency_names_the_task_and_the_input() {
     let g = Graph::from_tasks("g", vec![t("a", &[]), t("b", &["a", "ghost"])]);
     let err = g.lower(&[k("b")]).unwrap_err();
-    assert_eq!(err.to_string(), "task 'b' depends on 'ghost', which is not in the graph");
+    assert_eq!(
+        err.to_string(),
+        "task 'b' depends on 'ghost', which is not in the graph"
+    );
 }
 
 #[test]
 fn a_missing_requested_key_is_named() {
     let g = Graph::from_tasks("g", vec![t("a", &[])]);
     assert_eq!(
-        g.lower(&[Key::new("nope", &[1, 2])]).unwrap_err().to_string(),
+        g.lower(&[Key::new("nope", &[1, 2])])
+            .unwrap_err()
+            .to_string(),
         "key ('nope', 1, 2) was requested but is not in the graph"
     );
 }
@@ -53,21 +80,45 @@ fn a_missing_requested_key_is_named() {
 #[test]
 fn lowering_culls_to_what_the_request_needs() {
     //   a ─▶ b ─▶ c        x ─▶ y   (not requested)
-    let g = Graph::from_tasks("g", vec![t("a", &[]), t("b", &["a"]), t("c", &["b"]), t("x", &[]), t("y", &["x"])]);
+    let g = Graph::from_tasks(
+        "g",
+        vec![
+            t("a", &[]),
+            t("b", &["a"]),
+            t("c", &["b"]),
+            t("x", &[]),
+            t("y", &["x"]),
+        ],
+    );
     let tg = g.lower(&[k("b")]).unwrap();
     let mut keys: Vec<&str> = tg.keys().iter().map(|k| k.name()).collect();
     keys.sort();
     assert_eq!(keys, ["a", "b"]);
     // A cycle outside the request does not matter either.
-    let g = Graph::merge([&g, &Graph::from_tasks("h", vec![t("p", &["q"]), t("q", &["p"])])]);
+    let g = Graph::merge([
+        &g,
+        &Graph::from_tasks("h", vec![t("p", &["q"]), t("q", &["p"])]),
+    ]);
     assert_eq!(g.lower(&[k("c")]).unwrap().len(), 3);
 }
 
 #[test]
 fn graphs_merge_by_key_and_layer_name() {
     let base = Graph::from_tasks("base", vec![t("a", &[])]);
-    let left = Graph::from_layer(Layer { name: "left".into(), tasks: vec![t("b", &["a"])] }, [&base]);
-    let right = Graph::from_layer(Layer { name: "right".into(), tasks: vec![t("c", &["a"])] }, [&base]);
+    let left = Graph::from_layer(
+        Layer {
+            name: "left".into(),
+            tasks: vec![t("b", &["a"])],
+        },
+        [&base],
+    );
+    let right = Graph::from_layer(
+        Layer {
+            name: "right".into(),
+            tasks: vec![t("c", &["a"])],
+        },
+        [&base],
+    );
     let both = Graph::merge([&left, &right]);
     let names: Vec<String> = both.layers().iter().map(|l| l.name.clone()).collect();
     assert_eq!(names, ["base", "left", "right"]); // base once, before its readers
@@ -88,14 +139,23 @@ fn repeated_requests_are_one_task() {
 fn deep_graph_chains_drop_without_overflowing_the_stack() {
     let mut g = Graph::new();
     for i in 0..200_000u32 {
-        g = Graph::from_layer(Layer { name: format!("l{i}"), tasks: vec![] }, [&g]);
+        g = Graph::from_layer(
+            Layer {
+                name: format!("l{i}"),
+                tasks: vec![],
+            },
+            [&g],
+        );
     }
     drop(g);
 }
 
 fn int_op(name: &'static str, f: fn(i64) -> i64) -> Arc<dyn Op> {
     Arc::new(ClosureOp::new(name, move |xs: &[Value]| {
-        let x = xs.first().map(|v| *v.expect_ref::<i64>().unwrap()).unwrap_or(1);
+        let x = xs
+            .first()
+            .map(|v| *v.expect_ref::<i64>().unwrap())
+            .unwrap_or(1);
         Ok(Arc::new(f(x)) as Value)
     }))
 }
@@ -105,10 +165,18 @@ fn run_sequential(tasks: &[Task], key: &Key) -> i64 {
     let tg = TaskGraph::from_tasks(tasks, std::slice::from_ref(key)).unwrap();
     let mut vals: Vec<Option<Value>> = vec![None; tg.len()];
     for &id in tg.topological() {
-        let inputs: Vec<Value> = tg.dependencies(id).iter().map(|d| vals[d.idx()].clone().unwrap()).collect();
+        let inputs: Vec<Value> = tg
+            .dependencies(id)
+            .iter()
+            .map(|d| vals[d.idx()].clone().unwrap())
+            .collect();
         vals[id.idx()] = Some(tg.op(id).call(&inputs).unwrap());
     }
-    *vals[tg.id_of(key).unwrap().idx()].as_ref().unwrap().expect_ref::<i64>().unwrap()
+    *vals[tg.id_of(key).unwrap().idx()]
+        .as_ref()
+        .unwrap()
+        .expect_ref::<i64>()
+        .unwrap()
 }
 
 #[test]
@@ -120,7 +188,11 @@ fn fusing_folds_linear_chains_and_keeps_results() {
     let inc = int_op("inc", |x| x + 1);
     let dbl = int_op("dbl", |x| x * 2);
     let add = Arc::new(ClosureOp::new("add", |xs: &[Value]| {
-        Ok(Arc::new(xs.iter().map(|v| *v.expect_ref::<i64>().unwrap()).sum::<i64>()) as Value)
+        Ok(Arc::new(
+            xs.iter()
+                .map(|v| *v.expect_ref::<i64>().unwrap())
+                .sum::<i64>(),
+        ) as Value)
     })) as Arc<dyn Op>;
     let tasks = vec![
         Task::new(k("a"), one, vec![]),
@@ -185,5 +257,8 @@ fn closures_are_local_only_and_refuse_to_travel() {
     let op = ClosureOp::new("double", |xs: &[Value]| Ok(xs[0].clone()));
     assert!(op.is_local_only());
     let msg = op.params().unwrap_err().to_string();
-    assert!(msg.contains("register the function with #[brisk::task]"), "{msg}");
+    assert!(
+        msg.contains("register the function with #[brisk::task]"),
+        "{msg}"
+    );
 }

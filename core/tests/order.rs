@@ -97,7 +97,10 @@ fn two_chains_load_just_in_time_and_finish_one_chain_first() {
     // The first chain is finished before the second one starts.
     let seq = sequence(&order(&g));
     let chain_of = |t: &brisk_core::TaskId| g.key(*t).index()[0];
-    let first_switch = seq.iter().position(|t| chain_of(t) != chain_of(&seq[0])).unwrap();
+    let first_switch = seq
+        .iter()
+        .position(|t| chain_of(t) != chain_of(&seq[0]))
+        .unwrap();
     assert_eq!(first_switch, 200, "chain interleaved at {first_switch}");
 }
 
@@ -119,7 +122,11 @@ fn a_chain_of_100k_is_ordered_without_recursion() {
 fn request_order_is_walk_order() {
     let (mut tasks, a) = shapes::chain(3);
     let b = Key::new("other", &[]);
-    tasks.push(brisk_core::Task::new(b.clone(), tasks[0].op.clone(), vec![]));
+    tasks.push(brisk_core::Task::new(
+        b.clone(),
+        tasks[0].op.clone(),
+        vec![],
+    ));
     let g = lower(tasks, &[b.clone(), a.clone()]);
     let prio = order(&g);
     assert_eq!(prio[g.id_of(&b).unwrap().idx()], 0);

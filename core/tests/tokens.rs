@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 fn cases() -> Vec<(&'static str, Token)> {
     let t = |x: &dyn Fn() -> brisk_core::Result<Token>| x().unwrap();
-    let map: HashMap<String, i64> = [("b".to_string(), 2), ("a".to_string(), 1)].into_iter().collect();
+    let map: HashMap<String, i64> = [("b".to_string(), 2), ("a".to_string(), 1)]
+        .into_iter()
+        .collect();
     let set: HashSet<i32> = [3, 1, 2].into_iter().collect();
     vec![
         ("unit", t(&|| tokenize(&()))),
@@ -30,25 +32,49 @@ fn cases() -> Vec<(&'static str, Token)> {
         ("bytes hello", t(&|| tokenize(&Bytes(b"hello")))),
         ("vec<u8> hello", t(&|| tokenize(&b"hello".to_vec()))),
         ("vec<i64> 1 2 3", t(&|| tokenize(&vec![1i64, 2, 3]))),
-        ("vec<str>", t(&|| tokenize(&vec!["a".to_string(), "bc".to_string()]))),
+        (
+            "vec<str>",
+            t(&|| tokenize(&vec!["a".to_string(), "bc".to_string()])),
+        ),
         ("tuple (ab, c)", t(&|| tokenize(&("ab", "c")))),
         ("tuple (a, bc)", t(&|| tokenize(&("a", "bc")))),
         ("option none", t(&|| tokenize(&None::<i64>))),
         ("option some 0", t(&|| tokenize(&Some(0i64)))),
         ("hashmap a1 b2", t(&|| tokenize(&map))),
-        ("btreemap a1 b2", t(&|| tokenize(&BTreeMap::from([("a".to_string(), 1i64), ("b".to_string(), 2)])))),
+        (
+            "btreemap a1 b2",
+            t(&|| {
+                tokenize(&BTreeMap::from([
+                    ("a".to_string(), 1i64),
+                    ("b".to_string(), 2),
+                ]))
+            }),
+        ),
         ("hashset 1 2 3", t(&|| tokenize(&set))),
-        ("btreeset 1 2 3", t(&|| tokenize(&BTreeSet::from([1i32, 2, 3])))),
+        (
+            "btreeset 1 2 3",
+            t(&|| tokenize(&BTreeSet::from([1i32, 2, 3]))),
+        ),
         ("path", t(&|| tokenize(Path::new("/data/file.csv")))),
         ("key", t(&|| tokenize(&Key::new("sum-abc", &[0, 3])))),
         (
             "file identity",
             t(&|| {
-                tokenize(&FileIdentity { path: PathBuf::from("/data/a.json.gz"), size: 1234, mtime_ns: 1_700_000_000_000_000_000 })
+                tokenize(&FileIdentity {
+                    path: PathBuf::from("/data/a.json.gz"),
+                    size: 1234,
+                    mtime_ns: 1_700_000_000_000_000_000,
+                })
             }),
         ),
-        ("ndarray f64 2x2", t(&|| tokenize(&ndarray::arr2(&[[1.0f64, 2.0], [3.0, 4.0]])))),
-        ("ndarray i32 3", t(&|| tokenize(&ndarray::arr1(&[1i32, 2, 3])))),
+        (
+            "ndarray f64 2x2",
+            t(&|| tokenize(&ndarray::arr2(&[[1.0f64, 2.0], [3.0, 4.0]]))),
+        ),
+        (
+            "ndarray i32 3",
+            t(&|| tokenize(&ndarray::arr1(&[1i32, 2, 3]))),
+        ),
     ]
 }
 
@@ -58,7 +84,10 @@ fn pinned_path() -> PathBuf {
 
 #[test]
 fn tokens_match_the_pinned_file() {
-    let now: Vec<String> = cases().iter().map(|(name, t)| format!("{name}\t{t}")).collect();
+    let now: Vec<String> = cases()
+        .iter()
+        .map(|(name, t)| format!("{name}\t{t}"))
+        .collect();
     let text = now.join("\n") + "\n";
     if std::env::var_os("BRISK_BLESS").is_some() {
         std::fs::write(pinned_path(), &text).unwrap();
@@ -69,9 +98,18 @@ fn tokens_match_the_pinned_file() {
         .iter()
         .filter(|l| !pinned.contains(&l.as_str()))
         .map(|l| format!("now: {l}"))
-        .chain(pinned.iter().filter(|l| !now.contains(&l.to_string())).map(|l| format!("pinned: {l}")))
+        .chain(
+            pinned
+                .iter()
+                .filter(|l| !now.contains(&l.to_string()))
+                .map(|l| format!("pinned: {l}")),
+        )
         .collect();
-    assert!(diff.is_empty(), "tokens changed (bump TOKEN_VERSION if intended):\n{}", diff.join("\n"));
+    assert!(
+        diff.is_empty(),
+        "tokens changed (bump TOKEN_VERSION if intended):\n{}",
+        diff.join("\n")
+    );
 }
 
 #[test]
@@ -109,7 +147,10 @@ fn array_tokens_ignore_memory_layout() {
     assert_eq!(tokenize(&a).unwrap(), tokenize(&t).unwrap());
     assert_eq!(tokenize(&a).unwrap(), tokenize(&a.view()).unwrap());
     assert_ne!(tokenize(&a).unwrap(), tokenize(&a.t()).unwrap());
-    assert_ne!(tokenize(&a).unwrap(), tokenize(&a.mapv(|x| x as f64)).unwrap());
+    assert_ne!(
+        tokenize(&a).unwrap(),
+        tokenize(&a.mapv(|x| x as f64)).unwrap()
+    );
 }
 
 #[test]
@@ -117,7 +158,10 @@ fn a_missing_file_has_no_token_and_says_which() {
     let err = FileIdentity::of("/no/such/dir/data.csv").unwrap_err();
     assert!(matches!(err, Error::Tokenize { .. }));
     let msg = err.to_string();
-    assert!(msg.contains("cannot tokenize file /no/such/dir/data.csv"), "{msg}");
+    assert!(
+        msg.contains("cannot tokenize file /no/such/dir/data.csv"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -27,7 +27,8 @@ fn plain_values_roundtrip_through_msgpack() {
 
 #[test]
 fn arrays_travel_as_one_raw_frame() {
-    let a = ndarray::Array::from_shape_fn((3, 4, 5), |(i, j, k)| (i * 100 + j * 10 + k) as f32).into_dyn();
+    let a = ndarray::Array::from_shape_fn((3, 4, 5), |(i, j, k)| (i * 100 + j * 10 + k) as f32)
+        .into_dyn();
     let e = a.encode().unwrap();
     assert_eq!(e.type_tag, "ndarray<float32>");
     assert_eq!(e.frames.len(), 1);
@@ -36,7 +37,10 @@ fn arrays_travel_as_one_raw_frame() {
     let back = decode(e).unwrap();
     assert_eq!(back.downcast_ref::<ndarray::ArrayD<f32>>(), Some(&a));
     // Non-standard layouts encode in logical order.
-    let t = ndarray::arr2(&[[1i64, 2], [3, 4]]).t().to_owned().into_dyn();
+    let t = ndarray::arr2(&[[1i64, 2], [3, 4]])
+        .t()
+        .to_owned()
+        .into_dyn();
     let back = decode(t.encode().unwrap()).unwrap();
     assert_eq!(back.downcast_ref::<ndarray::ArrayD<i64>>(), Some(&t));
 }
@@ -51,7 +55,11 @@ fn size_estimates_are_cheap_and_close() {
 
 #[test]
 fn an_unknown_type_tag_cannot_be_decoded() {
-    let e = Encoded { type_tag: "my_crate::Thing".into(), header: vec![], frames: vec![] };
+    let e = Encoded {
+        type_tag: "my_crate::Thing".into(),
+        header: vec![],
+        frames: vec![],
+    };
     assert_eq!(
         decode(e).unwrap_err().to_string(),
         "cannot decode a value of type 'my_crate::Thing': no decoder is registered for this type tag in this executable"
@@ -64,14 +72,27 @@ fn corrupt_bytes_are_a_decode_error_not_a_panic() {
     e.frames[0].truncate(2);
     let err = decode(e).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
-    assert!(err.to_string().starts_with("cannot decode a value of type 'vec<i64>'"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot decode a value of type 'vec<i64>'"),
+        "{err}"
+    );
 
-    let mut a = ndarray::Array::<f64, _>::zeros((4, 4)).into_dyn().encode().unwrap();
+    let mut a = ndarray::Array::<f64, _>::zeros((4, 4))
+        .into_dyn()
+        .encode()
+        .unwrap();
     a.frames[0].pop();
     let msg = decode(a).unwrap_err().to_string();
-    assert!(msg.contains("shape [4, 4] needs 128 bytes but the frame has 127"), "{msg}");
+    assert!(
+        msg.contains("shape [4, 4] needs 128 bytes but the frame has 127"),
+        "{msg}"
+    );
 
-    let mut hostile = ndarray::Array::<u8, _>::zeros(4).into_dyn().encode().unwrap();
+    let mut hostile = ndarray::Array::<u8, _>::zeros(4)
+        .into_dyn()
+        .encode()
+        .unwrap();
     hostile.header = rmp_like_header(&[u64::MAX, u64::MAX]);
     let msg = decode(hostile).unwrap_err().to_string();
     assert!(msg.contains("shape overflows"), "{msg}");
@@ -84,7 +105,11 @@ fn rmp_like_header(shape: &[u64]) -> Vec<u8> {
         dtype: &'a str,
         shape: &'a [u64],
     }
-    brisk_core::__private::rmp_serde::to_vec(&H { dtype: "uint8", shape }).unwrap()
+    brisk_core::__private::rmp_serde::to_vec(&H {
+        dtype: "uint8",
+        shape,
+    })
+    .unwrap()
 }
 
 #[test]
@@ -92,5 +117,8 @@ fn literal_ops_rebuild_from_their_params() {
     let v: Value = Arc::new(vec![1.5f64, 2.5]);
     let op = LiteralOp::new(v, tokenize(&vec![1.5f64, 2.5]).unwrap());
     let rebuilt = rebuild(LiteralOp::NAME, &op.params().unwrap()).unwrap();
-    assert_eq!(rebuilt.call(&[]).unwrap().downcast_ref::<Vec<f64>>(), Some(&vec![1.5, 2.5]));
+    assert_eq!(
+        rebuilt.call(&[]).unwrap().downcast_ref::<Vec<f64>>(),
+        Some(&vec![1.5, 2.5])
+    );
 }

@@ -18,7 +18,9 @@ fn int(v: &Value) -> i64 {
 
 /// `n` leaves with values 0..n, summed by a tree reduction of fan-in `k`.
 fn sum_tree(n: u32, k: usize, leaf: Arc<dyn Op>, sum: Arc<dyn Op>) -> (Graph, Key) {
-    let mut tasks: Vec<Task> = (0..n).map(|i| Task::new(Key::new("leaf", &[i]), leaf.clone(), vec![])).collect();
+    let mut tasks: Vec<Task> = (0..n)
+        .map(|i| Task::new(Key::new("leaf", &[i]), leaf.clone(), vec![]))
+        .collect();
     let mut level: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
     let mut depth = 0;
     while level.len() > 1 {
@@ -48,7 +50,9 @@ fn unreachable_op() -> Arc<dyn Op> {
 }
 
 fn tree_of_indices(n: u32, k: usize) -> (Graph, Key) {
-    let sum = op("sum", |xs| Ok(Arc::new(xs.iter().map(int).sum::<i64>()) as Value));
+    let sum = op("sum", |xs| {
+        Ok(Arc::new(xs.iter().map(int).sum::<i64>()) as Value)
+    });
     let (g, root) = sum_tree(n, k, index_leaf(), sum);
     // Replace the leaves with ones that return their index.
     let layers = g.layers();
@@ -58,7 +62,11 @@ fn tree_of_indices(n: u32, k: usize) -> (Graph, Key) {
         .map(|t| {
             if t.key.name() == "leaf" {
                 let i = t.key.index()[0] as i64;
-                Task::new(t.key.clone(), op("leaf", move |_| Ok(Arc::new(i) as Value)), vec![])
+                Task::new(
+                    t.key.clone(),
+                    op("leaf", move |_| Ok(Arc::new(i) as Value)),
+                    vec![],
+                )
             } else {
                 t.clone()
             }
@@ -129,12 +137,20 @@ impl Data for Tracked {
 #[test]
 fn intermediates_are_dropped_after_their_last_reader() {
     let sum = op("sum", |xs| {
-        Ok(Arc::new(Tracked::new(xs.iter().map(|v| v.expect_ref::<Tracked>().unwrap().0).sum())) as Value)
+        Ok(Arc::new(Tracked::new(
+            xs.iter()
+                .map(|v| v.expect_ref::<Tracked>().unwrap().0)
+                .sum(),
+        )) as Value)
     });
     let leaf = op("leaf", |_| Ok(Arc::new(Tracked::new(1)) as Value));
     let (g, root) = sum_tree(4096, 8, leaf, sum);
     for (name, s, bound) in [
-        ("sync", Box::new(SyncScheduler::validating()) as Box<dyn Executor>, 8 * 4 + 1),
+        (
+            "sync",
+            Box::new(SyncScheduler::validating()) as Box<dyn Executor>,
+            8 * 4 + 1,
+        ),
         ("threads-2", Box::new(LocalScheduler::with_threads(2)), 200),
     ] {
         PEAK.store(0, SeqCst);
@@ -164,16 +180,26 @@ fn a_failing_task_is_returned_with_its_key_and_op_and_stops_the_rest() {
     for (name, s) in schedulers() {
         started.store(0, SeqCst);
         let err = s.get(&g, &keys).unwrap_err();
-        assert_eq!(err.to_string(), "task 'bad' (op 'explode') failed: the input was bad", "{name}");
+        assert_eq!(
+            err.to_string(),
+            "task 'bad' (op 'explode') failed: the input was bad",
+            "{name}"
+        );
         assert!(matches!(err.root_cause(), Error::User { .. }));
         // `bad` is requested first, so it is first in priority: little else started.
-        assert!(started.load(SeqCst) < 100, "{name}: {} tasks ran after the failure", started.load(SeqCst));
+        assert!(
+            started.load(SeqCst) < 100,
+            "{name}: {} tasks ran after the failure",
+            started.load(SeqCst)
+        );
     }
 }
 
 #[test]
 fn a_panicking_task_becomes_an_error_not_a_crash() {
-    let boom = op("boom", |_| panic!("index out of range: the chunk has 3 rows"));
+    let boom = op("boom", |_| {
+        panic!("index out of range: the chunk has 3 rows")
+    });
     let g = Graph::from_tasks("g", vec![Task::new(Key::new("x", &[7]), boom, vec![])]);
     for (name, s) in schedulers() {
         let err = s.get(&g, &[Key::new("x", &[7])]).unwrap_err();
@@ -185,7 +211,10 @@ fn a_panicking_task_becomes_an_error_not_a_crash() {
     }
     // The pool survives: the next graph runs.
     let (g, root) = tree_of_indices(10, 2);
-    assert_eq!(int(&LocalScheduler::with_threads(2).get(&g, &[root]).unwrap()[0]), 45);
+    assert_eq!(
+        int(&LocalScheduler::with_threads(2).get(&g, &[root]).unwrap()[0]),
+        45
+    );
 }
 
 #[test]
@@ -199,13 +228,34 @@ fn keys_requested_twice_or_by_two_requests_run_once() {
     let inc = op("inc", |xs| Ok(Arc::new(int(&xs[0]) + 1) as Value));
     let dbl = op("dbl", |xs| Ok(Arc::new(int(&xs[0]) * 2) as Value));
     let s = Key::new("shared", &[]);
-    let a = Graph::from_tasks("a", vec![Task::new(s.clone(), shared.clone(), vec![]), Task::new(Key::new("a", &[]), inc, vec![s.clone()])]);
-    let b = Graph::from_tasks("b", vec![Task::new(s.clone(), shared, vec![]), Task::new(Key::new("b", &[]), dbl, vec![s.clone()])]);
+    let a = Graph::from_tasks(
+        "a",
+        vec![
+            Task::new(s.clone(), shared.clone(), vec![]),
+            Task::new(Key::new("a", &[]), inc, vec![s.clone()]),
+        ],
+    );
+    let b = Graph::from_tasks(
+        "b",
+        vec![
+            Task::new(s.clone(), shared, vec![]),
+            Task::new(Key::new("b", &[]), dbl, vec![s.clone()]),
+        ],
+    );
     let both = Graph::merge([&a, &b]);
     for (name, sch) in schedulers() {
         calls.store(0, SeqCst);
-        let out = sch.get(&both, &[Key::new("a", &[]), s.clone(), Key::new("b", &[]), s.clone()]).unwrap();
-        assert_eq!(out.iter().map(int).collect::<Vec<_>>(), [11, 10, 20, 10], "{name}");
+        let out = sch
+            .get(
+                &both,
+                &[Key::new("a", &[]), s.clone(), Key::new("b", &[]), s.clone()],
+            )
+            .unwrap();
+        assert_eq!(
+            out.iter().map(int).collect::<Vec<_>>(),
+            [11, 10, 20, 10],
+            "{name}"
+        );
         assert_eq!(calls.load(SeqCst), 1, "{name}");
     }
 }
@@ -220,36 +270,65 @@ fn progress_hears_about_every_task() {
     let seen = seen.lock().unwrap();
     let total = 100 + 10 + 1;
     assert_eq!(seen.len(), total);
-    assert!(seen.iter().all(|p| p.total == total && p.finished >= 1 && p.finished <= total));
+    assert!(seen
+        .iter()
+        .all(|p| p.total == total && p.finished >= 1 && p.finished <= total));
     assert_eq!(seen.iter().map(|p| p.finished).max(), Some(total));
 }
 
 #[test]
 fn graph_errors_surface_before_anything_runs() {
-    let g = Graph::from_tasks("g", vec![Task::new(Key::new("a", &[]), unreachable_op(), vec![Key::new("b", &[])])]);
+    let g = Graph::from_tasks(
+        "g",
+        vec![Task::new(
+            Key::new("a", &[]),
+            unreachable_op(),
+            vec![Key::new("b", &[])],
+        )],
+    );
     for (name, s) in schedulers() {
         let err = s.get(&g, &[Key::new("a", &[])]).unwrap_err();
-        assert_eq!(err.to_string(), "task 'a' depends on 'b', which is not in the graph", "{name}");
+        assert_eq!(
+            err.to_string(),
+            "task 'a' depends on 'b', which is not in the graph",
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn deep_chains_run_on_every_scheduler() {
-    let inc = op("inc", |xs| Ok(Arc::new(xs.first().map_or(0, int) + 1) as Value));
+    let inc = op("inc", |xs| {
+        Ok(Arc::new(xs.first().map_or(0, int) + 1) as Value)
+    });
     let mut tasks = Vec::new();
     for i in 0..100_000u32 {
-        let inputs = if i == 0 { vec![] } else { vec![Key::new("c", &[i - 1])] };
+        let inputs = if i == 0 {
+            vec![]
+        } else {
+            vec![Key::new("c", &[i - 1])]
+        };
         tasks.push(Task::new(Key::new("c", &[i]), inc.clone(), inputs));
     }
     let g = Graph::from_tasks("chain", tasks);
     let last = Key::new("c", &[99_999]);
-    for (name, s) in [("sync", Box::new(SyncScheduler::new()) as Box<dyn Executor>), ("threads-2", Box::new(LocalScheduler::with_threads(2)))] {
-        assert_eq!(int(&s.get(&g, std::slice::from_ref(&last)).unwrap()[0]), 100_000, "{name}");
+    for (name, s) in [
+        ("sync", Box::new(SyncScheduler::new()) as Box<dyn Executor>),
+        ("threads-2", Box::new(LocalScheduler::with_threads(2))),
+    ] {
+        assert_eq!(
+            int(&s.get(&g, std::slice::from_ref(&last)).unwrap()[0]),
+            100_000,
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn the_threaded_scheduler_is_the_default_executor() {
     let (g, root) = tree_of_indices(64, 4);
-    assert_eq!(int(&executor::get(&g, &[root]).unwrap()[0]), (0..64).sum::<i64>());
+    assert_eq!(
+        int(&executor::get(&g, &[root]).unwrap()[0]),
+        (0..64).sum::<i64>()
+    );
 }

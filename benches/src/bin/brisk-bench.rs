@@ -59,7 +59,9 @@ brisk::core::__private::inventory::submit! {
 /// `n` leaves summed by a tree reduction with fan-in `split_every`.
 fn tree_graph(n: u32, split_every: usize) -> (Graph, Key, usize) {
     let sum: Arc<dyn Op> = Arc::new(SumU64);
-    let mut tasks: Vec<Task> = (0..n).map(|i| Task::new(Key::new("leaf", &[i]), leaf::op(i as u64), vec![])).collect();
+    let mut tasks: Vec<Task> = (0..n)
+        .map(|i| Task::new(Key::new("leaf", &[i]), leaf::op(i as u64), vec![]))
+        .collect();
     let mut level: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
     let mut depth = 0;
     while level.len() > 1 {
@@ -83,16 +85,28 @@ fn chain_graph(n: u32) -> (Graph, Key, usize) {
     let inc_op = inc::op();
     let mut tasks = vec![Task::new(Key::new("chain", &[0]), leaf::op(0), vec![])];
     for i in 1..n {
-        tasks.push(Task::new(Key::new("chain", &[i]), inc_op.clone(), vec![Key::new("chain", &[i - 1])]));
+        tasks.push(Task::new(
+            Key::new("chain", &[i]),
+            inc_op.clone(),
+            vec![Key::new("chain", &[i - 1])],
+        ));
     }
-    (Graph::from_tasks("bench", tasks), Key::new("chain", &[n - 1]), n as usize)
+    (
+        Graph::from_tasks("bench", tasks),
+        Key::new("chain", &[n - 1]),
+        n as usize,
+    )
 }
 
 fn local() -> Result<()> {
     let scheduler = LocalScheduler::new();
     let threads = rayon_threads();
     let cases: [(&str, fn() -> (Graph, Key, usize), u64); 3] = [
-        ("local.independent", || tree_graph(N, 100), (0..N as u64).sum()),
+        (
+            "local.independent",
+            || tree_graph(N, 100),
+            (0..N as u64).sum(),
+        ),
         ("local.chain", || chain_graph(N), N as u64 - 1),
         ("local.tree", || tree_graph(N, 2), (0..N as u64).sum()),
     ];
@@ -101,7 +115,9 @@ fn local() -> Result<()> {
         let t = Instant::now();
         let (graph, key, tasks) = build();
         let build_seconds = t.elapsed().as_secs_f64();
-        let (seconds, values) = median_seconds(REPS, || scheduler.run(&graph.lower(std::slice::from_ref(&key))?));
+        let (seconds, values) = median_seconds(REPS, || {
+            scheduler.run(&graph.lower(std::slice::from_ref(&key))?)
+        });
         let got = *values?[0].expect_ref::<u64>()?;
         if got != expected {
             bail!("{name}: computed {got}, expected {expected}");

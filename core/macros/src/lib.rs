@@ -2,7 +2,7 @@
 //!
 //! `#[brisk::task]` turns a plain function into a registered Brisk op.
 //!
-//! ```ignore
+//! ```text
 //! #[brisk::task]
 //! fn scale(xs: &Vec<f64>, #[bound] factor: f64) -> Vec<f64> {
 //!     xs.iter().map(|x| x * factor).collect()
