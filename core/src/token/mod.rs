@@ -30,6 +30,8 @@ mod file;
 mod impls;
 #[cfg(feature = "ndarray")]
 mod ndarray_impls;
+#[cfg(feature = "polars")]
+mod polars_impls;
 
 pub use file::FileIdentity;
 pub use impls::Bytes;
