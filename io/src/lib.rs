@@ -1,16 +1,34 @@
 //! # brisk-io
 //!
-//! Where Brisk reads and writes data: URLs and object stores (local paths, `file://`,
-//! `s3://`), glob expansion, byte blocks aligned on delimiters, compression by
-//! extension, and the file formats. This crate is filled by the collection work that
-//! needs it; today it holds its error type only.
+//! Where Brisk reads and writes data, with one code path for every store:
+//!
+//! - [`url`]: local paths, `file://` and `s3://` URLs to `object_store` stores
+//!   (S3 settings from the usual AWS environment variables, or [`url::StoreOptions`]);
+//! - [`glob`]: `*`, `?`, `[..]` and `**` patterns expanded on the store, sorted;
+//! - [`blocks`]: files cut into byte blocks aligned on a delimiter, so that every
+//!   record is read exactly once whatever the block size;
+//! - [`compression`]: gzip, zstd and bz2, inferred from the extension.
+//!
+//! ```
+//! use brisk_io::{blocks, glob, url::StoreOptions};
+//! let dir = std::env::temp_dir().join(format!("brisk-io-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! std::fs::write(dir.join("a.txt"), "one\ntwo\nthree\n").unwrap();
+//! let (loc, files) = glob::expand(&format!("{}/*.txt", dir.display()), &StoreOptions::default()).unwrap();
+//! let plan = blocks::plan(&files, Some(5), None);
+//! let text: Vec<u8> = plan.iter().flat_map(|b| blocks::read(loc.store.as_ref(), b, b"\n").unwrap()).collect();
+//! assert_eq!(text, b"one\ntwo\nthree\n");
+//! ```
+//!
+//! Stores are async (`object_store`); Brisk's tasks are not, so they call in through
+//! one shared runtime ([`runtime::block_on`]).
 #![warn(missing_docs)]
 
-/// The one error enum of `brisk-io`.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// An error from the core crate.
-    #[error(transparent)]
-    Core(#[from] brisk_core::Error),
-}
+pub mod blocks;
+pub mod compression;
+mod error;
+pub mod glob;
+pub mod runtime;
+pub mod url;
+
+pub use error::{Error, Result};

@@ -1,0 +1,128 @@
+//! Byte blocks aligned on a delimiter.
+//!
+//! A file is cut at every `blocksize` bytes; each cut moves forward to just after the
+//! first delimiter at or past it. So a block starts after the first delimiter at or
+//! past its offset (or at 0) and ends after the first delimiter at or past its end
+//! (or at the end of the file): every record is in exactly one block, whatever the
+//! block size, even a record longer than a block (the blocks it spans but does not
+//! start in are empty) or a last record without a final delimiter.
+
+use crate::compression::Compression;
+use crate::error::{Error, Result};
+use crate::glob::FileInfo;
+use crate::runtime::block_on;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+/// How far to read past a cut, at a time, while looking for the delimiter.
+const SEEK_CHUNK: u64 = 64 * 1024;
+
+/// One block of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The file.
+    pub file: FileInfo,
+    /// Where the block's cut is, before moving to a delimiter.
+    pub offset: u64,
+    /// How many bytes to the next cut; `None` for the whole file.
+    pub length: Option<u64>,
+    /// How the file is compressed (a compressed file is one whole block).
+    pub compression: Compression,
+}
+
+/// Cuts files into blocks of about `blocksize` bytes (`None`: one block per file).
+/// Compressed files are never cut.
+pub fn plan(files: &[FileInfo], blocksize: Option<u64>, compression: Option<Compression>) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for f in files {
+        let c = compression.unwrap_or_else(|| Compression::infer(f.path.as_ref()));
+        match blocksize {
+            Some(bs) if c == Compression::None && bs > 0 && f.size > bs => {
+                let mut off = 0;
+                while off < f.size {
+                    blocks.push(Block { file: f.clone(), offset: off, length: Some(bs.min(f.size - off)), compression: c });
+                    off += bs;
+                }
+            }
+            _ => blocks.push(Block { file: f.clone(), offset: 0, length: None, compression: c }),
+        }
+    }
+    blocks
+}
+
+/// Reads a block's bytes (decompressed), aligned on `delimiter`.
+pub fn read(store: &dyn ObjectStore, block: &Block, delimiter: &[u8]) -> Result<Vec<u8>> {
+    let f = &block.file;
+    let raw = match block.length {
+        None => {
+            let got = block_on(async { store.get(&f.path).await?.bytes().await }).map_err(|e| Error::store(&f.url, e))?;
+            got.to_vec()
+        }
+        Some(length) => read_aligned(store, f, block.offset, length, delimiter)?,
+    };
+    match block.compression {
+        Compression::None => Ok(raw),
+        c => c.decompress(&raw, &f.url),
+    }
+}
+
+/// The bytes between the delimiter-aligned cuts at `offset` and `offset + length`.
+pub fn read_aligned(store: &dyn ObjectStore, f: &FileInfo, offset: u64, length: u64, delimiter: &[u8]) -> Result<Vec<u8>> {
+    if delimiter.is_empty() {
+        return Err(Error::BadBlock { url: f.url.clone(), reason: "the delimiter is empty".into() });
+    }
+    let size = f.size;
+    if offset > size {
+        return Err(Error::BadBlock { url: f.url.clone(), reason: format!("offset {offset} is past the end ({size} bytes)") });
+    }
+    let target = offset.saturating_add(length).min(size);
+    let fetch = |from: u64, to: u64| -> Result<Vec<u8>> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let b = block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
+        Ok(b.to_vec())
+    };
+    let mut buf = fetch(offset, target)?;
+    let dlen = delimiter.len() as u64;
+    // Finds the first delimiter starting at or after `from`, growing `buf` as needed.
+    let find = |buf: &mut Vec<u8>, from: u64| -> Result<Option<u64>> {
+        let mut scan_from = from;
+        loop {
+            let rel = (scan_from - offset) as usize;
+            if rel < buf.len() {
+                if let Some(p) = find_bytes(&buf[rel..], delimiter) {
+                    return Ok(Some(scan_from + p as u64));
+                }
+            }
+            let end = offset + buf.len() as u64;
+            if end >= size {
+                return Ok(None);
+            }
+            let more = fetch(end, (end + SEEK_CHUNK).min(size))?;
+            buf.extend_from_slice(&more);
+            // A delimiter may straddle the old end.
+            scan_from = scan_from.max(end.saturating_sub(dlen - 1));
+        }
+    };
+    let start = if offset == 0 { 0 } else { find(&mut buf, offset)?.map_or(size, |p| p + dlen) };
+    let end = if target >= size { size } else { find(&mut buf, target)?.map_or(size, |p| p + dlen) };
+    if start >= end {
+        return Ok(Vec::new());
+    }
+    let (s, e) = ((start - offset) as usize, (end - offset) as usize);
+    if e > buf.len() {
+        // `end == size` with the buffer short of it (no delimiter searched that far).
+        let tail = fetch(offset + buf.len() as u64, end)?;
+        buf.extend_from_slice(&tail);
+    }
+    buf.truncate(e);
+    buf.drain(..s);
+    Ok(buf)
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() == 1 {
+        return hay.iter().position(|&b| b == needle[0]);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}

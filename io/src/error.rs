@@ -1,0 +1,57 @@
+//! The one error enum of `brisk-io`.
+
+/// What can go wrong while finding, reading or writing data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+#[allow(missing_docs)] // the variants' docs describe their fields
+pub enum Error {
+    /// The URL could not be understood.
+    #[error("bad URL '{url}': {reason}")]
+    BadUrl { url: String, reason: String },
+
+    /// A glob pattern matched nothing.
+    #[error("no files match '{pattern}'")]
+    NoMatch { pattern: String },
+
+    /// The object or file does not exist.
+    #[error("not found: {url}")]
+    NotFound { url: String },
+
+    /// The store failed (network, permissions, missing bucket...).
+    #[error("cannot read {url}: {reason}")]
+    Store { url: String, reason: String },
+
+    /// A compressed file could not be decompressed (truncated or corrupt).
+    #[error("cannot decompress {url} ({compression}): {reason}")]
+    Decompress { url: String, compression: &'static str, reason: String },
+
+    /// A block was asked for with impossible bounds.
+    #[error("bad block of {url}: {reason}")]
+    BadBlock { url: String, reason: String },
+
+    /// An error from the core crate.
+    #[error(transparent)]
+    Core(#[from] brisk_core::Error),
+}
+
+/// The result type of `brisk-io`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Maps an object-store error for `url`, keeping "not found" apart.
+    pub(crate) fn store(url: &str, e: object_store::Error) -> Error {
+        match e {
+            object_store::Error::NotFound { .. } => Error::NotFound { url: url.to_string() },
+            other => Error::Store { url: url.to_string(), reason: other.to_string() },
+        }
+    }
+}
+
+impl From<Error> for brisk_core::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Core(c) => c,
+            other => brisk_core::Error::Other(other.to_string()),
+        }
+    }
+}
