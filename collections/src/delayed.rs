@@ -106,9 +106,13 @@ impl<T: Data + Clone> Delayed<T> {
 }
 
 impl<T: Data> Delayed<T> {
-    /// Applies a closure lazily. Closures run on the local scheduler only; `name`
-    /// stands for the closure's code in the key (the same name is taken to mean the
-    /// same function).
+    /// Applies a closure lazily. Closures run on the local scheduler only.
+    ///
+    /// A closure's code and captured values cannot be hashed, so `name` stands for
+    /// them in the key: the same name on the same input is taken to be the same work
+    /// and runs once. Give closures that capture different values different names
+    /// (`format!("scale-by-{k}")`), or register a function with `#[brisk::task]` and
+    /// pass the values as `#[bound]` parameters, which are hashed.
     pub fn then<U, F>(&self, name: &str, f: F) -> Result<Delayed<U>>
     where
         U: Data,

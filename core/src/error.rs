@@ -72,6 +72,14 @@ pub enum Error {
     #[error("panicked: {message}")]
     Panic { message: String },
 
+    /// One op of a fused chain failed; `source` says why.
+    #[error("in op '{op}': {source}")]
+    InOp {
+        op: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A task failed; `source` says why.
     #[error("task {key} (op '{op}') failed: {source}")]
     Task {
@@ -116,7 +124,7 @@ impl Error {
     /// The innermost error, below any [`Error::Task`] wrappers.
     pub fn root_cause(&self) -> &Error {
         match self {
-            Error::Task { source, .. } => source.root_cause(),
+            Error::Task { source, .. } | Error::InOp { source, .. } => source.root_cause(),
             other => other,
         }
     }

@@ -262,3 +262,23 @@ fn closures_are_local_only_and_refuse_to_travel() {
         "{msg}"
     );
 }
+
+#[test]
+fn an_error_inside_a_fused_chain_names_the_op_that_failed() {
+    let one = int_op("one", |_| 1);
+    let bad = Arc::new(ClosureOp::new("parse-dates", |_: &[Value]| {
+        Err(Error::user("bad date '2015-13-01'"))
+    })) as Arc<dyn Op>;
+    let tasks = vec![
+        Task::new(k("a"), one, vec![]),
+        Task::new(k("b"), bad, vec![k("a")]),
+        Task::new(k("c"), int_op("inc", |x| x + 1), vec![k("b")]),
+    ];
+    let fused = fuse_linear(&TaskGraph::from_tasks(&tasks, &[k("c")]).unwrap());
+    assert_eq!(fused.len(), 1);
+    let err = fused[0].op.call(&[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "in op 'parse-dates': bad date '2015-13-01'"
+    );
+}

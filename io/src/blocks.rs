@@ -31,7 +31,11 @@ pub struct Block {
 
 /// Cuts files into blocks of about `blocksize` bytes (`None`: one block per file).
 /// Compressed files are never cut.
-pub fn plan(files: &[FileInfo], blocksize: Option<u64>, compression: Option<Compression>) -> Vec<Block> {
+pub fn plan(
+    files: &[FileInfo],
+    blocksize: Option<u64>,
+    compression: Option<Compression>,
+) -> Vec<Block> {
     let mut blocks = Vec::new();
     for f in files {
         let c = compression.unwrap_or_else(|| Compression::infer(f.path.as_ref()));
@@ -39,11 +43,21 @@ pub fn plan(files: &[FileInfo], blocksize: Option<u64>, compression: Option<Comp
             Some(bs) if c == Compression::None && bs > 0 && f.size > bs => {
                 let mut off = 0;
                 while off < f.size {
-                    blocks.push(Block { file: f.clone(), offset: off, length: Some(bs.min(f.size - off)), compression: c });
+                    blocks.push(Block {
+                        file: f.clone(),
+                        offset: off,
+                        length: Some(bs.min(f.size - off)),
+                        compression: c,
+                    });
                     off += bs;
                 }
             }
-            _ => blocks.push(Block { file: f.clone(), offset: 0, length: None, compression: c }),
+            _ => blocks.push(Block {
+                file: f.clone(),
+                offset: 0,
+                length: None,
+                compression: c,
+            }),
         }
     }
     blocks
@@ -54,7 +68,8 @@ pub fn read(store: &dyn ObjectStore, block: &Block, delimiter: &[u8]) -> Result<
     let f = &block.file;
     let raw = match block.length {
         None => {
-            let got = block_on(async { store.get(&f.path).await?.bytes().await }).map_err(|e| Error::store(&f.url, e))?;
+            let got = block_on(async { store.get(&f.path).await?.bytes().await })
+                .map_err(|e| Error::store(&f.url, e))?;
             got.to_vec()
         }
         Some(length) => read_aligned(store, f, block.offset, length, delimiter)?,
@@ -66,20 +81,33 @@ pub fn read(store: &dyn ObjectStore, block: &Block, delimiter: &[u8]) -> Result<
 }
 
 /// The bytes between the delimiter-aligned cuts at `offset` and `offset + length`.
-pub fn read_aligned(store: &dyn ObjectStore, f: &FileInfo, offset: u64, length: u64, delimiter: &[u8]) -> Result<Vec<u8>> {
+pub fn read_aligned(
+    store: &dyn ObjectStore,
+    f: &FileInfo,
+    offset: u64,
+    length: u64,
+    delimiter: &[u8],
+) -> Result<Vec<u8>> {
     if delimiter.is_empty() {
-        return Err(Error::BadBlock { url: f.url.clone(), reason: "the delimiter is empty".into() });
+        return Err(Error::BadBlock {
+            url: f.url.clone(),
+            reason: "the delimiter is empty".into(),
+        });
     }
     let size = f.size;
     if offset > size {
-        return Err(Error::BadBlock { url: f.url.clone(), reason: format!("offset {offset} is past the end ({size} bytes)") });
+        return Err(Error::BadBlock {
+            url: f.url.clone(),
+            reason: format!("offset {offset} is past the end ({size} bytes)"),
+        });
     }
     let target = offset.saturating_add(length).min(size);
     let fetch = |from: u64, to: u64| -> Result<Vec<u8>> {
         if from >= to {
             return Ok(Vec::new());
         }
-        let b = block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
+        let b =
+            block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
         Ok(b.to_vec())
     };
     let mut buf = fetch(offset, target)?;
@@ -104,8 +132,16 @@ pub fn read_aligned(store: &dyn ObjectStore, f: &FileInfo, offset: u64, length: 
             scan_from = scan_from.max(end.saturating_sub(dlen - 1));
         }
     };
-    let start = if offset == 0 { 0 } else { find(&mut buf, offset)?.map_or(size, |p| p + dlen) };
-    let end = if target >= size { size } else { find(&mut buf, target)?.map_or(size, |p| p + dlen) };
+    let start = if offset == 0 {
+        0
+    } else {
+        find(&mut buf, offset)?.map_or(size, |p| p + dlen)
+    };
+    let end = if target >= size {
+        size
+    } else {
+        find(&mut buf, target)?.map_or(size, |p| p + dlen)
+    };
     if start >= end {
         return Ok(Vec::new());
     }

@@ -58,10 +58,16 @@ impl Compression {
                 Ok(0)
             }
             Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out),
-            Compression::Zstd => zstd::stream::read::Decoder::new(bytes).and_then(|mut d| d.read_to_end(&mut out)),
+            Compression::Zstd => {
+                zstd::stream::read::Decoder::new(bytes).and_then(|mut d| d.read_to_end(&mut out))
+            }
             Compression::Bz2 => bzip2::read::MultiBzDecoder::new(bytes).read_to_end(&mut out),
         };
-        res.map_err(|e| Error::Decompress { url: url.to_string(), compression: self.name(), reason: e.to_string() })?;
+        res.map_err(|e| Error::Decompress {
+            url: url.to_string(),
+            compression: self.name(),
+            reason: e.to_string(),
+        })?;
         Ok(out)
     }
 

@@ -23,7 +23,11 @@ pub enum Error {
 
     /// A compressed file could not be decompressed (truncated or corrupt).
     #[error("cannot decompress {url} ({compression}): {reason}")]
-    Decompress { url: String, compression: &'static str, reason: String },
+    Decompress {
+        url: String,
+        compression: &'static str,
+        reason: String,
+    },
 
     /// A block was asked for with impossible bounds.
     #[error("bad block of {url}: {reason}")]
@@ -41,8 +45,13 @@ impl Error {
     /// Maps an object-store error for `url`, keeping "not found" apart.
     pub(crate) fn store(url: &str, e: object_store::Error) -> Error {
         match e {
-            object_store::Error::NotFound { .. } => Error::NotFound { url: url.to_string() },
-            other => Error::Store { url: url.to_string(), reason: other.to_string() },
+            object_store::Error::NotFound { .. } => Error::NotFound {
+                url: url.to_string(),
+            },
+            other => Error::Store {
+                url: url.to_string(),
+                reason: other.to_string(),
+            },
         }
     }
 }

@@ -67,10 +67,18 @@ pub fn expand(url: &str, options: &StoreOptions) -> Result<(Location, Vec<FileIn
         return Ok((loc, vec![info]));
     }
     let segments: Vec<&str> = loc.path.split('/').filter(|s| !s.is_empty()).collect();
-    let literal: Vec<&str> = segments.iter().take_while(|s| !has_magic(s)).copied().collect();
-    let prefix = if literal.is_empty() { None } else { Some(loc.object_path(&literal.join("/"))?) };
-    let metas: Vec<ObjectMeta> =
-        block_on(loc.store.list(prefix.as_ref()).try_collect()).map_err(|e| Error::store(url, e))?;
+    let literal: Vec<&str> = segments
+        .iter()
+        .take_while(|s| !has_magic(s))
+        .copied()
+        .collect();
+    let prefix = if literal.is_empty() {
+        None
+    } else {
+        Some(loc.object_path(&literal.join("/"))?)
+    };
+    let metas: Vec<ObjectMeta> = block_on(loc.store.list(prefix.as_ref()).try_collect())
+        .map_err(|e| Error::store(url, e))?;
     let mut files: Vec<FileInfo> = metas
         .into_iter()
         .filter(|m| {
@@ -80,7 +88,9 @@ pub fn expand(url: &str, options: &StoreOptions) -> Result<(Location, Vec<FileIn
         .map(|m| FileInfo::from_meta(&loc, m))
         .collect();
     if files.is_empty() {
-        return Err(Error::NoMatch { pattern: url.to_string() });
+        return Err(Error::NoMatch {
+            pattern: url.to_string(),
+        });
     }
     files.sort_by(|a, b| a.path.as_ref().cmp(b.path.as_ref()));
     Ok((loc, files))
@@ -92,7 +102,9 @@ pub fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
         None => path.is_empty(),
         Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
         Some((p, rest)) => match path.split_first() {
-            Some((s, tail)) => match_segment(p.as_bytes(), s.as_bytes()) && match_segments(rest, tail),
+            Some((s, tail)) => {
+                match_segment(p.as_bytes(), s.as_bytes()) && match_segments(rest, tail)
+            }
             None => false,
         },
     }

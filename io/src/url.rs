@@ -57,7 +57,10 @@ impl Location {
 
     /// The object-store path of `path`.
     pub fn object_path(&self, path: &str) -> Result<Path> {
-        Path::parse(path).map_err(|e| Error::BadUrl { url: self.url(path), reason: e.to_string() })
+        Path::parse(path).map_err(|e| Error::BadUrl {
+            url: self.url(path),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -71,19 +74,26 @@ impl Location {
 /// assert!(parse("ftp://host/x", &StoreOptions::default()).is_err());
 /// ```
 pub fn parse(url: &str, options: &StoreOptions) -> Result<Location> {
-    let bad = |reason: &str| Error::BadUrl { url: url.to_string(), reason: reason.to_string() };
+    let bad = |reason: &str| Error::BadUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
     if let Some(rest) = url.strip_prefix("s3://") {
         let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(bad("no bucket name"));
         }
-        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(RetryConfig {
-            max_retries: 2,
-            retry_timeout: Duration::from_secs(10),
-            ..Default::default()
-        });
+        let mut b = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(RetryConfig {
+                max_retries: 2,
+                retry_timeout: Duration::from_secs(10),
+                ..Default::default()
+            });
         if let Some(e) = &options.endpoint {
-            b = b.with_endpoint(e.clone()).with_allow_http(options.allow_http || e.starts_with("http://"));
+            b = b
+                .with_endpoint(e.clone())
+                .with_allow_http(options.allow_http || e.starts_with("http://"));
         } else if options.allow_http {
             b = b.with_allow_http(true);
         }
@@ -97,17 +107,26 @@ pub fn parse(url: &str, options: &StoreOptions) -> Result<Location> {
             b = b.with_secret_access_key(s.clone());
         }
         let store = b.build().map_err(|e| bad(&e.to_string()))?;
-        return Ok(Location { store: Arc::new(store), root: format!("s3://{bucket}"), path: path.to_string() });
+        return Ok(Location {
+            store: Arc::new(store),
+            root: format!("s3://{bucket}"),
+            path: path.to_string(),
+        });
     }
     let local = match url.strip_prefix("file://") {
         Some(p) => p.to_string(),
-        None if url.contains("://") => return Err(bad("unsupported scheme (use a local path, file:// or s3://)")),
+        None if url.contains("://") => {
+            return Err(bad(
+                "unsupported scheme (use a local path, file:// or s3://)",
+            ))
+        }
         None => url.to_string(),
     };
     let abs = if local.starts_with('/') {
         local
     } else {
-        let cwd = std::env::current_dir().map_err(|e| bad(&format!("no current directory: {e}")))?;
+        let cwd =
+            std::env::current_dir().map_err(|e| bad(&format!("no current directory: {e}")))?;
         format!("{}/{}", cwd.display(), local.trim_start_matches("./"))
     };
     Ok(Location {

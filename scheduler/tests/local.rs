@@ -332,3 +332,34 @@ fn the_threaded_scheduler_is_the_default_executor() {
         (0..64).sum::<i64>()
     );
 }
+
+#[test]
+fn a_panicking_progress_callback_fails_the_run_instead_of_hanging_it() {
+    let sched = LocalScheduler::with_threads(2).on_progress(|p| {
+        if p.finished == 3 {
+            panic!("progress bar broke");
+        }
+    });
+    let (g, root) = tree_of_indices(100, 4);
+    let err = sched.get(&g, &[root]).unwrap_err();
+    assert_eq!(err.to_string(), "the progress callback panicked");
+}
+
+/// Tasks may use rayon themselves: a task running a parallel iterator on the same
+/// pool neither deadlocks nor starves the scheduler.
+#[test]
+fn tasks_that_use_rayon_inside_do_not_deadlock() {
+    use rayon::prelude::*;
+    let par_sum = op("par-sum", |_| {
+        Ok(Arc::new((0..100_000i64).into_par_iter().sum::<i64>()) as Value)
+    });
+    let tasks: Vec<Task> = (0..16)
+        .map(|i| Task::new(Key::new("p", &[i]), par_sum.clone(), vec![]))
+        .collect();
+    let keys: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
+    let g = Graph::from_tasks("g", tasks);
+    for s in [LocalScheduler::with_threads(2), LocalScheduler::new()] {
+        let out = s.get(&g, &keys).unwrap();
+        assert!(out.iter().all(|v| int(v) == (0..100_000i64).sum::<i64>()));
+    }
+}

@@ -247,7 +247,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                 #(#bound_names: #bound_tys),*
             ) -> __core::Result<#krate::__private::Delayed<#out_ty>> {
                 #krate::__private::delayed_call(
-                    op(#(#bound_names),*),
+                    self::op(#(#bound_names),*),
                     ::std::vec![#(#krate::__private::IntoArg::into_arg(#input_names)?),*],
                 )
             }

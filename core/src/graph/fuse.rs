@@ -51,9 +51,15 @@ impl Op for FusedOp {
         let first = ops
             .next()
             .ok_or_else(|| Error::Other("empty fused op".into()))?;
-        let mut v = first.call(inputs)?;
+        let inner = |op: &Arc<dyn Op>, e: Error| Error::InOp {
+            op: op.name().to_string(),
+            source: Box::new(e),
+        };
+        let mut v = first.call(inputs).map_err(|e| inner(first, e))?;
         for op in ops {
-            v = op.call(std::slice::from_ref(&v))?;
+            v = op
+                .call(std::slice::from_ref(&v))
+                .map_err(|e| inner(op, e))?;
         }
         Ok(v)
     }
@@ -82,8 +88,8 @@ inventory::submit! {
 /// in between disappear, with their scheduling overhead.
 ///
 /// ```text
-///   a ─▶ b ─▶ c ─▶ d        a ─▶ (b·c) ─▶ d     when a has two readers,
-///   a ─▶ e                  a ─▶ e               d is requested
+///   a ─▶ b ─▶ c ─▶ d ─▶ out        a ─▶ (b·c·d) ─▶ out    a has two readers, so it
+///   a ─▶ e ─────────────▶ out      a ─▶ e ───────▶ out    stays; out reads two tasks
 /// ```
 pub fn fuse_linear(graph: &TaskGraph) -> Vec<Task> {
     let n = graph.len();

@@ -1,9 +1,10 @@
 //! `Tokenize` for Polars data frames and series: the schema (names and dtypes) and
 //! every value in row order, nulls included, whatever the chunking in memory.
 //!
-//! Booleans, integers, floats, strings and binary columns (and the logical types
-//! stored as them: dates, datetimes, durations, times, categoricals' codes are not
-//! included) are supported; a column of another dtype (lists, structs, objects) is an
+//! Booleans, integers up to 64 bits, floats, strings and binary columns are hashed by
+//! value; dates, datetimes, durations and times by their physical integers;
+//! categoricals, enums and decimals by their string form. A column of another dtype
+//! (128-bit integers, lists, structs, objects) is an
 //! [`Error::Tokenize`](crate::Error::Tokenize) naming it.
 
 use super::{tag, untokenizable, Hasher, Tokenize};
@@ -47,7 +48,16 @@ impl Tokenize for Series {
         h.write_str(self.name().as_str());
         h.write_str(&self.dtype().to_string());
         h.write_len(self.len());
-        let phys = self.to_physical_repr();
+        // Logical types other than dates and times (categoricals, enums, decimals) are
+        // hashed by their string form: their physical codes depend on the order values
+        // were first seen, or on a scale.
+        let as_text;
+        let phys = if self.dtype().is_logical() && !self.dtype().is_temporal() {
+            as_text = self.cast(&DataType::String).map_err(err)?;
+            std::borrow::Cow::Borrowed(&as_text)
+        } else {
+            self.to_physical_repr()
+        };
         match phys.dtype() {
             DataType::Boolean => {
                 hash_values!(h, phys.bool().map_err(err)?, |v| h.write_raw(&[v as u8]))
@@ -72,7 +82,13 @@ impl Tokenize for Series {
             }),
             DataType::String => hash_values!(h, phys.str().map_err(err)?, |v| h.write_str(v)),
             DataType::Binary => hash_values!(h, phys.binary().map_err(err)?, |v| h.write_bytes(v)),
-            dt if dt.is_integer() => {
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32 => {
                 let wide = phys.cast(&DataType::Int64).map_err(err)?;
                 hash_values!(h, wide.i64().map_err(err)?, |v| h
                     .write_raw(&v.to_le_bytes()))

@@ -4,17 +4,21 @@
 //!
 //! 1. The graph is lowered (culled to the requested keys, checked) and ordered with
 //!    [`brisk_core::order`]; every task gets a static priority.
-//! 2. Ready tasks wait in one heap, best priority first. Each thread of the rayon pool
-//!    runs a loop: under one short lock it records the result of the task it just
-//!    ran, releases inputs whose last reader has run, readies the readers whose
+//! 2. Ready tasks wait in one heap, best priority first. Worker jobs on the rayon
+//!    pool each loop: under one short lock a job records the result of the task it
+//!    just ran, releases inputs whose last reader has run, readies the readers whose
 //!    inputs are complete, and takes the next task; it then runs that task outside
-//!    the lock. One lock round per task is the whole scheduling overhead.
+//!    the lock. One lock round per task is the whole scheduling overhead. A job with
+//!    nothing to take ends instead of waiting, and a job that readies more tasks than
+//!    there are jobs spawns new ones (up to the thread count): no pool thread is ever
+//!    blocked by the scheduler, so tasks may use rayon themselves.
 //! 3. A result is dropped as soon as its last reader has run, unless it was requested.
 //!    Keys requested twice, or reached by two requests, are one task and run once.
 //! 4. The first error (a user error or a panic, caught and turned into an error) stops
 //!    new tasks from starting; running ones finish; the error is returned with the
 //!    failing key and op name.
-//! 5. A progress callback hears about every finished task.
+//! 5. A progress callback hears about every finished task, in order (it is called
+//!    under the lock: keep it quick).
 //!
 //! [`SyncScheduler`] runs the same loop on the calling thread, one task at a time, in
 //! exact priority order: the one to use in a debugger.
@@ -23,9 +27,9 @@ mod state;
 
 use brisk_core::executor::ExecutorRegistration;
 use brisk_core::{order, Error, Executor, Graph, Key, Result, TaskGraph, TaskId, Value};
-use state::{Inputs, RunState};
+use state::{Inputs, Released, RunState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How far a run has come, given to the progress callback after every task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,24 +90,34 @@ impl LocalScheduler {
 
     /// Runs a lowered graph; returns the requested values in request order.
     pub fn run(&self, graph: &TaskGraph) -> Result<Vec<Value>> {
+        let state = RunState::new(graph, order(graph));
+        let threads = self.threads().max(1);
+        let first = threads.min(state.ready_len()).max(1);
         let run = Run {
-            state: Mutex::new(RunState::new(graph, order(graph))),
-            wake: Condvar::new(),
-            idle: std::sync::atomic::AtomicUsize::new(0),
+            shared: Mutex::new(Shared {
+                run: state,
+                active: first,
+            }),
+            threads,
             progress: self.progress.as_deref(),
             graph,
         };
-        let threads = self.threads().min(graph.len()).max(1);
         let r = &run;
         match &self.pool {
-            Some(p) => p.scope(|s| (0..threads).for_each(|_| s.spawn(move |_| r.worker()))),
-            None => rayon::scope(|s| (0..threads).for_each(|_| s.spawn(move |_| r.worker()))),
+            Some(p) => p.scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
+            None => rayon::scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
         }
-        let mut st = run.lock();
-        match st.error.take() {
-            Some(e) => Err(e),
-            None => Ok(st.take_results()),
+        let mut sh = run.lock();
+        let st = &mut sh.run;
+        if let Some(e) = st.error.take() {
+            return Err(e);
         }
+        if !st.is_complete() {
+            return Err(Error::Other(
+                "local scheduler stopped with tasks left and none ready".into(),
+            ));
+        }
+        Ok(st.take_results())
     }
 }
 
@@ -113,66 +127,78 @@ impl Executor for LocalScheduler {
     }
 }
 
+/// What the threads of one run share, behind one lock.
+struct Shared<'g> {
+    run: RunState<'g>,
+    /// Worker jobs running or about to run.
+    active: usize,
+}
+
 struct Run<'g, 'p> {
-    state: Mutex<RunState<'g>>,
-    wake: Condvar,
-    idle: std::sync::atomic::AtomicUsize,
+    shared: Mutex<Shared<'g>>,
+    threads: usize,
     progress: Option<&'p ProgressFn>,
     graph: &'g TaskGraph,
 }
 
 impl<'g> Run<'g, '_> {
-    fn lock(&self) -> MutexGuard<'_, RunState<'g>> {
-        // A panic never happens while the lock is held (user code runs outside it),
-        // so a poisoned lock still holds consistent state.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Shared<'g>> {
+        // User code runs outside the lock, and the progress callback under it is
+        // guarded, so a poisoned lock still holds consistent state.
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn worker(&self) {
-        use std::sync::atomic::Ordering::Relaxed;
+    /// One worker job: takes tasks until none is ready, then ends. A job never waits:
+    /// when a finished task readies more tasks than there are jobs, it spawns more
+    /// (up to the thread count), so no pool thread is ever blocked by the scheduler
+    /// and tasks that use rayon themselves (`par_iter`, a nested `compute`) cannot
+    /// deadlock against it.
+    fn worker<'s>(&'s self, scope: &rayon::Scope<'s>) {
         let mut done: Option<(TaskId, Result<Value>)> = None;
         loop {
-            let mut st = self.lock();
-            let mut finished = None;
+            let mut sh = self.lock();
+            let mut released = Released::new();
             if let Some((t, outcome)) = done.take() {
-                st.finish(t, outcome);
-                finished = Some(Progress {
-                    finished: st.finished,
-                    total: st.total(),
-                });
+                released = sh.run.finish(t, outcome);
+                self.report(&mut sh.run);
             }
-            let next = loop {
-                if st.error.is_some() || st.is_complete() {
-                    break None;
-                }
-                if let Some(next) = st.start_next() {
-                    break Some(next);
-                }
-                if st.running == 0 {
-                    // Unreachable for a checked graph; never wait forever.
-                    st.error = Some(Error::Other(
-                        "local scheduler stalled with no task ready".into(),
-                    ));
-                    break None;
-                }
-                self.idle.fetch_add(1, Relaxed);
-                st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
-                self.idle.fetch_sub(1, Relaxed);
+            let next = if sh.run.error.is_none() {
+                sh.run.start_next()
+            } else {
+                None
             };
-            let more_ready = st.has_ready();
-            drop(st);
-            if self.idle.load(Relaxed) > 0 && (next.is_none() || more_ready) {
-                if next.is_none() {
-                    self.wake.notify_all();
-                } else {
-                    self.wake.notify_one();
+            let helpers = match next {
+                Some(_) => sh
+                    .run
+                    .ready_len()
+                    .min(self.threads.saturating_sub(sh.active)),
+                None => {
+                    sh.active -= 1;
+                    0
                 }
-            }
-            if let (Some(p), Some(cb)) = (finished, self.progress) {
-                cb(p);
+            };
+            sh.active += helpers;
+            drop(sh);
+            drop(released);
+            for _ in 0..helpers {
+                scope.spawn(move |s| self.worker(s));
             }
             let Some((t, inputs)) = next else { return };
             done = Some((t, execute(self.graph, t, &inputs)));
+        }
+    }
+
+    /// Calls the progress callback (under the lock, so reports never go backwards); a
+    /// panic in it becomes the run's error.
+    fn report(&self, st: &mut RunState<'_>) {
+        if let Some(cb) = self.progress {
+            let p = Progress {
+                finished: st.finished,
+                total: st.total(),
+            };
+            if catch_unwind(AssertUnwindSafe(|| cb(p))).is_err() && st.error.is_none() {
+                st.error = Some(Error::Other("the progress callback panicked".into()));
+            }
         }
     }
 }

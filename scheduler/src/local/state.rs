@@ -22,6 +22,9 @@ pub(crate) enum Stage {
 /// The inputs of one task, gathered under the lock and run outside it.
 pub(crate) type Inputs = SmallVec<[Value; 4]>;
 
+/// Results released by one finished task, dropped outside the lock.
+pub(crate) type Released = SmallVec<[Value; 4]>;
+
 pub(crate) struct RunState<'g> {
     graph: &'g TaskGraph,
     priority: Vec<u32>,
@@ -82,10 +85,6 @@ impl<'g> RunState<'g> {
         self.finished == self.graph.len()
     }
 
-    pub(crate) fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
-    }
-
     /// Takes the ready task with the best priority and gathers its inputs.
     pub(crate) fn start_next(&mut self) -> Option<(TaskId, Inputs)> {
         let Reverse((_, id)) = self.ready.pop()?;
@@ -106,43 +105,50 @@ impl<'g> RunState<'g> {
     }
 
     /// Records a task's result, releases inputs nobody else needs, and readies the
-    /// readers whose inputs are now complete. Returns how many became ready.
-    pub(crate) fn finish(&mut self, t: TaskId, outcome: Result<Value>) -> usize {
+    /// readers whose inputs are now complete. The released values are handed back so
+    /// the caller drops them after unlocking (freeing a large result, or a user type's
+    /// `Drop`, never runs under the lock).
+    pub(crate) fn finish(&mut self, t: TaskId, outcome: Result<Value>) -> Released {
         self.running -= 1;
+        self.stage[t.idx()] = Stage::Done;
+        let mut released = Released::new();
         let value = match outcome {
             Ok(v) => v,
             Err(e) => {
                 if self.error.is_none() {
                     self.error = Some(e);
                 }
-                self.stage[t.idx()] = Stage::Done;
-                return 0;
+                return released;
             }
         };
         self.finished += 1;
-        self.stage[t.idx()] = Stage::Done;
         let graph = self.graph;
         for &d in graph.dependencies(t) {
             let p = &mut self.pending[d.idx()];
             *p -= 1;
             if *p == 0 {
-                self.results[d.idx()] = None;
+                released.extend(self.results[d.idx()].take());
             }
         }
         if self.pending[t.idx()] > 0 {
             self.results[t.idx()] = Some(value);
+        } else {
+            released.push(value);
         }
-        let mut newly_ready = 0;
         for &r in graph.dependents(t) {
             let m = &mut self.missing[r.idx()];
             *m -= 1;
             if *m == 0 {
                 self.ready.push(Reverse((self.priority[r.idx()], r.0)));
                 self.stage[r.idx()] = Stage::Ready;
-                newly_ready += 1;
             }
         }
-        newly_ready
+        released
+    }
+
+    /// How many tasks are ready.
+    pub(crate) fn ready_len(&self) -> usize {
+        self.ready.len()
     }
 
     /// The requested results, in request order.
