@@ -15,6 +15,15 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+echo "== test services"
+# A real S3-compatible server (moto) for the S3 tests, in a virtualenv outside the checkout.
+export BRISK_VENV="${BRISK_VENV:-$HOME/.cache/brisk/venv}"
+if [ ! -x "$BRISK_VENV/bin/moto_server" ]; then
+  python3 -m venv "$BRISK_VENV"
+  "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]'
+fi
+export BRISK_REQUIRE_S3=1
+
 echo "== build (all targets, all features)"
 cargo build --workspace --all-targets --all-features --locked
 
