@@ -46,7 +46,20 @@ fn task(name: &str, index: &[u32], inputs: Vec<Key>) -> Task {
 /// A tree reduction of `leaves` leaves with fan-in `split_every`: returns the tasks
 /// and the key of the root.
 pub fn tree_reduction(leaves: u32, split_every: u32) -> (Vec<Task>, Key) {
-    let mut tasks: Vec<Task> = (0..leaves).map(|i| task("leaf", &[i], vec![])).collect();
+    tree_reduction_with(leaves, split_every, |_| noop(), noop())
+}
+
+/// [`tree_reduction`] with given ops: `leaf(i)` for leaf `("leaf", i)`, `reduce` for
+/// every `("reduce", depth, j)` task (it reads up to `split_every` inputs).
+pub fn tree_reduction_with(
+    leaves: u32,
+    split_every: u32,
+    mut leaf: impl FnMut(u32) -> Arc<dyn Op>,
+    reduce: Arc<dyn Op>,
+) -> (Vec<Task>, Key) {
+    let mut tasks: Vec<Task> = (0..leaves)
+        .map(|i| Task::new(Key::new("leaf", &[i]), leaf(i), vec![]))
+        .collect();
     let mut level: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
     let mut depth = 0;
     while level.len() > 1 {
@@ -55,7 +68,11 @@ pub fn tree_reduction(leaves: u32, split_every: u32) -> (Vec<Task>, Key) {
             .chunks(split_every.max(2) as usize)
             .enumerate()
             .map(|(j, group)| {
-                let t = task("reduce", &[depth, j as u32], group.to_vec());
+                let t = Task::new(
+                    Key::new("reduce", &[depth, j as u32]),
+                    reduce.clone(),
+                    group.to_vec(),
+                );
                 let k = t.key.clone();
                 tasks.push(t);
                 k

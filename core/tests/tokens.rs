@@ -8,9 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 fn cases() -> Vec<(&'static str, Token)> {
-    let mut cases = plain_cases();
+    let cases = plain_cases();
     #[cfg(feature = "polars")]
-    cases.extend(polars_frames::cases());
+    let cases = {
+        let mut cases = cases;
+        cases.extend(polars_frames::cases());
+        cases
+    };
     cases
 }
 

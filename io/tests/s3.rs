@@ -30,14 +30,23 @@ fn moto_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("BRISK_MOTO_SERVER") {
         return Some(PathBuf::from(p));
     }
-    let venv = PathBuf::from(std::env::var_os("BRISK_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/brisk/venv")
-    }))
+    let venv = PathBuf::from(
+        std::env::var_os("BRISK_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/brisk/venv")
+            }),
+    )
     .join("bin/moto_server");
     if venv.exists() {
         return Some(venv);
     }
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join("moto_server")).find(|p| p.exists())
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| PathBuf::from(d).join("moto_server"))
+        .find(|p| p.exists())
 }
 
 /// One HTTP/1.1 request; returns the status code.
@@ -47,17 +56,29 @@ fn http(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
     write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
     let mut head = [0u8; 12];
     s.read_exact(&mut head)?;
-    let code = std::str::from_utf8(&head[9..12]).ok().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let code = std::str::from_utf8(&head[9..12])
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     Ok(code)
 }
 
 fn start_moto() -> Option<Moto> {
     let Some(bin) = moto_binary() else {
-        assert!(std::env::var_os("BRISK_REQUIRE_S3").is_none(), "moto_server is not installed; run scripts/test.sh");
-        eprintln!("skipping the S3 tests: moto_server is not installed (scripts/test.sh installs it)");
+        assert!(
+            std::env::var_os("BRISK_REQUIRE_S3").is_none(),
+            "moto_server is not installed; run scripts/test.sh"
+        );
+        eprintln!(
+            "skipping the S3 tests: moto_server is not installed (scripts/test.sh installs it)"
+        );
         return None;
     };
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(&bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -68,7 +89,10 @@ fn start_moto() -> Option<Moto> {
     // Ready when it answers an HTTP request (bounded: 60 s).
     let deadline = Instant::now() + Duration::from_secs(60);
     while http(port, "GET", "/").is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not answer on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not answer on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(moto)
@@ -87,7 +111,11 @@ fn options(port: u16) -> StoreOptions {
 #[test]
 fn s3_reads_match_local_reads() {
     let Some(moto) = start_moto() else { return };
-    assert_eq!(http(moto.port, "PUT", "/events").unwrap(), 200, "bucket created");
+    assert_eq!(
+        http(moto.port, "PUT", "/events").unwrap(),
+        200,
+        "bucket created"
+    );
     let opts = options(moto.port);
 
     // The same files on local disk and in the bucket.
@@ -95,21 +123,38 @@ fn s3_reads_match_local_reads() {
     std::fs::create_dir_all(&dir).unwrap();
     let loc = parse("s3://events/", &opts).unwrap();
     for hour in 0..3 {
-        let text: String = (0..500).map(|i| format!("{{\"hour\": {hour}, \"i\": {i}}}\n")).collect();
+        let text: String = (0..500)
+            .map(|i| format!("{{\"hour\": {hour}, \"i\": {i}}}\n"))
+            .collect();
         let name = format!("2015-01-01-{hour}.json.gz");
         let gz = Compression::Gzip.compress(text.as_bytes()).unwrap();
         std::fs::write(dir.join(&name), &gz).unwrap();
-        block_on(loc.store.put(&loc.object_path(&format!("data/{name}")).unwrap(), PutPayload::from(gz))).unwrap();
+        block_on(loc.store.put(
+            &loc.object_path(&format!("data/{name}")).unwrap(),
+            PutPayload::from(gz),
+        ))
+        .unwrap();
     }
     let plain: String = (0..2000).map(|i| format!("line {i}\n")).collect();
     std::fs::write(dir.join("plain.txt"), &plain).unwrap();
-    block_on(loc.store.put(&loc.object_path("data/plain.txt").unwrap(), PutPayload::from(plain.clone().into_bytes()))).unwrap();
+    block_on(loc.store.put(
+        &loc.object_path("data/plain.txt").unwrap(),
+        PutPayload::from(plain.clone().into_bytes()),
+    ))
+    .unwrap();
 
     let read_all = |url: &str, blocksize: Option<u64>, opts: &StoreOptions| -> Vec<Vec<u8>> {
         let (loc, files) = glob::expand(url, opts).unwrap();
-        blocks::plan(&files, blocksize, None).iter().map(|b| blocks::read(loc.store.as_ref(), b, b"\n").unwrap()).collect()
+        blocks::plan(&files, blocksize, None)
+            .iter()
+            .map(|b| blocks::read(loc.store.as_ref(), b, b"\n").unwrap())
+            .collect()
     };
-    let local = read_all(&format!("{}/*.json.gz", dir.display()), None, &StoreOptions::default());
+    let local = read_all(
+        &format!("{}/*.json.gz", dir.display()),
+        None,
+        &StoreOptions::default(),
+    );
     let remote = read_all("s3://events/data/*.json.gz", None, &opts);
     assert_eq!(local.len(), 3);
     assert_eq!(remote, local);
@@ -118,7 +163,14 @@ fn s3_reads_match_local_reads() {
     let remote_blocks = read_all("s3://events/data/plain.txt", Some(1000), &opts);
     assert!(remote_blocks.len() > 10);
     assert_eq!(remote_blocks.concat(), plain.as_bytes());
-    assert_eq!(remote_blocks, read_all(&format!("{}/plain.txt", dir.display()), Some(1000), &StoreOptions::default()));
+    assert_eq!(
+        remote_blocks,
+        read_all(
+            &format!("{}/plain.txt", dir.display()),
+            Some(1000),
+            &StoreOptions::default()
+        )
+    );
 
     // File identities carry the S3 entity tag.
     let (_, files) = glob::expand("s3://events/data/*.json.gz", &opts).unwrap();
@@ -130,9 +182,16 @@ fn s3_reads_match_local_reads() {
     assert!(matches!(err, Error::NotFound { .. }));
     assert_eq!(err.to_string(), "not found: s3://events/data/nope.json.gz");
     let err = glob::expand("s3://events/data/*.parquet", &opts).unwrap_err();
-    assert_eq!(err.to_string(), "no files match 's3://events/data/*.parquet'");
+    assert_eq!(
+        err.to_string(),
+        "no files match 's3://events/data/*.parquet'"
+    );
     let err = glob::expand("s3://no-such-bucket/data/*.json.gz", &opts).unwrap_err();
-    assert!(err.to_string().contains("s3://no-such-bucket/data/*.json.gz"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("s3://no-such-bucket/data/*.json.gz"),
+        "{err}"
+    );
 
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -3,7 +3,7 @@
 use brisk_core::graph::{Graph, Task};
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::value::{Data, Encoded, NBytes};
-use brisk_core::{executor, Error, Executor, Key, Result, Value};
+use brisk_core::{executor, shapes, Error, Executor, Key, Result, Value};
 use brisk_scheduler::{LocalScheduler, Progress, SyncScheduler};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -16,62 +16,23 @@ fn int(v: &Value) -> i64 {
     *v.expect_ref::<i64>().unwrap()
 }
 
-/// `n` leaves with values 0..n, summed by a tree reduction of fan-in `k`.
-fn sum_tree(n: u32, k: usize, leaf: Arc<dyn Op>, sum: Arc<dyn Op>) -> (Graph, Key) {
-    let mut tasks: Vec<Task> = (0..n)
-        .map(|i| Task::new(Key::new("leaf", &[i]), leaf.clone(), vec![]))
-        .collect();
-    let mut level: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
-    let mut depth = 0;
-    while level.len() > 1 {
-        depth += 1;
-        level = level
-            .chunks(k)
-            .enumerate()
-            .map(|(j, g)| {
-                let t = Task::new(Key::new("sum", &[depth, j as u32]), sum.clone(), g.to_vec());
-                let key = t.key.clone();
-                tasks.push(t);
-                key
-            })
-            .collect();
-    }
-    (Graph::from_tasks("tree", tasks), level.remove(0))
+/// `n` leaves summed by a tree reduction of fan-in `k`.
+fn sum_tree(n: u32, k: u32, leaf: Arc<dyn Op>, sum: Arc<dyn Op>) -> (Graph, Key) {
+    let (tasks, root) = shapes::tree_reduction_with(n, k, |_| leaf.clone(), sum);
+    (Graph::from_tasks("tree", tasks), root)
 }
 
-fn index_leaf() -> Arc<dyn Op> {
-    // Each leaf task is told its index through its key; here the op reads nothing and the
-    // test builds one op per leaf instead.
-    unreachable_op()
-}
-
-fn unreachable_op() -> Arc<dyn Op> {
-    op("unused", |_| Err(Error::Other("unused".into())))
-}
-
-fn tree_of_indices(n: u32, k: usize) -> (Graph, Key) {
+/// `n` leaves with values `0..n`, summed by a tree reduction of fan-in `k`.
+fn tree_of_indices(n: u32, k: u32) -> (Graph, Key) {
     let sum = op("sum", |xs| {
         Ok(Arc::new(xs.iter().map(int).sum::<i64>()) as Value)
     });
-    let (g, root) = sum_tree(n, k, index_leaf(), sum);
-    // Replace the leaves with ones that return their index.
-    let layers = g.layers();
-    let tasks: Vec<Task> = layers[0]
-        .tasks
-        .iter()
-        .map(|t| {
-            if t.key.name() == "leaf" {
-                let i = t.key.index()[0] as i64;
-                Task::new(
-                    t.key.clone(),
-                    op("leaf", move |_| Ok(Arc::new(i) as Value)),
-                    vec![],
-                )
-            } else {
-                t.clone()
-            }
-        })
-        .collect();
+    let (tasks, root) = shapes::tree_reduction_with(
+        n,
+        k,
+        |i| op("leaf", move |_| Ok(Arc::new(i as i64) as Value)),
+        sum,
+    );
     (Graph::from_tasks("tree", tasks), root)
 }
 
@@ -87,7 +48,7 @@ fn schedulers() -> Vec<(&'static str, Box<dyn Executor>)> {
 
 #[test]
 fn tree_reductions_sum_correctly_on_every_scheduler() {
-    for (n, k) in [(1u32, 2usize), (2, 2), (1000, 2), (1000, 8), (4096, 100)] {
+    for (n, k) in [(1u32, 2u32), (2, 2), (1000, 2), (1000, 8), (4096, 100)] {
         let (g, root) = tree_of_indices(n, k);
         let expected: i64 = (0..n as i64).sum();
         for (name, s) in schedulers() {
@@ -282,7 +243,9 @@ fn graph_errors_surface_before_anything_runs() {
         "g",
         vec![Task::new(
             Key::new("a", &[]),
-            unreachable_op(),
+            op("never-runs", |_| {
+                panic!("a graph with a missing input must not run")
+            }),
             vec![Key::new("b", &[])],
         )],
     );

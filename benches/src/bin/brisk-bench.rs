@@ -57,28 +57,11 @@ brisk::core::__private::inventory::submit! {
 }
 
 /// `n` leaves summed by a tree reduction with fan-in `split_every`.
-fn tree_graph(n: u32, split_every: usize) -> (Graph, Key, usize) {
-    let sum: Arc<dyn Op> = Arc::new(SumU64);
-    let mut tasks: Vec<Task> = (0..n)
-        .map(|i| Task::new(Key::new("leaf", &[i]), leaf::op(i as u64), vec![]))
-        .collect();
-    let mut level: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
-    let mut depth = 0;
-    while level.len() > 1 {
-        depth += 1;
-        level = level
-            .chunks(split_every)
-            .enumerate()
-            .map(|(j, g)| {
-                let t = Task::new(Key::new("sum", &[depth, j as u32]), sum.clone(), g.to_vec());
-                let k = t.key.clone();
-                tasks.push(t);
-                k
-            })
-            .collect();
-    }
+fn tree_graph(n: u32, split_every: u32) -> (Graph, Key, usize) {
+    let (tasks, root) =
+        shapes::tree_reduction_with(n, split_every, |i| leaf::op(i as u64), Arc::new(SumU64));
     let count = tasks.len();
-    (Graph::from_tasks("bench", tasks), level.remove(0), count)
+    (Graph::from_tasks("bench", tasks), root, count)
 }
 
 fn chain_graph(n: u32) -> (Graph, Key, usize) {
