@@ -7,7 +7,10 @@
 //! - [`delayed`]: lazy calls of registered functions and closures, the glue for
 //!   custom pipelines (Dask's `dask.delayed`).
 //!
-//! Bag, DataFrame and Array join this crate as they are built.
+//! - [`bag`]: partitioned collections of items with element-wise methods and
+//!   tree-reduction aggregations (Dask's `dask.bag`).
+//!
+//! DataFrame and Array join this crate as they are built.
 //!
 //! ```
 //! use brisk_collections::delayed::{self, Delayed};
@@ -19,8 +22,10 @@
 
 extern crate self as brisk_collections;
 
+pub mod bag;
 pub mod delayed;
 
+pub use bag::Bag;
 pub use delayed::{compute, Delayed};
 
 #[doc(hidden)]

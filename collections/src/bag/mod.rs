@@ -1,0 +1,297 @@
+//! Bag: a lazy collection of items split into partitions (Dask's `dask.bag`).
+//!
+//! A `Bag<T>` is `npartitions` keys `(name, i)`, each a [`Partition<T>`] (a `Vec<T>`)
+//! once computed, plus the graph that computes them. Element-wise methods add one
+//! task per partition; aggregations are tree reductions whose fan-in is
+//! `split_every`, ending in a [`Scalar`] or a one-partition bag.
+//!
+//! Functions given to bag methods are closures named by the caller: the name stands
+//! for the closure's code in the keys (see [`crate::Delayed::then`]), and closures
+//! run on the local scheduler.
+//!
+//! ```
+//! use brisk_collections::bag::Bag;
+//! use brisk_scheduler as _; // links the default (local) scheduler
+//! let b = Bag::from_sequence((1..=10_i64).collect(), 3).unwrap();
+//! let evens = b.filter("even", |x| x % 2 == 0).unwrap();
+//! assert_eq!(evens.compute().unwrap(), vec![2, 4, 6, 8, 10]);
+//! assert_eq!(evens.count().unwrap().compute().unwrap(), 5);
+//! ```
+
+pub mod partition;
+mod reduce;
+
+pub use partition::{Item, Partition};
+pub use reduce::Scalar;
+
+use brisk_core::executor::{default_executor, Executor};
+use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::op::{ClosureOp, LiteralOp, Op};
+use brisk_core::token::{Bytes, Hasher, Tokenize};
+use brisk_core::{Error, Key, Result, Value};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// The default fan-in of tree reductions.
+pub const SPLIT_EVERY: usize = 8;
+
+/// A lazy, partitioned collection of `T`.
+pub struct Bag<T> {
+    name: String,
+    npartitions: usize,
+    graph: Graph,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Bag<T> {
+    fn clone(&self) -> Self {
+        Bag {
+            name: self.name.clone(),
+            npartitions: self.npartitions,
+            graph: self.graph.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Bag<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Bag<{}>({}, npartitions={})",
+            std::any::type_name::<T>(),
+            self.name,
+            self.npartitions
+        )
+    }
+}
+
+/// A layer name `method-<token>` from the method and what identifies its work.
+pub(crate) fn layer_name(method: &str, parts: &[&dyn TokenizeDyn]) -> Result<String> {
+    let mut h = Hasher::new();
+    h.write_str(method);
+    for p in parts {
+        p.tokenize_dyn(&mut h)?;
+    }
+    Ok(format!("{method}-{}", h.finish()))
+}
+
+/// Object-safe [`Tokenize`].
+pub(crate) trait TokenizeDyn {
+    fn tokenize_dyn(&self, h: &mut Hasher) -> Result<()>;
+}
+
+impl<T: Tokenize + ?Sized> TokenizeDyn for T {
+    fn tokenize_dyn(&self, h: &mut Hasher) -> Result<()> {
+        self.tokenize(h)
+    }
+}
+
+/// Reads partition `i` of the inputs of a task.
+pub(crate) fn part<T: Item>(v: &Value) -> Result<&[T]> {
+    Ok(&v.expect_ref::<Partition<T>>()?.0)
+}
+
+impl<T> Bag<T> {
+    /// A bag over existing partition keys `(name, 0..npartitions)` of `graph`.
+    pub fn from_parts(name: String, npartitions: usize, graph: Graph) -> Self {
+        Bag {
+            name,
+            npartitions,
+            graph,
+            _t: PhantomData,
+        }
+    }
+
+    /// The number of partitions.
+    pub fn npartitions(&self) -> usize {
+        self.npartitions
+    }
+
+    /// The layer name of the partitions.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key of partition `i`.
+    pub fn key(&self, i: usize) -> Key {
+        Key::new(self.name.as_str(), &[i as u32])
+    }
+
+    /// The keys of every partition.
+    pub fn keys(&self) -> Vec<Key> {
+        (0..self.npartitions).map(|i| self.key(i)).collect()
+    }
+
+    /// The graph that computes the partitions.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+}
+
+impl<T: Item> Bag<T> {
+    /// A bag of `items` cut into `npartitions` partitions of near-equal size (fewer
+    /// when there are fewer items; at least one).
+    pub fn from_sequence(items: Vec<T>, npartitions: usize) -> Result<Bag<T>> {
+        let bytes = rmp_serde::to_vec(&items).map_err(|e| Error::Tokenize {
+            what: "the items of from_sequence".into(),
+            reason: e.to_string(),
+        })?;
+        let n = npartitions.clamp(1, items.len().max(1));
+        let name = layer_name("from_sequence", &[&Bytes(&bytes), &n])?;
+        let size = items.len().div_ceil(n).max(1);
+        let mut chunks: Vec<Vec<T>> = items.chunks(size).map(|c| c.to_vec()).collect();
+        chunks.resize_with(n, Vec::new);
+        let tasks = chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let key = Key::new(name.as_str(), &[i as u32]);
+                let token = brisk_core::tokenize(&key)?;
+                Ok(Task::new(
+                    key,
+                    Arc::new(LiteralOp::new(Arc::new(Partition(c)), token)),
+                    vec![],
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Bag::from_parts(
+            name.clone(),
+            n,
+            Graph::from_tasks(name, tasks),
+        ))
+    }
+
+    /// Applies `f` to every partition (one task each).
+    pub fn map_partitions<U: Item>(
+        &self,
+        name: &str,
+        f: impl Fn(&[T]) -> Result<Vec<U>> + Send + Sync + 'static,
+    ) -> Result<Bag<U>> {
+        let layer = layer_name("map_partitions", &[&self.name.as_str(), &name])?;
+        let op: Arc<dyn Op> = Arc::new(ClosureOp::new(name, move |xs: &[Value]| {
+            Ok(Arc::new(Partition(f(part::<T>(&xs[0])?)?)) as Value)
+        }));
+        Ok(self.blockwise(layer, op))
+    }
+
+    /// One task per partition running `op` on it; the result is a new bag.
+    pub(crate) fn blockwise<U>(&self, layer: String, op: Arc<dyn Op>) -> Bag<U> {
+        let tasks = (0..self.npartitions)
+            .map(|i| {
+                Task::new(
+                    Key::new(layer.as_str(), &[i as u32]),
+                    op.clone(),
+                    vec![self.key(i)],
+                )
+            })
+            .collect();
+        let graph = Graph::from_layer(
+            Layer {
+                name: layer.clone(),
+                tasks,
+            },
+            [&self.graph],
+        );
+        Bag::from_parts(layer, self.npartitions, graph)
+    }
+
+    /// Applies `f` to every item.
+    pub fn map<U: Item>(
+        &self,
+        name: &str,
+        f: impl Fn(&T) -> U + Send + Sync + 'static,
+    ) -> Result<Bag<U>> {
+        self.map_partitions(&format!("map:{name}"), move |xs| {
+            Ok(xs.iter().map(&f).collect())
+        })
+    }
+
+    /// Keeps the items for which `f` is true.
+    pub fn filter(
+        &self,
+        name: &str,
+        f: impl Fn(&T) -> bool + Send + Sync + 'static,
+    ) -> Result<Bag<T>> {
+        self.map_partitions(&format!("filter:{name}"), move |xs| {
+            Ok(xs.iter().filter(|x| f(x)).cloned().collect())
+        })
+    }
+
+    /// Applies `f` to every item and concatenates the results.
+    pub fn flat_map<U: Item, I>(
+        &self,
+        name: &str,
+        f: impl Fn(&T) -> I + Send + Sync + 'static,
+    ) -> Result<Bag<U>>
+    where
+        I: IntoIterator<Item = U>,
+    {
+        self.map_partitions(&format!("flat_map:{name}"), move |xs| {
+            Ok(xs.iter().flat_map(&f).collect())
+        })
+    }
+
+    /// Computes every partition and concatenates them, in partition order.
+    pub fn compute(&self) -> Result<Vec<T>> {
+        self.compute_with(default_executor()?.as_ref())
+    }
+
+    /// [`Bag::compute`] on `executor`.
+    pub fn compute_with(&self, executor: &dyn Executor) -> Result<Vec<T>> {
+        let values = executor.get(&self.graph, &self.keys())?;
+        let mut out = Vec::new();
+        for v in &values {
+            out.extend_from_slice(part::<T>(v)?);
+        }
+        Ok(out)
+    }
+
+    /// Computes the partitions and returns a bag whose graph holds them, under the
+    /// same keys.
+    pub fn persist(&self) -> Result<Bag<T>> {
+        self.persist_with(default_executor()?.as_ref())
+    }
+
+    /// [`Bag::persist`] on `executor`.
+    pub fn persist_with(&self, executor: &dyn Executor) -> Result<Bag<T>> {
+        let keys = self.keys();
+        let values = executor.get(&self.graph, &keys)?;
+        let tasks = keys
+            .into_iter()
+            .zip(values)
+            .map(|(k, v)| {
+                Ok(Task::new(
+                    k.clone(),
+                    Arc::new(LiteralOp::new(v, brisk_core::tokenize(&k)?)),
+                    vec![],
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let name = format!("persisted-{}", self.name);
+        Ok(Bag::from_parts(
+            self.name.clone(),
+            self.npartitions,
+            Graph::from_tasks(name, tasks),
+        ))
+    }
+
+    /// The first `n` items, computing only as many partitions as needed (one at a
+    /// time, in order).
+    pub fn take(&self, n: usize) -> Result<Vec<T>> {
+        self.take_with(n, default_executor()?.as_ref())
+    }
+
+    /// [`Bag::take`] on `executor`.
+    pub fn take_with(&self, n: usize, executor: &dyn Executor) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for i in 0..self.npartitions {
+            if out.len() >= n {
+                break;
+            }
+            let v = executor.get(&self.graph, &[self.key(i)])?;
+            out.extend(part::<T>(&v[0])?.iter().take(n - out.len()).cloned());
+        }
+        Ok(out)
+    }
+}

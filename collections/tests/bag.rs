@@ -1,0 +1,192 @@
+//! Bag operations against plain Rust computations over the same data, with one
+//! partition, several, and more partitions than items.
+
+use brisk_collections::bag::Bag;
+use brisk_scheduler::{LocalScheduler, SyncScheduler};
+use std::collections::{BTreeSet, HashMap};
+
+const PARTITIONS: [usize; 4] = [1, 3, 7, 500];
+
+fn words() -> Vec<String> {
+    // A deterministic mix with repeats.
+    (0..200u64)
+        .map(|i| format!("w{}", (i * 7919) % 37))
+        .collect()
+}
+
+fn numbers() -> Vec<i64> {
+    (0..200i64).map(|i| (i * 37) % 101 - 50).collect()
+}
+
+#[test]
+fn element_wise_methods_match_iterators() {
+    let xs = numbers();
+    for n in PARTITIONS {
+        let b = Bag::from_sequence(xs.clone(), n).unwrap();
+        assert_eq!(b.npartitions(), n.min(xs.len()));
+        assert_eq!(b.compute().unwrap(), xs);
+        let doubled = b.map("double", |x| x * 2).unwrap();
+        assert_eq!(
+            doubled.compute().unwrap(),
+            xs.iter().map(|x| x * 2).collect::<Vec<_>>()
+        );
+        let pos = b.filter("positive", |x| *x > 0).unwrap();
+        assert_eq!(
+            pos.compute().unwrap(),
+            xs.iter().copied().filter(|x| *x > 0).collect::<Vec<_>>()
+        );
+        let flat = b
+            .flat_map("repeat", |x| vec![*x; (x.unsigned_abs() % 3) as usize])
+            .unwrap();
+        let expected: Vec<i64> = xs
+            .iter()
+            .flat_map(|x| vec![*x; (x.unsigned_abs() % 3) as usize])
+            .collect();
+        assert_eq!(flat.compute().unwrap(), expected);
+    }
+}
+
+#[test]
+fn aggregations_match_iterators() {
+    let xs = numbers();
+    let mean = xs.iter().sum::<i64>() as f64 / xs.len() as f64;
+    let var1 = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64;
+    for n in PARTITIONS {
+        let b = Bag::from_sequence(xs.clone(), n).unwrap();
+        assert_eq!(
+            b.count().unwrap().compute().unwrap(),
+            xs.len() as u64,
+            "n={n}"
+        );
+        assert_eq!(b.sum().unwrap().compute().unwrap(), xs.iter().sum::<i64>());
+        assert_eq!(
+            b.min().unwrap().compute().unwrap(),
+            *xs.iter().min().unwrap()
+        );
+        assert_eq!(
+            b.max().unwrap().compute().unwrap(),
+            *xs.iter().max().unwrap()
+        );
+        let f = b.map("as-f64", |x| *x as f64).unwrap();
+        assert!((f.mean().unwrap().compute().unwrap() - mean).abs() < 1e-9);
+        assert!((f.std(1).unwrap().compute().unwrap() - var1.sqrt()).abs() < 1e-9);
+        let folded = b
+            .fold("sum-of-squares", 0i64, |acc, x| acc + x * x, |a, b| a + b)
+            .unwrap();
+        assert_eq!(
+            folded.compute().unwrap(),
+            xs.iter().map(|x| x * x).sum::<i64>()
+        );
+    }
+}
+
+#[test]
+fn frequencies_topk_and_distinct_match_hash_maps() {
+    let ws = words();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for w in &ws {
+        *counts.entry(w.clone()).or_default() += 1;
+    }
+    let mut expected: Vec<(String, u64)> = counts.into_iter().collect();
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let distinct: Vec<String> = ws
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for n in PARTITIONS {
+        let b = Bag::from_sequence(ws.clone(), n).unwrap();
+        assert_eq!(
+            b.frequencies().unwrap().compute().unwrap(),
+            expected,
+            "n={n}"
+        );
+        assert_eq!(b.distinct().unwrap().compute().unwrap(), distinct, "n={n}");
+        let top = b
+            .frequencies()
+            .unwrap()
+            .topk("by-count", 5, |(w, c)| (*c, std::cmp::Reverse(w.clone())))
+            .unwrap();
+        assert_eq!(top.compute().unwrap(), expected[..5].to_vec(), "n={n}");
+    }
+}
+
+#[test]
+fn take_computes_only_the_partitions_it_needs() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let b = Bag::from_sequence((0..100i64).collect(), 10)
+        .unwrap()
+        .map_partitions("count-partitions", move |xs| {
+            s.fetch_add(1, SeqCst);
+            Ok(xs.to_vec())
+        })
+        .unwrap();
+    assert_eq!(b.take(15).unwrap(), (0..15).collect::<Vec<_>>());
+    assert_eq!(seen.load(SeqCst), 2);
+    assert_eq!(b.take(1000).unwrap().len(), 100);
+}
+
+#[test]
+fn empty_bags_and_empty_partitions() {
+    let b = Bag::<i64>::from_sequence(vec![], 4).unwrap();
+    assert_eq!(b.npartitions(), 1);
+    assert_eq!(b.count().unwrap().compute().unwrap(), 0);
+    assert!(b.compute().unwrap().is_empty());
+    assert_eq!(
+        b.max()
+            .unwrap()
+            .compute()
+            .unwrap_err()
+            .root_cause()
+            .to_string(),
+        "max of an empty bag"
+    );
+    // Partitions emptied by a filter do not disturb min/max.
+    let b = Bag::from_sequence((0..50i64).collect(), 10)
+        .unwrap()
+        .filter("big", |x| *x > 44)
+        .unwrap();
+    assert_eq!(b.min().unwrap().compute().unwrap(), 45);
+}
+
+#[test]
+fn identical_pipelines_share_keys_and_persist_keeps_them() {
+    let a = Bag::from_sequence(numbers(), 4)
+        .unwrap()
+        .map("double", |x| x * 2)
+        .unwrap();
+    let b = Bag::from_sequence(numbers(), 4)
+        .unwrap()
+        .map("double", |x| x * 2)
+        .unwrap();
+    assert_eq!(a.keys(), b.keys());
+    let c = Bag::from_sequence(numbers(), 5)
+        .unwrap()
+        .map("double", |x| x * 2)
+        .unwrap();
+    assert_ne!(a.keys(), c.keys());
+    let p = a.persist().unwrap();
+    assert_eq!(p.keys(), a.keys());
+    assert_eq!(p.compute().unwrap(), a.compute().unwrap());
+}
+
+#[test]
+fn bags_run_the_same_on_every_scheduler() {
+    let b = Bag::from_sequence(words(), 6)
+        .unwrap()
+        .frequencies()
+        .unwrap();
+    let expected = b.compute().unwrap();
+    assert_eq!(
+        b.compute_with(&SyncScheduler::validating()).unwrap(),
+        expected
+    );
+    assert_eq!(
+        b.compute_with(&LocalScheduler::with_threads(3)).unwrap(),
+        expected
+    );
+}
