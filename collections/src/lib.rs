@@ -23,6 +23,7 @@
 extern crate self as brisk_collections;
 
 pub mod bag;
+pub mod datasets;
 pub mod delayed;
 
 pub use bag::Bag;

@@ -5,7 +5,8 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, RetryConfig};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Options for building stores, beyond what the environment says.
@@ -13,7 +14,7 @@ use std::time::Duration;
 /// S3 reads the usual AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`, ...); the fields here override
 /// them, e.g. for an S3-compatible server on a local address.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct StoreOptions {
     /// S3 endpoint, e.g. `http://127.0.0.1:9000`.
     pub endpoint: Option<String>,
@@ -83,6 +84,18 @@ pub fn parse(url: &str, options: &StoreOptions) -> Result<Location> {
         if bucket.is_empty() {
             return Err(bad("no bucket name"));
         }
+        // One client per bucket and options, shared by every task that reads from it.
+        type Cache = Mutex<HashMap<(String, StoreOptions), Arc<dyn ObjectStore>>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let cache_key = (bucket.to_string(), options.clone());
+        if let Some(store) = cache.lock().ok().and_then(|c| c.get(&cache_key).cloned()) {
+            return Ok(Location {
+                store,
+                root: format!("s3://{bucket}"),
+                path: path.to_string(),
+            });
+        }
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .with_retry(RetryConfig {
@@ -106,9 +119,12 @@ pub fn parse(url: &str, options: &StoreOptions) -> Result<Location> {
         if let Some(s) = &options.secret_access_key {
             b = b.with_secret_access_key(s.clone());
         }
-        let store = b.build().map_err(|e| bad(&e.to_string()))?;
+        let store: Arc<dyn ObjectStore> = Arc::new(b.build().map_err(|e| bad(&e.to_string()))?);
+        if let Ok(mut c) = cache.lock() {
+            c.insert(cache_key, store.clone());
+        }
         return Ok(Location {
-            store: Arc::new(store),
+            store,
             root: format!("s3://{bucket}"),
             path: path.to_string(),
         });

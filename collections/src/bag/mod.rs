@@ -19,9 +19,11 @@
 //! ```
 
 pub mod partition;
+mod read;
 mod reduce;
 
 pub use partition::{Item, Partition};
+pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;
 
 use brisk_core::executor::{default_executor, Executor};

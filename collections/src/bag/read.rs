@@ -1,0 +1,259 @@
+//! Reading bags from files: lines of text, or one JSON value per line.
+
+use super::{layer_name, Bag, Partition};
+use brisk_core::graph::{Graph, Task};
+use brisk_core::op::{Op, OpRegistration};
+use brisk_core::token::{tag, Hasher, Tokenize};
+use brisk_core::{Error, Key, Result, Value};
+use brisk_io::blocks::{self, Block};
+use brisk_io::compression::Compression;
+use brisk_io::glob::{self, FileInfo};
+use brisk_io::url::{parse, StoreOptions};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How to read text files into a bag.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Cut uncompressed files into blocks of about this many bytes (`None`: one
+    /// partition per file). Compressed files are always one partition.
+    pub blocksize: Option<u64>,
+    /// Compression of every file (`None`: inferred from each file's extension).
+    pub compression: Option<Compression>,
+    /// Store settings (S3 endpoint, credentials...).
+    pub store: StoreOptions,
+}
+
+/// What one read task reads: a block of a file, and how to turn it into items.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct ReadSpec {
+    url: String,
+    size: u64,
+    modified_ns: i128,
+    e_tag: Option<String>,
+    offset: u64,
+    length: Option<u64>,
+    compression: String,
+    store: StoreOptions,
+    json: bool,
+}
+
+struct ReadOp(ReadSpec);
+
+const READ_OP: &str = "brisk::bag::read_text";
+
+impl Op for ReadOp {
+    fn name(&self) -> &str {
+        READ_OP
+    }
+    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
+        let s = &self.0;
+        h.write_tag(tag::FILE);
+        h.write_str(&s.url);
+        h.write_raw(&s.size.to_le_bytes());
+        h.write_raw(&s.modified_ns.to_le_bytes());
+        s.e_tag.tokenize(h)?;
+        (s.offset, s.length, s.compression.as_str(), s.json).tokenize(h)
+    }
+    fn params(&self) -> Result<Vec<u8>> {
+        rmp_serde::to_vec(&self.0).map_err(|e| Error::OpParams {
+            op: READ_OP.into(),
+            message: e.to_string(),
+        })
+    }
+    fn call(&self, _inputs: &[Value]) -> Result<Value> {
+        let s = &self.0;
+        let loc = parse(&s.url, &s.store)?;
+        let file = FileInfo {
+            url: s.url.clone(),
+            path: loc.object_path(&loc.path)?,
+            size: s.size,
+            modified_ns: s.modified_ns,
+            e_tag: s.e_tag.clone(),
+        };
+        let compression = match s.compression.as_str() {
+            "gzip" => Compression::Gzip,
+            "zstd" => Compression::Zstd,
+            "bz2" => Compression::Bz2,
+            _ => Compression::None,
+        };
+        let block = Block {
+            file,
+            offset: s.offset,
+            length: s.length,
+            compression,
+        };
+        let bytes = blocks::read(loc.store.as_ref(), &block, b"\n")?;
+        let whole_file = s.length.is_none();
+        let place = |line: usize| -> String {
+            if whole_file {
+                format!("{} line {}", s.url, line + 1)
+            } else {
+                format!(
+                    "{} line {} of the block at byte {}",
+                    s.url,
+                    line + 1,
+                    s.offset
+                )
+            }
+        };
+        let lines = split_lines(&bytes);
+        if s.json {
+            let mut items = Vec::with_capacity(lines.len());
+            for (i, line) in lines.iter().enumerate() {
+                if line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                let v: serde_json::Value = serde_json::from_slice(line)
+                    .map_err(|e| Error::user(format!("malformed JSON at {}: {e}", place(i))))?;
+                items.push(v);
+            }
+            Ok(Arc::new(Partition(items)))
+        } else {
+            let items = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    String::from_utf8(l.to_vec())
+                        .map_err(|e| Error::user(format!("invalid UTF-8 at {}: {e}", place(i))))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(Partition(items)))
+        }
+    }
+}
+
+inventory::submit! {
+    OpRegistration {
+        name: READ_OP,
+        rebuild: |bytes| {
+            let spec: ReadSpec = rmp_serde::from_slice(bytes)
+                .map_err(|e| Error::OpParams { op: READ_OP.into(), message: e.to_string() })?;
+            Ok(Arc::new(ReadOp(spec)))
+        },
+    }
+}
+
+/// Splits on `\n`, dropping a trailing `\r` and the empty piece after a final newline.
+fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    body.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect()
+}
+
+fn read<T>(urls: &[&str], options: &ReadOptions, json: bool) -> Result<Bag<T>> {
+    let mut specs = Vec::new();
+    for url in urls {
+        let (_, files) = glob::expand(url, &options.store)?;
+        for b in blocks::plan(&files, options.blocksize, options.compression) {
+            specs.push(ReadSpec {
+                url: b.file.url.clone(),
+                size: b.file.size,
+                modified_ns: b.file.modified_ns,
+                e_tag: b.file.e_tag.clone(),
+                offset: b.offset,
+                length: b.length,
+                compression: b.compression.name().to_string(),
+                store: options.store.clone(),
+                json,
+            });
+        }
+    }
+    let ops: Vec<Arc<dyn Op>> = specs
+        .into_iter()
+        .map(|s| Arc::new(ReadOp(s)) as Arc<dyn Op>)
+        .collect();
+    let mut h = Hasher::new();
+    for op in &ops {
+        op.tokenize_params(&mut h)?;
+    }
+    let name = layer_name(if json { "read-json" } else { "read-text" }, &[&h.finish()])?;
+    let tasks: Vec<Task> = ops
+        .into_iter()
+        .enumerate()
+        .map(|(i, op)| Task::new(Key::new(name.as_str(), &[i as u32]), op, vec![]))
+        .collect();
+    let n = tasks.len();
+    Ok(Bag::from_parts(
+        name.clone(),
+        n,
+        Graph::from_tasks(name, tasks),
+    ))
+}
+
+/// Lines of text files (local paths, `file://` or `s3://` URLs, globs allowed), one
+/// partition per file or per block; lines lose their line ending.
+///
+/// A file that is not valid UTF-8 is an error naming the file and line.
+pub fn read_text(urls: &[&str], options: &ReadOptions) -> Result<Bag<String>> {
+    read(urls, options, false)
+}
+
+/// One JSON value per line (NDJSON), read like [`read_text`]; blank lines are
+/// skipped and a malformed line is an error naming the file and line.
+pub fn read_json(urls: &[&str], options: &ReadOptions) -> Result<Bag<serde_json::Value>> {
+    read(urls, options, true)
+}
+
+impl Bag<serde_json::Value> {
+    /// The value under `key` of every item (Dask's `pluck`); a missing key is an
+    /// error naming it.
+    pub fn pluck(&self, key: &str) -> Result<Bag<serde_json::Value>> {
+        let k = key.to_string();
+        self.map_partitions(&format!("pluck:{key}"), move |xs| {
+            xs.iter()
+                .map(|x| {
+                    x.get(&k)
+                        .cloned()
+                        .ok_or_else(|| Error::user(format!("pluck: no key '{k}' in {}", brief(x))))
+                })
+                .collect()
+        })
+    }
+
+    /// The value at `index` of every (array) item; a short array is an error.
+    pub fn pluck_index(&self, index: usize) -> Result<Bag<serde_json::Value>> {
+        self.map_partitions(&format!("pluck-index:{index}"), move |xs| {
+            xs.iter()
+                .map(|x| {
+                    x.get(index).cloned().ok_or_else(|| {
+                        Error::user(format!("pluck: no index {index} in {}", brief(x)))
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The string under `key` of every item (a missing key or a non-string is an error).
+    pub fn pluck_str(&self, key: &str) -> Result<Bag<String>> {
+        let k = key.to_string();
+        self.map_partitions(&format!("pluck-str:{key}"), move |xs| {
+            xs.iter()
+                .map(|x| match x.get(&k) {
+                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                    _ => Err(Error::user(format!(
+                        "pluck_str: no string under '{k}' in {}",
+                        brief(x)
+                    ))),
+                })
+                .collect()
+        })
+    }
+}
+
+/// The start of a JSON value, for messages.
+fn brief(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(80).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
+}
