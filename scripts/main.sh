@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brisk/target}"
 cargo run --release --locked --example delayed_tour
+cargo run --release --locked --example github_events

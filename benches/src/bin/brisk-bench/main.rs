@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p brisk-benches --bin brisk-bench -- local   # scheduler overhead
 //! cargo run --release -p brisk-benches --bin brisk-bench -- order   # peak live results
+//! cargo run --release -p brisk-benches --bin brisk-bench -- bag [--data DIR]
 //! ```
 
 use anyhow::{bail, Result};
@@ -16,6 +17,8 @@ use brisk_benches::{emit, median_seconds, peak_rss_mb, reset_peak_rss, round};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
+
+mod bag;
 
 const N: u32 = 100_000;
 const REPS: usize = 5;
@@ -159,7 +162,8 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("local") => local(),
         Some("order") => order_figures(),
-        Some(other) => bail!("unknown benchmark group '{other}'; try: local, order"),
+        Some("bag") => bag::run(&args[1..]),
+        Some(other) => bail!("unknown benchmark group '{other}'; try: local, order, bag"),
         None => {
             local()?;
             order_figures()
