@@ -25,12 +25,20 @@ fn main() -> anyhow::Result<()> {
     let source = match arg {
         Some(url) if url.starts_with("s3://") => format!("{}/*.json.gz", url.trim_end_matches('/')),
         other => {
-            let dir = other.map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("brisk-github-events"));
-            let has_data = std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+            let dir = other
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::env::temp_dir().join("brisk-github-events"));
+            let has_data = std::fs::read_dir(&dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false);
             if !has_data {
                 let t = Instant::now();
                 github_events(24, 10_000, 2015, &dir)?;
-                println!("generated 24 hourly files of 10,000 events in {} ({:.2} s)", dir.display(), t.elapsed().as_secs_f64());
+                println!(
+                    "generated 24 hourly files of 10,000 events in {} ({:.2} s)",
+                    dir.display(),
+                    t.elapsed().as_secs_f64()
+                );
             }
             format!("{}/*.json.gz", dir.display())
         }
@@ -43,32 +51,53 @@ fn main() -> anyhow::Result<()> {
     let n = timed("count", || events.count()?.compute())?;
     println!("events: {n}");
 
-    let types = timed("type frequencies", || events.pluck_str("type")?.frequencies()?.compute())?;
+    let types = timed("type frequencies", || {
+        events.pluck_str("type")?.frequencies()?.compute()
+    })?;
     println!("types: {types:?}");
 
-    let jupyter = events.filter("jupyter", |e| e["repo"]["name"].as_str().is_some_and(|r| r.starts_with("jupyter/")))?;
+    let jupyter = events.filter("jupyter", |e| {
+        e["repo"]["name"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("jupyter/"))
+    })?;
     let jn = timed("jupyter events", || jupyter.count()?.compute())?;
     println!("events on jupyter/ repositories: {jn}");
 
     let repos = timed("distinct jupyter repos", || {
-        jupyter.map("repo-name", |e| e["repo"]["name"].as_str().unwrap_or("").to_string())?.distinct()?.compute()
+        jupyter
+            .map("repo-name", |e| {
+                e["repo"]["name"].as_str().unwrap_or("").to_string()
+            })?
+            .distinct()?
+            .compute()
     })?;
     println!("jupyter repositories: {repos:?}");
 
     let login = |e: &serde_json::Value| e["actor"]["login"].as_str().unwrap_or("").to_string();
     let top_actors = timed("top 10 actors", || {
-        events.map("actor", login)?.frequencies()?.topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?.compute()
+        events
+            .map("actor", login)?
+            .frequencies()?
+            .topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?
+            .compute()
     })?;
     println!("top 10 actors: {top_actors:?}");
 
     let top_jupyter_actors = timed("top 10 jupyter actors", || {
-        jupyter.map("actor", login)?.frequencies()?.topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?.compute()
+        jupyter
+            .map("actor", login)?
+            .frequencies()?
+            .topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?
+            .compute()
     })?;
     println!("top 10 actors on jupyter/: {top_jupyter_actors:?}");
 
     let top_repos = timed("top 20 repos", || {
         events
-            .map("repo-name", |e| e["repo"]["name"].as_str().unwrap_or("").to_string())?
+            .map("repo-name", |e| {
+                e["repo"]["name"].as_str().unwrap_or("").to_string()
+            })?
             .frequencies()?
             .topk("by-count", 20, |(r, c)| (*c, Reverse(r.clone())))?
             .compute()

@@ -22,10 +22,16 @@ fn data_dir(args: &[String]) -> Result<PathBuf> {
         _ => bail!("usage: brisk-bench bag [--data DIR]"),
     };
     let has_files = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".json.gz")))
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".json.gz"))
+        })
         .unwrap_or(false);
     if !has_files {
-        eprintln!("generating {HOURS} h × {EVENTS_PER_HOUR} events in {}", dir.display());
+        eprintln!(
+            "generating {HOURS} h × {EVENTS_PER_HOUR} events in {}",
+            dir.display()
+        );
         github_events(HOURS, EVENTS_PER_HOUR, 2015, &dir)?;
     }
     Ok(dir)
@@ -75,8 +81,12 @@ mod by_hand {
     pub fn jupyter_top10(paths: &[PathBuf]) -> Result<Vec<(String, u64)>> {
         let mut m: HashMap<String, u64> = HashMap::new();
         events(paths, |e| {
-            if e["repo"]["name"].as_str().is_some_and(|r| r.starts_with("jupyter/")) {
-                *m.entry(e["actor"]["login"].as_str().unwrap_or("").to_string()).or_default() += 1;
+            if e["repo"]["name"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("jupyter/"))
+            {
+                *m.entry(e["actor"]["login"].as_str().unwrap_or("").to_string())
+                    .or_default() += 1;
             }
         })?;
         let mut v: Vec<(String, u64)> = m.into_iter().collect();
@@ -110,7 +120,11 @@ pub fn run(args: &[String]) -> Result<()> {
 
     reset_peak_rss();
     let (s, types) = median_seconds(REPS, || -> brisk::Result<usize> {
-        Ok(read_json(&[&glob], &opts)?.pluck_str("type")?.frequencies()?.compute()?.len())
+        Ok(read_json(&[&glob], &opts)?
+            .pluck_str("type")?
+            .frequencies()?
+            .compute()?
+            .len())
     });
     let (h, hand_types) = median_seconds(REPS, || by_hand::type_frequencies(&paths));
     if types? != hand_types? {
@@ -127,8 +141,14 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let (s, top) = median_seconds(REPS, || -> brisk::Result<Vec<(String, u64)>> {
         read_json(&[&glob], &opts)?
-            .filter("jupyter", |e| e["repo"]["name"].as_str().is_some_and(|r| r.starts_with("jupyter/")))?
-            .map("actor", |e| e["actor"]["login"].as_str().unwrap_or("").to_string())?
+            .filter("jupyter", |e| {
+                e["repo"]["name"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("jupyter/"))
+            })?
+            .map("actor", |e| {
+                e["actor"]["login"].as_str().unwrap_or("").to_string()
+            })?
             .frequencies()?
             .topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?
             .compute()
