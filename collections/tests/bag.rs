@@ -190,3 +190,108 @@ fn bags_run_the_same_on_every_scheduler() {
         expected
     );
 }
+
+#[test]
+fn foldby_and_groupby_match_hash_maps() {
+    let xs = numbers();
+    let mut sums: std::collections::BTreeMap<i64, i64> = Default::default();
+    let mut groups: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for &x in &xs {
+        *sums.entry(x.rem_euclid(7)).or_default() += x;
+        groups.entry(x.rem_euclid(7)).or_default().push(x);
+    }
+    for n in PARTITIONS {
+        let b = Bag::from_sequence(xs.clone(), n).unwrap();
+        let folded = b
+            .foldby(
+                "mod7",
+                |x| x.rem_euclid(7),
+                0i64,
+                |acc, x| acc + x,
+                |a, b| a + b,
+            )
+            .unwrap();
+        assert_eq!(
+            folded.compute().unwrap(),
+            sums.clone().into_iter().collect::<Vec<_>>(),
+            "n={n}"
+        );
+        for out in [None, Some(1), Some(4)] {
+            let g = b.groupby("mod7", |x| x.rem_euclid(7), out).unwrap();
+            assert_eq!(g.npartitions(), out.unwrap_or(b.npartitions()));
+            let mut got = g.compute().unwrap();
+            got.sort();
+            // Every key once, with its items in their original order.
+            assert_eq!(
+                got,
+                groups.clone().into_iter().collect::<Vec<_>>(),
+                "n={n} out={out:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn repartition_keeps_items_and_order() {
+    let xs = numbers();
+    for n in PARTITIONS {
+        let b = Bag::from_sequence(xs.clone(), n).unwrap();
+        for m in [1, 2, 5, 13, 300] {
+            let r = b.repartition(m).unwrap();
+            assert_eq!(r.npartitions(), m);
+            assert_eq!(r.compute().unwrap(), xs, "{n} -> {m}");
+        }
+    }
+}
+
+#[test]
+fn zip_pairs_items_and_checks_lengths() {
+    let a = Bag::from_sequence((0..20i64).collect(), 4).unwrap();
+    let b = a.map("to-string", |x| format!("#{x}")).unwrap();
+    let z = a.zip(&b).unwrap();
+    assert_eq!(
+        z.compute().unwrap(),
+        (0..20).map(|x| (x, format!("#{x}"))).collect::<Vec<_>>()
+    );
+    let short = a.filter("drop-some", |x| x % 3 != 0).unwrap();
+    let msg = a
+        .zip(&short.map("id", |x| *x).unwrap())
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(msg.ends_with("zip: partition 0 has 5 and 3 items"), "{msg}");
+    let other = Bag::from_sequence((0..20i64).collect(), 5).unwrap();
+    assert_eq!(
+        a.zip(&other).unwrap_err().to_string(),
+        "zip: the bags have 4 and 5 partitions"
+    );
+}
+
+#[test]
+fn to_textfiles_writes_one_file_per_partition_and_reads_back() {
+    use brisk_collections::bag::{read_text, ReadOptions};
+    let dir = std::env::temp_dir().join(format!("brisk-bag-write-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let b = Bag::from_sequence(words(), 3).unwrap();
+    for ext in ["txt", "txt.gz", "txt.zst", "txt.bz2"] {
+        let pattern = format!("{}/{ext}/part-*.{ext}", dir.display());
+        let written = b.to_textfiles(&pattern, &Default::default()).unwrap();
+        assert_eq!(written.len(), 3);
+        assert_eq!(written[1], format!("{}/{ext}/part-1.{ext}", dir.display()));
+        let back = read_text(
+            &[&format!("{}/{ext}/part-*.{ext}", dir.display())],
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(back.compute().unwrap(), words(), "{ext}");
+    }
+    let err = b
+        .to_textfiles(
+            &format!("{}/no-star.txt", dir.display()),
+            &Default::default(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("needs exactly one '*'"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -21,6 +21,8 @@
 pub mod partition;
 mod read;
 mod reduce;
+mod shuffle;
+mod write;
 
 pub use partition::{Item, Partition};
 pub use read::{read_json, read_text, ReadOptions};

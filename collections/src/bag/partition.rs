@@ -13,6 +13,8 @@ pub trait Item:
 {
     /// The type tag of a partition of this type, e.g. `"bag<str>"`.
     const PARTITION_TAG: &'static str;
+    /// The type tag of a partition split into buckets (a shuffle's first stage).
+    const BUCKETS_TAG: &'static str;
     /// Approximate bytes held by one element.
     fn nbytes(&self) -> usize {
         std::mem::size_of::<Self>()
@@ -50,6 +52,32 @@ impl<T: Item> Data for Partition<T> {
     }
 }
 
+/// One partition split into buckets by a hash of a key: bucket `j` goes to output
+/// partition `j` of a shuffle.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Buckets<T>(pub Vec<Vec<T>>);
+
+impl<T: Item> Data for Buckets<T> {
+    fn nbytes(&self) -> usize {
+        self.0.iter().map(|b| Partition(b.clone()).nbytes()).sum()
+    }
+    fn type_tag(&self) -> &'static str {
+        T::BUCKETS_TAG
+    }
+    fn encode(&self) -> Result<Encoded> {
+        codec::encode_msgpack(T::BUCKETS_TAG, &self.0)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Decodes the buckets of `T`.
+pub fn decode_buckets<T: Item>(e: &Encoded) -> Result<Value> {
+    let items: Vec<Vec<T>> = codec::decode_msgpack(e)?;
+    Ok(Arc::new(Buckets(items)))
+}
+
 /// Decodes a partition of `T` (registered per element type by [`crate::bag_item!`]).
 pub fn decode_partition<T: Item>(e: &Encoded) -> Result<Value> {
     let items: Vec<T> = codec::decode_msgpack(e)?;
@@ -61,15 +89,22 @@ pub fn decode_partition<T: Item>(e: &Encoded) -> Result<Value> {
 /// `size_of` unless you implement [`Item`] by hand.
 #[macro_export]
 macro_rules! bag_item {
-    ($($t:ty => $tag:expr $(, nbytes = $nb:expr)?);* $(;)?) => {$(
+    ($($t:ty => $tag:literal $(, nbytes = $nb:expr)?);* $(;)?) => {$(
         impl $crate::bag::Item for $t {
             const PARTITION_TAG: &'static str = $tag;
+            const BUCKETS_TAG: &'static str = concat!($tag, "+buckets");
             $(fn nbytes(&self) -> usize { ($nb)(self) })?
         }
         $crate::__private::inventory::submit! {
             $crate::__private::core::value::DecoderRegistration {
                 type_tag: $tag,
                 decode: $crate::bag::partition::decode_partition::<$t>,
+            }
+        }
+        $crate::__private::inventory::submit! {
+            $crate::__private::core::value::DecoderRegistration {
+                type_tag: concat!($tag, "+buckets"),
+                decode: $crate::bag::partition::decode_buckets::<$t>,
             }
         }
     )*};
@@ -96,6 +131,14 @@ crate::bag_item! {
     (f64, f64, f64) => "bag<(f64,f64,f64)>";
     Vec<String> => "bag<vec<str>>", nbytes = |v: &Vec<String>| 24 + v.iter().map(|s| 24 + s.len()).sum::<usize>();
     serde_json::Value => "bag<json>", nbytes = json_nbytes;
+    (String, Vec<String>) => "bag<(str,vec<str>)>";
+    (String, Vec<serde_json::Value>) => "bag<(str,vec<json>)>";
+    (i64, Vec<i64>) => "bag<(i64,vec<i64>)>";
+    (u64, Vec<u64>) => "bag<(u64,vec<u64>)>";
+    (String, String) => "bag<(str,str)>";
+    (i64, i64) => "bag<(i64,i64)>";
+    (i64, String) => "bag<(i64,str)>";
+    (String, serde_json::Value) => "bag<(str,json)>";
 }
 
 /// A rough size of a JSON value (walks the value: JSON records are small).

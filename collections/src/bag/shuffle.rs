@@ -1,0 +1,244 @@
+//! Reshaping bags: `foldby`, `groupby` (a hash shuffle), `repartition`, `zip`.
+//!
+//! ```text
+//!  groupby, n partitions in, m out:
+//!   part_i ─▶ split_i (m buckets by hash of key) ─┬─▶ group_0 (bucket 0 of every split)
+//!                                                  ├─▶ group_1
+//!                                                  └─▶ … group_(m-1)
+//! ```
+
+use super::partition::Buckets;
+use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
+use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::op::{ClosureOp, Op};
+use brisk_core::{Error, Key, Result, Value};
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// A hash that is the same in every process (unlike `std`'s randomly seeded one), so
+/// that every worker sends a key to the same bucket.
+fn stable_hash<K: Hash>(k: &K) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    k.hash(&mut h);
+    h.finish()
+}
+
+impl<T: Item> Bag<T> {
+    /// Groups items by `key` and folds each group (Dask's `foldby`): `binop` folds an
+    /// item into a group's accumulator (starting from `init`), `combine` merges
+    /// accumulators of the same key from different partitions. One partition of
+    /// `(key, accumulator)` pairs, sorted by key.
+    pub fn foldby<K, A>(
+        &self,
+        name: &str,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        init: A,
+        binop: impl Fn(A, &T) -> A + Send + Sync + 'static,
+        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
+    ) -> Result<Bag<(K, A)>>
+    where
+        K: Item + Ord,
+        A: Item,
+        (K, A): Item,
+    {
+        self.tree_reduce(
+            &format!("foldby:{name}"),
+            move |xs| {
+                let mut m: BTreeMap<K, A> = BTreeMap::new();
+                for x in xs {
+                    let k = key(x);
+                    let acc = m.remove(&k).unwrap_or_else(|| init.clone());
+                    m.insert(k, binop(acc, x));
+                }
+                Ok(m.into_iter().collect())
+            },
+            move |parts| {
+                let mut m: BTreeMap<K, A> = BTreeMap::new();
+                for (k, a) in parts.iter().flat_map(|p| p.iter().cloned()) {
+                    let merged = match m.remove(&k) {
+                        Some(prev) => combine(prev, a),
+                        None => a,
+                    };
+                    m.insert(k, merged);
+                }
+                Ok(m.into_iter().collect())
+            },
+            SPLIT_EVERY,
+        )
+    }
+
+    /// Groups items by `key` with a hash shuffle into `npartitions` partitions (the
+    /// same number as the input when `None`): every key's items end up together in
+    /// one `(key, items)` pair, items in their original order, pairs sorted by key
+    /// within each partition.
+    pub fn groupby<K>(
+        &self,
+        name: &str,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        npartitions: Option<usize>,
+    ) -> Result<Bag<(K, Vec<T>)>>
+    where
+        K: Item + Ord + Hash,
+        (K, Vec<T>): Item,
+    {
+        let m = npartitions.unwrap_or(self.npartitions).max(1);
+        let key = Arc::new(key);
+        let split_layer = layer_name("groupby-split", &[&self.name(), &name, &m])?;
+        let k1 = key.clone();
+        let split: Arc<dyn Op> = Arc::new(ClosureOp::new(
+            format!("groupby-split:{name}"),
+            move |xs: &[Value]| {
+                let mut buckets: Vec<Vec<T>> = vec![Vec::new(); m];
+                for x in part::<T>(&xs[0])? {
+                    buckets[(stable_hash(&k1(x)) % m as u64) as usize].push(x.clone());
+                }
+                Ok(Arc::new(Buckets(buckets)) as Value)
+            },
+        ));
+        let split_bag: Bag<T> = self.blockwise(split_layer.clone(), split);
+        let group_layer = layer_name("groupby", &[&split_layer.as_str()])?;
+        let tasks: Vec<Task> = (0..m)
+            .map(|j| {
+                let k = key.clone();
+                let op: Arc<dyn Op> = Arc::new(ClosureOp::new(
+                    format!("groupby:{name}#{j}"),
+                    move |xs: &[Value]| {
+                        let mut groups: BTreeMap<K, Vec<T>> = BTreeMap::new();
+                        for v in xs {
+                            let b = v.expect_ref::<Buckets<T>>()?;
+                            for x in b.0.get(j).into_iter().flatten() {
+                                groups.entry(k(x)).or_default().push(x.clone());
+                            }
+                        }
+                        Ok(
+                            Arc::new(Partition(groups.into_iter().collect::<Vec<(K, Vec<T>)>>()))
+                                as Value,
+                        )
+                    },
+                ));
+                Task::new(
+                    Key::new(group_layer.as_str(), &[j as u32]),
+                    op,
+                    split_bag.keys(),
+                )
+            })
+            .collect();
+        let graph = Graph::from_layer(
+            Layer {
+                name: group_layer.clone(),
+                tasks,
+            },
+            [split_bag.graph()],
+        );
+        Ok(Bag::from_parts(group_layer, m, graph))
+    }
+
+    /// The same items in `n` partitions: fewer by joining neighbours, more by cutting
+    /// partitions into near-equal pieces. Order is kept.
+    pub fn repartition(&self, n: usize) -> Result<Bag<T>> {
+        let n = n.max(1);
+        let cur = self.npartitions;
+        let layer = layer_name("repartition", &[&self.name(), &n])?;
+        let mut tasks = Vec::with_capacity(n);
+        if n <= cur {
+            // Output j joins inputs [j*cur/n, (j+1)*cur/n).
+            let concat: Arc<dyn Op> =
+                Arc::new(ClosureOp::new("repartition-join", |xs: &[Value]| {
+                    let mut out = Vec::new();
+                    for v in xs {
+                        out.extend_from_slice(part::<T>(v)?);
+                    }
+                    Ok(Arc::new(Partition(out)) as Value)
+                }));
+            for j in 0..n {
+                let inputs = (j * cur / n..(j + 1) * cur / n)
+                    .map(|i| self.key(i))
+                    .collect();
+                tasks.push(Task::new(
+                    Key::new(layer.as_str(), &[j as u32]),
+                    concat.clone(),
+                    inputs,
+                ));
+            }
+        } else {
+            // Input i is cut into pieces_i near-equal pieces, the pieces adding up to n.
+            let mut j = 0u32;
+            for i in 0..cur {
+                let pieces = (i + 1) * n / cur - i * n / cur;
+                for p in 0..pieces {
+                    let op: Arc<dyn Op> = Arc::new(ClosureOp::new(
+                        format!("repartition-cut:{p}/{pieces}"),
+                        move |xs: &[Value]| {
+                            let items = part::<T>(&xs[0])?;
+                            let (a, b) = (p * items.len() / pieces, (p + 1) * items.len() / pieces);
+                            Ok(Arc::new(Partition(items[a..b].to_vec())) as Value)
+                        },
+                    ));
+                    tasks.push(Task::new(
+                        Key::new(layer.as_str(), &[j]),
+                        op,
+                        vec![self.key(i)],
+                    ));
+                    j += 1;
+                }
+            }
+        }
+        let graph = Graph::from_layer(
+            Layer {
+                name: layer.clone(),
+                tasks,
+            },
+            [self.graph()],
+        );
+        Ok(Bag::from_parts(layer, n, graph))
+    }
+
+    /// Pairs the items of two bags with the same partitioning, item by item; partitions
+    /// of different lengths are an error naming the partition.
+    pub fn zip<U: Item>(&self, other: &Bag<U>) -> Result<Bag<(T, U)>>
+    where
+        (T, U): Item,
+    {
+        if self.npartitions != other.npartitions {
+            return Err(Error::user(format!(
+                "zip: the bags have {} and {} partitions",
+                self.npartitions, other.npartitions
+            )));
+        }
+        let layer = layer_name("zip", &[&self.name(), &other.name()])?;
+        let tasks = (0..self.npartitions)
+            .map(|i| {
+                let op: Arc<dyn Op> = Arc::new(ClosureOp::new("zip", move |xs: &[Value]| {
+                    let (a, b) = (part::<T>(&xs[0])?, part::<U>(&xs[1])?);
+                    if a.len() != b.len() {
+                        return Err(Error::user(format!(
+                            "zip: partition {i} has {} and {} items",
+                            a.len(),
+                            b.len()
+                        )));
+                    }
+                    Ok(Arc::new(Partition(
+                        a.iter()
+                            .cloned()
+                            .zip(b.iter().cloned())
+                            .collect::<Vec<(T, U)>>(),
+                    )) as Value)
+                }));
+                Task::new(
+                    Key::new(layer.as_str(), &[i as u32]),
+                    op,
+                    vec![self.key(i), other.key(i)],
+                )
+            })
+            .collect();
+        let graph = Graph::from_layer(
+            Layer {
+                name: layer.clone(),
+                tasks,
+            },
+            [self.graph(), other.graph()],
+        );
+        Ok(Bag::from_parts(layer, self.npartitions, graph))
+    }
+}

@@ -1,0 +1,60 @@
+//! Writing bags out: one text file per partition.
+
+use super::{Bag, Item};
+use brisk_core::executor::{default_executor, Executor};
+use brisk_core::{Error, Result};
+use brisk_io::compression::Compression;
+use brisk_io::runtime::block_on;
+use brisk_io::url::{parse, StoreOptions};
+use object_store::{ObjectStoreExt, PutPayload};
+
+impl<T: Item + std::fmt::Display> Bag<T> {
+    /// Writes one file per partition, one item per line, and returns the URLs written.
+    ///
+    /// `pattern` is a local path or URL with one `*`, replaced by the partition
+    /// number (`out/part-*.json.gz`); a name ending in `.gz`, `.zst` or `.bz2` is
+    /// compressed accordingly. The partitions are computed in one run.
+    pub fn to_textfiles(&self, pattern: &str, store: &StoreOptions) -> Result<Vec<String>> {
+        self.to_textfiles_with(pattern, store, default_executor()?.as_ref())
+    }
+
+    /// [`Bag::to_textfiles`] on `executor`.
+    pub fn to_textfiles_with(
+        &self,
+        pattern: &str,
+        store: &StoreOptions,
+        executor: &dyn Executor,
+    ) -> Result<Vec<String>> {
+        if pattern.matches('*').count() != 1 {
+            return Err(Error::user(format!(
+                "to_textfiles: the pattern '{pattern}' needs exactly one '*'"
+            )));
+        }
+        let values = executor.get(self.graph(), &self.keys())?;
+        let mut written = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            let url = pattern.replace('*', &i.to_string());
+            let mut text = String::new();
+            for x in super::part::<T>(v)? {
+                use std::fmt::Write;
+                let _ = writeln!(text, "{x}");
+            }
+            let bytes = Compression::infer(&url)
+                .compress(text.as_bytes())
+                .map_err(|e| Error::Other(format!("cannot compress {url}: {e}")))?;
+            let loc = parse(&url, store)?;
+            if loc.root == "file://" {
+                if let Some(parent) = std::path::Path::new(&url).parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Error::Other(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            let path = loc.object_path(&loc.path)?;
+            block_on(loc.store.put(&path, PutPayload::from(bytes)))
+                .map_err(|e| Error::Other(format!("cannot write {url}: {e}")))?;
+            written.push(loc.url(&loc.path));
+        }
+        Ok(written)
+    }
+}
