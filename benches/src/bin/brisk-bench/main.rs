@@ -18,6 +18,9 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bag;
 
 const N: u32 = 100_000;
