@@ -295,3 +295,65 @@ fn to_textfiles_writes_one_file_per_partition_and_reads_back() {
     assert!(err.to_string().contains("needs exactly one '*'"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn same_bytes_of_different_types_are_different_bags() {
+    // 1i64 and 1u64 encode alike in msgpack; the element type is part of the key.
+    let a = Bag::from_sequence(vec![1i64, 2], 1).unwrap();
+    let b = Bag::from_sequence(vec![1u64, 2], 1).unwrap();
+    assert_ne!(a.keys(), b.keys());
+    assert_eq!(
+        a.zip(&b).unwrap().compute().unwrap(),
+        vec![(1i64, 1u64), (2, 2)]
+    );
+}
+
+#[test]
+fn folds_from_different_initial_values_are_different_work() {
+    let b = Bag::from_sequence((1..=10i64).collect(), 3).unwrap();
+    let from0 = b.fold("add", 0i64, |a, x| a + x, |a, c| a + c).unwrap();
+    let from100 = b.fold("add", 100i64, |a, x| a + x, |a, c| a + c).unwrap();
+    assert_ne!(from0.key(), from100.key());
+    assert_eq!(from0.compute().unwrap(), 55);
+    // The initial value starts every partition's fold and the merge: 100 * (3 + 1) + 55.
+    assert_eq!(from100.compute().unwrap(), 455);
+}
+
+#[test]
+fn from_sequence_cuts_near_equal_partitions() {
+    let b = Bag::from_sequence((0..9i64).collect(), 4).unwrap();
+    let counts = b
+        .map_partitions("len", |xs| Ok(vec![xs.len() as u64]))
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(counts, vec![2, 2, 2, 3]);
+}
+
+#[test]
+fn nan_wins_min_and_max_whatever_the_partitioning() {
+    for xs in [
+        vec![f64::NAN, 1.0, 2.0],
+        vec![1.0, f64::NAN, 2.0],
+        vec![1.0, 2.0, f64::NAN],
+    ] {
+        for n in [1, 2, 3] {
+            let b = Bag::from_sequence(xs.clone(), n).unwrap();
+            assert!(b.max().unwrap().compute().unwrap().is_nan(), "{xs:?} n={n}");
+            assert!(b.min().unwrap().compute().unwrap().is_nan(), "{xs:?} n={n}");
+        }
+    }
+    let one = Bag::from_sequence(vec![3.0f64], 1).unwrap();
+    assert!(one.std(1).unwrap().compute().unwrap().is_nan());
+}
+
+#[test]
+fn a_bag_of_no_partitions_reduces_and_repartitions() {
+    use brisk_core::graph::Graph;
+    let empty: Bag<i64> = Bag::from_parts("nothing".into(), 0, Graph::new());
+    assert_eq!(empty.count().unwrap().compute().unwrap(), 0);
+    assert_eq!(
+        empty.repartition(3).unwrap().compute().unwrap(),
+        Vec::<i64>::new()
+    );
+}

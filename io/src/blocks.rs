@@ -110,8 +110,10 @@ pub fn read_aligned(
             block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
         Ok(b.to_vec())
     };
-    let mut buf = fetch(offset, target)?;
     let dlen = delimiter.len() as u64;
+    // The block's own bytes, plus enough to see a delimiter that starts before the cut
+    // at `target` but ends after it.
+    let mut buf = fetch(offset, target.saturating_add(dlen - 1).min(size))?;
     // Finds the first delimiter starting at or after `from`, growing `buf` as needed.
     let find = |buf: &mut Vec<u8>, from: u64| -> Result<Option<u64>> {
         let mut scan_from = from;
@@ -132,10 +134,16 @@ pub fn read_aligned(
             scan_from = scan_from.max(end.saturating_sub(dlen - 1));
         }
     };
+    // A block holds the records that start inside it: none when no delimiter starts in
+    // [offset, target) (a record longer than the block began earlier). Returning at
+    // once keeps a very long record from being read once per block it spans.
     let start = if offset == 0 {
         0
     } else {
-        find(&mut buf, offset)?.map_or(size, |p| p + dlen)
+        match find_bytes(&buf, delimiter) {
+            Some(p) if offset + (p as u64) < target => offset + p as u64 + dlen,
+            _ => return Ok(Vec::new()),
+        }
     };
     let end = if target >= size {
         size

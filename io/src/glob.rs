@@ -102,9 +102,7 @@ pub fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
         None => path.is_empty(),
         Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
         Some((p, rest)) => match path.split_first() {
-            Some((s, tail)) => {
-                match_segment(p.as_bytes(), s.as_bytes()) && match_segments(rest, tail)
-            }
+            Some((s, tail)) => match_segment(p, s) && match_segments(rest, tail),
             None => false,
         },
     }
@@ -114,36 +112,42 @@ pub fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
 ///
 /// ```
 /// use brisk_io::glob::match_segment;
-/// assert!(match_segment(b"2015-01-*.json.gz", b"2015-01-01-0.json.gz"));
-/// assert!(match_segment(b"part-[0-9].csv", b"part-7.csv"));
-/// assert!(!match_segment(b"part-[!0-9].csv", b"part-7.csv"));
-/// assert!(match_segment(b"?.txt", b"a.txt"));
+/// assert!(match_segment("2015-01-*.json.gz", "2015-01-01-0.json.gz"));
+/// assert!(match_segment("part-[0-9].csv", "part-7.csv"));
+/// assert!(!match_segment("part-[!0-9].csv", "part-7.csv"));
+/// assert!(match_segment("caf?.txt", "café.txt")); // characters, not bytes
 /// ```
-pub fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
+pub fn match_segment(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    match_chars(&pattern, &text)
+}
+
+fn match_chars(pattern: &[char], text: &[char]) -> bool {
     // Iterative matcher with one backtrack point for the last `*`.
     let (mut p, mut t) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         if p < pattern.len() {
             match pattern[p] {
-                b'*' => {
+                '*' => {
                     star = Some((p, t));
                     p += 1;
                     continue;
                 }
-                b'?' => {
+                '?' => {
                     p += 1;
                     t += 1;
                     continue;
                 }
-                b'[' => {
+                '[' => {
                     if let Some((matched, next)) = match_class(&pattern[p..], text[t]) {
                         if matched {
                             p += next;
                             t += 1;
                             continue;
                         }
-                    } else if text[t] == b'[' {
+                    } else if text[t] == '[' {
                         p += 1;
                         t += 1;
                         continue;
@@ -166,14 +170,14 @@ pub fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
             None => return false,
         }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+    pattern[p..].iter().all(|&c| c == '*')
 }
 
 /// Matches a character class at the start of `pattern` (which starts with `[`):
 /// `Some((matched, class length))`, or `None` when the class is not closed.
-fn match_class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
+fn match_class(pattern: &[char], c: char) -> Option<(bool, usize)> {
     let mut i = 1;
-    let negate = matches!(pattern.get(1), Some(b'!') | Some(b'^'));
+    let negate = matches!(pattern.get(1), Some('!') | Some('^'));
     if negate {
         i += 1;
     }
@@ -181,11 +185,11 @@ fn match_class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
     let mut first = true;
     while i < pattern.len() {
         let x = pattern[i];
-        if x == b']' && !first {
+        if x == ']' && !first {
             return Some((matched != negate, i + 1));
         }
         first = false;
-        if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
+        if i + 2 < pattern.len() && pattern[i + 1] == '-' && pattern[i + 2] != ']' {
             if pattern[i] <= c && c <= pattern[i + 2] {
                 matched = true;
             }

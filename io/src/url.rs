@@ -138,16 +138,28 @@ pub fn parse(url: &str, options: &StoreOptions) -> Result<Location> {
         }
         None => url.to_string(),
     };
-    let abs = if local.starts_with('/') {
+    let joined = if local.starts_with('/') {
         local
     } else {
         let cwd =
             std::env::current_dir().map_err(|e| bad(&format!("no current directory: {e}")))?;
-        format!("{}/{}", cwd.display(), local.trim_start_matches("./"))
+        format!("{}/{local}", cwd.display())
     };
+    // Resolve `.` and `..` lexically (object-store paths have neither).
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let abs = parts.join("/");
     Ok(Location {
         store: Arc::new(LocalFileSystem::new()),
         root: "file://".into(),
-        path: abs.trim_start_matches('/').to_string(),
+        path: abs,
     })
 }

@@ -224,3 +224,33 @@ fn relative_paths_and_file_urls_name_the_same_files() {
     assert_eq!(by_path[0].url, dir.join("a.txt").display().to_string());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn relative_paths_resolve_dot_and_dot_dot() {
+    let dir = tempdir("dots");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+    let url = format!("{}/sub/../sub/./../a.txt", dir.display());
+    let (_, files) = glob::expand(&url, &StoreOptions::default()).unwrap();
+    assert_eq!(files[0].url, dir.join("a.txt").display().to_string());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn globs_match_characters_not_bytes() {
+    let dir = tempdir("utf8");
+    std::fs::write(dir.join("café.txt"), "x\n").unwrap();
+    let (_, files) = glob::expand(
+        &format!("{}/caf?.txt", dir.display()),
+        &StoreOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(files.len(), 1);
+    let (_, files) = glob::expand(
+        &format!("{}/caf[éè].txt", dir.display()),
+        &StoreOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(files.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -142,10 +142,11 @@ impl<T: Item> Bag<T> {
             reason: e.to_string(),
         })?;
         let n = npartitions.clamp(1, items.len().max(1));
-        let name = layer_name("from_sequence", &[&Bytes(&bytes), &n])?;
-        let size = items.len().div_ceil(n).max(1);
-        let mut chunks: Vec<Vec<T>> = items.chunks(size).map(|c| c.to_vec()).collect();
-        chunks.resize_with(n, Vec::new);
+        let name = layer_name("from_sequence", &[&T::PARTITION_TAG, &Bytes(&bytes), &n])?;
+        let len = items.len();
+        let chunks: Vec<Vec<T>> = (0..n)
+            .map(|i| items[i * len / n..(i + 1) * len / n].to_vec())
+            .collect();
         let tasks = chunks
             .into_iter()
             .enumerate()

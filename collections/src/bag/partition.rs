@@ -25,21 +25,24 @@ pub trait Item:
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Partition<T>(pub Vec<T>);
 
+/// The size of some items from a bounded sample, never a walk over every item.
+fn sampled_nbytes<T: Item>(items: &[T]) -> usize {
+    let n = items.len();
+    if n == 0 {
+        return 0;
+    }
+    let step = (n / 32).max(1);
+    let (sum, count) = items
+        .iter()
+        .step_by(step)
+        .take(32)
+        .fold((0, 0), |(s, c), x| (s + x.nbytes(), c + 1));
+    sum * n / count
+}
+
 impl<T: Item> Data for Partition<T> {
     fn nbytes(&self) -> usize {
-        // A bounded sample, never a walk over every element.
-        let n = self.0.len();
-        if n == 0 {
-            return 0;
-        }
-        let step = (n / 32).max(1);
-        let (sum, count) = self
-            .0
-            .iter()
-            .step_by(step)
-            .take(32)
-            .fold((0, 0), |(s, c), x| (s + x.nbytes(), c + 1));
-        sum * n / count
+        sampled_nbytes(&self.0)
     }
     fn type_tag(&self) -> &'static str {
         T::PARTITION_TAG
@@ -59,7 +62,7 @@ pub struct Buckets<T>(pub Vec<Vec<T>>);
 
 impl<T: Item> Data for Buckets<T> {
     fn nbytes(&self) -> usize {
-        self.0.iter().map(|b| Partition(b.clone()).nbytes()).sum()
+        self.0.iter().map(|b| sampled_nbytes(b)).sum()
     }
     fn type_tag(&self) -> &'static str {
         T::BUCKETS_TAG

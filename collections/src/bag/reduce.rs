@@ -52,6 +52,15 @@ impl<A: Item> Scalar<A> {
     }
 }
 
+/// A token of a fold's initial value, so folds from different starts differ.
+pub(crate) fn init_token<A: Item>(init: &A) -> Result<brisk_core::Token> {
+    let bytes = rmp_serde::to_vec(init).map_err(|e| Error::Tokenize {
+        what: "the initial value of a fold".into(),
+        reason: e.to_string(),
+    })?;
+    brisk_core::tokenize(&(A::PARTITION_TAG, brisk_core::token::Bytes(&bytes)))
+}
+
 impl<T: Item> Bag<T> {
     /// A tree reduction: `per_partition` on each partition, then `combine` on groups
     /// of at most `split_every` results until one is left. The result is a bag of one
@@ -82,7 +91,7 @@ impl<T: Item> Bag<T> {
                 &format!("{name}-aggregate"),
                 &[&first.name(), &depth, &split_every],
             )?;
-            let tasks: Vec<Task> = level
+            let mut tasks: Vec<Task> = level
                 .chunks(split_every)
                 .enumerate()
                 .map(|(j, group)| {
@@ -93,6 +102,14 @@ impl<T: Item> Bag<T> {
                     )
                 })
                 .collect();
+            if tasks.is_empty() {
+                // A bag of no partitions: combine nothing.
+                tasks.push(Task::new(
+                    Key::new(layer.as_str(), &[0]),
+                    combine.clone(),
+                    vec![],
+                ));
+            }
             level = tasks.iter().map(|t| t.key.clone()).collect();
             graph = Graph::from_layer(
                 Layer {
@@ -144,8 +161,9 @@ impl<T: Item> Bag<T> {
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
     ) -> Result<Scalar<A>> {
         let init2 = init.clone();
+        let name = format!("{name}-init{}", init_token(&init)?);
         self.reduction(
-            name,
+            &name,
             move |xs| Ok(xs.iter().fold(init.clone(), &binop)),
             move |parts| Ok(parts.into_iter().fold(init2.clone(), &combine)),
             SPLIT_EVERY,
@@ -191,10 +209,17 @@ impl<T: Item> Bag<T> {
         self.extreme("max", |a, b| b > a)
     }
 
-    fn extreme(&self, name: &'static str, better: fn(&T, &T) -> bool) -> Result<Scalar<T>> {
+    fn extreme(&self, name: &'static str, better: fn(&T, &T) -> bool) -> Result<Scalar<T>>
+    where
+        T: PartialOrd,
+    {
         let pick = move |xs: &[T]| -> Vec<T> {
             let mut best: Option<&T> = None;
             for x in xs {
+                if x.partial_cmp(x).is_none() {
+                    // An unordered value (NaN) wins wherever it is, as in NumPy.
+                    return vec![x.clone()];
+                }
                 if best.is_none_or(|b| better(b, x)) {
                     best = Some(x);
                 }
@@ -241,7 +266,12 @@ impl<T: Item> Bag<T> {
     {
         let moments = self.moments()?;
         let bag = moments.map(&format!("std-ddof{ddof}"), move |&(n, _, m2)| {
-            (m2 / (n - ddof as f64)).sqrt()
+            let dof = n - ddof as f64;
+            if dof > 0.0 {
+                (m2 / dof).sqrt()
+            } else {
+                f64::NAN
+            }
         })?;
         Ok(Scalar {
             bag,

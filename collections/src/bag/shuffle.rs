@@ -42,8 +42,9 @@ impl<T: Item> Bag<T> {
         A: Item,
         (K, A): Item,
     {
+        let name = format!("foldby:{name}-init{}", super::reduce::init_token(&init)?);
         self.tree_reduce(
-            &format!("foldby:{name}"),
+            &name,
             move |xs| {
                 let mut m: BTreeMap<K, A> = BTreeMap::new();
                 for x in xs {
@@ -141,7 +142,8 @@ impl<T: Item> Bag<T> {
         let cur = self.npartitions;
         let layer = layer_name("repartition", &[&self.name(), &n])?;
         let mut tasks = Vec::with_capacity(n);
-        if n <= cur {
+        // With no input partitions, every output joins nothing and is empty.
+        if cur == 0 || n <= cur {
             // Output j joins inputs [j*cur/n, (j+1)*cur/n).
             let concat: Arc<dyn Op> =
                 Arc::new(ClosureOp::new("repartition-join", |xs: &[Value]| {

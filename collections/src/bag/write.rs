@@ -44,7 +44,8 @@ impl<T: Item + std::fmt::Display> Bag<T> {
                 .map_err(|e| Error::Other(format!("cannot compress {url}: {e}")))?;
             let loc = parse(&url, store)?;
             if loc.root == "file://" {
-                if let Some(parent) = std::path::Path::new(&url).parent() {
+                let local = loc.url(&loc.path);
+                if let Some(parent) = std::path::Path::new(&local).parent() {
                     std::fs::create_dir_all(parent).map_err(|e| {
                         Error::Other(format!("cannot create {}: {e}", parent.display()))
                     })?;
