@@ -17,6 +17,8 @@ pub(crate) enum Stage {
     Running,
     /// Finished; its result is held while `pending > 0`.
     Done,
+    /// Failed: its readers never become ready.
+    Failed,
 }
 
 /// The inputs of one task, gathered under the lock and run outside it.
@@ -110,17 +112,18 @@ impl<'g> RunState<'g> {
     /// `Drop`, never runs under the lock).
     pub(crate) fn finish(&mut self, t: TaskId, outcome: Result<Value>) -> Released {
         self.running -= 1;
-        self.stage[t.idx()] = Stage::Done;
         let mut released = Released::new();
         let value = match outcome {
             Ok(v) => v,
             Err(e) => {
+                self.stage[t.idx()] = Stage::Failed;
                 if self.error.is_none() {
                     self.error = Some(e);
                 }
                 return released;
             }
         };
+        self.stage[t.idx()] = Stage::Done;
         self.finished += 1;
         let graph = self.graph;
         for &d in graph.dependencies(t) {
@@ -201,7 +204,7 @@ impl<'g> RunState<'g> {
                     assert_eq!(missing, 0, "{key}: started before its inputs");
                     assert!(self.results[i].is_none(), "{key}: result before running");
                 }
-                Stage::Done => {}
+                Stage::Done | Stage::Failed => {}
             }
             if self.stage[i] == Stage::Running {
                 running += 1;
