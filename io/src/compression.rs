@@ -5,7 +5,7 @@ use brisk_core::token::{Hasher, Tokenize};
 use std::io::Read;
 
 /// How a file is compressed. A compressed file is read as one block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Compression {
     /// Plain bytes.
     None,

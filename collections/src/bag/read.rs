@@ -33,7 +33,7 @@ struct ReadSpec {
     e_tag: Option<String>,
     offset: u64,
     length: Option<u64>,
-    compression: String,
+    compression: Compression,
     store: StoreOptions,
     json: bool,
 }
@@ -53,7 +53,7 @@ impl Op for ReadOp {
         h.write_raw(&s.size.to_le_bytes());
         h.write_raw(&s.modified_ns.to_le_bytes());
         s.e_tag.tokenize(h)?;
-        (s.offset, s.length, s.compression.as_str(), s.json).tokenize(h)
+        (s.offset, s.length, s.compression, s.json).tokenize(h)
     }
     fn params(&self) -> Result<Vec<u8>> {
         rmp_serde::to_vec(&self.0).map_err(|e| Error::OpParams {
@@ -71,17 +71,11 @@ impl Op for ReadOp {
             modified_ns: s.modified_ns,
             e_tag: s.e_tag.clone(),
         };
-        let compression = match s.compression.as_str() {
-            "gzip" => Compression::Gzip,
-            "zstd" => Compression::Zstd,
-            "bz2" => Compression::Bz2,
-            _ => Compression::None,
-        };
         let block = Block {
             file,
             offset: s.offset,
             length: s.length,
-            compression,
+            compression: s.compression,
         };
         let bytes = blocks::read(loc.store.as_ref(), &block, b"\n")?;
         let whole_file = s.length.is_none();
@@ -157,7 +151,7 @@ fn read<T>(urls: &[&str], options: &ReadOptions, json: bool) -> Result<Bag<T>> {
                 e_tag: b.file.e_tag.clone(),
                 offset: b.offset,
                 length: b.length,
-                compression: b.compression.name().to_string(),
+                compression: b.compression,
                 store: options.store.clone(),
                 json,
             });

@@ -15,7 +15,6 @@ use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Error, Key, Result, Value};
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// A lazy single value computed from a bag.
@@ -23,7 +22,6 @@ pub struct Scalar<A> {
     bag: Bag<A>,
     /// What the value is, for the error when there is none (a `max` of nothing).
     what: String,
-    _t: PhantomData<fn() -> A>,
 }
 
 impl<A: Item> Scalar<A> {
@@ -147,7 +145,6 @@ impl<T: Item> Bag<T> {
         Ok(Scalar {
             bag,
             what: name.to_string(),
-            _t: PhantomData,
         })
     }
 
@@ -238,7 +235,6 @@ impl<T: Item> Bag<T> {
         Ok(Scalar {
             bag,
             what: name.to_string(),
-            _t: PhantomData,
         })
     }
 
@@ -255,7 +251,6 @@ impl<T: Item> Bag<T> {
         Ok(Scalar {
             bag,
             what: "mean".into(),
-            _t: PhantomData,
         })
     }
 
@@ -276,7 +271,6 @@ impl<T: Item> Bag<T> {
         Ok(Scalar {
             bag,
             what: "std".into(),
-            _t: PhantomData,
         })
     }
 

@@ -69,12 +69,3 @@ impl std::fmt::Debug for dyn Data {
 pub fn take<T: Data + Clone>(value: &Value) -> Result<T> {
     value.expect_ref::<T>().cloned()
 }
-
-/// Values that can be sent between processes through msgpack (serde).
-///
-/// Implemented by [`crate::serde_data!`] for a type and a stable type tag; the macro
-/// also registers the decoder.
-pub trait SerdeData:
-    serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
-{
-}

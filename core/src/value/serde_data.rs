@@ -38,7 +38,6 @@ macro_rules! serde_data {
                 self
             }
         }
-        impl $crate::value::SerdeData for $t {}
         $crate::__private::inventory::submit! {
             $crate::value::DecoderRegistration {
                 type_tag: $tag,
