@@ -7,7 +7,7 @@
 //! cargo run --release --example github_events -- s3://bucket/prefix   # AWS_* variables set the endpoint
 //! ```
 
-use brisk::collections::bag::{read_json, ReadOptions};
+use brisk::collections::bag::{read_json, Json, JsonValueTrait, ReadOptions};
 use brisk::collections::datasets::github_events;
 use std::cmp::Reverse;
 use std::time::Instant;
@@ -74,7 +74,7 @@ fn main() -> anyhow::Result<()> {
     })?;
     println!("jupyter repositories: {repos:?}");
 
-    let login = |e: &serde_json::Value| e["actor"]["login"].as_str().unwrap_or("").to_string();
+    let login = |e: &Json| e["actor"]["login"].as_str().unwrap_or("").to_string();
     let top_actors = timed("top 10 actors", || {
         events
             .map("actor", login)?

@@ -45,6 +45,7 @@ pub use brisk_scheduler::{LocalScheduler, SyncScheduler};
 
 /// The names most programs need.
 pub mod prelude {
+    pub use crate::collections::bag::{Bag, Json, JsonValueTrait};
     pub use crate::collections::delayed::{self, Delayed};
     pub use crate::{compute, task, LocalScheduler, SyncScheduler};
 }

@@ -1,6 +1,6 @@
 //! Bags read from files, checked against plain Rust over the same files.
 
-use brisk_collections::bag::{read_json, read_text, Bag, ReadOptions};
+use brisk_collections::bag::{read_json, read_text, Bag, Json, JsonValueTrait, ReadOptions};
 use brisk_collections::datasets::github_events;
 use brisk_io::compression::Compression;
 use brisk_scheduler as _;
@@ -40,6 +40,10 @@ fn the_github_session_matches_a_plain_loop() {
     let bag = read_json(&[&glob], &ReadOptions::default()).unwrap();
     assert_eq!(bag.npartitions(), 3);
     assert_eq!(bag.count().unwrap().compute().unwrap(), 1200);
+    // Every record, in file order, equals what serde_json parses from the same line.
+    let records: Vec<serde_json::Value> =
+        bag.compute().unwrap().iter().map(Json::to_serde).collect();
+    assert_eq!(records, events);
 
     // Type frequencies.
     let mut types: HashMap<String, u64> = HashMap::new();
@@ -181,4 +185,38 @@ fn plucking_a_missing_key_is_an_error_naming_it() {
     .unwrap();
     let msg = b.pluck("a").unwrap().compute().unwrap_err().to_string();
     assert!(msg.ends_with("pluck: no key 'a' in {\"b\":2}"), "{msg}");
+}
+
+#[test]
+fn json_partitions_travel_as_text_and_hostile_bytes_are_errors() {
+    use brisk_collections::bag::Partition;
+    use brisk_core::value::{decode, Data, Encoded};
+    let items: Vec<Json> = [r#"{"a": [1, 2.5, "x"], "b": null}"#, "[]", r#""s""#]
+        .iter()
+        .map(|t| Json::parse(t.as_bytes()).unwrap())
+        .collect();
+    let encoded = Partition(items.clone()).encode().unwrap();
+    assert_eq!(encoded.type_tag, "bag<json>");
+    let back = decode(encoded).unwrap();
+    let back = back.as_any().downcast_ref::<Partition<Json>>().unwrap();
+    assert_eq!(back.0, items);
+
+    // A record must arrive as JSON text: raw bytes (of any length) or malformed text
+    // are decode errors, never a value built from the bytes.
+    let hostile = |frame: Vec<u8>| Encoded {
+        type_tag: "bag<json>".into(),
+        header: vec![],
+        frames: vec![frame],
+    };
+    let mut bin = vec![0x91, 0xc4, 24];
+    bin.extend_from_slice(&[0xff; 24]);
+    let mut bad_text = vec![0x91, 0xa5];
+    bad_text.extend_from_slice(b"{\"a\":");
+    for frame in [bin, bad_text] {
+        let err = decode(hostile(frame)).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot decode a value of type 'bag<json>'"),
+            "{err}"
+        );
+    }
 }

@@ -40,7 +40,7 @@ fn github_events_from_s3_match_local_disk() {
     let local_events = read_json(&[&format!("{}/*.json.gz", dir.display())], &local).unwrap();
     assert_eq!(remote_events.npartitions(), 3);
     assert_eq!(remote_events.count().unwrap().compute().unwrap(), 900);
-    let types = |b: &brisk_collections::Bag<serde_json::Value>| {
+    let types = |b: &brisk_collections::Bag<brisk_collections::bag::Json>| {
         b.pluck_str("type")
             .unwrap()
             .frequencies()

@@ -66,17 +66,22 @@ pub fn plan(
 /// Reads a block's bytes (decompressed), aligned on `delimiter`.
 pub fn read(store: &dyn ObjectStore, block: &Block, delimiter: &[u8]) -> Result<Vec<u8>> {
     let f = &block.file;
-    let raw = match block.length {
+    match block.length {
         None => {
             let got = block_on(async { store.get(&f.path).await?.bytes().await })
                 .map_err(|e| Error::store(&f.url, e))?;
-            got.to_vec()
+            match block.compression {
+                Compression::None => Ok(Vec::from(got)),
+                c => c.decompress(&got, &f.url),
+            }
         }
-        Some(length) => read_aligned(store, f, block.offset, length, delimiter)?,
-    };
-    match block.compression {
-        Compression::None => Ok(raw),
-        c => c.decompress(&raw, &f.url),
+        Some(length) => {
+            let raw = read_aligned(store, f, block.offset, length, delimiter)?;
+            match block.compression {
+                Compression::None => Ok(raw),
+                c => c.decompress(&raw, &f.url),
+            }
+        }
     }
 }
 
@@ -165,8 +170,5 @@ pub fn read_aligned(
 }
 
 fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() == 1 {
-        return hay.iter().position(|&b| b == needle[0]);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }

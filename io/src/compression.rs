@@ -51,7 +51,7 @@ impl Compression {
 
     /// Decompresses a whole file's bytes; `url` names it in errors.
     pub fn decompress(self, bytes: &[u8], url: &str) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(bytes.len() * 4);
+        let mut out = Vec::with_capacity(self.size_hint(bytes));
         let res = match self {
             Compression::None => {
                 out.extend_from_slice(bytes);
@@ -69,6 +69,25 @@ impl Compression {
             reason: e.to_string(),
         })?;
         Ok(out)
+    }
+
+    /// A capacity for the decompressed bytes: gzip's trailer gives the size of its
+    /// last member (modulo 4 GiB), trusted only up to deflate's largest ratio and
+    /// 1 GiB, so a hostile trailer cannot make a huge allocation.
+    fn size_hint(self, bytes: &[u8]) -> usize {
+        let guess = bytes.len().saturating_mul(4);
+        match (self, bytes.len()) {
+            (Compression::Gzip, n) if n >= 18 => {
+                let mut isize = [0u8; 4];
+                isize.copy_from_slice(&bytes[n - 4..]);
+                let stated = u32::from_le_bytes(isize) as usize;
+                let bound = n.saturating_mul(1032).min(1 << 30);
+                // One spare byte lets read_to_end see the end without growing.
+                stated.saturating_add(1).min(bound).max(guess.min(bound))
+            }
+            (Compression::None, n) => n,
+            _ => guess,
+        }
     }
 
     /// Compresses bytes (for writers and tests).

@@ -18,12 +18,14 @@
 //! assert_eq!(evens.count().unwrap().compute().unwrap(), 5);
 //! ```
 
+mod json;
 pub mod partition;
 mod read;
 mod reduce;
 mod shuffle;
 mod write;
 
+pub use json::{Json, JsonContainerTrait, JsonRecord, JsonValueTrait};
 pub use partition::{Item, Partition};
 pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;

@@ -133,15 +133,15 @@ crate::bag_item! {
     (f64, f64) => "bag<(f64,f64)>";
     (f64, f64, f64) => "bag<(f64,f64,f64)>";
     Vec<String> => "bag<vec<str>>", nbytes = |v: &Vec<String>| 24 + v.iter().map(|s| 24 + s.len()).sum::<usize>();
-    serde_json::Value => "bag<json>", nbytes = json_nbytes;
+    serde_json::Value => "bag<serde_json>", nbytes = json_nbytes;
     (String, Vec<String>) => "bag<(str,vec<str>)>";
-    (String, Vec<serde_json::Value>) => "bag<(str,vec<json>)>";
+    (String, Vec<serde_json::Value>) => "bag<(str,vec<serde_json>)>";
     (i64, Vec<i64>) => "bag<(i64,vec<i64>)>";
     (u64, Vec<u64>) => "bag<(u64,vec<u64>)>";
     (String, String) => "bag<(str,str)>";
     (i64, i64) => "bag<(i64,i64)>";
     (i64, String) => "bag<(i64,str)>";
-    (String, serde_json::Value) => "bag<(str,json)>";
+    (String, serde_json::Value) => "bag<(str,serde_json)>";
 }
 
 /// A rough size of a JSON value (walks the value: JSON records are small).

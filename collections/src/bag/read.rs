@@ -1,6 +1,6 @@
 //! Reading bags from files: lines of text, or one JSON value per line.
 
-use super::{layer_name, Bag, Partition};
+use super::{layer_name, Bag, Json, Partition};
 use brisk_core::graph::{Graph, Task};
 use brisk_core::op::{Op, OpRegistration};
 use brisk_core::token::{tag, Hasher, Tokenize};
@@ -98,7 +98,7 @@ impl Op for ReadOp {
                 if line.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
                 }
-                let v: serde_json::Value = serde_json::from_slice(line)
+                let v = Json::parse(line)
                     .map_err(|e| Error::user(format!("malformed JSON at {}: {e}", place(i))))?;
                 items.push(v);
             }
@@ -134,9 +134,14 @@ fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
         return Vec::new();
     }
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    body.split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .collect()
+    let mut lines = Vec::with_capacity(body.len() / 64 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len())) {
+        let l = &body[start..end];
+        lines.push(l.strip_suffix(b"\r").unwrap_or(l));
+        start = end + 1;
+    }
+    lines
 }
 
 fn read<T>(urls: &[&str], options: &ReadOptions, json: bool) -> Result<Bag<T>> {
@@ -189,65 +194,6 @@ pub fn read_text(urls: &[&str], options: &ReadOptions) -> Result<Bag<String>> {
 
 /// One JSON value per line (NDJSON), read like [`read_text`]; blank lines are
 /// skipped and a malformed line is an error naming the file and line.
-pub fn read_json(urls: &[&str], options: &ReadOptions) -> Result<Bag<serde_json::Value>> {
+pub fn read_json(urls: &[&str], options: &ReadOptions) -> Result<Bag<Json>> {
     read(urls, options, true)
-}
-
-impl Bag<serde_json::Value> {
-    /// The value under `key` of every item (Dask's `pluck`); a missing key is an
-    /// error naming it.
-    pub fn pluck(&self, key: &str) -> Result<Bag<serde_json::Value>> {
-        let k = key.to_string();
-        self.map_partitions(&format!("pluck:{key}"), move |xs| {
-            xs.iter()
-                .map(|x| {
-                    x.get(&k)
-                        .cloned()
-                        .ok_or_else(|| Error::user(format!("pluck: no key '{k}' in {}", brief(x))))
-                })
-                .collect()
-        })
-    }
-
-    /// The value at `index` of every (array) item; a short array is an error.
-    pub fn pluck_index(&self, index: usize) -> Result<Bag<serde_json::Value>> {
-        self.map_partitions(&format!("pluck-index:{index}"), move |xs| {
-            xs.iter()
-                .map(|x| {
-                    x.get(index).cloned().ok_or_else(|| {
-                        Error::user(format!("pluck: no index {index} in {}", brief(x)))
-                    })
-                })
-                .collect()
-        })
-    }
-
-    /// The string under `key` of every item (a missing key or a non-string is an error).
-    pub fn pluck_str(&self, key: &str) -> Result<Bag<String>> {
-        let k = key.to_string();
-        self.map_partitions(&format!("pluck-str:{key}"), move |xs| {
-            xs.iter()
-                .map(|x| match x.get(&k) {
-                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
-                    _ => Err(Error::user(format!(
-                        "pluck_str: no string under '{k}' in {}",
-                        brief(x)
-                    ))),
-                })
-                .collect()
-        })
-    }
-}
-
-/// The start of a JSON value, for messages.
-fn brief(v: &serde_json::Value) -> String {
-    let s = v.to_string();
-    if s.len() > 80 {
-        format!(
-            "{}…",
-            &s[..s.char_indices().nth(80).map_or(s.len(), |(i, _)| i)]
-        )
-    } else {
-        s
-    }
 }

@@ -13,7 +13,7 @@ use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Error, Key, Result, Value};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -315,19 +315,28 @@ impl<T: Item> Bag<T> {
         T: Eq + Hash + Ord,
         (T, u64): Item,
     {
-        let count = |pairs: &mut dyn Iterator<Item = (T, u64)>| -> Vec<(T, u64)> {
-            let mut m: HashMap<T, u64> = HashMap::new();
-            for (k, n) in pairs {
-                *m.entry(k).or_insert(0) += n;
-            }
+        fn sorted<T: Ord>(m: impl IntoIterator<Item = (T, u64)>) -> Vec<(T, u64)> {
             let mut v: Vec<(T, u64)> = m.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             v
-        };
+        }
         self.tree_reduce(
             "frequencies",
-            move |xs| Ok(count(&mut xs.iter().map(|x| (x.clone(), 1)))),
-            move |parts| Ok(count(&mut parts.iter().flat_map(|p| p.iter().cloned()))),
+            // Count by reference: an item is cloned once per distinct value, not per item.
+            move |xs| {
+                let mut m: FxHashMap<&T, u64> = FxHashMap::default();
+                for x in xs {
+                    *m.entry(x).or_insert(0) += 1;
+                }
+                Ok(sorted(m.into_iter().map(|(k, n)| (k.clone(), n))))
+            },
+            move |parts| {
+                let mut m: FxHashMap<T, u64> = FxHashMap::default();
+                for (k, n) in parts.iter().flat_map(|p| p.iter().cloned()) {
+                    *m.entry(k).or_insert(0) += n;
+                }
+                Ok(sorted(m))
+            },
             SPLIT_EVERY,
         )
     }

@@ -2,7 +2,7 @@
 //! hand-written single-pass loop over the same files with the same JSON parser.
 
 use anyhow::{bail, Result};
-use brisk::collections::bag::{read_json, ReadOptions};
+use brisk::collections::bag::{read_json, Json, JsonValueTrait, ReadOptions};
 use brisk::collections::datasets::github_events;
 use brisk::io::compression::Compression;
 use brisk_benches::{emit, median_seconds, peak_rss_mb, reset_peak_rss, round};
@@ -51,12 +51,12 @@ fn files(dir: &Path) -> Result<Vec<PathBuf>> {
 mod by_hand {
     use super::*;
 
-    pub fn events(paths: &[PathBuf], mut f: impl FnMut(serde_json::Value)) -> Result<()> {
+    pub fn events(paths: &[PathBuf], mut f: impl FnMut(Json)) -> Result<()> {
         for p in paths {
             let raw = std::fs::read(p)?;
             let text = Compression::Gzip.decompress(&raw, &p.display().to_string())?;
             for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                f(serde_json::from_slice(line)?);
+                f(Json::parse(line)?);
             }
         }
         Ok(())
