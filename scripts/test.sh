@@ -29,6 +29,7 @@ cargo build --workspace --all-targets --all-features --locked
 
 echo "== examples run"
 cargo run --quiet --all-features --locked --example delayed_tour
+scripts/example_s3.sh "$BRISK_VENV/bin/moto_server"
 
 echo "== tests"
 if command -v cargo-nextest >/dev/null 2>&1; then

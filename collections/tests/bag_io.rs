@@ -188,6 +188,63 @@ fn plucking_a_missing_key_is_an_error_naming_it() {
 }
 
 #[test]
+fn pluck_reads_keys_and_indices_of_both_json_types() {
+    let texts = [
+        r#"{"k": [10, "x"], "s": "a"}"#,
+        r#"{"k": [20, "y"], "s": "b"}"#,
+        r#"{"k": [30, "z"], "s": "c"}"#,
+    ];
+    let sonic: Vec<Json> = texts
+        .iter()
+        .map(|t| Json::parse(t.as_bytes()).unwrap())
+        .collect();
+    let serde: Vec<serde_json::Value> = texts
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    for n in [1, 2, 5] {
+        let a = Bag::from_sequence(sonic.clone(), n).unwrap();
+        let firsts: Vec<u64> = a
+            .pluck("k")
+            .unwrap()
+            .pluck_index(0)
+            .unwrap()
+            .compute()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert_eq!(firsts, [10, 20, 30]);
+        assert_eq!(
+            a.pluck_str("s").unwrap().compute().unwrap(),
+            ["a", "b", "c"]
+        );
+
+        let b = Bag::from_sequence(serde.clone(), n).unwrap();
+        let seconds = b
+            .pluck("k")
+            .unwrap()
+            .pluck_index(1)
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_eq!(seconds, [serde_json::json!("x"), "y".into(), "z".into()]);
+        assert_eq!(
+            b.pluck_str("s").unwrap().compute().unwrap(),
+            ["a", "b", "c"]
+        );
+    }
+    let short = Bag::from_sequence(sonic, 2).unwrap().pluck("k").unwrap();
+    let msg = short
+        .pluck_index(2)
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(msg.ends_with("pluck: no index 2 in [10,\"x\"]"), "{msg}");
+}
+
+#[test]
 fn json_partitions_travel_as_text_and_hostile_bytes_are_errors() {
     use brisk_collections::bag::Partition;
     use brisk_core::value::{decode, Data, Encoded};

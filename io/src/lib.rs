@@ -7,7 +7,8 @@
 //! - [`glob`]: `*`, `?`, `[..]` and `**` patterns expanded on the store, sorted;
 //! - [`blocks`]: files cut into byte blocks aligned on a delimiter, so that every
 //!   record is read exactly once whatever the block size;
-//! - [`compression`]: gzip, zstd and bz2, inferred from the extension.
+//! - [`compression`]: gzip, zstd and bz2, inferred from the extension;
+//! - [`objects`]: whole objects written and read by URL.
 //!
 //! ```
 //! use brisk_io::{blocks, glob, url::StoreOptions};
@@ -28,6 +29,7 @@ pub mod blocks;
 pub mod compression;
 mod error;
 pub mod glob;
+pub mod objects;
 pub mod runtime;
 pub mod url;
 

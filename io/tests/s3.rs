@@ -6,7 +6,7 @@ mod moto;
 
 use brisk_io::compression::Compression;
 use brisk_io::url::{parse, StoreOptions};
-use brisk_io::{blocks, glob, runtime::block_on, Error};
+use brisk_io::{blocks, glob, objects, runtime::block_on, Error};
 use moto::{http, options, start_moto};
 use object_store::{ObjectStoreExt, PutPayload};
 
@@ -92,6 +92,18 @@ fn s3_reads_match_local_reads() {
     assert!(
         err.to_string()
             .contains("s3://no-such-bucket/data/*.json.gz"),
+        "{err}"
+    );
+
+    // Whole objects by URL: put, get back, and a missing object named in the error.
+    let url = objects::put("s3://events/out/a.bin", vec![1, 2, 3], &opts).unwrap();
+    assert_eq!(url, "s3://events/out/a.bin");
+    assert_eq!(objects::get(&url, &opts).unwrap(), [1, 2, 3]);
+    let err = objects::get("s3://events/out/b.bin", &opts).unwrap_err();
+    assert_eq!(err.to_string(), "not found: s3://events/out/b.bin");
+    let err = objects::put("s3://no-such-bucket/a.bin", vec![1], &opts).unwrap_err();
+    assert!(
+        err.to_string().contains("s3://no-such-bucket/a.bin"),
         "{err}"
     );
 

@@ -4,9 +4,8 @@ use super::{Bag, Item};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::{Error, Result};
 use brisk_io::compression::Compression;
-use brisk_io::runtime::block_on;
-use brisk_io::url::{parse, StoreOptions};
-use object_store::{ObjectStoreExt, PutPayload};
+use brisk_io::objects;
+use brisk_io::url::StoreOptions;
 
 impl<T: Item + std::fmt::Display> Bag<T> {
     /// Writes one file per partition, one item per line, and returns the URLs written.
@@ -42,19 +41,7 @@ impl<T: Item + std::fmt::Display> Bag<T> {
             let bytes = Compression::infer(&url)
                 .compress(text.as_bytes())
                 .map_err(|e| Error::Other(format!("cannot compress {url}: {e}")))?;
-            let loc = parse(&url, store)?;
-            if loc.root == "file://" {
-                let local = loc.url(&loc.path);
-                if let Some(parent) = std::path::Path::new(&local).parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        Error::Other(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
-            }
-            let path = loc.object_path(&loc.path)?;
-            block_on(loc.store.put(&path, PutPayload::from(bytes)))
-                .map_err(|e| Error::Other(format!("cannot write {url}: {e}")))?;
-            written.push(loc.url(&loc.path));
+            written.push(objects::put(&url, bytes, store)?);
         }
         Ok(written)
     }
