@@ -10,7 +10,11 @@
 //! - [`bag`]: partitioned collections of items with element-wise methods and
 //!   tree-reduction aggregations (Dask's `dask.bag`).
 //!
-//! DataFrame and Array join this crate as they are built.
+//! - [`dataframe`]: partitions of Polars DataFrames; blockwise methods compile into
+//!   one LazyFrame per partition; aggregations and group-bys are tree reductions
+//!   (Dask's `dask.dataframe`).
+//!
+//! Array joins this crate as it is built.
 //!
 //! ```
 //! use brisk_collections::delayed::{self, Delayed};
@@ -23,6 +27,8 @@
 extern crate self as brisk_collections;
 
 pub mod bag;
+#[cfg(feature = "dataframe")]
+pub mod dataframe;
 pub mod datasets;
 pub mod delayed;
 

@@ -1,0 +1,193 @@
+//! The per-partition plan: where a partition's rows come from (a file block or the
+//! task's inputs) and the blockwise steps applied to them, run as one Polars
+//! LazyFrame. The plan is plain serde data (Polars expressions included), so the op
+//! that runs it can be rebuilt in another process.
+
+use super::frame::{frame, Frame};
+use super::read::{ParquetPart, TextBlock};
+use brisk_core::op::{Op, OpRegistration};
+use brisk_core::token::Hasher;
+use brisk_core::{Error, Result, Value};
+use polars::prelude as pl;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// One blockwise step of a partition's LazyFrame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Step {
+    /// `select(exprs)`.
+    Select(Vec<pl::Expr>),
+    /// `filter(predicate)`.
+    Filter(pl::Expr),
+    /// `with_columns(exprs)`.
+    WithColumns(Vec<pl::Expr>),
+    /// `group_by(keys).agg(aggs)`, then sorted by the keys' output names.
+    GroupBy {
+        keys: Vec<pl::Expr>,
+        aggs: Vec<pl::Expr>,
+        sort_by: Vec<String>,
+    },
+    /// Rows `offset..offset + len` (a negative offset counts from the end).
+    Slice { offset: i64, len: u32 },
+    /// Sorted by columns (ascending unless `descending`), nulls last, stable.
+    Sort {
+        by: Vec<String>,
+        descending: Vec<bool>,
+    },
+}
+
+impl Step {
+    /// Adds this step to a LazyFrame.
+    pub(crate) fn apply(&self, lf: pl::LazyFrame) -> pl::LazyFrame {
+        match self {
+            Step::Select(e) => lf.select(e.clone()),
+            Step::Filter(e) => lf.filter(e.clone()),
+            Step::WithColumns(e) => lf.with_columns(e.clone()),
+            Step::GroupBy {
+                keys,
+                aggs,
+                sort_by,
+            } => {
+                let grouped = lf.group_by(keys.clone()).agg(aggs.clone());
+                if sort_by.is_empty() {
+                    grouped
+                } else {
+                    grouped.sort(
+                        sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
+                        pl::SortMultipleOptions::default()
+                            .with_nulls_last(true)
+                            .with_maintain_order(true),
+                    )
+                }
+            }
+            Step::Slice { offset, len } => lf.slice(*offset, *len),
+            Step::Sort { by, descending } => lf.sort(
+                by.iter().map(String::as_str).collect::<Vec<_>>(),
+                pl::SortMultipleOptions::default()
+                    .with_order_descending_multi(descending.clone())
+                    .with_nulls_last(true)
+                    .with_maintain_order(true),
+            ),
+        }
+    }
+}
+
+/// Where a partition's rows come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Source {
+    /// The task's inputs, concatenated in order (none: an empty frame of `schema`).
+    Inputs,
+    /// A block of a CSV or NDJSON file.
+    Text(TextBlock),
+    /// Some rows of a Parquet file.
+    Parquet(ParquetPart),
+}
+
+/// What one partition task runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Plan {
+    pub source: Source,
+    pub steps: Vec<Step>,
+    /// The schema of the source's rows (for an empty input list).
+    pub schema: Vec<(String, pl::DataType)>,
+}
+
+pub(crate) const PARTITION_OP: &str = "brisk::dataframe::partition";
+
+/// The op running a [`Plan`].
+pub(crate) struct PlanOp(pub Plan);
+
+impl PlanOp {
+    fn bytes(&self) -> Result<Vec<u8>> {
+        rmp_serde::to_vec_named(&self.0).map_err(|e| Error::OpParams {
+            op: PARTITION_OP.into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl Op for PlanOp {
+    fn name(&self) -> &str {
+        PARTITION_OP
+    }
+    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
+        h.write_raw(&self.bytes()?);
+        Ok(())
+    }
+    fn params(&self) -> Result<Vec<u8>> {
+        self.bytes()
+    }
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        let plan = &self.0;
+        let lf = match &plan.source {
+            Source::Inputs => concat_inputs(inputs, &plan.schema)?,
+            Source::Text(block) => block.lazy()?,
+            Source::Parquet(part) => part.lazy()?,
+        };
+        let lf = plan.steps.iter().fold(lf, |lf, s| s.apply(lf));
+        let df = lf.collect().map_err(|e| match &plan.source {
+            Source::Text(block) => block.explain(e),
+            Source::Parquet(part) => Error::user(format!("reading {}: {e}", part.file.url)),
+            Source::Inputs => Error::user(e.to_string()),
+        })?;
+        Ok(Arc::new(Frame(df)))
+    }
+}
+
+inventory::submit! {
+    OpRegistration {
+        name: PARTITION_OP,
+        rebuild: |bytes| {
+            let plan: Plan = rmp_serde::from_slice(bytes).map_err(|e| Error::OpParams {
+                op: PARTITION_OP.into(),
+                message: e.to_string(),
+            })?;
+            Ok(Arc::new(PlanOp(plan)))
+        },
+    }
+}
+
+/// The schema as an owned Polars schema.
+pub(crate) fn to_schema(fields: &[(String, pl::DataType)]) -> pl::Schema {
+    fields
+        .iter()
+        .map(|(n, t)| pl::Field::new(n.as_str().into(), t.clone()))
+        .collect()
+}
+
+/// The schema as name/type pairs.
+pub(crate) fn from_schema(schema: &pl::Schema) -> Vec<(String, pl::DataType)> {
+    schema
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .collect()
+}
+
+fn concat_inputs(inputs: &[Value], schema: &[(String, pl::DataType)]) -> Result<pl::LazyFrame> {
+    use pl::IntoLazy;
+    match inputs {
+        [] => Ok(pl::DataFrame::empty_with_schema(&to_schema(schema)).lazy()),
+        [one] => Ok(frame(one)?.clone().lazy()),
+        many => {
+            let mut acc = frame(&many[0])?.clone();
+            for v in &many[1..] {
+                acc.vstack_mut(frame(v)?)
+                    .map_err(|e| Error::user(format!("cannot concatenate partitions: {e}")))?;
+            }
+            Ok(acc.lazy())
+        }
+    }
+}
+
+/// The schema after `steps`, found by planning them on an empty frame: an unknown
+/// column or a type error shows up here, before anything runs.
+pub(crate) fn schema_after(
+    schema: &[(String, pl::DataType)],
+    steps: &[Step],
+) -> Result<Vec<(String, pl::DataType)>> {
+    use pl::IntoLazy;
+    let lf = pl::DataFrame::empty_with_schema(&to_schema(schema)).lazy();
+    let mut lf = steps.iter().fold(lf, |lf, s| s.apply(lf));
+    let out = lf.collect_schema().map_err(|e| Error::user(e.to_string()))?;
+    Ok(from_schema(&out))
+}
