@@ -85,9 +85,14 @@ fn parses_as(v: &str, dtype: &pl::DataType) -> bool {
         pl::DataType::Boolean => matches!(v.to_ascii_lowercase().as_str(), "true" | "false"),
         pl::DataType::Date => NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
         pl::DataType::Datetime(_, _) => {
-            ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-                .iter()
-                .any(|f| NaiveDateTime::parse_from_str(v, f).is_ok())
+            [
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .any(|f| NaiveDateTime::parse_from_str(v, f).is_ok())
                 || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()
         }
         _ => true,

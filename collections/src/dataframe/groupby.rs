@@ -157,10 +157,7 @@ impl GroupBy {
         }
         let layer = layer_name(
             "groupby-split-out",
-            &[&outputs
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()],
+            &[&outputs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()],
         )?;
         let pass: Arc<dyn Op> = Arc::new(PlanOp(Plan {
             source: Source::Inputs,
@@ -200,7 +197,8 @@ fn bucket(keys: &[String], k: usize) -> pl::Expr {
     let k = lit(k as u64);
     let mut acc = lit(0u64);
     for name in keys {
-        let h = col(name.as_str()).hash(0x9e37_79b9, 0x85eb_ca6b, 0xc2b2_ae35, 0x27d4_eb2f) % k.clone();
+        let h =
+            col(name.as_str()).hash(0x9e37_79b9, 0x85eb_ca6b, 0xc2b2_ae35, 0x27d4_eb2f) % k.clone();
         acc = (acc * lit(31u64) + h) % k.clone();
     }
     acc.cast(pl::DataType::UInt64).alias(BUCKET)

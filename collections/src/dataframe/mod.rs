@@ -348,6 +348,13 @@ impl DataFrame {
         })
     }
 
+    /// The graph computing the partitions, and the partitions' keys in order.
+    pub fn to_graph(&self) -> Result<(Graph, Vec<Key>)> {
+        let parts = self.parts(&[])?;
+        let keys = parts.keys();
+        Ok((parts.graph, keys))
+    }
+
     /// Computes every partition and concatenates them, in partition order.
     pub fn compute(&self) -> Result<pl::DataFrame> {
         self.compute_with(default_executor()?.as_ref())

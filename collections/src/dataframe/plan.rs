@@ -188,6 +188,8 @@ pub(crate) fn schema_after(
     use pl::IntoLazy;
     let lf = pl::DataFrame::empty_with_schema(&to_schema(schema)).lazy();
     let mut lf = steps.iter().fold(lf, |lf, s| s.apply(lf));
-    let out = lf.collect_schema().map_err(|e| Error::user(e.to_string()))?;
+    let out = lf
+        .collect_schema()
+        .map_err(|e| Error::user(e.to_string()))?;
     Ok(from_schema(&out))
 }

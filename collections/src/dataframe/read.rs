@@ -194,7 +194,8 @@ impl TextBlock {
 }
 
 fn null_values(v: &[String]) -> Option<pl::NullValues> {
-    (!v.is_empty()).then(|| pl::NullValues::AllColumns(v.iter().map(|s| s.as_str().into()).collect()))
+    (!v.is_empty())
+        .then(|| pl::NullValues::AllColumns(v.iter().map(|s| s.as_str().into()).collect()))
 }
 
 /// Rows `offset..offset + rows` of a Parquet file (one row group).
@@ -276,7 +277,11 @@ fn unify(
 }
 
 /// The schema of a CSV sample (whole lines from the start of a file).
-fn csv_sample_schema(sample: &[u8], options: &CsvOptions, url: &str) -> Result<Vec<(String, pl::DataType)>> {
+fn csv_sample_schema(
+    sample: &[u8],
+    options: &CsvOptions,
+    url: &str,
+) -> Result<Vec<(String, pl::DataType)>> {
     let cut = match memchr::memrchr(b'\n', sample) {
         Some(p) => &sample[..=p],
         None => sample,
@@ -302,12 +307,16 @@ fn csv_sample_schema(sample: &[u8], options: &CsvOptions, url: &str) -> Result<V
     }
     for (name, _) in options.dtypes.iter() {
         if !schema.iter().any(|(n, _)| n == name) {
-            return Err(Error::user(format!("read_csv: no column '{name}' in {url} (dtypes)")));
+            return Err(Error::user(format!(
+                "read_csv: no column '{name}' in {url} (dtypes)"
+            )));
         }
     }
     for name in &options.parse_dates {
         if !schema.iter().any(|(n, _)| n == name) {
-            return Err(Error::user(format!("read_csv: no column '{name}' in {url} (parse_dates)")));
+            return Err(Error::user(format!(
+                "read_csv: no column '{name}' in {url} (parse_dates)"
+            )));
         }
     }
     Ok(schema)
@@ -347,8 +356,14 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
     let files = expand(urls, &options.store)?;
     let mut schema: Option<(Vec<(String, pl::DataType)>, String)> = None;
     for f in &files {
-        let compression = options.compression.unwrap_or_else(|| Compression::infer(&f.url));
-        let s = csv_sample_schema(&head_bytes(f, &options.store, compression)?, options, &f.url)?;
+        let compression = options
+            .compression
+            .unwrap_or_else(|| Compression::infer(&f.url));
+        let s = csv_sample_schema(
+            &head_bytes(f, &options.store, compression)?,
+            options,
+            &f.url,
+        )?;
         match &mut schema {
             None => schema = Some((s, f.url.clone())),
             Some((first, first_url)) => unify(first, first_url, &s, &f.url)?,
@@ -363,7 +378,15 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
         skip_rows: options.skip_rows,
         null_values: options.null_values.clone(),
     };
-    text_frame("read-csv", &files, options.blocksize, options.compression, &options.store, TextFormat::Csv(parse), schema)
+    text_frame(
+        "read-csv",
+        &files,
+        options.blocksize,
+        options.compression,
+        &options.store,
+        TextFormat::Csv(parse),
+        schema,
+    )
 }
 
 /// Newline-delimited JSON files as a DataFrame (schema from a sample of each file).
@@ -379,7 +402,9 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
         let df = pl::JsonReader::new(std::io::Cursor::new(cut))
             .with_json_format(pl::JsonFormat::JsonLines)
             .finish()
-            .map_err(|e| Error::user(format!("cannot read the start of {} as NDJSON: {e}", f.url)))?;
+            .map_err(|e| {
+                Error::user(format!("cannot read the start of {} as NDJSON: {e}", f.url))
+            })?;
         let s = from_schema(&df.schema());
         match &mut schema {
             None => schema = Some((s, f.url.clone())),
@@ -389,7 +414,15 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
     let Some((schema, _)) = schema else {
         return Err(Error::user("read_json: no files".to_string()));
     };
-    text_frame("read-json", &files, blocksize, None, store, TextFormat::Ndjson, schema)
+    text_frame(
+        "read-json",
+        &files,
+        blocksize,
+        None,
+        store,
+        TextFormat::Ndjson,
+        schema,
+    )
 }
 
 fn text_frame(
@@ -466,13 +499,19 @@ fn row_groups(file: &FileRef) -> Result<Vec<(u64, u64)>> {
                 .map_err(|e| Error::user(format!("cannot open {path}: {e}")))?;
             let mut reader = pl::ParquetReader::new(f);
             let meta = reader.get_metadata().map_err(bad)?;
-            meta.row_groups.iter().map(|rg| rg.num_rows() as u64).collect()
+            meta.row_groups
+                .iter()
+                .map(|rg| rg.num_rows() as u64)
+                .collect()
         }
         None => {
             let bytes = objects::get(&file.url, &file.store)?;
             let mut reader = pl::ParquetReader::new(std::io::Cursor::new(bytes));
             let meta = reader.get_metadata().map_err(bad)?;
-            meta.row_groups.iter().map(|rg| rg.num_rows() as u64).collect()
+            meta.row_groups
+                .iter()
+                .map(|rg| rg.num_rows() as u64)
+                .collect()
         }
     };
     let mut out = Vec::with_capacity(counts.len());

@@ -169,12 +169,16 @@ impl Agg {
             ],
             AggKind::Var(_) | AggKind::Std(_) => {
                 let n = || pc("n").cast(pl::DataType::Float64);
-                let mu = || (n() * pc("mu")).sum() / n().sum();
+                // A partial of no values has a null mean; so does a merge of them.
+                let mu = || {
+                    pl::when(pc("n").sum().gt(lit(0)))
+                        .then((n() * pc("mu")).sum() / n().sum())
+                        .otherwise(lit(pl::NULL).cast(pl::DataType::Float64))
+                };
                 vec![
                     pc("n").sum().alias(self.p(j, "n")),
                     mu().alias(self.p(j, "mu")),
-                    (pc("q").sum() + (n() * (pc("mu") - mu()).pow(2)).sum())
-                        .alias(self.p(j, "q")),
+                    (pc("q").sum() + (n() * (pc("mu") - mu()).pow(2)).sum()).alias(self.p(j, "q")),
                 ]
             }
             AggKind::NUnique => {
@@ -200,10 +204,8 @@ impl Agg {
             AggKind::Mean => pc("s") / pc("n").cast(pl::DataType::Float64),
             AggKind::Var(ddof) => var(ddof),
             AggKind::Std(ddof) => var(ddof).sqrt(),
-            AggKind::NUnique => pc("u")
-                .explode(explode_keep_empty())
-                .n_unique()
-                .cast(pl::IDX_DTYPE),
+            // The merged list holds each distinct value once (null included).
+            AggKind::NUnique => pc("u").list().len().cast(pl::IDX_DTYPE),
         };
         e.alias(self.name.as_str())
     }
@@ -227,12 +229,11 @@ pub(crate) fn tree(
     split_every: usize,
 ) -> Result<(String, Graph)> {
     let split_every = split_every.max(2);
-    let bytes = rmp_serde::to_vec_named(&(&merge, &finish)).map_err(|e| {
-        brisk_core::Error::Tokenize {
+    let bytes =
+        rmp_serde::to_vec_named(&(&merge, &finish)).map_err(|e| brisk_core::Error::Tokenize {
             what: "an aggregation".into(),
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     let mut level = parts.keys();
     let mut graph = parts.graph;
     let mut depth = 0;

@@ -1,10 +1,15 @@
 //! Seeded generators of realistic data sets (like `dask.datasets`), written to files
 //! so that the readers are exercised too.
 //!
-//! - [`github_events`]: hourly gzipped NDJSON files shaped like the GitHub archive.
+//! - [`github_events`]: hourly gzipped NDJSON files shaped like the GitHub archive;
+//! - [`nyc_taxi`]: yellow-taxi trips with the 2015 TLC columns, as CSV or Parquet.
 
 mod github;
 mod rng;
+#[cfg(feature = "dataframe")]
+mod taxi;
 
 pub use github::github_events;
 pub use rng::Rng;
+#[cfg(feature = "dataframe")]
+pub use taxi::{nyc_taxi, TaxiFormat};

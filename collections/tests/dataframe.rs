@@ -1,0 +1,371 @@
+//! DataFrame operations checked against eager Polars on the whole data, with one,
+//! several and more partitions than rows.
+#![cfg(feature = "dataframe")]
+
+use brisk_collections::dataframe::{from_polars, Agg, DataFrame};
+use brisk_core::op::rebuild;
+use brisk_core::value::{decode, Value};
+use brisk_scheduler as _;
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// A frame with ints, floats, strings and nulls.
+fn sample(rows: usize) -> polars::prelude::DataFrame {
+    let k: Vec<Option<&str>> = (0..rows)
+        .map(|i| {
+            if i % 11 == 5 {
+                None
+            } else {
+                Some(["a", "b", "c"][i % 3])
+            }
+        })
+        .collect();
+    let x: Vec<i64> = (0..rows as i64).map(|i| (i * 7) % 13 - 4).collect();
+    let y: Vec<Option<f64>> = (0..rows)
+        .map(|i| {
+            if i % 7 == 3 {
+                None
+            } else {
+                Some(1e6 + (i as f64) * 0.37)
+            }
+        })
+        .collect();
+    df!("k" => k, "x" => x, "y" => y).unwrap()
+}
+
+/// Same names, types and values (floats within a relative 1e-9; null where null).
+fn assert_same(got: &polars::prelude::DataFrame, want: &polars::prelude::DataFrame) {
+    assert_eq!(got.schema(), want.schema(), "schemas");
+    assert_eq!(got.height(), want.height(), "heights");
+    for (a, b) in got.columns().iter().zip(want.columns()) {
+        let (a, b) = (a.as_materialized_series(), b.as_materialized_series());
+        if a.dtype().is_float() {
+            let (a, b) = (
+                a.cast(&DataType::Float64).unwrap(),
+                b.cast(&DataType::Float64).unwrap(),
+            );
+            for (x, y) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()) {
+                match (x, y) {
+                    (Some(x), Some(y)) => assert!(
+                        (x - y).abs() <= 1e-9 * y.abs().max(1.0) || (x.is_nan() && y.is_nan()),
+                        "column {}: {x} vs {y}",
+                        a.name()
+                    ),
+                    (x, y) => assert_eq!(x, y, "column {}", a.name()),
+                }
+            }
+        } else {
+            assert!(
+                a.equals_missing(b),
+                "column {}:\n{got}\nvs\n{want}",
+                a.name()
+            );
+        }
+    }
+}
+
+const PARTITIONS: [usize; 3] = [1, 4, 1000];
+
+#[test]
+fn from_polars_keeps_rows_schema_and_order() {
+    let pdf = sample(97);
+    for n in PARTITIONS {
+        let ddf = from_polars(&pdf, n).unwrap();
+        assert_eq!(ddf.npartitions(), n.min(97));
+        assert_eq!(ddf.columns(), ["k", "x", "y"]);
+        assert_eq!(ddf.dtypes()[1], ("x".to_string(), DataType::Int64));
+        assert_same(&ddf.compute().unwrap(), &pdf);
+        assert_eq!(ddf.len().unwrap(), 97);
+        assert_same(&ddf.head(10).unwrap(), &pdf.head(Some(10)));
+        assert_same(&ddf.tail(10).unwrap(), &pdf.tail(Some(10)));
+        assert_same(&ddf.head(500).unwrap(), &pdf);
+    }
+}
+
+#[test]
+fn blockwise_chains_match_eager_polars() {
+    let pdf = sample(200);
+    let eager = pdf
+        .clone()
+        .lazy()
+        .filter(col("x").gt(lit(0)))
+        .with_columns([
+            (col("y") * col("x")).alias("xy"),
+            col("k").str().to_uppercase().alias("K"),
+        ])
+        .select([col("K"), col("xy"), col("x"), col("y")])
+        .rename(["xy"], ["product"], true)
+        .drop(by_name(["y"], true, false))
+        .with_columns([col("x").strict_cast(DataType::Float64)])
+        .collect()
+        .unwrap();
+    for n in PARTITIONS {
+        let got = from_polars(&pdf, n)
+            .unwrap()
+            .filter(col("x").gt(lit(0)))
+            .unwrap()
+            .with_columns([
+                (col("y") * col("x")).alias("xy"),
+                col("k").str().to_uppercase().alias("K"),
+            ])
+            .unwrap()
+            .select([col("K"), col("xy"), col("x"), col("y")])
+            .unwrap()
+            .rename(&[("xy", "product")])
+            .unwrap()
+            .drop(&["y"])
+            .unwrap()
+            .cast(&[("x", DataType::Float64)])
+            .unwrap();
+        assert_eq!(got.columns(), ["K", "product", "x"]);
+        assert_same(&got.compute().unwrap(), &eager);
+    }
+}
+
+#[test]
+fn unknown_columns_are_errors_before_anything_runs() {
+    let ddf = from_polars(&sample(10), 2).unwrap();
+    let err = ddf.select([col("nope")]).unwrap_err().to_string();
+    assert!(err.contains("nope"), "{err}");
+    let err = ddf.drop(&["nope"]).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "no column 'nope'; the columns are [\"k\", \"x\", \"y\"]"
+    );
+    let err = ddf.agg(&[Agg::sum("nope")]).unwrap_err().to_string();
+    assert!(err.starts_with("no column 'nope'"), "{err}");
+}
+
+/// The eager Polars expression of an aggregation.
+fn eager_expr(a: &Agg) -> Expr {
+    use brisk_collections::dataframe::AggKind as K;
+    let c = col(a.column.as_str());
+    let e = match a.kind {
+        K::Count => c.count(),
+        K::Size => len(),
+        K::Sum => c.sum(),
+        K::Mean => c.mean(),
+        K::Min => c.min(),
+        K::Max => c.max(),
+        K::Var(d) => c.var(d),
+        K::Std(d) => c.std(d),
+        K::NUnique => c.n_unique(),
+        K::First => c.first(),
+        K::Last => c.last(),
+    };
+    e.alias(a.name.as_str())
+}
+
+fn all_aggs() -> Vec<Agg> {
+    vec![
+        Agg::count("y").alias("y_count"),
+        Agg::size(),
+        Agg::sum("x"),
+        Agg::sum("y").alias("y_sum"),
+        Agg::mean("y").alias("y_mean"),
+        Agg::mean("x").alias("x_mean"),
+        Agg::min("k").alias("k_min"),
+        Agg::max("y").alias("y_max"),
+        Agg::var("y", 1).alias("y_var"),
+        Agg::std("x", 0).alias("x_std0"),
+        Agg::std("y", 1).alias("y_std"),
+        Agg::nunique("k").alias("k_nunique"),
+        Agg::nunique("x").alias("x_nunique"),
+        Agg::first("y").alias("y_first"),
+        Agg::last("k").alias("k_last"),
+    ]
+}
+
+#[test]
+fn aggregations_match_eager_polars() {
+    let pdf = sample(301);
+    let aggs = all_aggs();
+    let eager = pdf
+        .clone()
+        .lazy()
+        .select(aggs.iter().map(eager_expr).collect::<Vec<_>>())
+        .collect()
+        .unwrap();
+    for n in PARTITIONS {
+        for split_every in [2, 8] {
+            let ddf = from_polars(&pdf, n).unwrap();
+            let got = ddf.agg_split_every(&aggs, split_every).unwrap();
+            assert_eq!(got.npartitions(), 1);
+            assert_same(&got.compute().unwrap(), &eager);
+        }
+    }
+    // The shortcuts agree with the same aggregation per column.
+    let ddf = from_polars(&pdf, 5).unwrap();
+    let mean = ddf.mean().unwrap().compute().unwrap();
+    let want = pdf
+        .clone()
+        .lazy()
+        .select([col("x").mean(), col("y").mean()])
+        .collect()
+        .unwrap();
+    assert_same(&mean, &want);
+    let counts = ddf.count().unwrap().compute().unwrap();
+    let want = pdf
+        .clone()
+        .lazy()
+        .select([col("k").count(), col("x").count(), col("y").count()])
+        .collect()
+        .unwrap();
+    assert_same(&counts, &want);
+}
+
+#[test]
+fn variance_stays_accurate_with_a_large_mean() {
+    // Values near 1e9 with unit spread: a naive sum-of-squares merge loses it all.
+    let v: Vec<f64> = (0..10_000).map(|i| 1e9 + (i % 10) as f64).collect();
+    let pdf = df!("v" => v).unwrap();
+    let got = from_polars(&pdf, 37)
+        .unwrap()
+        .agg(&[Agg::var("v", 1)])
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = pdf.lazy().select([col("v").var(1)]).collect().unwrap();
+    assert_same(&got, &want);
+}
+
+fn eager_groupby(
+    pdf: &polars::prelude::DataFrame,
+    keys: Vec<Expr>,
+    aggs: &[Agg],
+    sort: &[&str],
+) -> polars::prelude::DataFrame {
+    pdf.clone()
+        .lazy()
+        .group_by(keys)
+        .agg(aggs.iter().map(eager_expr).collect::<Vec<_>>())
+        .sort(
+            sort.to_vec(),
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn groupby_aggregations_match_eager_polars() {
+    let pdf = sample(250);
+    let aggs: Vec<Agg> = all_aggs().into_iter().filter(|a| a.column != "k").collect();
+    let want = eager_groupby(&pdf, vec![col("k")], &aggs, &["k"]);
+    for n in PARTITIONS {
+        for split_every in [2, 8] {
+            let ddf = from_polars(&pdf, n).unwrap();
+            let got = ddf
+                .groupby([col("k")])
+                .split_every(split_every)
+                .agg(&aggs)
+                .unwrap();
+            assert_eq!(got.npartitions(), 1);
+            assert_same(&got.compute().unwrap(), &want);
+        }
+    }
+}
+
+#[test]
+fn groupby_by_derived_keys_with_split_out() {
+    let pdf = sample(400);
+    let keys = vec![(col("x") % lit(5)).alias("x5"), col("k")];
+    let aggs = [Agg::mean("y"), Agg::size().alias("n"), Agg::nunique("x")];
+    let want = eager_groupby(&pdf, keys.clone(), &aggs, &["x5", "k"]);
+    for n in PARTITIONS {
+        let ddf = from_polars(&pdf, n).unwrap();
+        let got = ddf.groupby(&keys).split_out(3).agg(&aggs).unwrap();
+        assert_eq!(got.npartitions(), 3);
+        // Every group lands in exactly one output partition.
+        let all = got.compute().unwrap();
+        assert_eq!(all.height(), want.height());
+        let sorted = all
+            .lazy()
+            .sort(
+                ["x5", "k"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .collect()
+            .unwrap();
+        assert_same(&sorted, &want);
+    }
+}
+
+#[test]
+fn value_counts_match_eager_polars() {
+    let pdf = sample(120);
+    let got = from_polars(&pdf, 7)
+        .unwrap()
+        .value_counts("k")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let mut want: HashMap<Option<String>, u32> = HashMap::new();
+    for v in pdf.column("k").unwrap().str().unwrap().iter() {
+        *want.entry(v.map(str::to_string)).or_default() += 1;
+    }
+    assert_eq!(got.height(), want.len());
+    let counts = got.column("count").unwrap().idx().unwrap();
+    let keys = got.column("k").unwrap().str().unwrap();
+    let mut last = u32::MAX;
+    for (k, c) in keys.iter().zip(counts.iter()) {
+        let c = c.unwrap();
+        assert_eq!(want[&k.map(str::to_string)], c);
+        assert!(c <= last, "largest first");
+        last = c;
+    }
+}
+
+/// Runs a DataFrame's graph the way a worker process would: every op rebuilt from
+/// its registered name and parameter bytes, every input encoded and decoded.
+fn run_rebuilt(ddf: &DataFrame) -> polars::prelude::DataFrame {
+    let (graph, keys) = ddf.to_graph().unwrap();
+    let tg = graph.lower(&keys).unwrap();
+    let mut done: HashMap<usize, Value> = HashMap::new();
+    for &t in tg.topological() {
+        let op = tg.op(t);
+        assert!(!op.is_local_only(), "{} is local-only", op.name());
+        let op = rebuild(op.name(), &op.params().unwrap()).unwrap();
+        let inputs: Vec<Value> = tg
+            .dependencies(t)
+            .iter()
+            .map(|d| decode(done[&(d.0 as usize)].encode().unwrap()).unwrap())
+            .collect();
+        done.insert(t.0 as usize, op.call(&inputs).unwrap());
+    }
+    let mut out: Option<polars::prelude::DataFrame> = None;
+    for k in &keys {
+        let v = &done[&(tg.id_of(k).unwrap().0 as usize)];
+        let df = v
+            .downcast_ref::<brisk_collections::dataframe::Frame>()
+            .unwrap()
+            .0
+            .clone();
+        match &mut out {
+            None => out = Some(df),
+            Some(o) => {
+                o.vstack_mut(&df).unwrap();
+            }
+        }
+    }
+    out.unwrap()
+}
+
+#[test]
+fn plans_rebuild_from_their_bytes_like_on_a_worker() {
+    let pdf = sample(150);
+    let ddf = from_polars(&pdf, 4)
+        .unwrap()
+        .filter(col("y").is_not_null())
+        .unwrap()
+        .with_columns([(col("x") * lit(2)).alias("x2")])
+        .unwrap();
+    let local = ddf.compute().unwrap();
+    assert_same(&run_rebuilt(&ddf), &local);
+    let grouped = ddf
+        .groupby([col("k")])
+        .split_every(2)
+        .agg(&[Agg::mean("x2"), Agg::std("y", 1)])
+        .unwrap();
+    assert_same(&run_rebuilt(&grouped), &grouped.compute().unwrap());
+}
