@@ -286,7 +286,9 @@ fn csv_sample_schema(
         Some(p) => &sample[..=p],
         None => sample,
     };
+    // Ragged lines are found (with their line numbers) when the blocks are read.
     let parse = pl::CsvParseOptions::default()
+        .with_truncate_ragged_lines(true)
         .with_separator(options.separator)
         .with_null_values(null_values(&options.null_values));
     let df = pl::CsvReadOptions::default()

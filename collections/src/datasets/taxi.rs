@@ -72,15 +72,29 @@ pub fn nyc_taxi(
             TaxiFormat::Csv => pl::CsvWriter::new(file)
                 .with_datetime_format(Some("%Y-%m-%d %H:%M:%S".into()))
                 .finish(&mut df),
-            TaxiFormat::Parquet => pl::ParquetWriter::new(file)
-                .with_row_group_size(Some(ROW_GROUP))
-                .finish(&mut df)
-                .map(|_| ()),
+            TaxiFormat::Parquet => row_group_chunks(&df).and_then(|mut df| {
+                pl::ParquetWriter::new(file)
+                    .with_row_group_size(Some(ROW_GROUP))
+                    .finish(&mut df)
+                    .map(|_| ())
+            }),
         };
         written.map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
         paths.push(path);
     }
     Ok(paths)
+}
+
+/// The frame as chunks of [`ROW_GROUP`] rows (the Parquet writer makes one row group
+/// per chunk).
+fn row_group_chunks(df: &pl::DataFrame) -> pl::PolarsResult<pl::DataFrame> {
+    let mut out = df.slice(0, ROW_GROUP);
+    let mut offset = ROW_GROUP;
+    while offset < df.height() {
+        out.vstack_mut(&df.slice(offset as i64, ROW_GROUP))?;
+        offset += ROW_GROUP;
+    }
+    Ok(out)
 }
 
 fn pick(rng: &mut Rng, table: &[(f64, i64)]) -> i64 {

@@ -1,0 +1,310 @@
+//! DataFrames read from CSV, Parquet and NDJSON files, checked against eager Polars
+//! reading the same files; bad files give errors naming the file and line.
+#![cfg(feature = "dataframe")]
+
+use brisk_collections::dataframe::{read_csv, read_json, read_parquet, Agg, CsvOptions};
+use brisk_collections::datasets::{nyc_taxi, TaxiFormat};
+use brisk_io::url::StoreOptions;
+use brisk_scheduler as _;
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("brisk-df-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Eager Polars over each file, concatenated.
+fn eager_csv(paths: &[PathBuf], dates: &[&str]) -> polars::prelude::DataFrame {
+    let mut out: Option<polars::prelude::DataFrame> = None;
+    for p in paths {
+        let mut overwrite = Schema::default();
+        for d in dates {
+            overwrite.with_column(
+                (*d).into(),
+                DataType::Datetime(TimeUnit::Microseconds, None),
+            );
+        }
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_schema_overwrite(Some(Arc::new(overwrite)))
+            .try_into_reader_with_file_path(Some(p.clone()))
+            .unwrap()
+            .finish()
+            .unwrap();
+        match &mut out {
+            None => out = Some(df),
+            Some(o) => {
+                o.vstack_mut(&df).unwrap();
+            }
+        }
+    }
+    out.unwrap()
+}
+
+fn glob(dir: &Path, ext: &str) -> String {
+    format!("{}/*.{ext}", dir.display())
+}
+
+const DATES: [&str; 2] = ["tpep_pickup_datetime", "tpep_dropoff_datetime"];
+
+#[test]
+fn taxi_csv_in_blocks_matches_eager_polars() {
+    let dir = tempdir("csv");
+    let paths = nyc_taxi(3000, 3, 11, &dir, TaxiFormat::Csv).unwrap();
+    let want = eager_csv(&paths, &DATES);
+    assert_eq!(want.height(), 3000);
+    assert_eq!(want.width(), 19);
+    for blocksize in [None, Some(20_000), Some(1_000_000)] {
+        let options = CsvOptions {
+            parse_dates: DATES.iter().map(|s| s.to_string()).collect(),
+            blocksize,
+            ..Default::default()
+        };
+        let ddf = read_csv(&[&glob(&dir, "csv")], &options).unwrap();
+        if blocksize == Some(20_000) {
+            assert!(ddf.npartitions() > 3, "files are cut into blocks");
+        }
+        assert_eq!(ddf.dtypes(), &polars_fields(&want));
+        let got = ddf.compute().unwrap();
+        assert!(got.equals_missing(&want), "blocksize {blocksize:?}");
+        // The post's questions on the parsed frame.
+        let zero_tip = ddf
+            .filter(col("tip_amount").eq(lit(0.0)))
+            .unwrap()
+            .value_counts("payment_type")
+            .unwrap()
+            .compute()
+            .unwrap();
+        let eager = want
+            .clone()
+            .lazy()
+            .filter(col("tip_amount").eq(lit(0.0)))
+            .group_by([col("payment_type")])
+            .agg([len().alias("count")])
+            .sort(
+                ["count"],
+                SortMultipleOptions::default().with_order_descending(true),
+            )
+            .collect()
+            .unwrap();
+        assert!(zero_tip.equals(&eager), "{zero_tip}\n{eager}");
+        let by_hour = ddf
+            .with_columns([(col("tip_amount") / col("fare_amount")).alias("tip_fraction")])
+            .unwrap()
+            .filter(col("fare_amount").gt(lit(0.0)))
+            .unwrap()
+            .groupby([col("tpep_pickup_datetime").dt().hour().alias("hour")])
+            .agg(&[Agg::mean("tip_fraction")])
+            .unwrap()
+            .compute()
+            .unwrap();
+        let eager = want
+            .clone()
+            .lazy()
+            .with_columns([(col("tip_amount") / col("fare_amount")).alias("tip_fraction")])
+            .filter(col("fare_amount").gt(lit(0.0)))
+            .group_by([col("tpep_pickup_datetime").dt().hour().alias("hour")])
+            .agg([col("tip_fraction").mean()])
+            .sort(["hour"], Default::default())
+            .collect()
+            .unwrap();
+        assert_eq!(by_hour.height(), 24);
+        let (a, b) = (
+            by_hour.column("tip_fraction").unwrap().f64().unwrap(),
+            eager.column("tip_fraction").unwrap().f64().unwrap(),
+        );
+        for (x, y) in a.iter().zip(b.iter()) {
+            assert!((x.unwrap() - y.unwrap()).abs() < 1e-12);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn polars_fields(df: &polars::prelude::DataFrame) -> Vec<(String, DataType)> {
+    df.schema()
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .collect()
+}
+
+#[test]
+fn taxi_parquet_by_row_group_matches_eager_polars() {
+    let dir = tempdir("parquet");
+    let paths = nyc_taxi(300_000, 2, 5, &dir, TaxiFormat::Parquet).unwrap();
+    let ddf = read_parquet(&[&glob(&dir, "parquet")], &StoreOptions::default()).unwrap();
+    // 150,000 rows a file in row groups of 131,072: two row groups each.
+    assert_eq!(ddf.npartitions(), 4);
+    let mut want: Option<polars::prelude::DataFrame> = None;
+    for p in &paths {
+        let df = ParquetReader::new(std::fs::File::open(p).unwrap())
+            .finish()
+            .unwrap();
+        match &mut want {
+            None => want = Some(df),
+            Some(w) => {
+                w.vstack_mut(&df).unwrap();
+            }
+        }
+    }
+    let want = want.unwrap();
+    assert!(ddf.compute().unwrap().equals_missing(&want));
+    // A projection and a filter run inside each row group's scan.
+    let got = ddf
+        .filter(col("passenger_count").gt(lit(3)))
+        .unwrap()
+        .select([col("passenger_count"), col("trip_distance")])
+        .unwrap()
+        .agg(&[Agg::size(), Agg::sum("trip_distance")])
+        .unwrap()
+        .compute()
+        .unwrap();
+    let eager = want
+        .lazy()
+        .filter(col("passenger_count").gt(lit(3)))
+        .select([len().alias("size"), col("trip_distance").sum()])
+        .collect()
+        .unwrap();
+    assert_eq!(got.column("size").unwrap(), eager.column("size").unwrap());
+    let (a, b) = (
+        got.column("trip_distance")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(0)
+            .unwrap(),
+        eager
+            .column("trip_distance")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(0)
+            .unwrap(),
+    );
+    assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ndjson_and_csv_options_match_eager_polars() {
+    let dir = tempdir("ndjson");
+    let lines: String = (0..500)
+        .map(|i| {
+            format!(
+                "{{\"a\": {i}, \"b\": \"s{}\", \"c\": {}}}\n",
+                i % 7,
+                i as f64 / 4.0
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("x.json"), &lines).unwrap();
+    let ddf = read_json(&[&glob(&dir, "json")], Some(4000), &StoreOptions::default()).unwrap();
+    assert!(ddf.npartitions() > 1);
+    let want = JsonReader::new(std::io::Cursor::new(lines.as_bytes()))
+        .with_json_format(JsonFormat::JsonLines)
+        .finish()
+        .unwrap();
+    assert!(ddf.compute().unwrap().equals_missing(&want));
+
+    // skip_rows, a separator, null values and a dtype override.
+    std::fs::write(
+        dir.join("t.csv"),
+        "a comment line\nx;y;z\n1;NA;2.5\n2;b;NA\n3;c;1\n",
+    )
+    .unwrap();
+    let options = CsvOptions {
+        skip_rows: 1,
+        separator: b';',
+        null_values: vec!["NA".into()],
+        dtypes: vec![("x".into(), DataType::Float64)],
+        ..Default::default()
+    };
+    let got = read_csv(&[&glob(&dir, "csv")], &options)
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = df!(
+        "x" => [1.0, 2.0, 3.0],
+        "y" => [None, Some("b"), Some("c")],
+        "z" => [Some(2.5), None, Some(1.0)]
+    )
+    .unwrap();
+    assert!(got.equals_missing(&want), "{got}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_csv_rows_are_errors_naming_the_file_and_line() {
+    let dir = tempdir("bad-csv");
+    let good: String = (0..50)
+        .map(|i| format!("{i},2015-01-01 00:00:{:02},x\n", i % 60))
+        .collect();
+    std::fs::write(dir.join("a.csv"), format!("n,t,s\n{good}")).unwrap();
+    let options = CsvOptions {
+        parse_dates: vec!["t".into()],
+        ..Default::default()
+    };
+    // A row with too many fields on line 30 of the file.
+    let mut rows: Vec<String> = good.lines().map(str::to_string).collect();
+    rows[28] = "28,2015-01-01 00:00:28,x,extra".into();
+    std::fs::write(dir.join("b.csv"), format!("n,t,s\n{}\n", rows.join("\n"))).unwrap();
+    let ddf = read_csv(&[dir.join("b.csv").to_str().unwrap()], &options).unwrap();
+    let err = ddf.compute().unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "{} line 30: expected 3 fields, found 4",
+            dir.join("b.csv").display()
+        )),
+        "{err}"
+    );
+    // An unparsable date on line 12.
+    let mut rows: Vec<String> = good.lines().map(str::to_string).collect();
+    rows[10] = "10,not a date,x".into();
+    std::fs::write(dir.join("c.csv"), format!("n,t,s\n{}\n", rows.join("\n"))).unwrap();
+    let err = read_csv(&[dir.join("c.csv").to_str().unwrap()], &options)
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "{} line 12: cannot parse 'not a date'",
+            dir.join("c.csv").display()
+        )),
+        "{err}"
+    );
+    // Files whose schemas disagree: both files and the column are named.
+    std::fs::write(dir.join("d.csv"), "n,u,s\n1,2,x\n").unwrap();
+    let err = read_csv(
+        &[
+            dir.join("a.csv").to_str().unwrap(),
+            dir.join("d.csv").to_str().unwrap(),
+        ],
+        &CsvOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("a.csv") && err.contains("d.csv") && err.contains("column 't'"),
+        "{err}"
+    );
+    std::fs::write(dir.join("e.csv"), "n,t,s\n1,2,3.5\n").unwrap();
+    let err = read_csv(
+        &[
+            dir.join("a.csv").to_str().unwrap(),
+            dir.join("e.csv").to_str().unwrap(),
+        ],
+        &CsvOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("a.csv")
+            && err.contains("e.csv")
+            && err.ends_with("column 't': str versus i64"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
