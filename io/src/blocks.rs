@@ -113,7 +113,7 @@ pub fn read_aligned(
         }
         let b =
             block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
-        Ok(b.to_vec())
+        Ok(Vec::from(b))
     };
     let dlen = delimiter.len() as u64;
     // The block's own bytes, plus enough to see a delimiter that starts before the cut

@@ -21,6 +21,7 @@
 //! assert_eq!(sums.column("x").unwrap().i64().unwrap().to_vec(), [Some(3), Some(6)]);
 //! ```
 
+mod dates;
 mod diagnose;
 mod frame;
 mod groupby;
@@ -30,6 +31,9 @@ mod reduce;
 
 pub use frame::{Frame, FRAME_TAG};
 pub use groupby::GroupBy;
+/// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
+pub use polars;
+pub use polars::prelude::{col, lit, DataType, Expr};
 pub use read::{read_csv, read_json, read_parquet, CsvOptions};
 pub use reduce::{Agg, AggKind};
 

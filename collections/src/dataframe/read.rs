@@ -105,6 +105,8 @@ impl FileRef {
 /// The parser settings a CSV block needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CsvParse {
+    /// Columns read as strings and parsed into datetimes by [`super::dates`].
+    pub dates: Vec<String>,
     pub has_header: bool,
     pub separator: u8,
     pub skip_rows: usize,
@@ -150,13 +152,29 @@ impl TextBlock {
         let lf = match &self.format {
             TextFormat::Csv(p) => {
                 let first = self.offset == 0;
+                let mut read_schema = (*schema).clone();
+                for d in &p.dates {
+                    read_schema.with_column(d.as_str().into(), pl::DataType::String);
+                }
                 pl::LazyCsvReader::new_with_sources(sources)
                     .with_has_header(first && p.has_header)
                     .with_skip_rows(if first { p.skip_rows } else { 0 })
                     .with_separator(p.separator)
-                    .with_schema(Some(schema))
+                    .with_schema(Some(Arc::new(read_schema)))
                     .with_null_values(null_values(&p.null_values))
                     .finish()
+                    .map(|lf| {
+                        if p.dates.is_empty() {
+                            lf
+                        } else {
+                            lf.with_columns(
+                                p.dates
+                                    .iter()
+                                    .map(|d| super::dates::parse_expr(d))
+                                    .collect::<Vec<_>>(),
+                            )
+                        }
+                    })
             }
             TextFormat::Ndjson => pl::LazyJsonLineReader::new_with_sources(sources)
                 .with_schema(Some(schema))
@@ -304,7 +322,7 @@ fn csv_sample_schema(
         if let Some((_, given)) = options.dtypes.iter().find(|(n, _)| n == name) {
             *t = given.clone();
         } else if options.parse_dates.contains(name) {
-            *t = pl::DataType::Datetime(pl::TimeUnit::Microseconds, None);
+            *t = super::dates::datetime_type();
         }
     }
     for (name, _) in options.dtypes.iter() {
@@ -374,7 +392,14 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
     let Some((schema, _)) = schema else {
         return Err(Error::user("read_csv: no files".to_string()));
     };
+    // Columns typed as datetimes (by parse_dates or dtypes) are parsed by hand.
+    let dates = schema
+        .iter()
+        .filter(|(_, t)| t == &super::dates::datetime_type())
+        .map(|(n, _)| n.clone())
+        .collect();
     let parse = CsvParse {
+        dates,
         has_header: options.has_header,
         separator: options.separator,
         skip_rows: options.skip_rows,

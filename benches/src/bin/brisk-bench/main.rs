@@ -4,6 +4,7 @@
 //! cargo run --release -p brisk-benches --bin brisk-bench -- local   # scheduler overhead
 //! cargo run --release -p brisk-benches --bin brisk-bench -- order   # peak live results
 //! cargo run --release -p brisk-benches --bin brisk-bench -- bag [--data DIR]
+//! cargo run --release -p brisk-benches --bin brisk-bench -- dataframe [--data DIR]
 //! ```
 
 use anyhow::{bail, Result};
@@ -22,6 +23,7 @@ use std::time::Instant;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bag;
+mod dataframe;
 
 const N: u32 = 100_000;
 const REPS: usize = 5;
@@ -166,7 +168,10 @@ fn main() -> Result<()> {
         Some("local") => local(),
         Some("order") => order_figures(),
         Some("bag") => bag::run(&args[1..]),
-        Some(other) => bail!("unknown benchmark group '{other}'; try: local, order, bag"),
+        Some("dataframe") => dataframe::run(&args[1..]),
+        Some(other) => {
+            bail!("unknown benchmark group '{other}'; try: local, order, bag, dataframe")
+        }
         None => {
             local()?;
             order_figures()

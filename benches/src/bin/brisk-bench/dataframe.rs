@@ -1,0 +1,136 @@
+//! `brisk-bench dataframe`: the 2016 NYC-taxi questions from CSV and from Parquet
+//! files, each query timed from the files (read, parse, compute).
+
+use anyhow::{bail, Result};
+use brisk::collections::dataframe::{
+    col, lit, polars::prelude as pl, read_csv, read_parquet, Agg, CsvOptions, DataFrame,
+};
+use brisk::collections::datasets::{nyc_taxi, TaxiFormat};
+use brisk::io::url::StoreOptions;
+use brisk_benches::{emit, median_seconds, peak_rss_mb, reset_peak_rss, round};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+const ROWS: usize = 4_000_000;
+const FILES: usize = 8;
+const REPS: usize = 3;
+
+fn has(dir: &Path, ext: &str) -> bool {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == ext))
+        })
+        .unwrap_or(false)
+}
+
+fn data_dir(args: &[String]) -> Result<PathBuf> {
+    let dir = match args {
+        [] => std::env::temp_dir().join("brisk-bench-taxi"),
+        [flag, dir] if flag == "--data" => PathBuf::from(dir),
+        _ => bail!("usage: brisk-bench dataframe [--data DIR]"),
+    };
+    for (ext, format) in [("csv", TaxiFormat::Csv), ("parquet", TaxiFormat::Parquet)] {
+        if !has(&dir, ext) {
+            eprintln!(
+                "generating {ROWS} trips in {FILES} {ext} files in {}",
+                dir.display()
+            );
+            nyc_taxi(ROWS, FILES, 2015, &dir, format)?;
+        }
+    }
+    Ok(dir)
+}
+
+/// The six questions; each returns a small frame.
+type Query = fn(&DataFrame) -> brisk::Result<pl::DataFrame>;
+
+fn tipped(df: &DataFrame) -> brisk::Result<DataFrame> {
+    df.filter(
+        col("tip_amount")
+            .gt(lit(0.0))
+            .and(col("fare_amount").gt(lit(0.0))),
+    )?
+    .with_columns([(col("tip_amount") / col("fare_amount")).alias("tip_fraction")])
+}
+
+const QUERIES: [(&str, Query); 6] = [
+    ("rides", |df| df.agg(&[Agg::size()])?.compute()),
+    ("passengers", |df| {
+        df.agg(&[Agg::sum("passenger_count")])?.compute()
+    }),
+    ("payment_types", |df| {
+        df.value_counts("payment_type")?.compute()
+    }),
+    ("zero_tip_payment_types", |df| {
+        df.filter(col("tip_amount").eq(lit(0.0)))?
+            .value_counts("payment_type")?
+            .compute()
+    }),
+    ("tip_fraction_by_weekday", |df| {
+        tipped(df)?
+            .groupby([col("tpep_pickup_datetime").dt().weekday().alias("weekday")])
+            .agg(&[Agg::mean("tip_fraction")])?
+            .compute()
+    }),
+    ("tip_fraction_by_hour", |df| {
+        tipped(df)?
+            .groupby([col("tpep_pickup_datetime").dt().hour().alias("hour")])
+            .agg(&[Agg::mean("tip_fraction")])?
+            .compute()
+    }),
+];
+
+pub fn run(args: &[String]) -> Result<()> {
+    let dir = data_dir(args)?;
+    let csv = || -> brisk::Result<DataFrame> {
+        read_csv(
+            &[&format!("{}/*.csv", dir.display())],
+            &CsvOptions {
+                parse_dates: vec![
+                    "tpep_pickup_datetime".into(),
+                    "tpep_dropoff_datetime".into(),
+                ],
+                ..Default::default()
+            },
+        )
+    };
+    let parquet = || {
+        read_parquet(
+            &[&format!("{}/*.parquet", dir.display())],
+            &StoreOptions::default(),
+        )
+    };
+    for (format, open) in [
+        ("csv", &csv as &dyn Fn() -> brisk::Result<DataFrame>),
+        ("parquet", &parquet),
+    ] {
+        let mut total = 0.0;
+        for (name, query) in QUERIES {
+            // BRISK_BENCH_FILTER=csv.passengers runs only the matching queries.
+            let full = format!("{format}.{name}");
+            if std::env::var("BRISK_BENCH_FILTER").is_ok_and(|f| !full.contains(&f)) {
+                continue;
+            }
+            reset_peak_rss();
+            let (s, out) = median_seconds(REPS, || query(&open()?));
+            let out = out?;
+            total += s;
+            emit(
+                &format!("dataframe.{format}.{name}"),
+                &[
+                    ("rows", json!(ROWS)),
+                    ("files", json!(FILES)),
+                    ("seconds", json!(round(s, 4))),
+                    ("result_rows", json!(out.height())),
+                    ("peak_rss_mb", json!(round(peak_rss_mb(), 1))),
+                ],
+            );
+        }
+        emit(
+            &format!("dataframe.{format}.total"),
+            &[("seconds", json!(round(total, 4)))],
+        );
+    }
+    Ok(())
+}
