@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brisk/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Incremental state is large and helps little for one run on a fresh machine.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 mkdir -p "$CARGO_TARGET_DIR"
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -369,3 +369,213 @@ fn plans_rebuild_from_their_bytes_like_on_a_worker() {
         .unwrap();
     assert_same(&run_rebuilt(&grouped), &grouped.compute().unwrap());
 }
+
+/// The partitions of a frame, computed one by one.
+fn partitions(ddf: &DataFrame) -> Vec<polars::prelude::DataFrame> {
+    let (graph, keys) = ddf.to_graph().unwrap();
+    brisk_core::executor::default_executor()
+        .unwrap()
+        .get(&graph, &keys)
+        .unwrap()
+        .iter()
+        .map(|v| {
+            v.downcast_ref::<brisk_collections::dataframe::Frame>()
+                .unwrap()
+                .0
+                .clone()
+        })
+        .collect()
+}
+
+fn sorted(df: polars::prelude::DataFrame, by: &[&str]) -> polars::prelude::DataFrame {
+    df.lazy()
+        .sort(
+            by.to_vec(),
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn shuffle_puts_each_key_in_one_partition() {
+    let pdf = sample(300);
+    for n in PARTITIONS {
+        let ddf = from_polars(&pdf, n).unwrap().shuffle(&["x"], 4).unwrap();
+        assert_eq!(ddf.npartitions(), 4);
+        let parts = partitions(&ddf);
+        let mut seen: HashMap<i64, usize> = HashMap::new();
+        for (j, p) in parts.iter().enumerate() {
+            for x in p.column("x").unwrap().i64().unwrap().iter().flatten() {
+                assert_eq!(*seen.entry(x).or_insert(j), j, "key {x} in two partitions");
+            }
+        }
+        assert_same(
+            &sorted(ddf.compute().unwrap(), &["x", "y", "k"]),
+            &sorted(pdf.clone(), &["x", "y", "k"]),
+        );
+    }
+}
+
+#[test]
+fn merges_match_eager_polars_joins() {
+    use brisk_collections::dataframe::How;
+    let left = sample(200);
+    let right = df!(
+        "x" => [-4i64, -3, 0, 1, 2, 3, 5, 7, 100],
+        "label" => ["m4", "m3", "z", "o", "t", "th", "f", "s", "h"],
+        "y" => [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5]
+    )
+    .unwrap();
+    for (how, jt) in [
+        (How::Inner, JoinType::Inner),
+        (How::Left, JoinType::Left),
+        (How::Outer, JoinType::Full),
+    ] {
+        let args = JoinArgs::new(jt)
+            .with_suffix(Some("_right".into()))
+            .with_coalesce(JoinCoalesce::CoalesceColumns);
+        let want = left
+            .clone()
+            .lazy()
+            .join(right.clone().lazy(), [col("x")], [col("x")], args)
+            .collect()
+            .unwrap();
+        let order = ["x", "y", "k", "label", "y_right"];
+        for (nl, nr) in [(1, 1), (4, 1), (5, 3), (1000, 2)] {
+            let got = from_polars(&left, nl)
+                .unwrap()
+                .merge(&from_polars(&right, nr).unwrap(), &["x"], &["x"], how)
+                .unwrap();
+            assert_eq!(
+                got.columns(),
+                want.get_column_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+            );
+            assert_same(
+                &sorted(got.compute().unwrap(), &order),
+                &sorted(want.clone(), &order),
+            );
+        }
+    }
+}
+
+#[test]
+fn drop_duplicates_matches_eager_unique() {
+    let pdf = sample(240);
+    for n in PARTITIONS {
+        let ddf = from_polars(&pdf, n).unwrap();
+        let got = ddf.drop_duplicates(&["k", "x"]).unwrap().compute().unwrap();
+        let want = pdf
+            .clone()
+            .lazy()
+            .unique_stable_generic(Some(vec![col("k"), col("x")]), UniqueKeepStrategy::First)
+            .collect()
+            .unwrap();
+        assert_same(&sorted(got, &["k", "x"]), &sorted(want, &["k", "x"]));
+        let all = ddf
+            .select([col("k")])
+            .unwrap()
+            .drop_duplicates(&[])
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_eq!(all.height(), 4, "a, b, c and null");
+    }
+}
+
+#[test]
+fn sort_values_and_set_index_sort_across_partitions() {
+    let pdf = sample(500);
+    for n in PARTITIONS {
+        let ddf = from_polars(&pdf, n).unwrap();
+        let got = ddf.sort_values("y", false).unwrap();
+        let want = sorted(pdf.clone(), &["y"]);
+        assert_same(&got.compute().unwrap(), &want);
+        let desc = ddf.sort_values("x", true).unwrap().compute().unwrap();
+        let want = pdf
+            .clone()
+            .lazy()
+            .sort(
+                ["x"],
+                SortMultipleOptions::default()
+                    .with_order_descending(true)
+                    .with_maintain_order(true),
+            )
+            .collect()
+            .unwrap();
+        assert_same(&desc, &want);
+        let indexed = ddf.set_index("x").unwrap();
+        let div = indexed.divisions().expect("set_index knows its divisions");
+        assert_eq!(div.column, "x");
+        // Every partition's values lie between its boundaries.
+        for (j, p) in partitions(&indexed).iter().enumerate() {
+            for x in p.column("x").unwrap().i64().unwrap().iter().flatten() {
+                if let Some(hi) = div.boundaries.get(j) {
+                    assert!(AnyValue::Int64(x) <= *hi);
+                }
+                if j > 0 && j <= div.boundaries.len() {
+                    assert!(AnyValue::Int64(x) > div.boundaries[j - 1]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn repartition_keeps_rows_in_order() {
+    let pdf = sample(101);
+    for n in [1, 3, 8] {
+        let ddf = from_polars(&pdf, n).unwrap();
+        for k in [1, 2, 5, 20] {
+            let r = ddf.repartition(k).unwrap();
+            assert_eq!(r.npartitions(), k);
+            assert_same(&r.compute().unwrap(), &pdf);
+        }
+    }
+    let by_size = from_polars(&pdf, 1)
+        .unwrap()
+        .repartition_by_size(500)
+        .unwrap();
+    assert!(by_size.npartitions() > 1);
+    assert_same(&by_size.compute().unwrap(), &pdf);
+}
+
+#[test]
+fn groupby_apply_sees_whole_groups() {
+    let pdf = sample(333);
+    let spread = |g: polars::prelude::DataFrame| -> brisk_core::Result<polars::prelude::DataFrame> {
+        Ok(g.lazy()
+            .select([
+                col("k").first(),
+                (col("x").max() - col("x").min()).alias("spread"),
+                len().alias("n"),
+            ])
+            .collect()
+            .unwrap())
+    };
+    let want = pdf
+        .clone()
+        .lazy()
+        .group_by([col("k")])
+        .agg([
+            (col("x").max() - col("x").min()).alias("spread"),
+            len().alias("n"),
+        ])
+        .collect()
+        .unwrap();
+    for n in PARTITIONS {
+        let got = from_polars(&pdf, n)
+            .unwrap()
+            .groupby([col("k")])
+            .apply("spread", spread)
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_same(&sorted(got, &["k"]), &sorted(want.clone(), &["k"]));
+    }
+}

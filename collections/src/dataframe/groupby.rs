@@ -4,6 +4,7 @@
 
 use super::plan::{schema_after, Plan, PlanOp, Source, Step};
 use super::reduce::{tree, Agg, AggKind};
+use super::shuffle::{hash_bucket, BUCKET};
 use super::DataFrame;
 use crate::bag::{layer_name, SPLIT_EVERY};
 use brisk_core::graph::{Graph, Layer, Task};
@@ -13,13 +14,11 @@ use polars::prelude as pl;
 use polars::prelude::{col, lit};
 use std::sync::Arc;
 
-const BUCKET: &str = "__brisk_bucket";
-
 /// A grouped DataFrame waiting for its aggregations.
 #[derive(Debug, Clone)]
 pub struct GroupBy {
-    df: DataFrame,
-    keys: Vec<pl::Expr>,
+    pub(crate) df: DataFrame,
+    pub(crate) keys: Vec<pl::Expr>,
     split_every: usize,
     split_out: usize,
 }
@@ -96,7 +95,10 @@ impl GroupBy {
         let mut merge_keys: Vec<pl::Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
         let mut first = vec![chunk];
         if self.split_out > 1 {
-            first.push(Step::WithColumns(vec![bucket(&key_names, self.split_out)]));
+            first.push(Step::WithColumns(vec![hash_bucket(
+                &key_names,
+                self.split_out,
+            )]));
             merge_keys.push(col(BUCKET));
         }
         let merges: Vec<pl::Expr> = aggs
@@ -189,17 +191,4 @@ impl GroupBy {
             out_schema,
         ))
     }
-}
-
-/// A bucket in `0..k` from a hash of the key columns (fixed seeds: the same key gets
-/// the same bucket in every process).
-fn bucket(keys: &[String], k: usize) -> pl::Expr {
-    let k = lit(k as u64);
-    let mut acc = lit(0u64);
-    for name in keys {
-        let h =
-            col(name.as_str()).hash(0x9e37_79b9, 0x85eb_ca6b, 0xc2b2_ae35, 0x27d4_eb2f) % k.clone();
-        acc = (acc * lit(31u64) + h) % k.clone();
-    }
-    acc.cast(pl::DataType::UInt64).alias(BUCKET)
 }

@@ -28,6 +28,8 @@ mod groupby;
 mod plan;
 mod read;
 mod reduce;
+mod repartition;
+mod shuffle;
 
 pub use frame::{Frame, FRAME_TAG};
 pub use groupby::GroupBy;
@@ -36,6 +38,7 @@ pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
 pub use read::{read_csv, read_json, read_parquet, CsvOptions};
 pub use reduce::{Agg, AggKind};
+pub use shuffle::{FrameBuckets, How};
 
 use crate::bag::layer_name;
 use brisk_core::executor::{default_executor, Executor};
@@ -53,6 +56,17 @@ pub struct DataFrame {
     base: Arc<Base>,
     steps: Vec<Step>,
     schema: Vec<(String, pl::DataType)>,
+    divisions: Option<Arc<Divisions>>,
+}
+
+/// Sorted partition boundaries: partition `i` holds the rows whose `column` lies
+/// between `boundaries[i - 1]` and `boundaries[i]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divisions {
+    /// The sorted column.
+    pub column: String,
+    /// The `npartitions - 1` (or fewer) boundaries.
+    pub boundaries: Vec<pl::AnyValue<'static>>,
 }
 
 /// The partitions the pending steps apply to.
@@ -153,7 +167,26 @@ impl DataFrame {
             }),
             steps: Vec::new(),
             schema,
+            divisions: None,
         }
+    }
+
+    /// The sorted boundaries of the partitions, when known (after `sort_values` or
+    /// `set_index`, kept through filters).
+    pub fn divisions(&self) -> Option<&Divisions> {
+        self.divisions.as_deref()
+    }
+
+    pub(crate) fn with_divisions(
+        mut self,
+        column: &str,
+        boundaries: Vec<pl::AnyValue<'static>>,
+    ) -> DataFrame {
+        self.divisions = Some(Arc::new(Divisions {
+            column: column.to_string(),
+            boundaries,
+        }));
+        self
     }
 
     pub(crate) fn from_scans(
@@ -174,6 +207,7 @@ impl DataFrame {
             }),
             steps: Vec::new(),
             schema,
+            divisions: None,
         })
     }
 
@@ -203,12 +237,18 @@ impl DataFrame {
     /// This frame with one more blockwise step (its schema checked now).
     pub(crate) fn with_step(&self, step: Step) -> Result<DataFrame> {
         let schema = schema_after(&self.schema, std::slice::from_ref(&step))?;
+        // Filters keep rows in their partitions; other steps may drop the column.
+        let divisions = match step {
+            Step::Filter(_) => self.divisions.clone(),
+            _ => None,
+        };
         let mut steps = self.steps.clone();
         steps.push(step);
         Ok(DataFrame {
             base: self.base.clone(),
             steps,
             schema,
+            divisions,
         })
     }
 

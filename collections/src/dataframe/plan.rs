@@ -29,6 +29,10 @@ pub(crate) enum Step {
     },
     /// Rows `offset..offset + len` (a negative offset counts from the end).
     Slice { offset: i64, len: u32 },
+    /// Rows `floor(r * of / rows) == index`: piece `index` of `of` near-equal pieces.
+    Part { index: u32, of: u32 },
+    /// The first row of each distinct combination of `columns`, order kept.
+    Unique(Vec<String>),
     /// Sorted by columns (ascending unless `descending`), nulls last, stable.
     Sort {
         by: Vec<String>,
@@ -61,6 +65,20 @@ impl Step {
                 }
             }
             Step::Slice { offset, len } => lf.slice(*offset, *len),
+            Step::Part { index, of } => {
+                const ROW: &str = "__brisk_row";
+                let f64 = pl::DataType::Float64;
+                let piece = ((pl::col(ROW).cast(f64.clone()) * pl::lit(f64::from(*of)))
+                    / pl::len().cast(f64))
+                .floor();
+                lf.with_row_index(ROW, None)
+                    .filter(piece.eq(pl::lit(f64::from(*index))))
+                    .drop(pl::by_name([ROW], true, false))
+            }
+            Step::Unique(columns) => lf.unique_stable_generic(
+                Some(columns.iter().map(|c| pl::col(c.as_str())).collect()),
+                pl::UniqueKeepStrategy::First,
+            ),
             Step::Sort { by, descending } => lf.sort(
                 by.iter().map(String::as_str).collect::<Vec<_>>(),
                 pl::SortMultipleOptions::default()
