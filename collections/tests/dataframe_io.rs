@@ -308,3 +308,39 @@ fn bad_csv_rows_are_errors_naming_the_file_and_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn written_parquet_and_csv_read_back_the_same() {
+    let dir = tempdir("write");
+    let pdf = df!(
+        "a" => [1i64, 2, 3, 4, 5],
+        "b" => [Some("x"), None, Some("z"), Some("w"), Some("v")],
+        "c" => [0.5, 1.5, 2.5, 3.5, 4.5]
+    )
+    .unwrap();
+    let ddf = brisk_collections::dataframe::from_polars(&pdf, 3).unwrap();
+    let store = StoreOptions::default();
+    let files = ddf
+        .to_parquet(&format!("{}/pq/part-*.parquet", dir.display()), &store)
+        .unwrap();
+    assert_eq!(files.len(), 3);
+    assert!(files[2].ends_with("pq/part-2.parquet"), "{files:?}");
+    let back = read_parquet(&[&format!("{}/pq/*.parquet", dir.display())], &store).unwrap();
+    assert!(back.compute().unwrap().equals_missing(&pdf));
+    let files = ddf
+        .to_csv(&format!("{}/csv/part-*.csv.gz", dir.display()), &store)
+        .unwrap();
+    assert_eq!(files.len(), 3);
+    let back = read_csv(
+        &[&format!("{}/csv/*.csv.gz", dir.display())],
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    assert!(back.compute().unwrap().equals_missing(&pdf));
+    let err = ddf
+        .to_csv(&format!("{}/x.csv", dir.display()), &store)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs exactly one '*'"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

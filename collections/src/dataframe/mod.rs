@@ -30,6 +30,7 @@ mod read;
 mod reduce;
 mod repartition;
 mod shuffle;
+mod write;
 
 pub use frame::{Frame, FRAME_TAG};
 pub use groupby::GroupBy;
