@@ -579,3 +579,70 @@ fn groupby_apply_sees_whole_groups() {
         assert_same(&sorted(got, &["k"]), &sorted(want.clone(), &["k"]));
     }
 }
+
+#[test]
+fn approx_nunique_is_within_two_percent() {
+    // 200,000 distinct integers (each twice) and a few nulls, in 9 partitions.
+    let v: Vec<Option<i64>> = (0..400_000i64)
+        .map(|i| {
+            if i % 1000 == 7 {
+                None
+            } else {
+                Some((i * 7919) % 200_000)
+            }
+        })
+        .collect();
+    let pdf = df!("v" => v).unwrap();
+    let exact = pdf.column("v").unwrap().drop_nulls().n_unique().unwrap() as f64;
+    let got = from_polars(&pdf, 9)
+        .unwrap()
+        .approx_nunique("v")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let est = got.column("v").unwrap().u64().unwrap().get(0).unwrap() as f64;
+    assert!((est - exact).abs() / exact <= 0.02, "{est} vs {exact}");
+    // Small counts are (nearly) exact: linear counting.
+    let small = df!("s" => ["a", "b", "c", "a", "b", "d"]).unwrap();
+    let got = from_polars(&small, 4)
+        .unwrap()
+        .approx_nunique("s")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(got.column("s").unwrap().u64().unwrap().get(0), Some(4));
+}
+
+#[test]
+fn describe_matches_eager_statistics() {
+    let v: Vec<f64> = (0..10_000).map(|i| ((i * 37) % 1000) as f64).collect();
+    let pdf =
+        df!("v" => v.clone(), "w" => (0..10_000i64).collect::<Vec<_>>(), "s" => vec!["x"; 10_000])
+            .unwrap();
+    let d = from_polars(&pdf, 6).unwrap().describe().unwrap();
+    assert_eq!(d.get_column_names(), ["statistic", "v", "w"]);
+    let col_v = d.column("v").unwrap().f64().unwrap();
+    let exact = pdf
+        .clone()
+        .lazy()
+        .select([
+            col("v").count().cast(DataType::Float64),
+            col("v").mean().alias("mean"),
+            col("v").std(1).alias("std"),
+            col("v").min().alias("min"),
+            col("v").max().alias("max"),
+        ])
+        .collect()
+        .unwrap();
+    let e = |name: &str| exact.column(name).unwrap().f64().unwrap().get(0).unwrap();
+    assert_eq!(col_v.get(0), Some(10_000.0));
+    assert!((col_v.get(1).unwrap() - e("mean")).abs() < 1e-9);
+    assert!((col_v.get(2).unwrap() - e("std")).abs() < 1e-9);
+    assert_eq!(col_v.get(3), Some(e("min")));
+    assert_eq!(col_v.get(7), Some(e("max")));
+    // Percentiles of a uniform 0..999 spread: within 2 % of the range.
+    for (row, q) in [(4, 250.0), (5, 500.0), (6, 750.0)] {
+        let got = col_v.get(row).unwrap();
+        assert!((got - q).abs() <= 20.0, "{q}: {got}");
+    }
+}

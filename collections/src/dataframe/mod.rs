@@ -30,6 +30,7 @@ mod read;
 mod reduce;
 mod repartition;
 mod shuffle;
+mod stats;
 mod write;
 
 pub use frame::{Frame, FRAME_TAG};
