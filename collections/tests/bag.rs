@@ -260,7 +260,11 @@ fn zip_pairs_items_and_checks_lengths() {
         .compute()
         .unwrap_err()
         .to_string();
-    assert!(msg.ends_with("zip: partition 0 has 5 and 3 items"), "{msg}");
+    // Every partition is short; whichever fails first is reported.
+    assert!(
+        (0..4).any(|i| msg.ends_with(&format!("zip: partition {i} has 5 and 3 items"))),
+        "{msg}"
+    );
     let other = Bag::from_sequence((0..20i64).collect(), 5).unwrap();
     assert_eq!(
         a.zip(&other).unwrap_err().to_string(),

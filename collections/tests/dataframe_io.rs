@@ -344,3 +344,36 @@ fn written_parquet_and_csv_read_back_the_same() {
     assert!(err.contains("needs exactly one '*'"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bag_records_become_a_dataframe() {
+    use brisk_collections::bag::{Bag, Json};
+    let texts: Vec<String> = (0..50)
+        .map(|i| {
+            format!(
+                "{{\"id\": {i}, \"type\": \"t{}\", \"score\": {:.1}}}",
+                i % 3,
+                i as f64 / 2.0
+            )
+        })
+        .collect();
+    let records: Vec<Json> = texts
+        .iter()
+        .map(|t| Json::parse(t.as_bytes()).unwrap())
+        .collect();
+    let want = JsonReader::new(std::io::Cursor::new(texts.join("\n").into_bytes()))
+        .with_json_format(JsonFormat::JsonLines)
+        .finish()
+        .unwrap();
+    for n in [1, 4, 80] {
+        let ddf = Bag::from_sequence(records.clone(), n)
+            .unwrap()
+            .to_dataframe()
+            .unwrap();
+        assert_eq!(ddf.columns(), ["id", "type", "score"]);
+        assert!(
+            ddf.compute().unwrap().equals_missing(&want),
+            "{n} partitions"
+        );
+    }
+}

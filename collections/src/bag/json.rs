@@ -74,16 +74,27 @@ impl fmt::Display for Json {
     }
 }
 
+/// In human-readable formats (serde_json...) a record is its JSON value; in binary
+/// formats (msgpack between processes) it is its JSON text, parsed again on arrival.
 impl serde::Serialize for Json {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_text())
+        if s.is_human_readable() {
+            self.0.serialize(s)
+        } else {
+            s.serialize_str(&self.to_text())
+        }
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Json {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Json, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Json::parse(text.as_bytes()).map_err(serde::de::Error::custom)
+        if d.is_human_readable() {
+            let v = serde_json::Value::deserialize(d)?;
+            Json::parse(v.to_string().as_bytes()).map_err(serde::de::Error::custom)
+        } else {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            Json::parse(text.as_bytes()).map_err(serde::de::Error::custom)
+        }
     }
 }
 

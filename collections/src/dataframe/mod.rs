@@ -24,6 +24,7 @@
 mod dates;
 mod diagnose;
 mod frame;
+mod from_bag;
 mod groupby;
 mod plan;
 mod read;
