@@ -232,7 +232,9 @@ impl ParquetPart {
 }
 
 fn scan_parquet(file: &FileRef) -> Result<pl::LazyFrame> {
-    let args = pl::ScanArgsParquet::default();
+    let mut args = pl::ScanArgsParquet::default();
+    // Brisk cuts the files itself; no hive partitions from paths.
+    args.hive_options.enabled = Some(false);
     let lf = match file.local_path() {
         Some(path) => pl::LazyFrame::scan_parquet(pl::PlRefPath::new(path), args),
         None => {
