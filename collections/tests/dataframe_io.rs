@@ -2,7 +2,9 @@
 //! reading the same files; bad files give errors naming the file and line.
 #![cfg(feature = "dataframe")]
 
-use brisk_collections::dataframe::{read_csv, read_json, read_parquet, Agg, CsvOptions};
+use brisk_collections::dataframe::{
+    read_csv, read_json, read_parquet, Agg, CsvOptions, ParquetOptions,
+};
 use brisk_collections::datasets::{nyc_taxi, TaxiFormat};
 use brisk_io::url::StoreOptions;
 use brisk_scheduler as _;
@@ -134,7 +136,13 @@ fn polars_fields(df: &polars::prelude::DataFrame) -> Vec<(String, DataType)> {
 fn taxi_parquet_by_row_group_matches_eager_polars() {
     let dir = tempdir("parquet");
     let paths = nyc_taxi(300_000, 2, 5, &dir, TaxiFormat::Parquet).unwrap();
-    let ddf = read_parquet(&[&glob(&dir, "parquet")], &StoreOptions::default()).unwrap();
+    let by_file = read_parquet(&[&glob(&dir, "parquet")], &ParquetOptions::default()).unwrap();
+    assert_eq!(by_file.npartitions(), 2);
+    let split = ParquetOptions {
+        split_row_groups: true,
+        ..Default::default()
+    };
+    let ddf = read_parquet(&[&glob(&dir, "parquet")], &split).unwrap();
     // 150,000 rows a file in row groups of 131,072: two row groups each.
     assert_eq!(ddf.npartitions(), 4);
     let mut want: Option<polars::prelude::DataFrame> = None;
@@ -151,39 +159,43 @@ fn taxi_parquet_by_row_group_matches_eager_polars() {
     }
     let want = want.unwrap();
     assert!(ddf.compute().unwrap().equals_missing(&want));
-    // A projection and a filter run inside each row group's scan.
-    let got = ddf
-        .filter(col("passenger_count").gt(lit(3)))
-        .unwrap()
-        .select([col("passenger_count"), col("trip_distance")])
-        .unwrap()
-        .agg(&[Agg::size(), Agg::sum("trip_distance")])
-        .unwrap()
-        .compute()
-        .unwrap();
-    let eager = want
-        .lazy()
-        .filter(col("passenger_count").gt(lit(3)))
-        .select([len().alias("size"), col("trip_distance").sum()])
-        .collect()
-        .unwrap();
-    assert_eq!(got.column("size").unwrap(), eager.column("size").unwrap());
-    let (a, b) = (
-        got.column("trip_distance")
+    assert!(by_file.compute().unwrap().equals_missing(&want));
+    // A projection and a filter run inside each partition's scan.
+    for ddf in [&ddf, &by_file] {
+        let got = ddf
+            .filter(col("passenger_count").gt(lit(3)))
             .unwrap()
-            .f64()
+            .select([col("passenger_count"), col("trip_distance")])
             .unwrap()
-            .get(0)
-            .unwrap(),
-        eager
-            .column("trip_distance")
+            .agg(&[Agg::size(), Agg::sum("trip_distance")])
             .unwrap()
-            .f64()
-            .unwrap()
-            .get(0)
-            .unwrap(),
-    );
-    assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
+            .compute()
+            .unwrap();
+        let eager = want
+            .clone()
+            .lazy()
+            .filter(col("passenger_count").gt(lit(3)))
+            .select([len().alias("size"), col("trip_distance").sum()])
+            .collect()
+            .unwrap();
+        assert_eq!(got.column("size").unwrap(), eager.column("size").unwrap());
+        let (a, b) = (
+            got.column("trip_distance")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(0)
+                .unwrap(),
+            eager
+                .column("trip_distance")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(0)
+                .unwrap(),
+        );
+        assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -325,7 +337,11 @@ fn written_parquet_and_csv_read_back_the_same() {
         .unwrap();
     assert_eq!(files.len(), 3);
     assert!(files[2].ends_with("pq/part-2.parquet"), "{files:?}");
-    let back = read_parquet(&[&format!("{}/pq/*.parquet", dir.display())], &store).unwrap();
+    let back = read_parquet(
+        &[&format!("{}/pq/*.parquet", dir.display())],
+        &ParquetOptions::default(),
+    )
+    .unwrap();
     assert!(back.compute().unwrap().equals_missing(&pdf));
     let files = ddf
         .to_csv(&format!("{}/csv/part-*.csv.gz", dir.display()), &store)

@@ -39,7 +39,7 @@ pub use groupby::GroupBy;
 /// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
 pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
-pub use read::{read_csv, read_json, read_parquet, CsvOptions};
+pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};
 pub use reduce::{Agg, AggKind};
 pub use shuffle::{FrameBuckets, How};
 

@@ -216,19 +216,33 @@ fn null_values(v: &[String]) -> Option<pl::NullValues> {
         .then(|| pl::NullValues::AllColumns(v.iter().map(|s| s.as_str().into()).collect()))
 }
 
-/// Rows `offset..offset + rows` of a Parquet file (one row group).
+/// A Parquet file, or rows `offset..offset + rows` of it (one row group).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ParquetPart {
     pub file: FileRef,
-    pub offset: u64,
-    pub rows: u64,
+    pub rows: Option<(u64, u64)>,
 }
 
 impl ParquetPart {
     pub(crate) fn lazy(&self) -> Result<pl::LazyFrame> {
         let lf = scan_parquet(&self.file)?;
-        Ok(lf.slice(self.offset as i64, self.rows as pl::IdxSize))
+        Ok(match self.rows {
+            Some((offset, rows)) => lf.slice(offset as i64, rows as pl::IdxSize),
+            None => lf,
+        })
     }
+}
+
+/// How to read Parquet files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParquetOptions {
+    /// One partition per row group instead of per file (Dask's
+    /// `split_row_groups`). Per file (the default), filters reach Polars' reader,
+    /// which skips row groups by their statistics; per row group, only column
+    /// selections do (a filter cannot move below the row-group slice).
+    pub split_row_groups: bool,
+    /// Store settings (S3 endpoint, credentials...).
+    pub store: StoreOptions,
 }
 
 fn scan_parquet(file: &FileRef) -> Result<pl::LazyFrame> {
@@ -481,9 +495,11 @@ fn text_frame(
     DataFrame::from_scans(method, plans, schema)
 }
 
-/// Parquet files as a DataFrame, one partition per row group; column selections and
-/// filters applied later reach the Parquet reader.
-pub fn read_parquet(urls: &[&str], store: &StoreOptions) -> Result<DataFrame> {
+/// Parquet files as a DataFrame, one partition per file (or per row group with
+/// [`ParquetOptions::split_row_groups`]); column selections and filters applied
+/// later run inside each partition's Parquet scan.
+pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame> {
+    let store = &options.store;
     let files = expand(urls, store)?;
     let mut schema: Option<(Vec<(String, pl::DataType)>, String)> = None;
     let mut plans = Vec::new();
@@ -498,11 +514,15 @@ pub fn read_parquet(urls: &[&str], store: &StoreOptions) -> Result<DataFrame> {
             None => schema = Some((s, f.url.clone())),
             Some((first, first_url)) => unify(first, first_url, &s, &f.url)?,
         }
-        for (offset, rows) in row_groups(&file)? {
+        let parts: Vec<Option<(u64, u64)>> = if options.split_row_groups {
+            row_groups(&file)?.into_iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for rows in parts {
             plans.push(Plan {
                 source: Source::Parquet(ParquetPart {
                     file: file.clone(),
-                    offset,
                     rows,
                 }),
                 steps: Vec::new(),

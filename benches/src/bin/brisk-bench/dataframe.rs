@@ -4,9 +4,9 @@
 use anyhow::{bail, Result};
 use brisk::collections::dataframe::{
     col, lit, polars::prelude as pl, read_csv, read_parquet, Agg, CsvOptions, DataFrame,
+    ParquetOptions,
 };
 use brisk::collections::datasets::{nyc_taxi, TaxiFormat};
-use brisk::io::url::StoreOptions;
 use brisk_benches::{emit, median_seconds, peak_rss_mb, reset_peak_rss, round};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -98,7 +98,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let parquet = || {
         read_parquet(
             &[&format!("{}/*.parquet", dir.display())],
-            &StoreOptions::default(),
+            &ParquetOptions::default(),
         )
     };
     for (format, open) in [
