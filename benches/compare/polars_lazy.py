@@ -6,6 +6,7 @@ files, as JSON lines (the single-machine reference).
 
 import glob
 import json
+import resource
 import os
 import statistics
 import sys
@@ -48,7 +49,8 @@ QUERIES = [
 def main():
     args = sys.argv[1:]
     data = args[1] if len(args) == 2 and args[0] == "--data" else os.path.join(tempfile.gettempdir(), "brisk-bench-taxi")
-    for fmt in ["csv", "parquet"]:
+    # FORMATS=parquet runs one format (then the peak RSS printed is that format's).
+    for fmt in os.environ.get("FORMATS", "csv,parquet").split(","):
         pattern = os.path.join(data, f"*.{fmt}")
         if not glob.glob(pattern):
             sys.exit(f"no files match {pattern}: run `brisk-bench dataframe` first")
@@ -70,6 +72,7 @@ def main():
             print(json.dumps({"bench": f"dataframe.{fmt}.{name}", "seconds": round(s, 4),
                               "runner": "polars lazy " + pl.__version__}), flush=True)
         print(json.dumps({"bench": f"dataframe.{fmt}.total", "seconds": round(total, 4),
+                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                           "runner": "polars lazy " + pl.__version__}), flush=True)
 
 

@@ -95,15 +95,21 @@ pub fn run(args: &[String]) -> Result<()> {
             },
         )
     };
-    let parquet = || {
+    let parquet = |split_row_groups: bool| {
         read_parquet(
             &[&format!("{}/*.parquet", dir.display())],
-            &ParquetOptions::default(),
+            &ParquetOptions {
+                split_row_groups,
+                ..Default::default()
+            },
         )
     };
+    let by_file = || parquet(false);
+    let by_row_group = || parquet(true);
     for (format, open) in [
         ("csv", &csv as &dyn Fn() -> brisk::Result<DataFrame>),
-        ("parquet", &parquet),
+        ("parquet", &by_file),
+        ("parquet_row_groups", &by_row_group),
     ] {
         let mut total = 0.0;
         for (name, query) in QUERIES {
