@@ -646,3 +646,32 @@ fn describe_matches_eager_statistics() {
         assert!((got - q).abs() <= 20.0, "{q}: {got}");
     }
 }
+
+#[test]
+fn series_reductions_match_eager_polars() {
+    let pdf = sample(211);
+    let ddf = from_polars(&pdf, 5).unwrap();
+    let y = ddf.column("y").unwrap();
+    assert_eq!(y.name(), "y");
+    assert_eq!(y.dtype(), &DataType::Float64);
+    let eager = pdf.column("y").unwrap().as_materialized_series().clone();
+    assert!(y.compute().unwrap().equals_missing(&eager));
+    assert!(y.head(7).unwrap().equals_missing(&eager.head(Some(7))));
+    assert_eq!(y.len().unwrap(), 211);
+    let m = y.mean().unwrap().compute_f64().unwrap();
+    assert!((m - eager.mean().unwrap()).abs() < 1e-9);
+    let s = y.std(1).unwrap().compute_f64().unwrap();
+    assert!((s - eager.std(1).unwrap()).abs() < 1e-9);
+    assert_eq!(
+        y.count().unwrap().compute().unwrap(),
+        AnyValue::UInt32((211 - eager.null_count()) as u32)
+    );
+    let k = ddf.column("k").unwrap();
+    assert_eq!(k.nunique().unwrap().compute().unwrap(), AnyValue::UInt32(4));
+    assert_eq!(k.unique().unwrap().len().unwrap(), 4);
+    assert_eq!(
+        k.max().unwrap().compute().unwrap(),
+        AnyValue::StringOwned("c".into())
+    );
+    assert!(ddf.column("nope").is_err());
+}

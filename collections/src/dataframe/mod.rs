@@ -30,6 +30,7 @@ mod plan;
 mod read;
 mod reduce;
 mod repartition;
+mod series;
 mod shuffle;
 mod stats;
 mod write;
@@ -41,6 +42,7 @@ pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
 pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};
 pub use reduce::{Agg, AggKind};
+pub use series::{Scalar, Series};
 pub use shuffle::{FrameBuckets, How};
 
 use crate::bag::layer_name;
