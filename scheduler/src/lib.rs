@@ -1,8 +1,9 @@
 //! # brisk-scheduler
 //!
 //! Schedulers for Brisk task graphs. [`local`] runs a graph in this process on a
-//! rayon pool (the default executor of every collection); the distributed scheduler,
-//! with its workers and clients, joins this crate later.
+//! rayon pool (the default executor of every collection). The distributed
+//! scheduler is being built: [`protocol`] is its wire format (frames, limits,
+//! LZ4, handshake); the state machines, servers and client join this crate later.
 //!
 //! ```
 //! use brisk_core::{graph::{Graph, Task}, op::ClosureOp, Executor, Value};
@@ -17,6 +18,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod error;
 pub mod local;
+pub mod protocol;
 
 pub use local::{LocalScheduler, Progress, SyncScheduler};

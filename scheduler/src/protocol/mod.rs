@@ -1,0 +1,31 @@
+//! The wire protocol between Brisk processes: length-prefixed messages made of
+//! frames. Frame 0 is a small msgpack header; large buffers travel as their own
+//! frames, written from where they lie (never copied into the header) and
+//! LZ4-compressed only when a sample of them compresses well.
+//!
+//! ```text
+//! message := length:u32le body
+//! body    := MAGIC:u8 nframes:u16le table[nframes] payload[nframes]
+//! table   := wire_len:u32le raw_len:u32le codec:u8      (codec 0 raw, 1 lz4)
+//! ```
+//!
+//! Decoding never panics and never allocates more than [`Limits`] allow, whatever
+//! the bytes: every length is checked against the limits and the bytes actually
+//! present before anything is allocated.
+//!
+//! ```
+//! use brisk_scheduler::protocol::{decode, encode, Limits};
+//! let big = vec![7u8; 1 << 20];
+//! let wire = encode(b"\x81\xa2op\xa4ping", &[&big[..]], true).unwrap().concat();
+//! let msg = decode(&wire[4..], &Limits::default()).unwrap();
+//! assert_eq!(msg.header, b"\x81\xa2op\xa4ping");
+//! assert_eq!(msg.frames[0], big);
+//! assert!(wire.len() < 100_000, "a repetitive buffer travels compressed");
+//! ```
+
+mod compression;
+mod handshake;
+mod wire;
+
+pub use handshake::{check_hello, Hello, Role, PROTOCOL_VERSION};
+pub use wire::{decode, encode, read_message, write_message, Limits, Message, MAGIC};

@@ -1,0 +1,253 @@
+//! Encoding and decoding of messages.
+
+use super::compression::{decompress, maybe_compress};
+use crate::error::{Error, Result};
+use std::borrow::Cow;
+use std::io::{Read, Write};
+
+/// The first byte of every message body.
+pub const MAGIC: u8 = 0xB5;
+
+const TABLE_ENTRY: usize = 9;
+
+/// What a process accepts from a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message body on the wire.
+    pub max_message: usize,
+    /// Largest frame after decompression.
+    pub max_frame: usize,
+    /// Most frames in one message.
+    pub max_frames: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message: 1 << 30,
+            max_frame: 1 << 30,
+            max_frames: 4096,
+        }
+    }
+}
+
+/// A decoded message: the msgpack header and the buffers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The msgpack header (frame 0).
+    pub header: Vec<u8>,
+    /// The other frames, decompressed.
+    pub frames: Vec<Vec<u8>>,
+}
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::Malformed {
+        reason: reason.into(),
+    }
+}
+
+/// The pieces to write for one message, in order: the length prefix, frame table
+/// and header in one small buffer, then each frame (borrowed when sent raw). With
+/// `compress`, frames of 64 KiB or more whose sample compresses travel as LZ4.
+pub fn encode<'a>(
+    header: &[u8],
+    frames: &[&'a [u8]],
+    compress: bool,
+) -> Result<Vec<Cow<'a, [u8]>>> {
+    let n = frames.len() + 1;
+    if n > u16::MAX as usize {
+        return Err(malformed(format!(
+            "{n} frames are more than a message can hold"
+        )));
+    }
+    let mut payloads: Vec<(Cow<'a, [u8]>, u32, u8)> = Vec::with_capacity(frames.len());
+    for f in frames {
+        let raw_len = u32::try_from(f.len()).map_err(|_| Error::TooLarge {
+            what: "a frame",
+            size: f.len() as u64,
+            limit: u32::MAX as u64,
+        })?;
+        match compress.then(|| maybe_compress(f)).flatten() {
+            Some(c) => payloads.push((Cow::Owned(c), raw_len, 1)),
+            None => payloads.push((Cow::Borrowed(*f), raw_len, 0)),
+        }
+    }
+    let header_len = u32::try_from(header.len()).map_err(|_| Error::TooLarge {
+        what: "a header",
+        size: header.len() as u64,
+        limit: u32::MAX as u64,
+    })?;
+    let body_len: u64 = 1
+        + 2
+        + (n * TABLE_ENTRY) as u64
+        + header.len() as u64
+        + payloads.iter().map(|(p, _, _)| p.len() as u64).sum::<u64>();
+    let body_len = u32::try_from(body_len).map_err(|_| Error::TooLarge {
+        what: "a message",
+        size: body_len,
+        limit: u32::MAX as u64,
+    })?;
+    let mut head = Vec::with_capacity(4 + 3 + n * TABLE_ENTRY + header.len());
+    head.extend_from_slice(&body_len.to_le_bytes());
+    head.push(MAGIC);
+    head.extend_from_slice(&(n as u16).to_le_bytes());
+    head.extend_from_slice(&header_len.to_le_bytes());
+    head.extend_from_slice(&header_len.to_le_bytes());
+    head.push(0);
+    for (p, raw_len, codec) in &payloads {
+        head.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        head.extend_from_slice(&raw_len.to_le_bytes());
+        head.push(*codec);
+    }
+    head.extend_from_slice(header);
+    let mut out = Vec::with_capacity(1 + payloads.len());
+    out.push(Cow::Owned(head));
+    out.extend(payloads.into_iter().map(|(p, _, _)| p));
+    Ok(out)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut x = [0u8; 4];
+    x.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(x)
+}
+
+/// Decodes one message body (the bytes after the length prefix).
+pub fn decode(body: &[u8], limits: &Limits) -> Result<Message> {
+    if body.len() > limits.max_message {
+        return Err(Error::TooLarge {
+            what: "a message",
+            size: body.len() as u64,
+            limit: limits.max_message as u64,
+        });
+    }
+    if body.len() < 3 {
+        return Err(malformed(format!(
+            "a body of {} bytes is too short",
+            body.len()
+        )));
+    }
+    if body[0] != MAGIC {
+        return Err(malformed(format!("bad magic byte {:#04x}", body[0])));
+    }
+    let n = u16::from_le_bytes([body[1], body[2]]) as usize;
+    if n == 0 {
+        return Err(malformed("a message without a header frame"));
+    }
+    if n > limits.max_frames {
+        return Err(Error::TooLarge {
+            what: "a frame count",
+            size: n as u64,
+            limit: limits.max_frames as u64,
+        });
+    }
+    let table_end = 3 + n * TABLE_ENTRY;
+    if body.len() < table_end {
+        return Err(malformed("the frame table is cut short"));
+    }
+    let mut entries = Vec::with_capacity(n);
+    let mut total: u64 = 0;
+    for i in 0..n {
+        let at = 3 + i * TABLE_ENTRY;
+        let wire_len = u32_at(body, at) as usize;
+        let raw_len = u32_at(body, at + 4) as usize;
+        let codec = body[at + 8];
+        if raw_len > limits.max_frame {
+            return Err(Error::TooLarge {
+                what: "a frame",
+                size: raw_len as u64,
+                limit: limits.max_frame as u64,
+            });
+        }
+        match codec {
+            0 if wire_len != raw_len => {
+                return Err(malformed(format!(
+                    "raw frame {i} says {wire_len} bytes on the wire but {raw_len} in all"
+                )))
+            }
+            0 | 1 => {}
+            other => return Err(malformed(format!("frame {i} has unknown codec {other}"))),
+        }
+        if i == 0 && codec != 0 {
+            return Err(malformed("the header frame is compressed"));
+        }
+        total += wire_len as u64;
+        entries.push((wire_len, raw_len, codec));
+    }
+    if total != (body.len() - table_end) as u64 {
+        return Err(malformed(format!(
+            "the frame table announces {total} bytes but {} follow",
+            body.len() - table_end
+        )));
+    }
+    let mut at = table_end;
+    let mut frames = Vec::with_capacity(n - 1);
+    let mut header = Vec::new();
+    for (i, (wire_len, raw_len, codec)) in entries.into_iter().enumerate() {
+        let bytes = &body[at..at + wire_len];
+        at += wire_len;
+        let frame = match codec {
+            0 => bytes.to_vec(),
+            _ => decompress(bytes, raw_len).map_err(malformed)?,
+        };
+        if i == 0 {
+            header = frame;
+        } else {
+            frames.push(frame);
+        }
+    }
+    Ok(Message { header, frames })
+}
+
+/// Writes one message (see [`encode`]).
+pub fn write_message(
+    w: &mut impl Write,
+    header: &[u8],
+    frames: &[&[u8]],
+    compress: bool,
+) -> Result<()> {
+    for piece in encode(header, frames, compress)? {
+        w.write_all(&piece)?;
+    }
+    Ok(())
+}
+
+/// Reads one message; `None` when the peer closed the connection between messages.
+/// The body is allocated only after its announced length passed the limits, and
+/// filled as bytes arrive (a peer announcing much and sending little costs what it
+/// sent).
+pub fn read_message(r: &mut impl Read, limits: &Limits) -> Result<Option<Message>> {
+    let mut prefix = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut prefix[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => {
+                return Err(Error::Truncated {
+                    needed: 4,
+                    got: got as u64,
+                })
+            }
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let len = u32::from_le_bytes(prefix) as usize;
+    if len > limits.max_message {
+        return Err(Error::TooLarge {
+            what: "a message",
+            size: len as u64,
+            limit: limits.max_message as u64,
+        });
+    }
+    let mut body = Vec::new();
+    let read = r.take(len as u64).read_to_end(&mut body)?;
+    if read < len {
+        return Err(Error::Truncated {
+            needed: len as u64,
+            got: read as u64,
+        });
+    }
+    decode(&body, limits).map(Some)
+}
