@@ -145,7 +145,7 @@ pub fn from_polars(df: &pl::DataFrame, npartitions: usize) -> Result<DataFrame> 
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let schema = plan::from_schema(&df.schema());
+    let schema = plan::from_schema(df.schema());
     Ok(DataFrame::from_keys(
         name.clone(),
         n,

@@ -271,7 +271,7 @@ fn expand(urls: &[&str], store: &StoreOptions) -> Result<Vec<FileInfo>> {
 /// Checks that `schema` (of `file`) agrees with the first file's; numeric columns
 /// that differ only in width or float-ness widen to the common supertype.
 fn unify(
-    first: &mut Vec<(String, pl::DataType)>,
+    first: &mut [(String, pl::DataType)],
     first_url: &str,
     schema: &[(String, pl::DataType)],
     url: &str,
@@ -333,7 +333,7 @@ fn csv_sample_schema(
         .into_reader_with_file_handle(std::io::Cursor::new(cut))
         .finish()
         .map_err(|e| Error::user(format!("cannot read the start of {url} as CSV: {e}")))?;
-    let mut schema = from_schema(&df.schema());
+    let mut schema = from_schema(df.schema());
     for (name, t) in schema.iter_mut() {
         if let Some((_, given)) = options.dtypes.iter().find(|(n, _)| n == name) {
             *t = given.clone();
@@ -448,7 +448,7 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
             .map_err(|e| {
                 Error::user(format!("cannot read the start of {} as NDJSON: {e}", f.url))
             })?;
-        let s = from_schema(&df.schema());
+        let s = from_schema(df.schema());
         match &mut schema {
             None => schema = Some((s, f.url.clone())),
             Some((first, first_url)) => unify(first, first_url, &s, &f.url)?,

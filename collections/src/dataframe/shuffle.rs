@@ -638,7 +638,7 @@ impl super::GroupBy {
         let shuffled = keyed.shuffle_by("groupby-apply", hash_bucket(&names, k), k, vec![])?;
         let empty = pl::DataFrame::empty_with_schema(&shuffled.schema());
         let meta = f(empty)?;
-        let out_schema = from_schema(&meta.schema());
+        let out_schema = from_schema(meta.schema());
         let f = Arc::new(f);
         let names2 = names.clone();
         let op: Arc<dyn Op> = Arc::new(brisk_core::op::ClosureOp::new(

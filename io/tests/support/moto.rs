@@ -29,15 +29,12 @@ fn moto_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("BRISK_MOTO_SERVER") {
         return Some(PathBuf::from(p));
     }
-    let venv = PathBuf::from(
-        std::env::var_os("BRISK_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                    .join(".cache/brisk/venv")
-            }),
-    )
-    .join("bin/moto_server");
+    let venv = std::env::var_os("BRISK_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/brisk/venv")
+        })
+        .join("bin/moto_server");
     if venv.exists() {
         return Some(venv);
     }
