@@ -46,6 +46,7 @@ pub mod key;
 pub mod op;
 pub mod order;
 pub mod shapes;
+pub mod spec_op;
 pub mod token;
 pub mod value;
 

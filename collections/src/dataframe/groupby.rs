@@ -2,7 +2,7 @@
 //! a tree; with `split_out = k` the groups are hash-partitioned into `k` output
 //! partitions, each merged in its own tree.
 
-use super::plan::{schema_after, Plan, PlanOp, Source, Step};
+use super::plan::{schema_after, Plan, Source, SpecOp, Step};
 use super::reduce::{tree, Agg, AggKind};
 use super::shuffle::{hash_bucket, BUCKET};
 use super::DataFrame;
@@ -161,7 +161,7 @@ impl GroupBy {
             "groupby-split-out",
             &[&outputs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()],
         )?;
-        let pass: Arc<dyn Op> = Arc::new(PlanOp(Plan {
+        let pass: Arc<dyn Op> = Arc::new(SpecOp(Plan {
             source: Source::Inputs,
             steps: vec![],
             schema: out_schema.clone(),

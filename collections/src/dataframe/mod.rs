@@ -51,7 +51,7 @@ use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{LiteralOp, Op};
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
-use plan::{schema_after, to_schema, Plan, PlanOp, Source, Step};
+use plan::{schema_after, to_schema, Plan, Source, SpecOp, Step};
 use polars::prelude as pl;
 use std::sync::Arc;
 
@@ -344,7 +344,7 @@ impl DataFrame {
                     });
                 }
                 let layer = layer_name("frame", &[&name.as_str(), &Bytes(&bytes)])?;
-                let op: Arc<dyn Op> = Arc::new(PlanOp(Plan {
+                let op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
                     source: Source::Inputs,
                     steps,
                     schema: schema.clone(),
@@ -374,7 +374,7 @@ impl DataFrame {
                         p.steps.extend(steps.iter().cloned());
                         Task::new(
                             Key::new(layer.as_str(), &[i as u32]),
-                            Arc::new(PlanOp(p)) as Arc<dyn Op>,
+                            Arc::new(SpecOp(p)) as Arc<dyn Op>,
                             vec![],
                         )
                     })

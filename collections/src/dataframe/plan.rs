@@ -5,8 +5,9 @@
 
 use super::frame::{frame, Frame};
 use super::read::{ParquetPart, TextBlock};
-use brisk_core::op::{Op, OpRegistration};
-use brisk_core::token::Hasher;
+use brisk_core::op::OpRegistration;
+pub(crate) use brisk_core::spec_op::SpecOp;
+use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::{Error, Result, Value};
 use polars::prelude as pl;
 use serde::{Deserialize, Serialize};
@@ -110,40 +111,16 @@ pub(crate) struct Plan {
     pub schema: Vec<(String, pl::DataType)>,
 }
 
-pub(crate) const PARTITION_OP: &str = "brisk::dataframe::partition";
-
-/// The op running a [`Plan`].
-pub(crate) struct PlanOp(pub Plan);
-
-impl PlanOp {
-    fn bytes(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(&self.0).map_err(|e| Error::OpParams {
-            op: PARTITION_OP.into(),
-            message: e.to_string(),
-        })
-    }
-}
-
-impl Op for PlanOp {
-    fn name(&self) -> &str {
-        PARTITION_OP
-    }
-    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
-        h.write_raw(&self.bytes()?);
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        self.bytes()
-    }
+impl Spec for Plan {
+    const NAME: &'static str = "brisk::dataframe::partition";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let plan = &self.0;
-        let lf = match &plan.source {
-            Source::Inputs => concat_inputs(inputs, &plan.schema)?,
+        let lf = match &self.source {
+            Source::Inputs => concat_inputs(inputs, &self.schema)?,
             Source::Text(block) => block.lazy()?,
             Source::Parquet(part) => part.lazy()?,
         };
-        let lf = plan.steps.iter().fold(lf, |lf, s| s.apply(lf));
-        let df = lf.collect().map_err(|e| match &plan.source {
+        let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
+        let df = lf.collect().map_err(|e| match &self.source {
             Source::Text(block) => block.explain(e),
             Source::Parquet(part) => Error::user(format!("reading {}: {e}", part.file.url)),
             Source::Inputs => Error::user(e.to_string()),
@@ -153,16 +130,7 @@ impl Op for PlanOp {
 }
 
 inventory::submit! {
-    OpRegistration {
-        name: PARTITION_OP,
-        rebuild: |bytes| {
-            let plan: Plan = rmp_serde::from_slice(bytes).map_err(|e| Error::OpParams {
-                op: PARTITION_OP.into(),
-                message: e.to_string(),
-            })?;
-            Ok(Arc::new(PlanOp(plan)))
-        },
-    }
+    OpRegistration { name: Plan::NAME, rebuild: rebuild_spec::<Plan> }
 }
 
 /// The schema as an owned Polars schema.

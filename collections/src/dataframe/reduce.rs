@@ -10,7 +10,7 @@
 //! Variances merge with Chan et al.'s pairwise formula, so they stay accurate when
 //! the mean is large beside the spread.
 
-use super::plan::{Plan, PlanOp, Source, Step};
+use super::plan::{Plan, Source, SpecOp, Step};
 use super::{DataFrame, Parts};
 use crate::bag::{layer_name, SPLIT_EVERY};
 use brisk_core::graph::{Graph, Layer, Task};
@@ -249,7 +249,7 @@ pub(crate) fn tree(
         } else {
             merge.clone()
         };
-        let op: Arc<dyn Op> = Arc::new(PlanOp(Plan {
+        let op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
             source: Source::Inputs,
             steps,
             schema: partial_schema.clone(),

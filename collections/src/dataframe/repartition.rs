@@ -2,7 +2,7 @@
 //! partition into row ranges; or partitions of about a given size in memory.
 
 use super::frame::Frame;
-use super::plan::{Plan, PlanOp, Source, Step};
+use super::plan::{Plan, Source, SpecOp, Step};
 use super::DataFrame;
 use crate::bag::layer_name;
 use brisk_core::executor::default_executor;
@@ -18,7 +18,7 @@ impl DataFrame {
         let parts = self.parts(&[])?;
         let n = parts.npartitions;
         let layer = layer_name("repartition", &[&parts.name.as_str(), &k])?;
-        let concat: Arc<dyn Op> = Arc::new(PlanOp(Plan {
+        let concat: Arc<dyn Op> = Arc::new(SpecOp(Plan {
             source: Source::Inputs,
             steps: vec![],
             schema: self.schema.clone(),
@@ -44,7 +44,7 @@ impl DataFrame {
                 for (p, j) in (a..b).enumerate() {
                     split.push(Task::new(
                         Key::new(pieces.as_str(), &[j as u32]),
-                        Arc::new(PlanOp(Plan {
+                        Arc::new(SpecOp(Plan {
                             source: Source::Inputs,
                             steps: vec![Step::Part {
                                 index: p as u32,

@@ -11,12 +11,13 @@
 //! boundaries) and `groupby(...).apply(...)`.
 
 use super::frame::{frame, Frame};
-use super::plan::{from_schema, schema_after, to_schema, Plan, PlanOp, Source, Step};
+use super::plan::{from_schema, schema_after, to_schema, Plan, Source, SpecOp, Step};
 use super::{DataFrame, Parts};
 use crate::bag::layer_name;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
-use brisk_core::token::{Bytes, Hasher};
+use brisk_core::spec_op::{rebuild_spec, Spec};
+use brisk_core::token::Bytes;
 use brisk_core::value::{Data, DecoderRegistration, Encoded};
 use brisk_core::{Error, Key, Result, Value};
 use polars::prelude as pl;
@@ -100,29 +101,13 @@ struct SplitSpec {
     k: u32,
 }
 
-const SPLIT_OP: &str = "brisk::dataframe::split";
-
-struct SplitOp(SplitSpec);
-
-impl Op for SplitOp {
-    fn name(&self) -> &str {
-        SPLIT_OP
-    }
-    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
-        h.write_raw(&self.params()?);
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(&self.0).map_err(|e| Error::OpParams {
-            op: SPLIT_OP.into(),
-            message: e.to_string(),
-        })
-    }
+impl Spec for SplitSpec {
+    const NAME: &'static str = "brisk::dataframe::split";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let out = PlanOp(self.0.plan.clone()).call(inputs)?;
+        let out = self.plan.call(inputs)?;
         let df = frame(&out)?;
         let err = |e: pl::PolarsError| Error::user(format!("shuffle: {e}"));
-        let k = self.0.k as usize;
+        let k = self.k as usize;
         let data_schema: pl::Schema = df
             .schema()
             .iter()
@@ -154,26 +139,10 @@ struct CollectSpec {
     schema: Vec<(String, pl::DataType)>,
 }
 
-const COLLECT_OP: &str = "brisk::dataframe::collect";
-
-struct CollectOp(CollectSpec);
-
-impl Op for CollectOp {
-    fn name(&self) -> &str {
-        COLLECT_OP
-    }
-    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
-        h.write_raw(&self.params()?);
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(&self.0).map_err(|e| Error::OpParams {
-            op: COLLECT_OP.into(),
-            message: e.to_string(),
-        })
-    }
+impl Spec for CollectSpec {
+    const NAME: &'static str = "brisk::dataframe::collect";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let j = self.0.j as usize;
+        let j = self.j as usize;
         let mut frames: Vec<Value> = Vec::with_capacity(inputs.len());
         for v in inputs {
             let b = v.expect_ref::<FrameBuckets>()?;
@@ -182,11 +151,11 @@ impl Op for CollectOp {
             })?;
             frames.push(Arc::new(Frame(part.clone())));
         }
-        PlanOp(Plan {
+        Plan {
             source: Source::Inputs,
-            steps: self.0.steps.clone(),
-            schema: self.0.schema.clone(),
-        })
+            steps: self.steps.clone(),
+            schema: self.schema.clone(),
+        }
         .call(&frames)
     }
 }
@@ -227,35 +196,18 @@ impl JoinSpec {
     }
 }
 
-const JOIN_OP: &str = "brisk::dataframe::join";
-
-struct JoinOp(JoinSpec);
-
-impl Op for JoinOp {
-    fn name(&self) -> &str {
-        JOIN_OP
-    }
-    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
-        h.write_raw(&self.params()?);
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(&self.0).map_err(|e| Error::OpParams {
-            op: JOIN_OP.into(),
-            message: e.to_string(),
-        })
-    }
+impl Spec for JoinSpec {
+    const NAME: &'static str = "brisk::dataframe::join";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         use pl::IntoLazy;
         let [left, right] = inputs else {
             return Err(Error::Arity {
-                op: JOIN_OP.into(),
+                op: Self::NAME.into(),
                 expected: 2,
                 found: inputs.len(),
             });
         };
         let out = self
-            .0
             .apply(frame(left)?.clone().lazy(), frame(right)?.clone().lazy())
             .collect()
             .map_err(|e| Error::user(format!("join: {e}")))?;
@@ -263,26 +215,15 @@ impl Op for JoinOp {
     }
 }
 
-macro_rules! register_serde_op {
-    ($name:expr, $spec:ty, $op:ident) => {
-        inventory::submit! {
-            OpRegistration {
-                name: $name,
-                rebuild: |bytes| {
-                    let spec: $spec = rmp_serde::from_slice(bytes).map_err(|e| Error::OpParams {
-                        op: $name.into(),
-                        message: e.to_string(),
-                    })?;
-                    Ok(Arc::new($op(spec)))
-                },
-            }
-        }
-    };
+inventory::submit! {
+    OpRegistration { name: SplitSpec::NAME, rebuild: rebuild_spec::<SplitSpec> }
 }
-
-register_serde_op!(SPLIT_OP, SplitSpec, SplitOp);
-register_serde_op!(COLLECT_OP, CollectSpec, CollectOp);
-register_serde_op!(JOIN_OP, JoinSpec, JoinOp);
+inventory::submit! {
+    OpRegistration { name: CollectSpec::NAME, rebuild: rebuild_spec::<CollectSpec> }
+}
+inventory::submit! {
+    OpRegistration { name: JoinSpec::NAME, rebuild: rebuild_spec::<JoinSpec> }
+}
 
 /// A bucket in `0..k` from a hash of `keys` (fixed seeds: the same key gets the same
 /// bucket in every process).
@@ -370,7 +311,7 @@ impl DataFrame {
             &format!("{method}-split"),
             &[&parts.name.as_str(), &Bytes(&bytes)],
         )?;
-        let split_op: Arc<dyn Op> = Arc::new(SplitOp(spec));
+        let split_op: Arc<dyn Op> = Arc::new(SpecOp(spec));
         let split_tasks: Vec<Task> = (0..parts.npartitions)
             .map(|i| {
                 Task::new(
@@ -394,7 +335,7 @@ impl DataFrame {
             .map(|j| {
                 Task::new(
                     Key::new(layer.as_str(), &[j as u32]),
-                    Arc::new(CollectOp(CollectSpec {
+                    Arc::new(SpecOp(CollectSpec {
                         j: j as u32,
                         steps: after.clone(),
                         schema: self.schema.clone(),
@@ -505,7 +446,7 @@ impl DataFrame {
             "merge",
             &[&left.name.as_str(), &right.name.as_str(), &Bytes(&bytes)],
         )?;
-        let op: Arc<dyn Op> = Arc::new(JoinOp(spec));
+        let op: Arc<dyn Op> = Arc::new(SpecOp(spec));
         let tasks = (0..left.npartitions)
             .map(|i| {
                 let r = if broadcast { 0 } else { i };

@@ -7,7 +7,7 @@ use crate::bag::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
-use brisk_core::token::Hasher;
+use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
 use brisk_core::{Error, Key, Result, Value};
 use brisk_io::compression::Compression;
 use brisk_io::objects;
@@ -30,26 +30,10 @@ struct WriteSpec {
     store: StoreOptions,
 }
 
-const WRITE_OP: &str = "brisk::dataframe::write";
-
-struct WriteOp(WriteSpec);
-
-impl Op for WriteOp {
-    fn name(&self) -> &str {
-        WRITE_OP
-    }
-    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
-        h.write_raw(&self.params()?);
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(&self.0).map_err(|e| Error::OpParams {
-            op: WRITE_OP.into(),
-            message: e.to_string(),
-        })
-    }
+impl Spec for WriteSpec {
+    const NAME: &'static str = "brisk::dataframe::write";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let s = &self.0;
+        let s = self;
         let mut df = frame(&inputs[0])?.clone();
         let mut buf = Vec::new();
         let written = match s.format {
@@ -71,16 +55,7 @@ impl Op for WriteOp {
 }
 
 inventory::submit! {
-    OpRegistration {
-        name: WRITE_OP,
-        rebuild: |bytes| {
-            let spec: WriteSpec = rmp_serde::from_slice(bytes).map_err(|e| Error::OpParams {
-                op: WRITE_OP.into(),
-                message: e.to_string(),
-            })?;
-            Ok(Arc::new(WriteOp(spec)))
-        },
-    }
+    OpRegistration { name: WriteSpec::NAME, rebuild: rebuild_spec::<WriteSpec> }
 }
 
 impl DataFrame {
@@ -96,7 +71,7 @@ impl DataFrame {
             .map(|i| {
                 Task::new(
                     Key::new(layer.as_str(), &[i as u32]),
-                    Arc::new(WriteOp(WriteSpec {
+                    Arc::new(SpecOp(WriteSpec {
                         url: pattern.replace('*', &i.to_string()),
                         format,
                         store: store.clone(),
