@@ -31,6 +31,7 @@ pub mod bag;
 pub mod dataframe;
 pub mod datasets;
 pub mod delayed;
+mod layers;
 
 pub use bag::Bag;
 pub use delayed::{compute, Delayed};

@@ -31,7 +31,7 @@ pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;
 
 use brisk_core::executor::{default_executor, Executor};
-use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::graph::{Graph, Task};
 use brisk_core::op::{ClosureOp, LiteralOp, Op};
 use brisk_core::token::{Bytes, Hasher, Tokenize};
 use brisk_core::{Error, Key, Result, Value};
@@ -184,22 +184,9 @@ impl<T: Item> Bag<T> {
 
     /// One task per partition running `op` on it; the result is a new bag.
     pub(crate) fn blockwise<U>(&self, layer: String, op: Arc<dyn Op>) -> Bag<U> {
-        let tasks = (0..self.npartitions)
-            .map(|i| {
-                Task::new(
-                    Key::new(layer.as_str(), &[i as u32]),
-                    op.clone(),
-                    vec![self.key(i)],
-                )
-            })
-            .collect();
-        let graph = Graph::from_layer(
-            Layer {
-                name: layer.clone(),
-                tasks,
-            },
-            [&self.graph],
-        );
+        let graph = crate::layers::per_partition(&self.graph, &layer, self.npartitions, &op, |i| {
+            vec![self.key(i)]
+        });
         Bag::from_parts(layer, self.npartitions, graph)
     }
 
@@ -264,23 +251,8 @@ impl<T: Item> Bag<T> {
     pub fn persist_with(&self, executor: &dyn Executor) -> Result<Bag<T>> {
         let keys = self.keys();
         let values = executor.get(&self.graph, &keys)?;
-        let tasks = keys
-            .into_iter()
-            .zip(values)
-            .map(|(k, v)| {
-                Ok(Task::new(
-                    k.clone(),
-                    Arc::new(LiteralOp::new(v, brisk_core::tokenize(&k)?)),
-                    vec![],
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let name = format!("persisted-{}", self.name);
-        Ok(Bag::from_parts(
-            self.name.clone(),
-            self.npartitions,
-            Graph::from_tasks(name, tasks),
-        ))
+        let graph = crate::layers::literal_graph(format!("persisted-{}", self.name), keys, values)?;
+        Ok(Bag::from_parts(self.name.clone(), self.npartitions, graph))
     }
 
     /// The first `n` items, computing only as many partitions as needed (one at a

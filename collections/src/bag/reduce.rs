@@ -10,7 +10,7 @@
 
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
-use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Error, Key, Result, Value};
 use rustc_hash::FxHashMap;
@@ -79,48 +79,19 @@ impl<T: Item> Bag<T> {
                 Ok(Arc::new(Partition(combine(&parts)?)) as Value)
             },
         ));
-        let mut level = first.keys();
-        let mut graph = first.graph().clone();
-        let mut depth = 0;
-        // Always at least one aggregate task, so a one-partition bag is combined too.
-        while level.len() > 1 || depth == 0 {
-            depth += 1;
-            let layer = layer_name(
-                &format!("{name}-aggregate"),
-                &[&first.name(), &depth, &split_every],
-            )?;
-            let mut tasks: Vec<Task> = level
-                .chunks(split_every)
-                .enumerate()
-                .map(|(j, group)| {
-                    Task::new(
-                        Key::new(layer.as_str(), &[j as u32]),
-                        combine.clone(),
-                        group.to_vec(),
-                    )
-                })
-                .collect();
-            if tasks.is_empty() {
-                // A bag of no partitions: combine nothing.
-                tasks.push(Task::new(
-                    Key::new(layer.as_str(), &[0]),
-                    combine.clone(),
-                    vec![],
-                ));
-            }
-            level = tasks.iter().map(|t| t.key.clone()).collect();
-            graph = Graph::from_layer(
-                Layer {
-                    name: layer.clone(),
-                    tasks,
-                },
-                [&graph],
-            );
-            if level.len() == 1 {
-                return Ok(Bag::from_parts(layer, 1, graph));
-            }
-        }
-        unreachable!("the loop returns when one key is left")
+        let (name, graph) = crate::layers::tree(
+            first.graph().clone(),
+            first.keys(),
+            split_every,
+            |depth| {
+                layer_name(
+                    &format!("{name}-aggregate"),
+                    &[&first.name(), &depth, &split_every],
+                )
+            },
+            |_| combine.clone(),
+        )?;
+        Ok(Bag::from_parts(name, 1, graph))
     }
 
     /// A reduction to one value: `per_partition` on each partition, `aggregate` on

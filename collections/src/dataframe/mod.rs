@@ -426,21 +426,12 @@ impl DataFrame {
         let parts = self.parts(&[])?;
         let keys = parts.keys();
         let values = executor.get(&parts.graph, &keys)?;
-        let tasks = keys
-            .into_iter()
-            .zip(values)
-            .map(|(k, v)| {
-                Ok(Task::new(
-                    k.clone(),
-                    Arc::new(LiteralOp::new(v, brisk_core::tokenize(&k)?)),
-                    vec![],
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let graph =
+            crate::layers::literal_graph(format!("persisted-{}", parts.name), keys, values)?;
         Ok(DataFrame::from_keys(
             parts.name.clone(),
             parts.npartitions,
-            Graph::from_tasks(format!("persisted-{}", parts.name), tasks),
+            graph,
             self.schema.clone(),
         ))
     }

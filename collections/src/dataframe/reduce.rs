@@ -13,10 +13,10 @@
 use super::plan::{Plan, Source, SpecOp, Step};
 use super::{DataFrame, Parts};
 use crate::bag::{layer_name, SPLIT_EVERY};
-use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::graph::Graph;
 use brisk_core::op::Op;
 use brisk_core::token::Bytes;
-use brisk_core::{Key, Result};
+use brisk_core::Result;
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 use std::sync::Arc;
@@ -234,52 +234,35 @@ pub(crate) fn tree(
             what: "an aggregation".into(),
             reason: e.to_string(),
         })?;
-    let mut level = parts.keys();
-    let mut graph = parts.graph;
-    let mut depth = 0;
-    loop {
-        depth += 1;
-        let last = level.len() <= split_every;
-        let layer = layer_name(
-            &format!("{method}-aggregate"),
-            &[&parts.name.as_str(), &depth, &split_every, &Bytes(&bytes)],
-        )?;
-        let steps: Vec<Step> = if last {
-            merge.iter().chain(&finish).cloned().collect()
-        } else {
-            merge.clone()
-        };
-        let op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
-            source: Source::Inputs,
-            steps,
-            schema: partial_schema.clone(),
-        }));
-        let mut tasks: Vec<Task> = level
-            .chunks(split_every)
-            .enumerate()
-            .map(|(j, group)| {
-                Task::new(
-                    Key::new(layer.as_str(), &[j as u32]),
-                    op.clone(),
-                    group.to_vec(),
-                )
-            })
-            .collect();
-        if tasks.is_empty() {
-            tasks.push(Task::new(Key::new(layer.as_str(), &[0]), op, vec![]));
-        }
-        level = tasks.iter().map(|t| t.key.clone()).collect();
-        graph = Graph::from_layer(
-            Layer {
-                name: layer.clone(),
-                tasks,
-            },
-            [&graph],
-        );
-        if last {
-            return Ok((layer, graph));
-        }
-    }
+    let merge_op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
+        source: Source::Inputs,
+        steps: merge.clone(),
+        schema: partial_schema.clone(),
+    }));
+    let final_op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
+        source: Source::Inputs,
+        steps: merge.iter().chain(&finish).cloned().collect(),
+        schema: partial_schema,
+    }));
+    let leaves = parts.keys();
+    crate::layers::tree(
+        parts.graph,
+        leaves,
+        split_every,
+        |depth| {
+            layer_name(
+                &format!("{method}-aggregate"),
+                &[&parts.name.as_str(), &depth, &split_every, &Bytes(&bytes)],
+            )
+        },
+        |last| {
+            if last {
+                final_op.clone()
+            } else {
+                merge_op.clone()
+            }
+        },
+    )
 }
 
 impl DataFrame {
