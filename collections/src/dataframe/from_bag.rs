@@ -6,9 +6,8 @@ use super::plan::{from_schema, to_schema};
 use super::DataFrame;
 use crate::bag::{layer_name, part, Bag, Item};
 use brisk_core::executor::default_executor;
-use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, Op};
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::{Error, Result, Value};
 use polars::prelude as pl;
 use polars::prelude::SerReader;
 use std::sync::Arc;
@@ -65,22 +64,10 @@ impl<T: Item> Bag<T> {
             let items = part::<T>(&xs[0])?;
             Ok(Arc::new(Frame(records_to_frame(items, Some(&s))?)) as Value)
         }));
-        let tasks = (0..self.npartitions())
-            .map(|i| {
-                Task::new(
-                    Key::new(layer.as_str(), &[i as u32]),
-                    op.clone(),
-                    vec![self.key(i)],
-                )
-            })
-            .collect();
-        let graph = Graph::from_layer(
-            Layer {
-                name: layer.clone(),
-                tasks,
-            },
-            [self.graph()],
-        );
+        let graph =
+            crate::layers::per_partition(self.graph(), &layer, self.npartitions(), &op, |i| {
+                vec![self.key(i)]
+            });
         Ok(DataFrame::from_keys(
             layer,
             self.npartitions(),

@@ -607,22 +607,10 @@ impl super::GroupBy {
         ));
         let parts = shuffled.parts(&[])?;
         let layer = layer_name("groupby-apply", &[&parts.name.as_str(), &name])?;
-        let tasks = (0..parts.npartitions)
-            .map(|i| {
-                Task::new(
-                    Key::new(layer.as_str(), &[i as u32]),
-                    op.clone(),
-                    vec![parts.key(i)],
-                )
-            })
-            .collect();
-        let graph = Graph::from_layer(
-            Layer {
-                name: layer.clone(),
-                tasks,
-            },
-            [&parts.graph],
-        );
+        let graph =
+            crate::layers::per_partition(&parts.graph, &layer, parts.npartitions, &op, |i| {
+                vec![parts.key(i)]
+            });
         Ok(DataFrame::from_keys(
             layer,
             parts.npartitions,
