@@ -288,36 +288,20 @@ fn bad_csv_rows_are_errors_naming_the_file_and_line() {
         "{err}"
     );
     // Files whose schemas disagree: both files and the column are named.
-    std::fs::write(dir.join("d.csv"), "n,u,s\n1,2,x\n").unwrap();
-    let err = read_csv(
-        &[
-            dir.join("a.csv").to_str().unwrap(),
-            dir.join("d.csv").to_str().unwrap(),
-        ],
-        &CsvOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("a.csv") && err.contains("d.csv") && err.contains("column 't'"),
-        "{err}"
-    );
-    std::fs::write(dir.join("e.csv"), "n,t,s\n1,2,3.5\n").unwrap();
-    let err = read_csv(
-        &[
-            dir.join("a.csv").to_str().unwrap(),
-            dir.join("e.csv").to_str().unwrap(),
-        ],
-        &CsvOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("a.csv")
-            && err.contains("e.csv")
-            && err.ends_with("column 't': str versus i64"),
-        "{err}"
-    );
+    let disagreement = |name: &str, text: &str| -> String {
+        std::fs::write(dir.join(name), text).unwrap();
+        let files = [dir.join("a.csv"), dir.join(name)];
+        let urls: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+        let err = read_csv(&urls, &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a.csv") && err.contains(name), "{err}");
+        err
+    };
+    let err = disagreement("d.csv", "n,u,s\n1,2,x\n");
+    assert!(err.contains("column 't'"), "{err}");
+    let err = disagreement("e.csv", "n,t,s\n1,2,3.5\n");
+    assert!(err.ends_with("column 't': str versus i64"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
