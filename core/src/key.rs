@@ -131,6 +131,20 @@ impl Tokenize for Key {
     }
 }
 
+/// Keys travel between processes as `(name, index)`.
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        (&*self.0.name, &self.0.index[..]).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Key, D::Error> {
+        let (name, index): (String, Vec<u32>) = serde::Deserialize::deserialize(d)?;
+        Ok(Key::new(name, &index))
+    }
+}
+
 /// A key interned to a dense integer id inside one [`crate::graph::TaskGraph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(pub u32);

@@ -18,6 +18,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod distributed;
 pub mod error;
 pub mod local;
 pub mod protocol;
