@@ -5,5 +5,6 @@
 
 pub mod ids;
 pub mod scheduler_state;
+pub mod worker_state;
 
 pub use ids::{ClientId, Priority, TaskSpec, WorkerId};
