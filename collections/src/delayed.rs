@@ -71,6 +71,24 @@ impl<T> Delayed<T> {
     }
 }
 
+impl<T> brisk_core::Lazy for Delayed<T> {
+    type Output = T;
+    fn key(&self) -> &Key {
+        &self.key
+    }
+    fn graph(&self) -> &Graph {
+        &self.graph
+    }
+}
+
+impl<T> Delayed<T> {
+    /// A `Delayed` standing for any lazy result, for example a distributed client's
+    /// future, so it can be the input of further delayed calls.
+    pub fn of<L: brisk_core::Lazy<Output = T>>(x: &L) -> Delayed<T> {
+        Delayed::from_parts(x.key().clone(), x.graph().clone())
+    }
+}
+
 impl<T: Data + Clone> Delayed<T> {
     /// Computes the result on the default executor.
     pub fn compute(&self) -> Result<T> {
@@ -91,16 +109,7 @@ impl<T: Data + Clone> Delayed<T> {
 
     /// [`Delayed::persist`] on `executor`.
     pub fn persist_with(&self, executor: &dyn Executor) -> Result<Delayed<T>> {
-        let value = executor
-            .get(&self.graph, std::slice::from_ref(&self.key))?
-            .remove(0);
-        let token = tokenize(&self.key)?;
-        let task = Task::new(
-            self.key.clone(),
-            Arc::new(LiteralOp::new(value, token)),
-            vec![],
-        );
-        let graph = Graph::from_tasks(format!("persisted-{}", token), vec![task]);
+        let graph = executor.persist(&self.graph, std::slice::from_ref(&self.key))?;
         Ok(Delayed::from_parts(self.key.clone(), graph))
     }
 }

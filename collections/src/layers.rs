@@ -1,23 +1,10 @@
-//! Layer shapes shared by the collections: one task per partition, computed values
-//! held as literals, and tree reductions.
+//! Layer shapes shared by the collections: one task per partition and tree
+//! reductions.
 
 use brisk_core::graph::{Graph, Layer, Task};
-use brisk_core::op::{LiteralOp, Op};
-use brisk_core::{Key, Result, Value};
+use brisk_core::op::Op;
+use brisk_core::{Key, Result};
 use std::sync::Arc;
-
-/// A graph holding computed `values` under their `keys` (what `persist` returns).
-pub(crate) fn literal_graph(layer: String, keys: Vec<Key>, values: Vec<Value>) -> Result<Graph> {
-    let tasks = keys
-        .into_iter()
-        .zip(values)
-        .map(|(k, v)| {
-            let token = brisk_core::tokenize(&k)?;
-            Ok(Task::new(k, Arc::new(LiteralOp::new(v, token)), vec![]))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Graph::from_tasks(layer, tasks))
-}
 
 /// `graph` extended by layer `name`: task `i` runs `op` on `inputs(i)`, for `i` in
 /// `0..n`.

@@ -6,7 +6,8 @@
 //! default. [`set_default`] overrides it (for example with a distributed client).
 
 use crate::error::{Error, Result};
-use crate::graph::Graph;
+use crate::graph::{Graph, Task};
+use crate::op::LiteralOp;
 use crate::key::Key;
 use crate::value::Value;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -15,6 +16,38 @@ use std::sync::{Arc, OnceLock, RwLock};
 pub trait Executor: Send + Sync {
     /// Computes `keys` (repeats allowed) and returns their values in the same order.
     fn get(&self, graph: &Graph, keys: &[Key]) -> Result<Vec<Value>>;
+
+    /// Computes `keys` and returns a graph that produces them without recomputing:
+    /// by default the values themselves, brought into this process; a distributed
+    /// client returns tasks that stand for results kept on its workers.
+    fn persist(&self, graph: &Graph, keys: &[Key]) -> Result<Graph> {
+        let values = self.get(graph, keys)?;
+        let tasks = keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| {
+                let token = crate::tokenize(k)?;
+                Ok(Task::new(k.clone(), Arc::new(LiteralOp::new(v, token)), vec![]))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let name = match keys.first() {
+            Some(k) => format!("persisted-{}", k.name()),
+            None => "persisted".to_string(),
+        };
+        Ok(Graph::from_tasks(name, tasks))
+    }
+}
+
+/// A lazy result: the key of a value of type `Output` and the graph that makes it.
+/// Implemented by `Delayed` and by a distributed client's futures, so a client can
+/// submit either.
+pub trait Lazy {
+    /// The type of the value.
+    type Output;
+    /// Its key.
+    fn key(&self) -> &Key;
+    /// The graph that computes it.
+    fn graph(&self) -> &Graph;
 }
 
 /// A link-time registration of a default executor.

@@ -51,7 +51,7 @@ pub mod token;
 pub mod value;
 
 pub use error::{Error, Result};
-pub use executor::Executor;
+pub use executor::{Executor, Lazy};
 pub use graph::{Graph, Layer, Task, TaskGraph};
 pub use key::{Key, TaskId};
 pub use op::Op;

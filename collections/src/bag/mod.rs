@@ -250,8 +250,7 @@ impl<T: Item> Bag<T> {
     /// [`Bag::persist`] on `executor`.
     pub fn persist_with(&self, executor: &dyn Executor) -> Result<Bag<T>> {
         let keys = self.keys();
-        let values = executor.get(&self.graph, &keys)?;
-        let graph = crate::layers::literal_graph(format!("persisted-{}", self.name), keys, values)?;
+        let graph = executor.persist(&self.graph, &keys)?;
         Ok(Bag::from_parts(self.name.clone(), self.npartitions, graph))
     }
 

@@ -425,9 +425,7 @@ impl DataFrame {
     pub fn persist_with(&self, executor: &dyn Executor) -> Result<DataFrame> {
         let parts = self.parts(&[])?;
         let keys = parts.keys();
-        let values = executor.get(&parts.graph, &keys)?;
-        let graph =
-            crate::layers::literal_graph(format!("persisted-{}", parts.name), keys, values)?;
+        let graph = executor.persist(&parts.graph, &keys)?;
         Ok(DataFrame::from_keys(
             parts.name.clone(),
             parts.npartitions,
