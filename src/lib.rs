@@ -41,18 +41,22 @@ pub use brisk_scheduler as scheduler;
 pub use brisk_collections::delayed::{self, compute, compute_with, Delayed};
 pub use brisk_core::{serde_data, Error, Result};
 pub use brisk_macros::task;
+pub use brisk_scheduler::distributed::{Client, Future, LocalCluster};
 pub use brisk_scheduler::{LocalScheduler, SyncScheduler};
 
 /// The names most programs need.
 pub mod prelude {
     pub use crate::collections::bag::{Bag, Json, JsonValueTrait};
     pub use crate::collections::delayed::{self, Delayed};
-    pub use crate::{compute, task, LocalScheduler, SyncScheduler};
+    pub use crate::{compute, task, Client, LocalCluster, LocalScheduler, SyncScheduler};
 }
 
-/// Call first thing in `main`. It prepares the process (later: turns a process started
-/// by a `LocalCluster` into a worker); in a plain program it does nothing else.
-pub fn init() {}
+/// Call first thing in `main`. In a process that a [`LocalCluster`] started as one of
+/// its workers, it runs the worker and exits (so the rest of `main` never runs
+/// there); in any other process it returns at once.
+pub fn init() {
+    brisk_scheduler::distributed::cluster::worker_main_if_requested();
+}
 
 #[doc(hidden)]
 pub mod __private {

@@ -3,8 +3,16 @@
 //! The logic lives in two pure state machines, [`scheduler_state`] and
 //! [`worker_state`]; the servers around them only move bytes.
 
+pub mod client;
+pub mod cluster;
+pub mod comm;
 pub mod ids;
+pub mod messages;
+pub mod scheduler_server;
 pub mod scheduler_state;
+pub mod worker_server;
 pub mod worker_state;
 
 pub use ids::{ClientId, Priority, TaskSpec, WorkerId};
+pub use client::{Client, ClientOptions, Future, Submit};
+pub use cluster::LocalCluster;

@@ -30,6 +30,9 @@ pub struct Hello {
     pub role: Role,
     /// The cluster's shared token, if it has one.
     pub token: Option<String>,
+    /// In an answer: why the connection is refused (it is closed right after).
+    #[serde(default)]
+    pub refusal: Option<String>,
 }
 
 impl Hello {
@@ -40,6 +43,7 @@ impl Hello {
             version: PROTOCOL_VERSION,
             role,
             token: token.map(str::to_string),
+            refusal: None,
         }
     }
 

@@ -1,0 +1,306 @@
+//! `LocalCluster`: a scheduler in this process and worker processes started from
+//! this very executable, so every function registered with `#[brisk::task]` is
+//! there on the workers.
+//!
+//! A worker process is this executable started again with `BRISK_WORKER_*`
+//! variables in its environment; `brisk::init()` (first thing in `main`) sees them,
+//! runs the worker and exits, so the rest of `main` never runs there. Workers are
+//! stopped and reaped when the cluster is dropped; if this process dies first,
+//! the kernel kills them (parent-death signal), and a worker that lost its
+//! scheduler gives up after its reconnect window.
+
+use super::client::{Client, ClientOptions};
+use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
+use super::worker_server::{run_blocking as run_worker, WorkerOptions};
+use brisk_core::{Error, Result};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, watch};
+
+fn io(e: std::io::Error) -> Error {
+    Error::Other(e.to_string())
+}
+
+const ENV_SCHEDULER: &str = "BRISK_WORKER_SCHEDULER";
+const ENV_NTHREADS: &str = "BRISK_WORKER_NTHREADS";
+const ENV_NAME: &str = "BRISK_WORKER_NAME";
+const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
+const ENV_TOKEN: &str = "BRISK_WORKER_TOKEN";
+const ENV_RECONNECT: &str = "BRISK_WORKER_RECONNECT_MS";
+
+/// If this process was started as a worker by a [`LocalCluster`], runs the worker
+/// and exits; otherwise returns at once. `brisk::init()` calls it.
+pub fn worker_main_if_requested() {
+    let Ok(scheduler) = std::env::var(ENV_SCHEDULER) else {
+        return;
+    };
+    if let Ok(parent) = std::env::var(ENV_PARENT) {
+        // SAFETY: prctl with PR_SET_PDEATHSIG only sets a flag of this process.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        }
+        // The parent may have died before the flag was set.
+        if parent.parse::<u32>().ok() != Some(std::os::unix::process::parent_id()) {
+            std::process::exit(1);
+        }
+    }
+    let mut options = WorkerOptions::new(scheduler);
+    if let Some(n) = std::env::var(ENV_NTHREADS).ok().and_then(|s| s.parse().ok()) {
+        options.nthreads = n;
+    }
+    if let Ok(name) = std::env::var(ENV_NAME) {
+        options.name = name;
+    }
+    options.token = std::env::var(ENV_TOKEN).ok();
+    if let Some(ms) = std::env::var(ENV_RECONNECT).ok().and_then(|s| s.parse().ok()) {
+        options.reconnect = Duration::from_millis(ms);
+    }
+    let code = match run_worker(options) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("brisk worker: {e}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// How a [`LocalCluster`] is made.
+#[derive(Debug, Clone)]
+pub struct LocalClusterOptions {
+    /// Worker processes.
+    pub n_workers: usize,
+    /// Threads per worker.
+    pub threads_per_worker: usize,
+    /// The worker executable (default: this one).
+    pub worker_exe: Option<PathBuf>,
+    /// A shared token for the scheduler and everyone connecting.
+    pub token: Option<String>,
+    /// How long to wait for the workers to join.
+    pub timeout: Duration,
+    /// How long a worker keeps trying to reach a lost scheduler.
+    pub worker_reconnect: Duration,
+}
+
+impl Default for LocalClusterOptions {
+    fn default() -> Self {
+        LocalClusterOptions {
+            n_workers: 2,
+            threads_per_worker: 1,
+            worker_exe: None,
+            token: None,
+            timeout: Duration::from_secs(60),
+            worker_reconnect: Duration::from_secs(20),
+        }
+    }
+}
+
+struct SchedulerThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SchedulerThread {
+    fn start(listen: &str, token: Option<String>) -> Result<(SchedulerThread, String, watch::Receiver<SchedulerStatus>)> {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (status_tx, status_rx) = watch::channel(SchedulerStatus::default());
+        let listen = listen.to_string();
+        let thread = std::thread::Builder::new()
+            .name("brisk-scheduler".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let (listener, address) = match bind(&listen).await {
+                        Ok(x) => x,
+                        Err(e) => {
+                            let _ = addr_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    let _ = addr_tx.send(Ok(address));
+                    let options = SchedulerOptions { listen, token, ..Default::default() };
+                    let _ = serve(listener, options, status_tx, async {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
+                });
+            })
+            .map_err(|e| Error::Other(e.to_string()))?;
+        let address = addr_rx
+            .recv()
+            .map_err(|_| Error::Other("the scheduler thread ended before listening".into()))?
+            .map_err(|e| Error::Other(format!("cannot start the scheduler: {e}")))?;
+        Ok((SchedulerThread { stop: Some(stop_tx), thread: Some(thread) }, address, status_rx))
+    }
+
+    fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A scheduler in this process and `n_workers` worker processes.
+///
+/// ```no_run
+/// fn main() -> brisk_core::Result<()> {
+///     brisk_scheduler::distributed::cluster::worker_main_if_requested(); // brisk::init()
+///     let cluster = brisk_scheduler::distributed::LocalCluster::new(2, 1)?;
+///     let client = cluster.client()?;
+///     # drop(client);
+///     Ok(())
+/// }
+/// ```
+pub struct LocalCluster {
+    options: LocalClusterOptions,
+    scheduler: SchedulerThread,
+    address: String,
+    status: watch::Receiver<SchedulerStatus>,
+    workers: Vec<Child>,
+}
+
+impl LocalCluster {
+    /// Starts a scheduler and `n_workers` worker processes of `threads_per_worker`
+    /// threads, and waits until they have joined.
+    pub fn new(n_workers: usize, threads_per_worker: usize) -> Result<LocalCluster> {
+        LocalCluster::with_options(LocalClusterOptions { n_workers, threads_per_worker, ..Default::default() })
+    }
+
+    /// [`LocalCluster::new`] with every option.
+    pub fn with_options(options: LocalClusterOptions) -> Result<LocalCluster> {
+        let (scheduler, address, status) = SchedulerThread::start("127.0.0.1:0", options.token.clone())?;
+        let mut cluster = LocalCluster { options, scheduler, address, status, workers: Vec::new() };
+        for _ in 0..cluster.options.n_workers {
+            cluster.start_worker()?;
+        }
+        let n = cluster.options.n_workers;
+        cluster.wait_for_workers(n)?;
+        Ok(cluster)
+    }
+
+    /// The scheduler's address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// A client of this cluster.
+    pub fn client(&self) -> Result<Client> {
+        Client::connect_with(&self.address, ClientOptions { token: self.options.token.clone(), ..Default::default() })
+    }
+
+    /// The process ids of the workers started so far (including dead ones).
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.workers.iter().map(|c| c.id()).collect()
+    }
+
+    /// The scheduler's current counts (workers, clients, tasks).
+    pub fn status(&self) -> SchedulerStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Starts one more worker process (it joins asynchronously; see
+    /// [`LocalCluster::wait_for_workers`]).
+    pub fn start_worker(&mut self) -> Result<()> {
+        let exe = match &self.options.worker_exe {
+            Some(p) => p.clone(),
+            None => std::env::current_exe().map_err(|e| Error::Other(format!("cannot find this executable: {e}")))?,
+        };
+        let mut cmd = Command::new(exe);
+        cmd.env(ENV_SCHEDULER, &self.address)
+            .env(ENV_NTHREADS, self.options.threads_per_worker.to_string())
+            .env(ENV_NAME, format!("local-worker-{}", self.workers.len()))
+            .env(ENV_PARENT, std::process::id().to_string())
+            .env(ENV_RECONNECT, self.options.worker_reconnect.as_millis().to_string())
+            .stdin(Stdio::null());
+        if let Some(t) = &self.options.token {
+            cmd.env(ENV_TOKEN, t);
+        }
+        let child = cmd.spawn().map_err(|e| Error::Other(format!("cannot start a worker process: {e}")))?;
+        self.workers.push(child);
+        Ok(())
+    }
+
+    /// Waits (on the scheduler's own notifications) until `n` workers are
+    /// connected, for the cluster's timeout at most.
+    pub fn wait_for_workers(&mut self, n: usize) -> Result<()> {
+        let deadline = Instant::now() + self.options.timeout;
+        let mut rx = self.status.clone();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(io)?;
+        rt.block_on(async {
+            loop {
+                if rx.borrow_and_update().workers >= n {
+                    return Ok(());
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(left, rx.changed()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return Err(Error::Other("the scheduler stopped".into())),
+                    Err(_) => {
+                        return Err(Error::Other(format!(
+                            "only {} of {n} workers joined within {:?}; do they call brisk::init() first in main?",
+                            rx.borrow().workers,
+                            self.options.timeout
+                        )))
+                    }
+                }
+            }
+        })
+    }
+
+    /// Kills worker `i` with SIGKILL (for failure tests) and reaps it.
+    pub fn kill_worker(&mut self, i: usize) -> Result<()> {
+        let child = self.workers.get_mut(i).ok_or_else(|| Error::Other(format!("no worker {i}")))?;
+        child.kill().map_err(io)?;
+        child.wait().map_err(io)?;
+        Ok(())
+    }
+
+    /// Stops the scheduler and starts a new one on the same address; workers and
+    /// clients connect to it again.
+    pub fn restart_scheduler(&mut self) -> Result<()> {
+        self.scheduler.stop();
+        let listen = self.address.trim_start_matches("tcp://").to_string();
+        let (scheduler, address, status) = SchedulerThread::start(&listen, self.options.token.clone())?;
+        self.scheduler = scheduler;
+        self.address = address;
+        self.status = status;
+        Ok(())
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for c in &self.workers {
+            // SAFETY: sending a signal to a child we started.
+            unsafe {
+                libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for c in &mut self.workers {
+            loop {
+                match c.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() >= deadline => {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        }
+        self.scheduler.stop();
+    }
+}

@@ -1,0 +1,166 @@
+//! Connections on tokio: the handshake, a reader that yields batches of typed
+//! messages, and a writer task that batches whatever queued while it was writing
+//! (an idle connection flushes at once; a busy one sends many messages per write).
+
+use super::messages::{split_batch, Incoming, Outgoing};
+use crate::error::{Error, Result};
+use crate::protocol::{check_hello, decode, encode, Hello, Limits, Role};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// Reads one wire message; `None` when the peer closed between messages. The body
+/// is allocated only after its announced length passed the limits and grows as
+/// bytes arrive.
+pub async fn read_batch(r: &mut OwnedReadHalf, limits: &Limits) -> Result<Option<Vec<Incoming>>> {
+    let mut prefix = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        let n = r.read(&mut prefix[got..]).await?;
+        if n == 0 {
+            if got == 0 {
+                return Ok(None);
+            }
+            return Err(Error::Truncated {
+                needed: 4,
+                got: got as u64,
+            });
+        }
+        got += n;
+    }
+    let len = u32::from_le_bytes(prefix) as usize;
+    if len > limits.max_message {
+        return Err(Error::TooLarge {
+            what: "a message",
+            size: len as u64,
+            limit: limits.max_message as u64,
+        });
+    }
+    let mut body = Vec::with_capacity(len.min(1 << 20));
+    let read = (&mut *r).take(len as u64).read_to_end(&mut body).await?;
+    if read < len {
+        return Err(Error::Truncated {
+            needed: len as u64,
+            got: read as u64,
+        });
+    }
+    let msg = decode(&body, limits)?;
+    split_batch(&msg.header, msg.frames).map(Some)
+}
+
+/// Writes one batch as one wire message.
+pub async fn write_batch(w: &mut OwnedWriteHalf, batch: &Outgoing, compress: bool) -> Result<()> {
+    let header = batch.header()?;
+    let frames: Vec<&[u8]> = batch.frames.iter().map(|f| f.as_slice()).collect();
+    let pieces = encode(&header, &frames, compress)?;
+    if pieces.len() == 1 {
+        w.write_all(&pieces[0]).await?;
+    } else {
+        for p in &pieces {
+            w.write_all(p).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The sending side of a connection: queue batches; a task writes them, merging
+/// whatever queued meanwhile.
+#[derive(Clone)]
+pub struct Outbox(mpsc::UnboundedSender<Outgoing>);
+
+impl Outbox {
+    /// Starts the writer task on the current runtime.
+    pub fn spawn(mut w: OwnedWriteHalf, compress: bool) -> Outbox {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+        tokio::spawn(async move {
+            while let Some(mut batch) = rx.recv().await {
+                while let Ok(more) = rx.try_recv() {
+                    batch.extend(more);
+                }
+                if write_batch(&mut w, &batch, compress).await.is_err() {
+                    break;
+                }
+            }
+            let _ = w.shutdown().await;
+        });
+        Outbox(tx)
+    }
+
+    /// Queues a batch; false when the connection is gone.
+    pub fn send(&self, batch: Outgoing) -> bool {
+        self.0.send(batch).is_ok()
+    }
+}
+
+/// Opens a connection and says hello; the peer must answer with a hello of its own.
+pub async fn connect(address: &str, role: Role, token: Option<&str>) -> Result<TcpStream> {
+    let addr = address.strip_prefix("tcp://").unwrap_or(address);
+    let mut stream = TcpStream::connect(addr).await.map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("cannot connect to {address}: {e}"),
+        ))
+    })?;
+    stream.set_nodelay(true)?;
+    let hello = Hello::new(role, token).to_header()?;
+    let pieces = encode(&hello, &[], false)?;
+    stream.write_all(&pieces[0]).await?;
+    let answer = read_hello(&mut stream).await?;
+    if let Some(reason) = answer.refusal {
+        return Err(Error::Handshake { reason: format!("{address} refused the connection: {reason}") });
+    }
+    check_hello(&answer, None)?;
+    Ok(stream)
+}
+
+/// Accepts a connection's hello (checking the token) and answers it. A stranger
+/// is refused before it can send anything else.
+pub async fn accept(stream: &mut TcpStream, role: Role, token: Option<&str>) -> Result<Hello> {
+    stream.set_nodelay(true)?;
+    let hello = read_hello(stream).await?;
+    if let Err(e) = check_hello(&hello, token) {
+        let mut refusal = Hello::new(role, None);
+        refusal.refusal = Some(match &e {
+            Error::Handshake { reason } => reason.clone(),
+            other => other.to_string(),
+        });
+        if let Ok(h) = refusal.to_header() {
+            if let Ok(pieces) = encode(&h, &[], false) {
+                let _ = stream.write_all(&pieces[0]).await;
+            }
+        }
+        let _ = stream.shutdown().await;
+        return Err(e);
+    }
+    let answer = Hello::new(role, None).to_header()?;
+    let pieces = encode(&answer, &[], false)?;
+    stream.write_all(&pieces[0]).await?;
+    Ok(hello)
+}
+
+async fn read_hello(stream: &mut TcpStream) -> Result<Hello> {
+    let limits = Limits {
+        max_message: 4096,
+        max_frame: 4096,
+        max_frames: 1,
+    };
+    let mut prefix = [0u8; 4];
+    stream.read_exact(&mut prefix).await.map_err(|e| {
+        Error::Io(std::io::Error::new(e.kind(), format!("the peer closed before its hello ({e})")))
+    })?;
+    let len = u32::from_le_bytes(prefix) as usize;
+    if len > limits.max_message {
+        return Err(Error::Handshake {
+            reason: format!("a hello of {len} bytes is not a Brisk hello"),
+        });
+    }
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).await.map_err(|e| {
+        Error::Io(std::io::Error::new(e.kind(), format!("the peer's hello was cut short ({e})")))
+    })?;
+    let msg = decode(&body, &limits).map_err(|e| Error::Handshake {
+        reason: format!("the first message is not a Brisk hello ({e})"),
+    })?;
+    Hello::from_header(&msg.header)
+}

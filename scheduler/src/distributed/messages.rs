@@ -1,0 +1,339 @@
+//! The typed messages of the distributed runtime and their batching into wire
+//! messages.
+//!
+//! A wire message ([`crate::protocol`]) carries a batch: its msgpack header is a
+//! list of `(Msg, frame count)`, and the frames follow in order, each message
+//! taking the next `frame count` of them. A value travels as a [`WireValue`] (type
+//! tag and small header in the msgpack) plus its bulk frames, which are written
+//! from where they lie.
+
+use super::ids::{Priority, TaskSpec, WorkerId};
+use crate::error::{Error, Result};
+use brisk_core::value::Encoded;
+use brisk_core::Key;
+use serde::{Deserialize, Serialize};
+
+/// A value's type tag and small header; its frames travel beside the header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireValue {
+    /// The decoder's type tag.
+    pub type_tag: String,
+    /// The value's own small header.
+    #[serde(with = "serde_bytes")]
+    pub header: Vec<u8>,
+    /// How many of the message's frames are this value's.
+    pub nframes: u32,
+}
+
+/// A task as a client submits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireTask {
+    /// Its key.
+    pub key: Key,
+    /// Its code.
+    pub spec: TaskSpec,
+    /// Its inputs.
+    pub dependencies: Vec<Key>,
+    /// Its position in `order()`.
+    pub order: u32,
+}
+
+/// Every message of the runtime. Values ride in the frames: a message with
+/// values has its [`WireValue`]s in order, each taking its `nframes` frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Msg {
+    // --- worker → scheduler
+    /// A worker introduces itself.
+    RegisterWorker {
+        /// Where peers fetch from.
+        address: String,
+        /// Threads.
+        nthreads: u32,
+        /// Memory limit, bytes (0: none).
+        memory_limit: u64,
+        /// A name for people.
+        name: String,
+    },
+    /// A task finished; `value` is attached when asked and small.
+    TaskFinished {
+        /// Which.
+        key: Key,
+        /// Size.
+        nbytes: u64,
+        /// Run time, seconds.
+        duration: f64,
+        /// The value itself, sometimes.
+        value: Option<WireValue>,
+    },
+    /// A task failed.
+    TaskErred {
+        /// Which.
+        key: Key,
+        /// Why.
+        error: String,
+    },
+    /// An input could not be fetched.
+    MissingData {
+        /// The reader.
+        key: Key,
+        /// The input.
+        missing: Key,
+        /// The worker said to hold it.
+        holder: WorkerId,
+    },
+    /// The worker now holds copies of these keys.
+    AddKeys {
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// Sign of life.
+    Heartbeat,
+
+    // --- scheduler → worker
+    /// The worker's id and its peers' addresses.
+    WorkerWelcome {
+        /// Its id.
+        worker: WorkerId,
+    },
+    /// Addresses of workers (sent when workers join).
+    Peers {
+        /// Ids and addresses.
+        peers: Vec<(WorkerId, String)>,
+    },
+    /// Run a task.
+    Compute {
+        /// Which.
+        key: Key,
+        /// Its code.
+        spec: TaskSpec,
+        /// Inputs with holders.
+        inputs: Vec<(Key, Vec<WorkerId>)>,
+        /// Priority.
+        priority: Priority,
+        /// Attach the value to the report when small.
+        send_value: bool,
+    },
+    /// Drop these keys.
+    Free {
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// Hold this value (scatter).
+    Store {
+        /// Its key.
+        key: Key,
+        /// The value.
+        value: WireValue,
+    },
+    /// Fetch a copy of a key.
+    Replicate {
+        /// The key.
+        key: Key,
+        /// Who has it.
+        holders: Vec<WorkerId>,
+    },
+
+    // --- client → scheduler
+    /// A client introduces itself.
+    RegisterClient,
+    /// Tasks to run and keys the client holds futures for.
+    UpdateGraph {
+        /// The tasks.
+        tasks: Vec<WireTask>,
+        /// The futures' keys.
+        wanted: Vec<Key>,
+        /// User priority.
+        user_priority: i32,
+    },
+    /// The client dropped its futures for these keys.
+    ReleaseKeys {
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// Cancel these keys.
+    Cancel {
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// Data to be held by workers.
+    Scatter {
+        /// Keys and values.
+        items: Vec<(Key, WireValue)>,
+        /// To every worker.
+        broadcast: bool,
+    },
+    /// Make `n` copies of each key.
+    ReplicateKeys {
+        /// The keys.
+        keys: Vec<Key>,
+        /// Copies.
+        n: u32,
+    },
+    /// Who holds these keys? Answered with [`Msg::WhoHasReply`].
+    WhoHas {
+        /// Matches the reply.
+        id: u64,
+        /// The keys.
+        keys: Vec<Key>,
+    },
+
+    // --- scheduler → client
+    /// The client's id.
+    ClientWelcome {
+        /// Its id.
+        client: u32,
+    },
+    /// A wanted key is in memory (with its value when small).
+    KeyInMemory {
+        /// Which.
+        key: Key,
+        /// Size.
+        nbytes: u64,
+        /// The value, sometimes.
+        value: Option<WireValue>,
+    },
+    /// A wanted key failed.
+    KeyErred {
+        /// Which.
+        key: Key,
+        /// Why.
+        error: String,
+    },
+    /// A key was cancelled.
+    KeyCancelled {
+        /// Which.
+        key: Key,
+    },
+    /// Holders of keys, with their addresses.
+    WhoHasReply {
+        /// The request's id.
+        id: u64,
+        /// Each key with `(worker, address)` of its holders.
+        who_has: Vec<(Key, Vec<(WorkerId, String)>)>,
+        /// Workers connected.
+        nworkers: u32,
+    },
+
+    // --- anyone → worker, and back
+    /// Send these values.
+    GetData {
+        /// Matches the reply.
+        id: u64,
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// The values asked for (those held), in order, and the keys not held.
+    Data {
+        /// The request's id.
+        id: u64,
+        /// Keys and values.
+        values: Vec<(Key, WireValue)>,
+        /// Keys not held.
+        missing: Vec<Key>,
+    },
+    /// The peer is going away (or refuses something).
+    Goodbye {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A message with the frames of its values.
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    /// The messages.
+    pub msgs: Vec<(Msg, u32)>,
+    /// Their frames, in order.
+    pub frames: Vec<Vec<u8>>,
+}
+
+impl Outgoing {
+    /// Adds a message without values.
+    pub fn push(&mut self, msg: Msg) {
+        self.msgs.push((msg, 0));
+    }
+
+    /// Adds a message whose values have `frames` (in order).
+    pub fn push_with(&mut self, msg: Msg, frames: Vec<Vec<u8>>) {
+        self.msgs.push((msg, frames.len() as u32));
+        self.frames.extend(frames);
+    }
+
+    /// Appends another batch.
+    pub fn extend(&mut self, other: Outgoing) {
+        self.msgs.extend(other.msgs);
+        self.frames.extend(other.frames);
+    }
+
+    /// The msgpack header.
+    pub fn header(&self) -> Result<Vec<u8>> {
+        rmp_serde::to_vec(&self.msgs).map_err(|e| Error::Header(e.to_string()))
+    }
+}
+
+/// Splits an encoded value into its wire header and frames.
+pub fn wire_value(e: Encoded) -> (WireValue, Vec<Vec<u8>>) {
+    (
+        WireValue {
+            type_tag: e.type_tag,
+            header: e.header,
+            nframes: e.frames.len() as u32,
+        },
+        e.frames,
+    )
+}
+
+/// Rebuilds an encoded value from its wire header and frames.
+pub fn encoded(v: WireValue, frames: Vec<Vec<u8>>) -> Encoded {
+    Encoded {
+        type_tag: v.type_tag,
+        header: v.header,
+        frames,
+    }
+}
+
+/// A received message and its frames.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The message.
+    pub msg: Msg,
+    /// The frames of its values, in order.
+    pub frames: Vec<Vec<u8>>,
+}
+
+impl Incoming {
+    /// Takes the frames of the next value (of `n` frames); a message that
+    /// announces more frames than it carries is malformed.
+    pub fn take_frames(frames: &mut std::vec::IntoIter<Vec<u8>>, n: u32) -> Result<Vec<Vec<u8>>> {
+        let out: Vec<Vec<u8>> = frames.take(n as usize).collect();
+        if out.len() != n as usize {
+            return Err(Error::Malformed {
+                reason: "a value announces more frames than its message carries".into(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Splits a decoded wire message into its messages, each with its frames.
+pub fn split_batch(header: &[u8], frames: Vec<Vec<u8>>) -> Result<Vec<Incoming>> {
+    let msgs: Vec<(Msg, u32)> = rmp_serde::from_slice(header).map_err(|e| Error::Malformed {
+        reason: format!("undecodable message header: {e}"),
+    })?;
+    let total: u64 = msgs.iter().map(|(_, n)| *n as u64).sum();
+    if total != frames.len() as u64 {
+        return Err(Error::Malformed {
+            reason: format!(
+                "the messages announce {total} frames but {} arrived",
+                frames.len()
+            ),
+        });
+    }
+    let mut it = frames.into_iter();
+    let mut out = Vec::with_capacity(msgs.len());
+    for (msg, n) in msgs {
+        let frames = Incoming::take_frames(&mut it, n)?;
+        out.push(Incoming { msg, frames });
+    }
+    Ok(out)
+}

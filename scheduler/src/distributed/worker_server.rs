@@ -1,0 +1,505 @@
+//! The worker process: a thin tokio shell around [`WorkerState`].
+//!
+//! The core task owns the state machine and the address book of peers; results
+//! live in a shared store that the thread pool reads inputs from and the peer
+//! server sends from. Tasks run on a rayon pool of `nthreads` threads; fetches
+//! from peers run as tasks on the runtime, one connection per peer kept open.
+//! When the scheduler goes away the worker drops everything it held and connects
+//! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
+
+use super::comm::{accept, connect, read_batch, Outbox};
+use super::ids::WorkerId;
+use super::messages::{encoded, wire_value, Incoming, Msg, Outgoing};
+use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
+use crate::error::{Error, Result};
+use crate::protocol::{Limits, Role};
+use brisk_core::value::decode;
+use brisk_core::{Key, Value};
+use rustc_hash::FxHashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// Results at most this large ride along with the report when a client waits.
+pub const INLINE_VALUE_LIMIT: usize = 64 * 1024;
+
+/// How a worker is run.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// The scheduler's address.
+    pub scheduler: String,
+    /// Threads running tasks.
+    pub nthreads: usize,
+    /// Memory limit in bytes (0: none); reported to the scheduler.
+    pub memory_limit: u64,
+    /// A name for people.
+    pub name: String,
+    /// The cluster's shared token.
+    pub token: Option<String>,
+    /// Address to serve peers on (`:0` picks a port).
+    pub listen: String,
+    /// How long to keep trying to reach the scheduler before giving up.
+    pub reconnect: Duration,
+    /// Heartbeat period.
+    pub heartbeat: Duration,
+    /// What a peer may send.
+    pub limits: Limits,
+}
+
+impl WorkerOptions {
+    /// Options for a worker of `scheduler` with defaults for the rest.
+    pub fn new(scheduler: impl Into<String>) -> WorkerOptions {
+        WorkerOptions {
+            scheduler: scheduler.into(),
+            nthreads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            memory_limit: 0,
+            name: format!("worker-{}", std::process::id()),
+            token: None,
+            listen: "127.0.0.1:0".into(),
+            reconnect: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(1),
+            limits: Limits::default(),
+        }
+    }
+}
+
+type Store = Arc<Mutex<FxHashMap<Key, Value>>>;
+
+fn lock(store: &Store) -> std::sync::MutexGuard<'_, FxHashMap<Key, Value>> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+enum Input {
+    Scheduler(Vec<Incoming>),
+    SchedulerGone,
+    Executed {
+        session: u64,
+        key: Key,
+        result: std::result::Result<Value, String>,
+        duration: f64,
+    },
+    Fetched {
+        session: u64,
+        peer: WorkerId,
+        result: Result<(Vec<(Key, Value)>, Vec<Key>)>,
+        asked: Vec<Key>,
+    },
+    Heartbeat,
+}
+
+/// Runs a worker until `shutdown` resolves or the scheduler stays unreachable for
+/// longer than `options.reconnect`.
+pub async fn serve(options: WorkerOptions, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    let listen = options.listen.strip_prefix("tcp://").unwrap_or(&options.listen).to_string();
+    let listener = TcpListener::bind(&listen).await?;
+    let address = format!("tcp://{}", listener.local_addr()?);
+    let store: Store = Arc::default();
+    let peer_server = tokio::spawn(serve_peers(listener, store.clone(), options.token.clone(), options.limits));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.nthreads.max(1))
+        .thread_name(|i| format!("brisk-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    tokio::pin!(shutdown);
+    let mut session = 0u64;
+    let result = loop {
+        session += 1;
+        let stream = tokio::select! {
+            _ = &mut shutdown => break Ok(()),
+            s = connect_with_retry(&options) => s,
+        };
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => break Err(e),
+        };
+        let mut w = Session::new(session, &options, &address, store.clone(), &pool);
+        let ended = tokio::select! {
+            _ = &mut shutdown => true,
+            _ = w.run(stream) => false,
+        };
+        lock(&store).clear();
+        if ended {
+            break Ok(());
+        }
+    };
+    peer_server.abort();
+    result
+}
+
+async fn connect_with_retry(options: &WorkerOptions) -> Result<tokio::net::TcpStream> {
+    let deadline = Instant::now() + options.reconnect;
+    let mut wait = Duration::from_millis(20);
+    loop {
+        match connect(&options.scheduler, Role::Worker, options.token.as_deref()).await {
+            Ok(s) => return Ok(s),
+            Err(Error::Handshake { reason }) => return Err(Error::Handshake { reason }),
+            Err(e) if Instant::now() >= deadline => return Err(e),
+            Err(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+struct Session<'a> {
+    id: u64,
+    options: &'a WorkerOptions,
+    address: &'a str,
+    store: Store,
+    pool: &'a rayon::ThreadPool,
+    state: WorkerState,
+    peers: FxHashMap<WorkerId, String>,
+    conns: FxHashMap<WorkerId, Arc<tokio::sync::Mutex<Option<PeerConn>>>>,
+    tx: mpsc::UnboundedSender<Input>,
+    rx: mpsc::UnboundedReceiver<Input>,
+    out: Outgoing,
+}
+
+pub(crate) struct PeerConn {
+    r: OwnedReadHalf,
+    w: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl<'a> Session<'a> {
+    fn new(id: u64, options: &'a WorkerOptions, address: &'a str, store: Store, pool: &'a rayon::ThreadPool) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Session {
+            id,
+            options,
+            address,
+            store,
+            pool,
+            state: WorkerState::new(options.nthreads),
+            peers: FxHashMap::default(),
+            conns: FxHashMap::default(),
+            tx,
+            rx,
+            out: Outgoing::default(),
+        }
+    }
+
+    async fn run(&mut self, stream: tokio::net::TcpStream) {
+        let (mut r, w) = stream.into_split();
+        let outbox = Outbox::spawn(w, true);
+        let mut hello = Outgoing::default();
+        hello.push(Msg::RegisterWorker {
+            address: self.address.to_string(),
+            nthreads: self.options.nthreads as u32,
+            memory_limit: self.options.memory_limit,
+            name: self.options.name.clone(),
+        });
+        outbox.send(hello);
+        let limits = self.options.limits;
+        let tx = self.tx.clone();
+        let reader = tokio::spawn(async move {
+            loop {
+                match read_batch(&mut r, &limits).await {
+                    Ok(Some(msgs)) => {
+                        if tx.send(Input::Scheduler(msgs)).is_err() {
+                            return;
+                        }
+                    }
+                    _ => {
+                        let _ = tx.send(Input::SchedulerGone);
+                        return;
+                    }
+                }
+            }
+        });
+        let tx = self.tx.clone();
+        let period = self.options.heartbeat;
+        let heart = tokio::spawn(async move {
+            let mut i = tokio::time::interval(period);
+            loop {
+                i.tick().await;
+                if tx.send(Input::Heartbeat).is_err() {
+                    return;
+                }
+            }
+        });
+        while let Some(input) = self.rx.recv().await {
+            let mut alive = self.on_input(input);
+            while alive {
+                match self.rx.try_recv() {
+                    Ok(more) => alive = self.on_input(more),
+                    Err(_) => break,
+                }
+            }
+            if !self.out.msgs.is_empty() {
+                outbox.send(std::mem::take(&mut self.out));
+            }
+            if !alive {
+                break;
+            }
+        }
+        reader.abort();
+        heart.abort();
+    }
+
+    /// Handles one input; false when the session is over.
+    fn on_input(&mut self, input: Input) -> bool {
+        match input {
+            Input::Scheduler(msgs) => {
+                for m in msgs {
+                    if !self.on_scheduler_message(m) {
+                        return false;
+                    }
+                }
+            }
+            Input::SchedulerGone => return false,
+            Input::Heartbeat => self.out.push(Msg::Heartbeat),
+            Input::Executed { session, key, result, duration } => {
+                if session != self.id {
+                    return true;
+                }
+                match result {
+                    Ok(value) => {
+                        let nbytes = value.nbytes() as u64;
+                        lock(&self.store).insert(key.clone(), value);
+                        self.step(WorkerEvent::ExecuteDone { key, nbytes, duration });
+                    }
+                    Err(error) => self.step(WorkerEvent::ExecuteFailed { key, error }),
+                }
+            }
+            Input::Fetched { session, peer, result, asked } => {
+                if session != self.id {
+                    return true;
+                }
+                match result {
+                    Ok((values, missing)) => {
+                        let mut received = Vec::with_capacity(values.len());
+                        {
+                            let mut store = lock(&self.store);
+                            for (k, v) in values {
+                                received.push((k.clone(), v.nbytes() as u64));
+                                store.insert(k, v);
+                            }
+                        }
+                        self.step(WorkerEvent::FetchDone { peer, received, missing });
+                    }
+                    Err(_) => {
+                        self.conns.remove(&peer);
+                        self.step(WorkerEvent::FetchFailed { peer, keys: asked });
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn on_scheduler_message(&mut self, m: Incoming) -> bool {
+        match m.msg {
+            Msg::WorkerWelcome { .. } => {}
+            Msg::Peers { peers } => {
+                for (id, addr) in peers {
+                    self.peers.insert(id, addr);
+                }
+            }
+            Msg::Compute { key, spec, inputs, priority, send_value } => {
+                self.step(WorkerEvent::Compute { key, spec, inputs, priority, send_value })
+            }
+            Msg::Free { keys } => self.step(WorkerEvent::Free { keys }),
+            Msg::Store { key, value } => match decode(encoded(value, m.frames)) {
+                Ok(v) => {
+                    let nbytes = v.nbytes() as u64;
+                    lock(&self.store).insert(key.clone(), v);
+                    self.step(WorkerEvent::Stored { key, nbytes });
+                }
+                Err(e) => self.out.push(Msg::TaskErred { key, error: e.to_string() }),
+            },
+            Msg::Replicate { key, holders } => self.step(WorkerEvent::Replicate { key, holders }),
+            Msg::Goodbye { .. } => return false,
+            _ => {}
+        }
+        true
+    }
+
+    fn step(&mut self, e: WorkerEvent) {
+        for i in self.state.handle(e) {
+            self.carry_out(i);
+        }
+    }
+
+    fn carry_out(&mut self, i: WorkerInstruction) {
+        match i {
+            WorkerInstruction::Execute { key, spec, inputs } => self.execute(key, spec, inputs),
+            WorkerInstruction::Fetch { peer, keys } => self.fetch(peer, keys),
+            WorkerInstruction::Release { key } => {
+                lock(&self.store).remove(&key);
+            }
+            WorkerInstruction::TaskFinished { key, nbytes, duration, send_value } => {
+                let value = if send_value && nbytes as usize <= INLINE_VALUE_LIMIT {
+                    lock(&self.store).get(&key).cloned()
+                } else {
+                    None
+                };
+                match value.map(|v| v.encode()) {
+                    Some(Ok(e)) => {
+                        let (v, frames) = wire_value(e);
+                        self.out.push_with(
+                            Msg::TaskFinished { key, nbytes, duration, value: Some(v) },
+                            frames,
+                        );
+                    }
+                    _ => self.out.push(Msg::TaskFinished { key, nbytes, duration, value: None }),
+                }
+            }
+            WorkerInstruction::TaskErred { key, error } => self.out.push(Msg::TaskErred { key, error }),
+            WorkerInstruction::MissingData { key, missing, holder } => {
+                self.out.push(Msg::MissingData { key, missing, holder })
+            }
+            WorkerInstruction::AddKeys { keys } => self.out.push(Msg::AddKeys { keys }),
+        }
+    }
+
+    fn execute(&mut self, key: Key, spec: super::ids::TaskSpec, inputs: Vec<Key>) {
+        let values: std::result::Result<Vec<Value>, String> = {
+            let store = lock(&self.store);
+            inputs
+                .iter()
+                .map(|k| {
+                    store
+                        .get(k)
+                        .cloned()
+                        .ok_or_else(|| format!("input {k} of task {key} is not on this worker"))
+                })
+                .collect()
+        };
+        let tx = self.tx.clone();
+        let session = self.id;
+        self.pool.spawn(move || {
+            let start = Instant::now();
+            let result = values.and_then(|values| {
+                let op = brisk_core::op::rebuild(&spec.op, &spec.params)
+                    .map_err(|e| format!("task {key}: {e}"))?;
+                match std::panic::catch_unwind(AssertUnwindSafe(|| op.call(&values))) {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => Err(format!("task {key} (op '{}') failed: {e}", spec.op)),
+                    Err(p) => {
+                        let msg = p
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| p.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic".into());
+                        Err(format!("task {key} (op '{}') panicked: {msg}", spec.op))
+                    }
+                }
+            });
+            let duration = start.elapsed().as_secs_f64();
+            let _ = tx.send(Input::Executed { session, key, result, duration });
+        });
+    }
+
+    fn fetch(&mut self, peer: WorkerId, keys: Vec<Key>) {
+        let tx = self.tx.clone();
+        let session = self.id;
+        let Some(address) = self.peers.get(&peer).cloned() else {
+            let _ = tx.send(Input::Fetched {
+                session,
+                peer,
+                result: Err(Error::Malformed { reason: format!("no address known for {peer}") }),
+                asked: keys,
+            });
+            return;
+        };
+        let slot = self.conns.entry(peer).or_default().clone();
+        let token = self.options.token.clone();
+        let limits = self.options.limits;
+        tokio::spawn(async move {
+            let mut guard = slot.lock().await;
+            let result = get_data(&mut guard, &address, token.as_deref(), &limits, &keys).await;
+            if result.is_err() {
+                *guard = None;
+            }
+            drop(guard);
+            let _ = tx.send(Input::Fetched { session, peer, result, asked: keys });
+        });
+    }
+}
+
+/// Asks a peer (worker) for `keys` over a kept connection; returns the values it
+/// had and the keys it did not.
+pub(crate) async fn get_data(
+    conn: &mut Option<PeerConn>,
+    address: &str,
+    token: Option<&str>,
+    limits: &Limits,
+    keys: &[Key],
+) -> Result<(Vec<(Key, Value)>, Vec<Key>)> {
+    if conn.is_none() {
+        let s = connect(address, Role::Worker, token).await?;
+        let (r, w) = s.into_split();
+        *conn = Some(PeerConn { r, w });
+    }
+    let c = conn.as_mut().expect("connected above");
+    let mut ask = Outgoing::default();
+    ask.push(Msg::GetData { id: 0, keys: keys.to_vec() });
+    super::comm::write_batch(&mut c.w, &ask, false).await?;
+    let reply = read_batch(&mut c.r, limits).await?.ok_or_else(|| Error::Truncated { needed: 1, got: 0 })?;
+    let Some(Incoming { msg: Msg::Data { values, missing, .. }, frames }) = reply.into_iter().next() else {
+        return Err(Error::Malformed { reason: format!("{address} did not answer a data request with data") });
+    };
+    let mut frames = frames.into_iter();
+    let mut out = Vec::with_capacity(values.len());
+    for (k, v) in values {
+        let f = Incoming::take_frames(&mut frames, v.nframes)?;
+        let value = decode(encoded(v, f)).map_err(|e| Error::Malformed { reason: e.to_string() })?;
+        out.push((k, value));
+    }
+    Ok((out, missing))
+}
+
+/// Serves `GetData` requests from peers and clients.
+async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>, limits: Limits) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let store = store.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            if accept(&mut stream, Role::Worker, token.as_deref()).await.is_err() {
+                return;
+            }
+            let (mut r, mut w) = stream.into_split();
+            while let Ok(Some(msgs)) = read_batch(&mut r, &limits).await {
+                for m in msgs {
+                    let Msg::GetData { id, keys } = m.msg else { continue };
+                    let held: Vec<(Key, Option<Value>)> = {
+                        let s = lock(&store);
+                        keys.into_iter().map(|k| { let v = s.get(&k).cloned(); (k, v) }).collect()
+                    };
+                    let mut values = Vec::new();
+                    let mut frames = Vec::new();
+                    let mut missing = Vec::new();
+                    for (k, v) in held {
+                        match v.map(|v| v.encode()) {
+                            Some(Ok(e)) => {
+                                let (wv, f) = wire_value(e);
+                                values.push((k, wv));
+                                frames.extend(f);
+                            }
+                            _ => missing.push(k),
+                        }
+                    }
+                    let mut reply = Outgoing::default();
+                    reply.push_with(Msg::Data { id, values, missing }, frames);
+                    if super::comm::write_batch(&mut w, &reply, false).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Runs a worker on this thread until SIGTERM/SIGINT or until the scheduler stays
+/// away longer than `options.reconnect`.
+pub fn run_blocking(options: WorkerOptions) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(serve(options, super::scheduler_server::terminated()))
+}

@@ -1,0 +1,340 @@
+//! The distributed runtime with real processes on loopback: a `LocalCluster`
+//! starts this test executable again as its workers (its `main` calls
+//! `brisk::init()` first), clients talk TCP to the scheduler, workers fetch
+//! inputs from each other. Tests wait on events (results, the scheduler's worker
+//! count), never on sleeps.
+
+use brisk::prelude::*;
+use brisk::scheduler::distributed::client::{ClientOptions, Submit};
+use brisk::scheduler::distributed::cluster::LocalClusterOptions;
+use brisk::Future;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::io::Write;
+use std::time::Duration;
+
+#[brisk::task]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+#[brisk::task]
+fn add(x: i64, y: i64) -> i64 {
+    x + y
+}
+
+#[brisk::task]
+fn total(xs: Vec<i64>) -> i64 {
+    xs.iter().sum()
+}
+
+#[brisk::task]
+fn sum_pair(a: &i64, b: &i64) -> i64 {
+    a + b
+}
+
+#[brisk::task]
+fn slow_inc(x: i64, #[bound] millis: u64) -> i64 {
+    std::thread::sleep(Duration::from_millis(millis));
+    x + 1
+}
+
+#[brisk::task]
+fn fails(x: i64) -> Result<i64, String> {
+    Err(format!("refusing {x}"))
+}
+
+#[brisk::task]
+fn len_of(xs: &Vec<u8>) -> u64 {
+    xs.len() as u64
+}
+
+type R = Result<(), Failed>;
+
+fn check(cond: bool, what: impl Into<String>) -> R {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into().into())
+    }
+}
+
+fn cluster(n: usize) -> brisk::Result<LocalCluster> {
+    LocalCluster::new(n, 1)
+}
+
+fn submit_and_result() -> R {
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let f = client.submit(&inc::delayed(41)?)?;
+    check(f.result()? == 42, "inc(41)")?;
+    check(f.status() == "finished", "status")?;
+    Ok(())
+}
+
+/// Futures are inputs of later submissions; the data moves between workers, not
+/// through the client.
+fn futures_as_arguments() -> R {
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let a = client.submit(&inc::delayed(1)?)?;
+    let b = client.submit(&inc::delayed(10)?)?;
+    let s = client.submit(&add::delayed(Delayed::of(&a), Delayed::of(&b))?)?;
+    check(s.result()? == 13, "add(inc(1), inc(10))")?;
+    // The same through await.
+    let v = futures_executor(s.clone());
+    check(v? == 13, "awaited")?;
+    Ok(())
+}
+
+fn futures_executor(f: Future<i64>) -> brisk::Result<i64> {
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    rt.block_on(async move { f.await })
+}
+
+fn map_and_gather() -> R {
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let calls = (0..200).map(inc::delayed).collect::<brisk::Result<Vec<_>>>()?;
+    let futures = client.map(&calls)?;
+    let values = client.gather(&futures)?;
+    check(values == (1..=200).collect::<Vec<i64>>(), "gathered values")?;
+    Ok(())
+}
+
+/// A graph with a shared input, computed through the client as an executor:
+/// `compute_with(&client)` has the same shape as a local compute.
+fn delayed_compute_and_persist() -> R {
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let parts: Vec<Delayed<i64>> = (0..20).map(|i| slow_inc::delayed(i, 1)).collect::<brisk::Result<_>>()?;
+    let mut level = parts.clone();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| if p.len() == 2 { sum_pair::delayed(&p[0], &p[1]) } else { Ok(p[0].clone()) })
+            .collect::<brisk::Result<_>>()?;
+    }
+    let expected: i64 = (1..=20).sum();
+    check(level[0].compute_with(&client)? == expected, "compute_with(client)")?;
+    let persisted = level[0].persist_with(&client)?;
+    // The persisted graph holds a future: computing it locally fetches the value.
+    check(persisted.compute_with(&LocalScheduler::new())? == expected, "persisted")?;
+    let more = inc::delayed(&persisted)?;
+    check(more.compute_with(&client)? == expected + 1, "built on a persisted result")?;
+    Ok(())
+}
+
+fn scatter_broadcast_replicate_who_has() -> R {
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let data = client.scatter(vec![vec![7u8; 1000]], false)?;
+    check(client.who_has(&data)?[0].1.len() == 1, "one holder after scatter")?;
+    client.replicate(&data, 2)?;
+    check(client.who_has(&data)?[0].1.len() == 2, "two holders after replicate")?;
+    let everywhere = client.scatter(vec![vec![1u8; 10]], true)?;
+    check(client.who_has(&everywhere)?[0].1.len() == 2, "broadcast")?;
+    let n = client.submit(&len_of::delayed(Delayed::of(&data[0]))?)?;
+    check(n.result()? == 1000, "a task reads scattered data")?;
+    Ok(())
+}
+
+fn task_error_is_reported() -> R {
+    let c = cluster(1)?;
+    let client = c.client()?;
+    let bad = fails::delayed(3)?;
+    let after = inc::delayed(&bad)?;
+    let f = client.submit(&after)?;
+    let e = f.result().err().ok_or("expected an error")?.to_string();
+    check(e.contains("refusing 3") && e.contains("fails"), format!("message: {e}"))?;
+    check(f.status() == "error", "status")?;
+    // The cluster still works.
+    check(client.submit(&inc::delayed(1)?)?.result()? == 2, "after an error")?;
+    Ok(())
+}
+
+fn unregistered_closure_fails_at_submit() -> R {
+    let c = cluster(1)?;
+    let client = c.client()?;
+    let x = delayed::value(2_i64)?.then("square", |v: &i64| v * v)?;
+    let e = client.submit(&x).err().ok_or("a closure must be refused")?.to_string();
+    check(e.contains("square") && e.contains("#[brisk::task]"), format!("message: {e}"))?;
+    Ok(())
+}
+
+fn cancel_and_impure() -> R {
+    let c = cluster(1)?;
+    let client = c.client()?;
+    let slow = client.submit(&slow_inc::delayed(0, 2_000)?)?;
+    client.cancel(std::slice::from_ref(&slow))?;
+    let e = slow.result().err().ok_or("cancelled futures have no result")?.to_string();
+    check(e.contains("cancelled"), e)?;
+    let call = inc::delayed(5)?;
+    let a = client.submit(&call)?;
+    let b = client.submit(&call)?;
+    check(a.key() == b.key(), "pure calls share a key")?;
+    let impure = Submit { pure: false, ..Default::default() };
+    let x = client.submit_with(&call, impure)?;
+    let y = client.submit_with(&call, impure)?;
+    check(x.key() != y.key() && x.key() != a.key(), "impure calls get fresh keys")?;
+    check(x.result()? == 6 && y.result()? == 6, "impure results")?;
+    Ok(())
+}
+
+/// DataFrame partitions (Polars) computed on workers, each op rebuilt there
+/// from its registered name and parameters.
+fn dataframe_on_the_cluster() -> R {
+    use brisk::collections::dataframe::{from_polars, Agg};
+    use polars::prelude::*;
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let df = df!("k" => (0..1000).map(|i| i % 7).collect::<Vec<i64>>(), "v" => (0..1000).map(|i| i as f64).collect::<Vec<f64>>())
+        .map_err(|e| e.to_string())?;
+    let ddf = from_polars(&df, 4)?;
+    let out = ddf
+        .filter(col("v").gt(lit(10.0)))?
+        .groupby([col("k")])
+        .agg(&[Agg::sum("v")])?
+        .compute_with(&client)?;
+    let expected = df
+        .clone()
+        .lazy()
+        .filter(col("v").gt(lit(10.0)))
+        .group_by([col("k")])
+        .agg([col("v").sum()])
+        .sort(["k"], Default::default())
+        .collect()
+        .map_err(|e| e.to_string())?;
+    check(out.equals(&expected), format!("{out}\n{expected}"))?;
+    Ok(())
+}
+
+/// A worker process is killed with SIGKILL in the middle of a 1,000-task graph;
+/// the answer is still right.
+fn worker_killed_mid_graph() -> R {
+    let mut c = cluster(2)?;
+    let client = c.client()?;
+    let leaves: Vec<Delayed<i64>> = (0..800).map(|i| slow_inc::delayed(i, 3)).collect::<brisk::Result<_>>()?;
+    let mut level = leaves.clone();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| if p.len() == 2 { sum_pair::delayed(&p[0], &p[1]) } else { Ok(p[0].clone()) })
+            .collect::<brisk::Result<_>>()?;
+    }
+    let answer = client.submit(&level[0])?;
+    // Wait until the work is under way: an early leaf is done.
+    let first = client.submit(&leaves[0])?;
+    first.result()?;
+    check(!answer.done(), "the graph is still running when the worker dies")?;
+    c.kill_worker(0)?;
+    let expected: i64 = (1..=800).sum();
+    check(answer.result()? == expected, "answer after a worker died")?;
+    Ok(())
+}
+
+/// The scheduler restarts on the same address; the client and the workers
+/// connect again and the client can submit.
+fn scheduler_restart() -> R {
+    let mut c = cluster(2)?;
+    let client = c.client()?;
+    check(client.submit(&inc::delayed(1)?)?.result()? == 2, "before")?;
+    c.restart_scheduler()?;
+    c.wait_for_workers(2)?;
+    check(client.submit(&inc::delayed(100)?)?.result()? == 101, "after the restart")?;
+    Ok(())
+}
+
+fn token_rejects_strangers_and_garbage_is_survived() -> R {
+    let c = LocalCluster::with_options(LocalClusterOptions {
+        n_workers: 1,
+        token: Some("s3cret".into()),
+        ..Default::default()
+    })?;
+    let stranger = brisk::Client::connect_with(
+        c.address(),
+        ClientOptions { token: Some("wrong".into()), reconnect: Duration::from_millis(200), ..Default::default() },
+    );
+    let e = stranger.err().ok_or("a wrong token must be refused")?.to_string();
+    check(e.contains("token"), format!("message: {e}"))?;
+    // Hostile bytes on a raw socket: the scheduler drops that connection only.
+    let mut raw = std::net::TcpStream::connect(c.address().trim_start_matches("tcp://"))?;
+    raw.write_all(&[0xff; 64])?;
+    raw.write_all(&u32::MAX.to_le_bytes())?;
+    drop(raw);
+    let client = c.client()?;
+    check(client.submit(&inc::delayed(1)?)?.result()? == 2, "the cluster still works")?;
+    Ok(())
+}
+
+/// The two binaries: a scheduler and a worker started by hand, a client using
+/// built-in ops, and both stopped with SIGTERM, exiting cleanly.
+fn binaries_start_serve_and_stop_on_sigterm() -> R {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let address = format!("127.0.0.1:{port}");
+    let mut scheduler = Reaped(Command::new(env!("CARGO_BIN_EXE_brisk-scheduler"))
+        .args(["--listen", &address])
+        .stdout(Stdio::piped())
+        .spawn()?);
+    let mut line = String::new();
+    std::io::BufReader::new(scheduler.0.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+    check(line.contains("listening at tcp://"), line.clone())?;
+    let mut worker = Reaped(Command::new(env!("CARGO_BIN_EXE_brisk-worker"))
+        .args([address.as_str(), "--nthreads", "2", "--name", "by-hand"])
+        .spawn()?);
+    let client = brisk::Client::connect(&address)?;
+    client.wait_for_workers(1, Duration::from_secs(60))?;
+    let x = delayed::value(vec![1_i64, 2, 3])?;
+    let data = client.scatter(vec![5_i64], false)?;
+    check(client.submit(&x)?.result()? == vec![1, 2, 3], "a literal through the worker")?;
+    check(data[0].result()? == 5, "scattered")?;
+    drop(client);
+    for Reaped(child) in [&mut worker, &mut scheduler] {
+        // SAFETY: signalling our own child.
+        unsafe { libc_kill(child.id() as i32, 15) };
+        let status = child.wait()?;
+        check(status.success(), format!("clean exit on SIGTERM: {status}"))?;
+    }
+    Ok(())
+}
+
+/// A child process killed and reaped when dropped (on a failed check too).
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+fn main() {
+    brisk::init();
+    let args = Arguments::from_args();
+    let tests: Vec<(&str, fn() -> R)> = vec![
+        ("submit_and_result", submit_and_result),
+        ("futures_as_arguments", futures_as_arguments),
+        ("map_and_gather", map_and_gather),
+        ("delayed_compute_and_persist", delayed_compute_and_persist),
+        ("scatter_broadcast_replicate_who_has", scatter_broadcast_replicate_who_has),
+        ("task_error_is_reported", task_error_is_reported),
+        ("unregistered_closure_fails_at_submit", unregistered_closure_fails_at_submit),
+        ("cancel_and_impure", cancel_and_impure),
+        ("dataframe_on_the_cluster", dataframe_on_the_cluster),
+        ("worker_killed_mid_graph", worker_killed_mid_graph),
+        ("scheduler_restart", scheduler_restart),
+        ("token_rejects_strangers_and_garbage_is_survived", token_rejects_strangers_and_garbage_is_survived),
+        ("binaries_start_serve_and_stop_on_sigterm", binaries_start_serve_and_stop_on_sigterm),
+    ];
+    let trials = tests.into_iter().map(|(name, f)| Trial::test(name, f)).collect();
+    libtest_mimic::run(&args, trials).exit();
+}
