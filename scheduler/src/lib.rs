@@ -1,9 +1,12 @@
 //! # brisk-scheduler
 //!
 //! Schedulers for Brisk task graphs. [`local`] runs a graph in this process on a
-//! rayon pool (the default executor of every collection). The distributed
-//! scheduler is being built: [`protocol`] is its wire format (frames, limits,
-//! LZ4, handshake); the state machines, servers and client join this crate later.
+//! rayon pool (the default executor of every collection). [`distributed`] runs
+//! graphs on a scheduler process and worker processes: its logic is two pure state
+//! machines ([`distributed::scheduler_state`], [`distributed::worker_state`]), its
+//! servers thin tokio shells around them, its [`distributed::Client`] an executor
+//! like the local one; [`protocol`] is the wire format (frames, limits, LZ4,
+//! handshake).
 //!
 //! ```
 //! use brisk_core::{graph::{Graph, Task}, op::ClosureOp, Executor, Value};

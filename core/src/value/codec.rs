@@ -48,7 +48,11 @@ fn registry() -> &'static HashMap<&'static str, fn(&Encoded) -> Result<Value>> {
 /// let err = decode(bad).unwrap_err().to_string();
 /// assert!(err.contains("cannot decode a value of type 'i64'"), "{err}");
 /// ```
-pub fn decode(encoded: Encoded) -> Result<Value> {
+pub fn decode(mut encoded: Encoded) -> Result<Value> {
+    // Bytes are the one type whose frame is the value: keep it, do not copy it.
+    if encoded.type_tag == "vec<u8>" && encoded.frames.len() == 1 {
+        return Ok(std::sync::Arc::new(encoded.frames.pop().unwrap_or_default()));
+    }
     match registry().get(encoded.type_tag.as_str()) {
         Some(f) => f(&encoded),
         None => Err(Error::Decode {

@@ -68,14 +68,7 @@ serde_data! {
     char => "char",
     String => "str",
     Vec<bool> => "vec<bool>",
-    Vec<u8> => "vec<u8>",
-    Vec<u32> => "vec<u32>",
-    Vec<u64> => "vec<u64>",
     Vec<usize> => "vec<usize>",
-    Vec<i32> => "vec<i32>",
-    Vec<i64> => "vec<i64>",
-    Vec<f32> => "vec<f32>",
-    Vec<f64> => "vec<f64>",
     Vec<String> => "vec<str>",
     Vec<(String, u64)> => "vec<(str,u64)>",
     Vec<(String, i64)> => "vec<(str,i64)>",
@@ -88,4 +81,89 @@ serde_data! {
     Option<i64> => "option<i64>",
     Option<f64> => "option<f64>",
     Option<String> => "option<str>",
+}
+
+/// [`Data`](crate::value::Data) for vectors of numbers: one raw little-endian frame,
+/// written and read in bulk (no per-element msgpack).
+macro_rules! raw_vec_data {
+    ($($t:ty => $tag:expr),* $(,)?) => {$(
+        impl $crate::value::Data for Vec<$t> {
+            #[inline]
+            fn nbytes(&self) -> usize {
+                self.len() * std::mem::size_of::<$t>()
+            }
+            #[inline]
+            fn type_tag(&self) -> &'static str {
+                $tag
+            }
+            fn encode(&self) -> $crate::Result<$crate::value::Encoded> {
+                let mut frame = Vec::with_capacity(self.len() * std::mem::size_of::<$t>());
+                for x in self {
+                    frame.extend_from_slice(&x.to_le_bytes());
+                }
+                Ok($crate::value::Encoded { type_tag: $tag.into(), header: Vec::new(), frames: vec![frame] })
+            }
+            #[inline]
+            fn as_any(&self) -> &dyn ::std::any::Any {
+                self
+            }
+        }
+        $crate::__private::inventory::submit! {
+            $crate::value::DecoderRegistration {
+                type_tag: $tag,
+                decode: |e| {
+                    const W: usize = std::mem::size_of::<$t>();
+                    let bad = |reason: String| $crate::Error::Decode { type_tag: $tag.into(), reason };
+                    let [frame] = e.frames.as_slice() else {
+                        return Err(bad(format!("expected one frame, got {}", e.frames.len())));
+                    };
+                    if frame.len() % W != 0 {
+                        return Err(bad(format!("{} bytes are not a whole number of {W}-byte elements", frame.len())));
+                    }
+                    let v: Vec<$t> = frame
+                        .chunks_exact(W)
+                        .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunks of W bytes")))
+                        .collect();
+                    Ok(::std::sync::Arc::new(v) as $crate::value::Value)
+                },
+            }
+        }
+    )*};
+}
+
+raw_vec_data! {
+    u32 => "vec<u32>",
+    u64 => "vec<u64>",
+    i32 => "vec<i32>",
+    i64 => "vec<i64>",
+    f32 => "vec<f32>",
+    f64 => "vec<f64>",
+}
+
+impl crate::value::Data for Vec<u8> {
+    #[inline]
+    fn nbytes(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn type_tag(&self) -> &'static str {
+        "vec<u8>"
+    }
+    fn encode(&self) -> crate::Result<crate::value::Encoded> {
+        Ok(crate::value::Encoded { type_tag: "vec<u8>".into(), header: Vec::new(), frames: vec![self.clone()] })
+    }
+    #[inline]
+    fn as_any(&self) -> &dyn ::std::any::Any {
+        self
+    }
+}
+
+crate::__private::inventory::submit! {
+    crate::value::DecoderRegistration {
+        type_tag: "vec<u8>",
+        decode: |e| match e.frames.as_slice() {
+            [frame] => Ok(::std::sync::Arc::new(frame.clone()) as crate::value::Value),
+            other => Err(crate::Error::Decode { type_tag: "vec<u8>".into(), reason: format!("expected one frame, got {}", other.len()) }),
+        },
+    }
 }

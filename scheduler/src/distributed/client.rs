@@ -165,6 +165,10 @@ impl Drop for FutureHandle {
                 if handles.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
                     handles.remove(&self.key);
                 }
+                // Nothing left to resubmit after a reconnect.
+                if handles.is_empty() {
+                    lock(&shared.submitted).clear();
+                }
             }
             let mut o = Outgoing::default();
             o.push(Msg::ReleaseKeys { keys: vec![self.key.clone()] });

@@ -4,7 +4,9 @@
 
 use super::messages::{split_batch, Incoming, Outgoing};
 use crate::error::{Error, Result};
-use crate::protocol::{check_hello, decode, encode, Hello, Limits, Role};
+use crate::protocol::{
+    check_hello, decode, encode, frame_count, parse_table, table_end, unpack_frame, Hello, Limits, Role,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -37,16 +39,43 @@ pub async fn read_batch(r: &mut OwnedReadHalf, limits: &Limits) -> Result<Option
             limit: limits.max_message as u64,
         });
     }
-    let mut body = Vec::with_capacity(len.min(1 << 20));
-    let read = (&mut *r).take(len as u64).read_to_end(&mut body).await?;
-    if read < len {
-        return Err(Error::Truncated {
-            needed: len as u64,
-            got: read as u64,
-        });
+    // The frame table first, then each frame read straight into its own buffer
+    // (no copy out of a whole-message buffer).
+    let mut first = [0u8; 3];
+    if len < 3 {
+        return Err(Error::Malformed { reason: format!("a body of {len} bytes is too short") });
     }
-    let msg = decode(&body, limits)?;
-    split_batch(&msg.header, msg.frames).map(Some)
+    read_exact(r, &mut first, len).await?;
+    let n = frame_count(&first, limits)?;
+    let mut head = vec![0u8; table_end(n)];
+    head[..3].copy_from_slice(&first);
+    if len < head.len() {
+        return Err(Error::Malformed { reason: "the frame table is cut short".into() });
+    }
+    read_exact(r, &mut head[3..], len).await?;
+    let entries = parse_table(&head, len, limits)?;
+    let mut frames = Vec::with_capacity(entries.len());
+    for e in entries {
+        let mut buf = Vec::with_capacity(e.wire_len);
+        let got = (&mut *r).take(e.wire_len as u64).read_to_end(&mut buf).await?;
+        if got < e.wire_len {
+            return Err(Error::Truncated { needed: len as u64, got: got as u64 });
+        }
+        frames.push(unpack_frame(e, buf)?);
+    }
+    let mut frames = frames.into_iter();
+    let header = frames.next().unwrap_or_default();
+    split_batch(&header, frames.collect()).map(Some)
+}
+
+async fn read_exact(r: &mut OwnedReadHalf, buf: &mut [u8], len: usize) -> Result<()> {
+    r.read_exact(buf).await.map(|_| ()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::Truncated { needed: len as u64, got: 0 }
+        } else {
+            Error::Io(e)
+        }
+    })
 }
 
 /// Writes one batch as one wire message.

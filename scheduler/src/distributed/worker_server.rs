@@ -2,7 +2,7 @@
 //!
 //! The core task owns the state machine and the address book of peers; results
 //! live in a shared store that the thread pool reads inputs from and the peer
-//! server sends from. Tasks run on a rayon pool of `nthreads` threads; fetches
+//! server sends from. Tasks run on a pool of `nthreads` threads; fetches
 //! from peers run as tasks on the runtime, one connection per peer kept open.
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
@@ -68,6 +68,41 @@ impl WorkerOptions {
 
 type Store = Arc<Mutex<FxHashMap<Key, Value>>>;
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that run tasks. Idle threads block on a channel (no spinning: on a
+/// small machine a spinning pool steals the cores the network threads need).
+struct Pool {
+    tx: std::sync::mpsc::Sender<Job>,
+}
+
+impl Pool {
+    fn new(n: usize) -> Result<Pool> {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..n {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("brisk-worker-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })?;
+        }
+        Ok(Pool { tx })
+    }
+
+    fn spawn(&self, job: Job) {
+        let _ = self.tx.send(job);
+    }
+}
+
 fn lock(store: &Store) -> std::sync::MutexGuard<'_, FxHashMap<Key, Value>> {
     store.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -98,11 +133,7 @@ pub async fn serve(options: WorkerOptions, shutdown: impl std::future::Future<Ou
     let address = format!("tcp://{}", listener.local_addr()?);
     let store: Store = Arc::default();
     let peer_server = tokio::spawn(serve_peers(listener, store.clone(), options.token.clone(), options.limits));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.nthreads.max(1))
-        .thread_name(|i| format!("brisk-worker-{i}"))
-        .build()
-        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    let pool = Pool::new(options.nthreads.max(1))?;
     tokio::pin!(shutdown);
     let mut session = 0u64;
     let result = loop {
@@ -150,7 +181,7 @@ struct Session<'a> {
     options: &'a WorkerOptions,
     address: &'a str,
     store: Store,
-    pool: &'a rayon::ThreadPool,
+    pool: &'a Pool,
     state: WorkerState,
     peers: FxHashMap<WorkerId, String>,
     conns: FxHashMap<WorkerId, Arc<tokio::sync::Mutex<Option<PeerConn>>>>,
@@ -165,7 +196,7 @@ pub(crate) struct PeerConn {
 }
 
 impl<'a> Session<'a> {
-    fn new(id: u64, options: &'a WorkerOptions, address: &'a str, store: Store, pool: &'a rayon::ThreadPool) -> Self {
+    fn new(id: u64, options: &'a WorkerOptions, address: &'a str, store: Store, pool: &'a Pool) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Session {
             id,
@@ -371,7 +402,7 @@ impl<'a> Session<'a> {
         };
         let tx = self.tx.clone();
         let session = self.id;
-        self.pool.spawn(move || {
+        self.pool.spawn(Box::new(move || {
             let start = Instant::now();
             let result = values.and_then(|values| {
                 let op = brisk_core::op::rebuild(&spec.op, &spec.params)
@@ -391,7 +422,7 @@ impl<'a> Session<'a> {
             });
             let duration = start.elapsed().as_secs_f64();
             let _ = tx.send(Input::Executed { session, key, result, duration });
-        });
+        }));
     }
 
     fn fetch(&mut self, peer: WorkerId, keys: Vec<Key>) {

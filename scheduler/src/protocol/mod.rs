@@ -28,4 +28,7 @@ mod handshake;
 mod wire;
 
 pub use handshake::{check_hello, Hello, Role, PROTOCOL_VERSION};
-pub use wire::{decode, encode, read_message, write_message, Limits, Message, MAGIC};
+pub use wire::{
+    decode, encode, frame_count, parse_table, read_message, table_end, unpack_frame, write_message,
+    FrameEntry, Limits, Message, MAGIC,
+};

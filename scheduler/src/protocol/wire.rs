@@ -112,25 +112,27 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(x)
 }
 
-/// Decodes one message body (the bytes after the length prefix).
-pub fn decode(body: &[u8], limits: &Limits) -> Result<Message> {
-    if body.len() > limits.max_message {
-        return Err(Error::TooLarge {
-            what: "a message",
-            size: body.len() as u64,
-            limit: limits.max_message as u64,
-        });
+/// One entry of a message's frame table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameEntry {
+    /// Bytes on the wire.
+    pub wire_len: usize,
+    /// Bytes after decompression.
+    pub raw_len: usize,
+    /// 0 raw, 1 LZ4.
+    pub codec: u8,
+}
+
+/// The number of frames announced by the first 3 bytes of a body (magic and
+/// count), checked against the limits.
+pub fn frame_count(first: &[u8], limits: &Limits) -> Result<usize> {
+    if first.len() < 3 {
+        return Err(malformed(format!("a body of {} bytes is too short", first.len())));
     }
-    if body.len() < 3 {
-        return Err(malformed(format!(
-            "a body of {} bytes is too short",
-            body.len()
-        )));
+    if first[0] != MAGIC {
+        return Err(malformed(format!("bad magic byte {:#04x}", first[0])));
     }
-    if body[0] != MAGIC {
-        return Err(malformed(format!("bad magic byte {:#04x}", body[0])));
-    }
-    let n = u16::from_le_bytes([body[1], body[2]]) as usize;
+    let n = u16::from_le_bytes([first[1], first[2]]) as usize;
     if n == 0 {
         return Err(malformed("a message without a header frame"));
     }
@@ -141,17 +143,29 @@ pub fn decode(body: &[u8], limits: &Limits) -> Result<Message> {
             limit: limits.max_frames as u64,
         });
     }
-    let table_end = 3 + n * TABLE_ENTRY;
-    if body.len() < table_end {
+    Ok(n)
+}
+
+/// The bytes of the body before the first frame: magic, count and table.
+pub fn table_end(n: usize) -> usize {
+    3 + n * TABLE_ENTRY
+}
+
+/// Reads and checks the frame table at the start of a body of `body_len` bytes
+/// (`start` holds at least [`table_end`] bytes).
+pub fn parse_table(start: &[u8], body_len: usize, limits: &Limits) -> Result<Vec<FrameEntry>> {
+    let n = frame_count(start, limits)?;
+    let end = table_end(n);
+    if start.len() < end || body_len < end {
         return Err(malformed("the frame table is cut short"));
     }
     let mut entries = Vec::with_capacity(n);
     let mut total: u64 = 0;
     for i in 0..n {
         let at = 3 + i * TABLE_ENTRY;
-        let wire_len = u32_at(body, at) as usize;
-        let raw_len = u32_at(body, at + 4) as usize;
-        let codec = body[at + 8];
+        let wire_len = u32_at(start, at) as usize;
+        let raw_len = u32_at(start, at + 4) as usize;
+        let codec = start[at + 8];
         if raw_len > limits.max_frame {
             return Err(Error::TooLarge {
                 what: "a frame",
@@ -172,23 +186,44 @@ pub fn decode(body: &[u8], limits: &Limits) -> Result<Message> {
             return Err(malformed("the header frame is compressed"));
         }
         total += wire_len as u64;
-        entries.push((wire_len, raw_len, codec));
+        entries.push(FrameEntry { wire_len, raw_len, codec });
     }
-    if total != (body.len() - table_end) as u64 {
+    if total != (body_len - end) as u64 {
         return Err(malformed(format!(
             "the frame table announces {total} bytes but {} follow",
-            body.len() - table_end
+            body_len - end
         )));
     }
-    let mut at = table_end;
-    let mut frames = Vec::with_capacity(n - 1);
+    Ok(entries)
+}
+
+/// A frame as it arrived, made whole (decompressed when it travelled as LZ4).
+pub fn unpack_frame(entry: FrameEntry, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    match entry.codec {
+        0 => Ok(bytes),
+        _ => decompress(&bytes, entry.raw_len).map_err(malformed),
+    }
+}
+
+/// Decodes one message body (the bytes after the length prefix).
+pub fn decode(body: &[u8], limits: &Limits) -> Result<Message> {
+    if body.len() > limits.max_message {
+        return Err(Error::TooLarge {
+            what: "a message",
+            size: body.len() as u64,
+            limit: limits.max_message as u64,
+        });
+    }
+    let entries = parse_table(body, body.len(), limits)?;
+    let mut at = table_end(entries.len());
+    let mut frames = Vec::with_capacity(entries.len() - 1);
     let mut header = Vec::new();
-    for (i, (wire_len, raw_len, codec)) in entries.into_iter().enumerate() {
-        let bytes = &body[at..at + wire_len];
-        at += wire_len;
-        let frame = match codec {
+    for (i, e) in entries.into_iter().enumerate() {
+        let bytes = &body[at..at + e.wire_len];
+        at += e.wire_len;
+        let frame = match e.codec {
             0 => bytes.to_vec(),
-            _ => decompress(bytes, raw_len).map_err(malformed)?,
+            _ => decompress(bytes, e.raw_len).map_err(malformed)?,
         };
         if i == 0 {
             header = frame;

@@ -5,6 +5,7 @@
 //! cargo run --release -p brisk-benches --bin brisk-bench -- order   # peak live results
 //! cargo run --release -p brisk-benches --bin brisk-bench -- bag [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- dataframe [--data DIR]
+//! cargo run --release -p brisk-benches --bin brisk-bench -- distributed
 //! ```
 
 use anyhow::{bail, Result};
@@ -24,6 +25,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bag;
 mod dataframe;
+mod distributed;
 
 const N: u32 = 100_000;
 const REPS: usize = 5;
@@ -70,6 +72,18 @@ fn tree_graph(n: u32, split_every: u32) -> (Graph, Key, usize) {
         shapes::tree_reduction_with(n, split_every, |i| leaf::op(i as u64), Arc::new(SumU64));
     let count = tasks.len();
     (Graph::from_tasks("bench", tasks), root, count)
+}
+
+/// [`tree_graph`] whose leaves carry `seed`, so each seed gives new keys.
+pub(crate) fn tree_graph_seeded(n: u32, split_every: u32, seed: u64) -> (Graph, Key, usize) {
+    let (tasks, root) = shapes::tree_reduction_with(
+        n,
+        split_every,
+        |i| leaf::op(seed * 1_000_000_000 + i as u64),
+        Arc::new(SumU64),
+    );
+    let count = tasks.len();
+    (Graph::from_tasks(format!("bench-{seed}"), tasks), root, count)
 }
 
 fn chain_graph(n: u32) -> (Graph, Key, usize) {
@@ -169,8 +183,9 @@ fn main() -> Result<()> {
         Some("order") => order_figures(),
         Some("bag") => bag::run(&args[1..]),
         Some("dataframe") => dataframe::run(&args[1..]),
+        Some("distributed") => distributed::run(&args[1..]),
         Some(other) => {
-            bail!("unknown benchmark group '{other}'; try: local, order, bag, dataframe")
+            bail!("unknown benchmark group '{other}'; try: local, order, bag, dataframe, distributed")
         }
         None => {
             local()?;
