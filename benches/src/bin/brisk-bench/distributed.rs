@@ -44,6 +44,15 @@ pub fn run(_args: &[String]) -> Result<()> {
     let cluster = LocalCluster::new(2, 1)?;
     let client = cluster.client()?;
 
+    // client -> scheduler -> client, for comparison with (a)
+    let mut pings = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        client.wait_for_workers(1, std::time::Duration::from_secs(10))?;
+        pings.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    emit("dist.ping", &[("median_us", json!(round(median(pings), 1)))]);
+
     // (a) round trip
     for i in 0..100u64 {
         client.submit(&bump::delayed(1_000_000 + i)?)?.result()?;
