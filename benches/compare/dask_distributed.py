@@ -26,7 +26,8 @@ import dask  # noqa: E402
 import distributed  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
 
-N = 100_000
+N = int(os.environ.get("LEAVES", "100000"))
+SKIP = set(os.environ.get("SKIP", "").split(","))
 MB100 = 100 * 1000 * 1000
 
 
@@ -65,6 +66,8 @@ def main():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
         for i in range(100):
             client.submit(bump, 1_000_000 + i).result()
+        if "roundtrip" in SKIP:
+            return throughput_and_transfer(client)
         times = []
         for i in range(1000):
             t = time.perf_counter()
@@ -80,7 +83,11 @@ def main():
             runs.append(time.perf_counter() - t)
             del futures
         emit("dist.submit1000", seconds=round(statistics.median(runs), 4))
+        throughput_and_transfer(client)
 
+
+def throughput_and_transfer(client):
+    if True:
         rates = []
         for rep in range(int(os.environ.get("REPS", "3"))):
             dsk, root = tree_graph(N, 32, rep)

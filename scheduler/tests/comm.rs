@@ -1,0 +1,76 @@
+//! The tokio connection layer on real sockets: batches round-trip with their
+//! frames, and hostile bytes give errors, never panics or huge allocations.
+
+use brisk_core::Key;
+use brisk_scheduler::distributed::comm::{read_batch, write_batch};
+use brisk_scheduler::distributed::messages::{Msg, Outgoing, WireValue};
+use brisk_scheduler::protocol::{Limits, MAGIC};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    let (b, _) = l.accept().await.unwrap();
+    (a, b)
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn a_batch_round_trips_with_its_frames() {
+    rt().block_on(async {
+        let (a, b) = pair().await;
+        let (_, mut w) = a.into_split();
+        let (mut r, _) = b.into_split();
+        let mut batch = Outgoing::default();
+        batch.push(Msg::Heartbeat);
+        let big = vec![3u8; 300_000];
+        let value = WireValue { type_tag: "vec<u8>".into(), header: vec![], nframes: 1 };
+        batch.push_with(Msg::Store { key: Key::new("x", &[1]), value: value.clone() }, vec![big.clone()]);
+        write_batch(&mut w, &batch, true).await.unwrap();
+        let got = read_batch(&mut r, &Limits::default()).await.unwrap().unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].msg, Msg::Heartbeat);
+        assert_eq!(got[1].msg, Msg::Store { key: Key::new("x", &[1]), value });
+        assert_eq!(got[1].frames, vec![big]);
+    });
+}
+
+/// Each hostile prefix is refused with an error (the reader then drops the peer).
+#[test]
+fn hostile_bytes_are_errors() {
+    let small = Limits { max_message: 1 << 20, max_frame: 1 << 20, max_frames: 8 };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("announces 4 GiB", u32::MAX.to_le_bytes().to_vec()),
+        ("bad magic", [&8u32.to_le_bytes()[..], &[0x00, 1, 0, 0, 0, 0, 0, 0]].concat()),
+        ("no header frame", [&3u32.to_le_bytes()[..], &[MAGIC, 0, 0]].concat()),
+        ("too many frames", [&3u32.to_le_bytes()[..], &[MAGIC, 200, 0]].concat()),
+        (
+            "frame larger than the limit",
+            [&12u32.to_le_bytes()[..], &[MAGIC, 1, 0], &0u32.to_le_bytes(), &(2u32 << 20).to_le_bytes(), &[1]].concat(),
+        ),
+        (
+            "table disagrees with the length",
+            [&12u32.to_le_bytes()[..], &[MAGIC, 1, 0], &5u32.to_le_bytes(), &5u32.to_le_bytes(), &[0]].concat(),
+        ),
+        (
+            "header is not msgpack",
+            [&14u32.to_le_bytes()[..], &[MAGIC, 1, 0], &2u32.to_le_bytes(), &2u32.to_le_bytes(), &[0], &[0xc1, 0xc1]].concat(),
+        ),
+        ("cut short", [&100u32.to_le_bytes()[..], &[MAGIC, 1]].concat()),
+    ];
+    for (what, bytes) in cases {
+        rt().block_on(async {
+            let (a, b) = pair().await;
+            let (_, mut w) = a.into_split();
+            let (mut r, _) = b.into_split();
+            w.write_all(&bytes).await.unwrap();
+            w.shutdown().await.unwrap();
+            let got = read_batch(&mut r, &small).await;
+            assert!(got.is_err(), "{what}: {got:?}");
+        });
+    }
+}
