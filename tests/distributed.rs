@@ -266,6 +266,56 @@ fn token_rejects_strangers_and_garbage_is_survived() -> R {
     Ok(())
 }
 
+/// Writes a CA and a certificate it signed (for 127.0.0.1 and localhost) as PEM
+/// files; a second call gives an unrelated CA.
+fn tls_files(dir: &std::path::Path, tag: &str) -> brisk::scheduler::distributed::tls::TlsFiles {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("ca");
+    let key = KeyPair::generate().expect("key");
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("params");
+    let cert = params.signed_by(&key, &ca, &ca_key).expect("cert");
+    let files = brisk::scheduler::distributed::tls::TlsFiles {
+        ca: dir.join(format!("{tag}-ca.pem")),
+        cert: dir.join(format!("{tag}-cert.pem")),
+        key: dir.join(format!("{tag}-key.pem")),
+    };
+    std::fs::write(&files.ca, ca.pem()).expect("write");
+    std::fs::write(&files.cert, cert.pem()).expect("write");
+    std::fs::write(&files.key, key.serialize_pem()).expect("write");
+    files
+}
+
+/// Every connection over TLS with mutual authentication: workers and the client
+/// present certificates of the cluster's CA; a client without TLS, or with a
+/// certificate of another CA, is refused.
+fn tls_everywhere() -> R {
+    use brisk::scheduler::distributed::tls::Tls;
+    let dir = std::env::temp_dir().join(format!("brisk-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let files = tls_files(&dir, "cluster");
+    let c = LocalCluster::with_options(LocalClusterOptions { n_workers: 2, tls: Some(files), ..Default::default() })?;
+    let client = c.client()?;
+    let a = client.submit(&inc::delayed(1)?)?;
+    let b = client.submit(&inc::delayed(2)?)?;
+    let s = client.submit(&add::delayed(Delayed::of(&a), Delayed::of(&b))?)?;
+    check(s.result()? == 5, "computed over TLS")?;
+    let quick = Duration::from_millis(300);
+    let plain = brisk::Client::connect_with(c.address(), ClientOptions { reconnect: quick, ..Default::default() });
+    check(plain.is_err(), "a plain client is refused")?;
+    let other = tls_files(&dir, "stranger");
+    let stranger = brisk::Client::connect_with(
+        c.address(),
+        ClientOptions { reconnect: quick, tls: Some(Tls::from_files(&other)?), ..Default::default() },
+    );
+    let e = stranger.err().ok_or("a certificate of another CA must be refused")?.to_string();
+    check(e.contains("TLS") || e.contains("certificate"), format!("message: {e}"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// The two binaries: a scheduler and a worker started by hand, a client using
 /// built-in ops, and both stopped with SIGTERM, exiting cleanly.
 fn binaries_start_serve_and_stop_on_sigterm() -> R {
@@ -334,6 +384,7 @@ fn main() {
         ("scheduler_restart", scheduler_restart),
         ("token_rejects_strangers_and_garbage_is_survived", token_rejects_strangers_and_garbage_is_survived),
         ("binaries_start_serve_and_stop_on_sigterm", binaries_start_serve_and_stop_on_sigterm),
+        ("tls_everywhere", tls_everywhere),
     ];
     let trials = tests.into_iter().map(|(name, f)| Trial::test(name, f)).collect();
     libtest_mimic::run(&args, trials).exit();

@@ -25,16 +25,20 @@ fn main() -> anyhow::Result<()> {
     let mut scheduler = None;
     let mut options = WorkerOptions::new("");
     options.token = std::env::var("BRISK_TOKEN").ok();
+    let mut tls = [None, None, None];
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| anyhow::anyhow!("{name} needs a value"));
         match a.as_str() {
+            "--tls-ca-file" => tls[0] = Some(value("--tls-ca-file")?),
+            "--tls-cert" => tls[1] = Some(value("--tls-cert")?),
+            "--tls-key" => tls[2] = Some(value("--tls-key")?),
             "--nthreads" => options.nthreads = value("--nthreads")?.parse()?,
             "--memory-limit" => options.memory_limit = parse_bytes(&value("--memory-limit")?)?,
             "--name" => options.name = value("--name")?,
             "--listen" => options.listen = value("--listen")?,
             "--token" => options.token = Some(value("--token")?),
             "-h" | "--help" => {
-                println!("usage: brisk-worker SCHEDULER_ADDRESS [--nthreads N] [--memory-limit BYTES] [--name NAME] [--listen HOST:PORT] [--token TOKEN]");
+                println!("usage: brisk-worker SCHEDULER_ADDRESS [--nthreads N] [--memory-limit BYTES] [--name NAME] [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert PEM --tls-key PEM]");
                 return Ok(());
             }
             other if !other.starts_with('-') && scheduler.is_none() => scheduler = Some(other.to_string()),
@@ -42,6 +46,18 @@ fn main() -> anyhow::Result<()> {
         }
     }
     options.scheduler = scheduler.ok_or_else(|| anyhow::anyhow!("usage: brisk-worker SCHEDULER_ADDRESS [options]"))?;
+    options.tls = tls_options(tls)?;
     run_blocking(options)?;
     Ok(())
+}
+
+fn tls_options(files: [Option<String>; 3]) -> anyhow::Result<Option<brisk::scheduler::distributed::tls::Tls>> {
+    use brisk::scheduler::distributed::tls::{Tls, TlsFiles};
+    match files {
+        [None, None, None] => Ok(None),
+        [Some(ca), Some(cert), Some(key)] => {
+            Ok(Some(Tls::from_files(&TlsFiles { ca: ca.into(), cert: cert.into(), key: key.into() })?))
+        }
+        _ => anyhow::bail!("TLS needs all of --tls-ca-file, --tls-cert and --tls-key"),
+    }
 }

@@ -12,7 +12,7 @@
 //! `reconnect` at most) and resubmits the tasks behind every future it still
 //! holds.
 
-use super::comm::{connect, read_batch, Outbox};
+use super::comm::{connect, read_batch, split, Outbox};
 use super::ids::{TaskSpec, WorkerId};
 use super::messages::{encoded, wire_value, Incoming, Msg, Outgoing, WireTask};
 use super::worker_server::{get_data, PeerConn};
@@ -40,6 +40,8 @@ pub struct ClientOptions {
     pub reconnect: Duration,
     /// What the scheduler and workers may send.
     pub limits: Limits,
+    /// TLS for every connection.
+    pub tls: Option<super::tls::Tls>,
 }
 
 impl Default for ClientOptions {
@@ -48,6 +50,7 @@ impl Default for ClientOptions {
             token: None,
             reconnect: Duration::from_secs(30),
             limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -665,7 +668,7 @@ async fn io_loop(
         let deadline = Instant::now() + options.reconnect;
         let mut wait = Duration::from_millis(20);
         let stream = loop {
-            match connect(&address, Role::Client, options.token.as_deref()).await {
+            match connect(&address, Role::Client, options.token.as_deref(), options.tls.as_ref()).await {
                 Ok(s) => break Some(s),
                 Err(e) => {
                     let fatal = matches!(e, crate::error::Error::Handshake { .. });
@@ -693,7 +696,7 @@ async fn io_loop(
             }
             return;
         };
-        let (mut r, w) = stream.into_split();
+        let (mut r, w) = split(stream);
         let outbox = Outbox::spawn(w, true);
         let mut hello = Outgoing::default();
         hello.push(Msg::RegisterClient);
@@ -745,9 +748,10 @@ async fn io_loop(
                         outbox.send(o);
                         let peers = peers.clone();
                         let token = options.token.clone();
+                        let tls = options.tls.clone();
                         tokio::spawn(async move {
                             let result = match rx.await {
-                                Ok(Ok(who)) => gather_from_workers(&keys, who, &peers, token.as_deref(), &limits).await,
+                                Ok(Ok(who)) => gather_from_workers(&keys, who, &peers, token.as_deref(), tls.as_ref(), &limits).await,
                                 Ok(Err(e)) => Err(e),
                                 Err(_) => Err(err("the connection to the scheduler was lost")),
                             };
@@ -865,7 +869,14 @@ fn on_message(shared: &Weak<Shared>, m: Incoming, pending_who: &mut FxHashMap<u6
 
 type PeerPool = Arc<Mutex<FxHashMap<String, Arc<tokio::sync::Mutex<Option<PeerConn>>>>>>;
 
-async fn gather_from_workers(keys: &[Key], (who, _): WhoHas, peers: &PeerPool, token: Option<&str>, limits: &Limits) -> Result<Vec<Value>> {
+async fn gather_from_workers(
+    keys: &[Key],
+    (who, _): WhoHas,
+    peers: &PeerPool,
+    token: Option<&str>,
+    tls: Option<&super::tls::Tls>,
+    limits: &Limits,
+) -> Result<Vec<Value>> {
     let mut by_worker: Vec<(String, Vec<Key>)> = Vec::new();
     for (k, holders) in who {
         let Some((_, addr)) = holders.into_iter().next() else {
@@ -880,7 +891,7 @@ async fn gather_from_workers(keys: &[Key], (who, _): WhoHas, peers: &PeerPool, t
     for (addr, ks) in by_worker {
         let slot = lock(peers).entry(addr.clone()).or_default().clone();
         let mut guard = slot.lock().await;
-        let result = get_data(&mut guard, &addr, token, limits, &ks).await;
+        let result = get_data(&mut guard, &addr, token, tls, limits, &ks).await;
         if result.is_err() {
             *guard = None;
         }

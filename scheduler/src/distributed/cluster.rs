@@ -10,6 +10,7 @@
 //! scheduler gives up after its reconnect window.
 
 use super::client::{Client, ClientOptions};
+use super::tls::{Tls, TlsFiles};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
 use super::worker_server::{run_blocking as run_worker, WorkerOptions};
 use brisk_core::{Error, Result};
@@ -28,6 +29,7 @@ const ENV_NAME: &str = "BRISK_WORKER_NAME";
 const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
 const ENV_TOKEN: &str = "BRISK_WORKER_TOKEN";
 const ENV_RECONNECT: &str = "BRISK_WORKER_RECONNECT_MS";
+const ENV_TLS: [&str; 3] = ["BRISK_WORKER_TLS_CA", "BRISK_WORKER_TLS_CERT", "BRISK_WORKER_TLS_KEY"];
 
 /// If this process was started as a worker by a [`LocalCluster`], runs the worker
 /// and exits; otherwise returns at once. `brisk::init()` calls it.
@@ -56,6 +58,16 @@ pub fn worker_main_if_requested() {
     if let Some(ms) = std::env::var(ENV_RECONNECT).ok().and_then(|s| s.parse().ok()) {
         options.reconnect = Duration::from_millis(ms);
     }
+    if let [Ok(ca), Ok(cert), Ok(key)] = ENV_TLS.map(std::env::var) {
+        let files = TlsFiles { ca: ca.into(), cert: cert.into(), key: key.into() };
+        match Tls::from_files(&files) {
+            Ok(tls) => options.tls = Some(tls),
+            Err(e) => {
+                eprintln!("brisk worker: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     let code = match run_worker(options) {
         Ok(()) => 0,
         Err(e) => {
@@ -81,6 +93,8 @@ pub struct LocalClusterOptions {
     pub timeout: Duration,
     /// How long a worker keeps trying to reach a lost scheduler.
     pub worker_reconnect: Duration,
+    /// TLS for every connection (the same files for every process).
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for LocalClusterOptions {
@@ -92,6 +106,7 @@ impl Default for LocalClusterOptions {
             token: None,
             timeout: Duration::from_secs(60),
             worker_reconnect: Duration::from_secs(20),
+            tls: None,
         }
     }
 }
@@ -102,7 +117,7 @@ struct SchedulerThread {
 }
 
 impl SchedulerThread {
-    fn start(listen: &str, token: Option<String>) -> Result<(SchedulerThread, String, watch::Receiver<SchedulerStatus>)> {
+    fn start(listen: &str, token: Option<String>, tls: Option<Tls>) -> Result<(SchedulerThread, String, watch::Receiver<SchedulerStatus>)> {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (status_tx, status_rx) = watch::channel(SchedulerStatus::default());
@@ -126,7 +141,7 @@ impl SchedulerThread {
                         }
                     };
                     let _ = addr_tx.send(Ok(address));
-                    let options = SchedulerOptions { listen, token, ..Default::default() };
+                    let options = SchedulerOptions { listen, token, tls, ..Default::default() };
                     let _ = serve(listener, options, status_tx, async {
                         let _ = stop_rx.await;
                     })
@@ -164,6 +179,7 @@ impl SchedulerThread {
 /// ```
 pub struct LocalCluster {
     options: LocalClusterOptions,
+    tls: Option<Tls>,
     scheduler: SchedulerThread,
     address: String,
     status: watch::Receiver<SchedulerStatus>,
@@ -179,8 +195,9 @@ impl LocalCluster {
 
     /// [`LocalCluster::new`] with every option.
     pub fn with_options(options: LocalClusterOptions) -> Result<LocalCluster> {
-        let (scheduler, address, status) = SchedulerThread::start("127.0.0.1:0", options.token.clone())?;
-        let mut cluster = LocalCluster { options, scheduler, address, status, workers: Vec::new() };
+        let tls = options.tls.as_ref().map(Tls::from_files).transpose()?;
+        let (scheduler, address, status) = SchedulerThread::start("127.0.0.1:0", options.token.clone(), tls.clone())?;
+        let mut cluster = LocalCluster { options, tls, scheduler, address, status, workers: Vec::new() };
         for _ in 0..cluster.options.n_workers {
             cluster.start_worker()?;
         }
@@ -196,7 +213,10 @@ impl LocalCluster {
 
     /// A client of this cluster.
     pub fn client(&self) -> Result<Client> {
-        Client::connect_with(&self.address, ClientOptions { token: self.options.token.clone(), ..Default::default() })
+        Client::connect_with(
+            &self.address,
+            ClientOptions { token: self.options.token.clone(), tls: self.tls.clone(), ..Default::default() },
+        )
     }
 
     /// The process ids of the workers started so far (including dead ones).
@@ -225,6 +245,9 @@ impl LocalCluster {
             .stdin(Stdio::null());
         if let Some(t) = &self.options.token {
             cmd.env(ENV_TOKEN, t);
+        }
+        if let Some(f) = &self.options.tls {
+            cmd.env(ENV_TLS[0], &f.ca).env(ENV_TLS[1], &f.cert).env(ENV_TLS[2], &f.key);
         }
         let child = cmd.spawn().map_err(|e| Error::Other(format!("cannot start a worker process: {e}")))?;
         self.workers.push(child);
@@ -271,7 +294,7 @@ impl LocalCluster {
     pub fn restart_scheduler(&mut self) -> Result<()> {
         self.scheduler.stop();
         let listen = self.address.trim_start_matches("tcp://").to_string();
-        let (scheduler, address, status) = SchedulerThread::start(&listen, self.options.token.clone())?;
+        let (scheduler, address, status) = SchedulerThread::start(&listen, self.options.token.clone(), self.tls.clone())?;
         self.scheduler = scheduler;
         self.address = address;
         self.status = status;

@@ -7,15 +7,31 @@ use crate::error::{Error, Result};
 use crate::protocol::{
     check_hello, decode, encode, frame_count, parse_table, table_end, unpack_frame, Hello, Limits, Role,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use super::tls::{server_name, Tls};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+
+/// A connection: plain TCP or TLS over TCP.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
+
+/// A connection of either kind.
+pub type BoxStream = Box<dyn Stream>;
+/// Its reading half.
+pub type Reader = ReadHalf<BoxStream>;
+/// Its writing half.
+pub type Writer = WriteHalf<BoxStream>;
+
+/// Splits a connection into halves that can be used from different tasks.
+pub fn split(s: BoxStream) -> (Reader, Writer) {
+    tokio::io::split(s)
+}
 
 /// Reads one wire message; `None` when the peer closed between messages. The body
 /// is allocated only after its announced length passed the limits and grows as
 /// bytes arrive.
-pub async fn read_batch(r: &mut OwnedReadHalf, limits: &Limits) -> Result<Option<Vec<Incoming>>> {
+pub async fn read_batch<R: AsyncRead + Unpin>(r: &mut R, limits: &Limits) -> Result<Option<Vec<Incoming>>> {
     let mut prefix = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -68,7 +84,7 @@ pub async fn read_batch(r: &mut OwnedReadHalf, limits: &Limits) -> Result<Option
     split_batch(&header, frames.collect()).map(Some)
 }
 
-async fn read_exact(r: &mut OwnedReadHalf, buf: &mut [u8], len: usize) -> Result<()> {
+async fn read_exact<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8], len: usize) -> Result<()> {
     r.read_exact(buf).await.map(|_| ()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             Error::Truncated { needed: len as u64, got: 0 }
@@ -79,7 +95,7 @@ async fn read_exact(r: &mut OwnedReadHalf, buf: &mut [u8], len: usize) -> Result
 }
 
 /// Writes one batch as one wire message.
-pub async fn write_batch(w: &mut OwnedWriteHalf, batch: &Outgoing, compress: bool) -> Result<()> {
+pub async fn write_batch<W: AsyncWrite + Unpin>(w: &mut W, batch: &Outgoing, compress: bool) -> Result<()> {
     let header = batch.header()?;
     let frames: Vec<&[u8]> = batch.frames.iter().map(|f| f.as_slice()).collect();
     let pieces = encode(&header, &frames, compress)?;
@@ -90,6 +106,7 @@ pub async fn write_batch(w: &mut OwnedWriteHalf, batch: &Outgoing, compress: boo
             w.write_all(p).await?;
         }
     }
+    w.flush().await?;
     Ok(())
 }
 
@@ -100,7 +117,7 @@ pub struct Outbox(mpsc::UnboundedSender<Outgoing>);
 
 impl Outbox {
     /// Starts the writer task on the current runtime.
-    pub fn spawn(mut w: OwnedWriteHalf, compress: bool) -> Outbox {
+    pub fn spawn(mut w: impl AsyncWrite + Unpin + Send + 'static, compress: bool) -> Outbox {
         let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
         tokio::spawn(async move {
             while let Some(mut batch) = rx.recv().await {
@@ -122,19 +139,31 @@ impl Outbox {
     }
 }
 
-/// Opens a connection and says hello; the peer must answer with a hello of its own.
-pub async fn connect(address: &str, role: Role, token: Option<&str>) -> Result<TcpStream> {
-    let addr = address.strip_prefix("tcp://").unwrap_or(address);
-    let mut stream = TcpStream::connect(addr).await.map_err(|e| {
+/// Opens a connection (TLS when `tls` is given) and says hello; the peer must
+/// answer with a hello of its own.
+pub async fn connect(address: &str, role: Role, token: Option<&str>, tls: Option<&Tls>) -> Result<BoxStream> {
+    let addr = address.strip_prefix("tcp://").or_else(|| address.strip_prefix("tls://")).unwrap_or(address);
+    let tcp = TcpStream::connect(addr).await.map_err(|e| {
         Error::Io(std::io::Error::new(
             e.kind(),
             format!("cannot connect to {address}: {e}"),
         ))
     })?;
-    stream.set_nodelay(true)?;
+    tcp.set_nodelay(true)?;
+    let mut stream: BoxStream = match tls {
+        Some(tls) => {
+            let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
+            let s = connector.connect(server_name(addr)?, tcp).await.map_err(|e| Error::Handshake {
+                reason: format!("TLS with {address}: {e}"),
+            })?;
+            Box::new(s)
+        }
+        None => Box::new(tcp),
+    };
     let hello = Hello::new(role, token).to_header()?;
     let pieces = encode(&hello, &[], false)?;
     stream.write_all(&pieces[0]).await?;
+    stream.flush().await?;
     let answer = read_hello(&mut stream).await?;
     if let Some(reason) = answer.refusal {
         return Err(Error::Handshake { reason: format!("{address} refused the connection: {reason}") });
@@ -143,11 +172,20 @@ pub async fn connect(address: &str, role: Role, token: Option<&str>) -> Result<T
     Ok(stream)
 }
 
-/// Accepts a connection's hello (checking the token) and answers it. A stranger
-/// is refused before it can send anything else.
-pub async fn accept(stream: &mut TcpStream, role: Role, token: Option<&str>) -> Result<Hello> {
-    stream.set_nodelay(true)?;
-    let hello = read_hello(stream).await?;
+/// Accepts a connection: the TLS handshake when `tls` is given, then the peer's
+/// hello (checking the token), which is answered. A stranger is refused before it
+/// can send anything else.
+pub async fn accept(tcp: TcpStream, role: Role, token: Option<&str>, tls: Option<&Tls>) -> Result<(BoxStream, Hello)> {
+    tcp.set_nodelay(true)?;
+    let mut stream: BoxStream = match tls {
+        Some(tls) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
+            let s = acceptor.accept(tcp).await.map_err(|e| Error::Handshake { reason: format!("TLS: {e}") })?;
+            Box::new(s)
+        }
+        None => Box::new(tcp),
+    };
+    let hello = read_hello(&mut stream).await?;
     if let Err(e) = check_hello(&hello, token) {
         let mut refusal = Hello::new(role, None);
         refusal.refusal = Some(match &e {
@@ -157,6 +195,7 @@ pub async fn accept(stream: &mut TcpStream, role: Role, token: Option<&str>) -> 
         if let Ok(h) = refusal.to_header() {
             if let Ok(pieces) = encode(&h, &[], false) {
                 let _ = stream.write_all(&pieces[0]).await;
+                let _ = stream.flush().await;
             }
         }
         let _ = stream.shutdown().await;
@@ -165,10 +204,11 @@ pub async fn accept(stream: &mut TcpStream, role: Role, token: Option<&str>) -> 
     let answer = Hello::new(role, None).to_header()?;
     let pieces = encode(&answer, &[], false)?;
     stream.write_all(&pieces[0]).await?;
-    Ok(hello)
+    stream.flush().await?;
+    Ok((stream, hello))
 }
 
-async fn read_hello(stream: &mut TcpStream) -> Result<Hello> {
+async fn read_hello<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Hello> {
     let limits = Limits {
         max_message: 4096,
         max_frame: 4096,

@@ -6,7 +6,7 @@
 //! batch. Runs on a single-threaded runtime: no locks, and a message reaches the
 //! state without crossing threads.
 
-use super::comm::{accept, read_batch, Outbox};
+use super::comm::{accept, read_batch, split, Outbox};
 use super::ids::{ClientId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::scheduler_state::{Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState};
@@ -30,6 +30,8 @@ pub struct SchedulerOptions {
     pub limits: Limits,
     /// The state machine's tunables.
     pub config: SchedulerConfig,
+    /// TLS for every connection.
+    pub tls: Option<super::tls::Tls>,
 }
 
 impl Default for SchedulerOptions {
@@ -39,6 +41,7 @@ impl Default for SchedulerOptions {
             token: None,
             limits: Limits::default(),
             config: SchedulerConfig::default(),
+            tls: None,
         }
     }
 }
@@ -84,23 +87,25 @@ pub async fn serve(
 ) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<CoreInput>();
     let token = options.token.clone();
+    let tls = options.tls.clone();
     let limits = options.limits;
     let accept_tx = tx.clone();
     let acceptor = tokio::spawn(async move {
         let mut next_conn = 0u64;
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
+            let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
             next_conn += 1;
             let conn = next_conn;
             let tx = accept_tx.clone();
             let token = token.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
-                if accept(&mut stream, Role::Scheduler, token.as_deref()).await.is_err() {
+                let Ok((stream, _)) = accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()).await else {
                     return;
-                }
-                let (mut r, w) = stream.into_split();
+                };
+                let (mut r, w) = split(stream);
                 let first = match read_batch(&mut r, &limits).await {
                     Ok(Some(mut msgs)) if !msgs.is_empty() => {
                         let rest = msgs.split_off(1);

@@ -7,7 +7,7 @@
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
 
-use super::comm::{accept, connect, read_batch, Outbox};
+use super::comm::{accept, connect, read_batch, split, BoxStream, Outbox, Reader, Writer};
 use super::ids::WorkerId;
 use super::messages::{encoded, wire_value, Incoming, Msg, Outgoing};
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
@@ -19,7 +19,6 @@ use rustc_hash::FxHashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -47,6 +46,8 @@ pub struct WorkerOptions {
     pub heartbeat: Duration,
     /// What a peer may send.
     pub limits: Limits,
+    /// TLS for every connection.
+    pub tls: Option<super::tls::Tls>,
 }
 
 impl WorkerOptions {
@@ -62,6 +63,7 @@ impl WorkerOptions {
             reconnect: Duration::from_secs(30),
             heartbeat: Duration::from_secs(1),
             limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -132,7 +134,7 @@ pub async fn serve(options: WorkerOptions, shutdown: impl std::future::Future<Ou
     let listener = TcpListener::bind(&listen).await?;
     let address = format!("tcp://{}", listener.local_addr()?);
     let store: Store = Arc::default();
-    let peer_server = tokio::spawn(serve_peers(listener, store.clone(), options.token.clone(), options.limits));
+    let peer_server = tokio::spawn(serve_peers(listener, store.clone(), options.token.clone(), options.tls.clone(), options.limits));
     let pool = Pool::new(options.nthreads.max(1))?;
     tokio::pin!(shutdown);
     let mut session = 0u64;
@@ -160,11 +162,11 @@ pub async fn serve(options: WorkerOptions, shutdown: impl std::future::Future<Ou
     result
 }
 
-async fn connect_with_retry(options: &WorkerOptions) -> Result<tokio::net::TcpStream> {
+async fn connect_with_retry(options: &WorkerOptions) -> Result<BoxStream> {
     let deadline = Instant::now() + options.reconnect;
     let mut wait = Duration::from_millis(20);
     loop {
-        match connect(&options.scheduler, Role::Worker, options.token.as_deref()).await {
+        match connect(&options.scheduler, Role::Worker, options.token.as_deref(), options.tls.as_ref()).await {
             Ok(s) => return Ok(s),
             Err(Error::Handshake { reason }) => return Err(Error::Handshake { reason }),
             Err(e) if Instant::now() >= deadline => return Err(e),
@@ -191,8 +193,8 @@ struct Session<'a> {
 }
 
 pub(crate) struct PeerConn {
-    r: OwnedReadHalf,
-    w: tokio::net::tcp::OwnedWriteHalf,
+    r: Reader,
+    w: Writer,
 }
 
 impl<'a> Session<'a> {
@@ -213,8 +215,8 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn run(&mut self, stream: tokio::net::TcpStream) {
-        let (mut r, w) = stream.into_split();
+    async fn run(&mut self, stream: BoxStream) {
+        let (mut r, w) = split(stream);
         let outbox = Outbox::spawn(w, true);
         let mut hello = Outgoing::default();
         hello.push(Msg::RegisterWorker {
@@ -439,10 +441,11 @@ impl<'a> Session<'a> {
         };
         let slot = self.conns.entry(peer).or_default().clone();
         let token = self.options.token.clone();
+        let tls = self.options.tls.clone();
         let limits = self.options.limits;
         tokio::spawn(async move {
             let mut guard = slot.lock().await;
-            let result = get_data(&mut guard, &address, token.as_deref(), &limits, &keys).await;
+            let result = get_data(&mut guard, &address, token.as_deref(), tls.as_ref(), &limits, &keys).await;
             if result.is_err() {
                 *guard = None;
             }
@@ -458,12 +461,13 @@ pub(crate) async fn get_data(
     conn: &mut Option<PeerConn>,
     address: &str,
     token: Option<&str>,
+    tls: Option<&super::tls::Tls>,
     limits: &Limits,
     keys: &[Key],
 ) -> Result<(Vec<(Key, Value)>, Vec<Key>)> {
     if conn.is_none() {
-        let s = connect(address, Role::Worker, token).await?;
-        let (r, w) = s.into_split();
+        let s = connect(address, Role::Worker, token, tls).await?;
+        let (r, w) = split(s);
         *conn = Some(PeerConn { r, w });
     }
     let c = conn.as_mut().expect("connected above");
@@ -485,18 +489,19 @@ pub(crate) async fn get_data(
 }
 
 /// Serves `GetData` requests from peers and clients.
-async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>, limits: Limits) {
+async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>, tls: Option<super::tls::Tls>, limits: Limits) {
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
+        let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
         let store = store.clone();
         let token = token.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if accept(&mut stream, Role::Worker, token.as_deref()).await.is_err() {
+            let Ok((stream, _)) = accept(tcp, Role::Worker, token.as_deref(), tls.as_ref()).await else {
                 return;
-            }
-            let (mut r, mut w) = stream.into_split();
+            };
+            let (mut r, mut w) = split(stream);
             while let Ok(Some(msgs)) = read_batch(&mut r, &limits).await {
                 for m in msgs {
                     let Msg::GetData { id, keys } = m.msg else { continue };
