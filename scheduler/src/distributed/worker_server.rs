@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+/// Ops whose mean run time is below this many seconds run on the network thread.
+pub const INLINE_TASK_SECONDS: f64 = 20e-6;
+
 /// Results at most this large ride along with the report when a client waits.
 pub const INLINE_VALUE_LIMIT: usize = 64 * 1024;
 
@@ -115,6 +118,7 @@ enum Input {
     Executed {
         session: u64,
         key: Key,
+        op: String,
         result: std::result::Result<Value, String>,
         duration: f64,
     },
@@ -190,6 +194,8 @@ struct Session<'a> {
     tx: mpsc::UnboundedSender<Input>,
     rx: mpsc::UnboundedReceiver<Input>,
     out: Outgoing,
+    /// Mean run time by op name, seconds, with the number of runs.
+    op_means: FxHashMap<String, (f64, u32)>,
 }
 
 pub(crate) struct PeerConn {
@@ -212,6 +218,7 @@ impl<'a> Session<'a> {
             tx,
             rx,
             out: Outgoing::default(),
+            op_means: FxHashMap::default(),
         }
     }
 
@@ -285,10 +292,13 @@ impl<'a> Session<'a> {
             }
             Input::SchedulerGone => return false,
             Input::Heartbeat => self.out.push(Msg::Heartbeat),
-            Input::Executed { session, key, result, duration } => {
+            Input::Executed { session, key, op, result, duration } => {
                 if session != self.id {
                     return true;
                 }
+                let (mean, n) = self.op_means.entry(op).or_insert((0.0, 0));
+                *n += 1;
+                *mean += (duration - *mean) / (*n).min(50) as f64;
                 match result {
                     Ok(value) => {
                         let nbytes = value.nbytes() as u64;
@@ -390,6 +400,8 @@ impl<'a> Session<'a> {
     }
 
     fn execute(&mut self, key: Key, spec: super::ids::TaskSpec, inputs: Vec<Key>) {
+        let spec_op = spec.op.clone();
+        let spec_op = spec_op.as_str();
         let values: std::result::Result<Vec<Value>, String> = {
             let store = lock(&self.store);
             inputs
@@ -404,7 +416,7 @@ impl<'a> Session<'a> {
         };
         let tx = self.tx.clone();
         let session = self.id;
-        self.pool.spawn(Box::new(move || {
+        let job = move || {
             let start = Instant::now();
             let result = values.and_then(|values| {
                 let op = brisk_core::op::rebuild(&spec.op, &spec.params)
@@ -423,8 +435,19 @@ impl<'a> Session<'a> {
                 }
             });
             let duration = start.elapsed().as_secs_f64();
-            let _ = tx.send(Input::Executed { session, key, result, duration });
-        }));
+            let _ = tx.send(Input::Executed { session, key, op: spec.op, result, duration });
+        };
+        // Ops measured to take a few microseconds run right here: handing them to
+        // a pool thread and back would cost more than running them.
+        let tiny = self
+            .op_means
+            .get(spec_op)
+            .is_some_and(|(mean, n)| *n >= 3 && *mean < INLINE_TASK_SECONDS);
+        if tiny {
+            job();
+        } else {
+            self.pool.spawn(Box::new(job));
+        }
     }
 
     fn fetch(&mut self, peer: WorkerId, keys: Vec<Key>) {

@@ -40,10 +40,27 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 pub fn run(_args: &[String]) -> Result<()> {
-    protocol_figures()?;
+    // BRISK_BENCH_FILTER=throughput (for example) runs only the matching parts.
+    let filter = std::env::var("BRISK_BENCH_FILTER").unwrap_or_default();
+    let want = |name: &str| name.contains(filter.as_str());
+    if want("protocol") {
+        protocol_figures()?;
+    }
     let cluster = LocalCluster::new(2, 1)?;
     let client = cluster.client()?;
+    if want("roundtrip") {
+        latency(&client)?;
+    }
+    if want("throughput") {
+        throughput(&client)?;
+    }
+    if want("transfer") {
+        transfer(&client)?;
+    }
+    Ok(())
+}
 
+fn latency(client: &brisk::Client) -> Result<()> {
     // client -> scheduler -> client, for comparison with (a)
     let mut pings = Vec::new();
     for _ in 0..1000 {
@@ -78,7 +95,10 @@ pub fn run(_args: &[String]) -> Result<()> {
         anyhow::ensure!(values.len() == 1000 && values[0] == 10_000_000 * (rep + 1) + 1, "wrong gather");
     }
     emit("dist.submit1000", &[("seconds", json!(round(median(runs), 4)))]);
+    Ok(())
+}
 
+fn throughput(client: &brisk::Client) -> Result<()> {
     // (c) throughput
     let mut rates = Vec::new();
     let mut count = 0;
@@ -92,7 +112,10 @@ pub fn run(_args: &[String]) -> Result<()> {
         rates.push(n as f64 / s);
     }
     emit("dist.throughput", &[("tasks", json!(count)), ("tasks_per_s", json!(round(median(rates), 0)))]);
+    Ok(())
+}
 
+fn transfer(client: &brisk::Client) -> Result<()> {
     // (d) transfer
     let payload: Vec<u8> = (0..MB100).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
     let mut speeds = Vec::new();
