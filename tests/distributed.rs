@@ -58,6 +58,18 @@ fn check(cond: bool, what: impl Into<String>) -> R {
     }
 }
 
+/// A binary tree of `sum_pair` calls over `parts`.
+fn pairwise_sum(parts: &[Delayed<i64>]) -> brisk::Result<Delayed<i64>> {
+    let mut level = parts.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| if p.len() == 2 { sum_pair::delayed(&p[0], &p[1]) } else { Ok(p[0].clone()) })
+            .collect::<brisk::Result<_>>()?;
+    }
+    Ok(level.remove(0))
+}
+
 fn cluster(n: usize) -> brisk::Result<LocalCluster> {
     LocalCluster::new(n, 1)
 }
@@ -107,13 +119,7 @@ fn delayed_compute_and_persist() -> R {
     let c = cluster(2)?;
     let client = c.client()?;
     let parts: Vec<Delayed<i64>> = (0..20).map(|i| slow_inc::delayed(i, 1)).collect::<brisk::Result<_>>()?;
-    let mut level = parts.clone();
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|p| if p.len() == 2 { sum_pair::delayed(&p[0], &p[1]) } else { Ok(p[0].clone()) })
-            .collect::<brisk::Result<_>>()?;
-    }
+    let level = [pairwise_sum(&parts)?];
     let expected: i64 = (1..=20).sum();
     check(level[0].compute_with(&client)? == expected, "compute_with(client)")?;
     let persisted = level[0].persist_with(&client)?;
@@ -214,13 +220,7 @@ fn worker_killed_mid_graph() -> R {
     let mut c = cluster(2)?;
     let client = c.client()?;
     let leaves: Vec<Delayed<i64>> = (0..800).map(|i| slow_inc::delayed(i, 3)).collect::<brisk::Result<_>>()?;
-    let mut level = leaves.clone();
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|p| if p.len() == 2 { sum_pair::delayed(&p[0], &p[1]) } else { Ok(p[0].clone()) })
-            .collect::<brisk::Result<_>>()?;
-    }
+    let level = [pairwise_sum(&leaves)?];
     let answer = client.submit(&level[0])?;
     // Wait until the work is under way: an early leaf is done.
     let first = client.submit(&leaves[0])?;

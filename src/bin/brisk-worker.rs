@@ -46,18 +46,7 @@ fn main() -> anyhow::Result<()> {
         }
     }
     options.scheduler = scheduler.ok_or_else(|| anyhow::anyhow!("usage: brisk-worker SCHEDULER_ADDRESS [options]"))?;
-    options.tls = tls_options(tls)?;
+    options.tls = brisk::scheduler::distributed::tls::Tls::from_flags(tls)?;
     run_blocking(options)?;
     Ok(())
-}
-
-fn tls_options(files: [Option<String>; 3]) -> anyhow::Result<Option<brisk::scheduler::distributed::tls::Tls>> {
-    use brisk::scheduler::distributed::tls::{Tls, TlsFiles};
-    match files {
-        [None, None, None] => Ok(None),
-        [Some(ca), Some(cert), Some(key)] => {
-            Ok(Some(Tls::from_files(&TlsFiles { ca: ca.into(), cert: cert.into(), key: key.into() })?))
-        }
-        _ => anyhow::bail!("TLS needs all of --tls-ca-file, --tls-cert and --tls-key"),
-    }
 }

@@ -50,6 +50,18 @@ impl Tls {
         Tls::from_pem(&read(&files.ca)?, &read(&files.cert)?, &read(&files.key)?)
     }
 
+    /// From the three command-line flags (`--tls-ca-file`, `--tls-cert`,
+    /// `--tls-key`): none given is no TLS; some but not all is an error.
+    pub fn from_flags(files: [Option<String>; 3]) -> Result<Option<Tls>> {
+        match files {
+            [None, None, None] => Ok(None),
+            [Some(ca), Some(cert), Some(key)] => {
+                Tls::from_files(&TlsFiles { ca: ca.into(), cert: cert.into(), key: key.into() }).map(Some)
+            }
+            _ => Err(tls_err("flags", "TLS needs all of --tls-ca-file, --tls-cert and --tls-key")),
+        }
+    }
+
     /// Builds the configurations from PEM bytes.
     pub fn from_pem(ca: &[u8], cert: &[u8], key: &[u8]) -> Result<Tls> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());

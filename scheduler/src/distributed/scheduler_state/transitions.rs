@@ -227,35 +227,20 @@ impl SchedulerState {
     /// waiting / queued / no-worker / processing / memory → released; back to waiting
     /// at once when something still needs the result (a recomputation).
     fn transition_to_released(&mut self, key: &Key, stimulus: &'static str) -> Recs {
-        let ts = &self.tasks[key];
-        let priority = ts.priority;
         let mut frees = Vec::new();
-        match ts.status.clone() {
-            TaskStatus::Queued => {
-                self.queued.remove(&(priority, key.clone()));
-            }
-            TaskStatus::NoWorker => {
-                self.unrunnable.remove(&(priority, key.clone()));
-            }
-            TaskStatus::Processing { worker } => {
-                if let Some(w) = self.workers.get_mut(&worker) {
-                    if let Some(estimate) = w.processing.remove(key) {
-                        w.occupancy = (w.occupancy - estimate).max(0.0);
-                    }
-                    frees.push(worker);
+        if let Some(worker) = self.leave_pending_state(key) {
+            frees.push(worker);
+        }
+        let ts = &self.tasks[key];
+        if ts.status == TaskStatus::Memory {
+            let nbytes = ts.nbytes;
+            for w in ts.who_has.clone() {
+                if let Some(info) = self.workers.get_mut(&w) {
+                    info.has_what.remove(key);
+                    info.nbytes = info.nbytes.saturating_sub(nbytes);
+                    frees.push(w);
                 }
             }
-            TaskStatus::Memory => {
-                let nbytes = ts.nbytes;
-                for w in ts.who_has.clone() {
-                    if let Some(info) = self.workers.get_mut(&w) {
-                        info.has_what.remove(key);
-                        info.nbytes = info.nbytes.saturating_sub(nbytes);
-                        frees.push(w);
-                    }
-                }
-            }
-            _ => {}
         }
         for worker in frees {
             self.emit(Instruction::Free {
@@ -302,6 +287,31 @@ impl SchedulerState {
         recs
     }
 
+    /// Takes a queued, no-worker or processing task out of the set or worker that
+    /// lists it; returns the worker (still connected) that was running it.
+    fn leave_pending_state(&mut self, key: &Key) -> Option<WorkerId> {
+        let ts = &self.tasks[key];
+        let entry = (ts.priority, key.clone());
+        match ts.status {
+            TaskStatus::Queued => {
+                self.queued.remove(&entry);
+                None
+            }
+            TaskStatus::NoWorker => {
+                self.unrunnable.remove(&entry);
+                None
+            }
+            TaskStatus::Processing { worker } => {
+                let w = self.workers.get_mut(&worker)?;
+                if let Some(estimate) = w.processing.remove(key) {
+                    w.occupancy = (w.occupancy - estimate).max(0.0);
+                }
+                Some(worker)
+            }
+            _ => None,
+        }
+    }
+
     /// Removes `key` from the waiters of its inputs; inputs nobody needs any more are
     /// recommended for release.
     fn unregister_from_inputs(&mut self, key: &Key, deps: &[Key]) -> Recs {
@@ -319,24 +329,8 @@ impl SchedulerState {
     }
 
     fn transition_to_erred(&mut self, key: &Key, error: Arc<str>, stimulus: &'static str) -> Recs {
-        let ts = &self.tasks[key];
-        let priority = ts.priority;
-        match ts.status.clone() {
-            TaskStatus::Queued => {
-                self.queued.remove(&(priority, key.clone()));
-            }
-            TaskStatus::NoWorker => {
-                self.unrunnable.remove(&(priority, key.clone()));
-            }
-            TaskStatus::Processing { worker } => {
-                if let Some(w) = self.workers.get_mut(&worker) {
-                    if let Some(estimate) = w.processing.remove(key) {
-                        w.occupancy = (w.occupancy - estimate).max(0.0);
-                    }
-                }
-            }
-            _ => {}
-        }
+        // A task that failed on its worker needs no Free: the worker dropped it.
+        self.leave_pending_state(key);
         let ts = self.tasks.get_mut(key).expect("present");
         ts.waiting_on.clear();
         let deps = ts.dependencies.clone();
