@@ -365,10 +365,93 @@ impl Drop for Reaped {
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
+    #[link_name = "syscall"]
+    fn libc_syscall(number: i64, a: i64, b: i64) -> i64;
+    #[link_name = "poll"]
+    fn libc_poll(fds: *mut PollFd, n: u64, timeout_ms: i32) -> i32;
+    #[link_name = "close"]
+    fn libc_close(fd: i32) -> i32;
 }
+
+/// Waits until process `pid` has exited, on the kernel's notification (a pidfd
+/// becomes readable), for `timeout` at most; true if it exited.
+fn exited_within(pid: u32, timeout: Duration) -> bool {
+    // SAFETY: plain system calls on integers we own.
+    unsafe {
+        let fd = libc_syscall(SYS_PIDFD_OPEN, pid as i64, 0i64) as i32;
+        if fd < 0 {
+            // ESRCH: no such process any more; anything else is a broken check.
+            let errno = std::io::Error::last_os_error().raw_os_error();
+            assert_eq!(errno, Some(3), "pidfd_open({pid}) failed");
+            return true;
+        }
+        let mut pfd = PollFd { fd, events: 1, revents: 0 };
+        let ready = libc_poll(&mut pfd, 1, timeout.as_millis() as i32);
+        libc_close(fd);
+        ready == 1
+    }
+}
+
+#[repr(C)]
+struct PollFd {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+const SYS_PIDFD_OPEN: i64 = 434;
+
+/// Run as a child of the test: starts a cluster, prints its workers' pids, then
+/// panics or waits to be killed, as `BRISK_TEST_PARENT` says.
+fn parent_role() -> Option<()> {
+    let role = std::env::var("BRISK_TEST_PARENT").ok()?;
+    let c = LocalCluster::new(2, 1).expect("cluster");
+    let pids: Vec<String> = c.worker_pids().iter().map(|p| p.to_string()).collect();
+    println!("{}", pids.join(" "));
+    std::io::stdout().flush().expect("flush");
+    if role == "panic" {
+        panic!("the cluster's parent panics on purpose");
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Worker processes die with their parent: when it panics (the cluster is
+/// dropped while unwinding) and when it is killed with SIGKILL (the kernel's
+/// parent-death signal).
+fn workers_die_with_their_parent() -> R {
+    use std::io::BufRead;
+    check(!exited_within(std::process::id(), Duration::from_millis(50)), "the exit check sees a live process")?;
+    for role in ["panic", "kill"] {
+        let mut parent = Reaped(
+            std::process::Command::new(std::env::current_exe()?)
+                .env("BRISK_TEST_PARENT", role)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()?,
+        );
+        let mut line = String::new();
+        std::io::BufReader::new(parent.0.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+        let pids: Vec<u32> = line.split_whitespace().map(|p| p.parse()).collect::<Result<_, _>>()?;
+        check(pids.len() == 2, format!("worker pids: {line}"))?;
+        if role == "kill" {
+            parent.0.kill()?;
+        }
+        parent.0.wait()?;
+        for pid in pids {
+            check(exited_within(pid, Duration::from_secs(30)), format!("worker {pid} outlived its parent ({role})"))?;
+        }
+    }
+    Ok(())
+}
+
 
 fn main() {
     brisk::init();
+    if parent_role().is_some() {
+        return;
+    }
     let args = Arguments::from_args();
     let tests: Vec<(&str, fn() -> R)> = vec![
         ("submit_and_result", submit_and_result),
@@ -385,6 +468,7 @@ fn main() {
         ("token_rejects_strangers_and_garbage_is_survived", token_rejects_strangers_and_garbage_is_survived),
         ("binaries_start_serve_and_stop_on_sigterm", binaries_start_serve_and_stop_on_sigterm),
         ("tls_everywhere", tls_everywhere),
+        ("workers_die_with_their_parent", workers_die_with_their_parent),
     ];
     let trials = tests.into_iter().map(|(name, f)| Trial::test(name, f)).collect();
     libtest_mimic::run(&args, trials).exit();
