@@ -64,7 +64,13 @@ fn pairwise_sum(parts: &[Delayed<i64>]) -> brisk::Result<Delayed<i64>> {
     while level.len() > 1 {
         level = level
             .chunks(2)
-            .map(|p| if p.len() == 2 { sum_pair::delayed(&p[0], &p[1]) } else { Ok(p[0].clone()) })
+            .map(|p| {
+                if p.len() == 2 {
+                    sum_pair::delayed(&p[0], &p[1])
+                } else {
+                    Ok(p[0].clone())
+                }
+            })
             .collect::<brisk::Result<_>>()?;
     }
     Ok(level.remove(0))
@@ -99,14 +105,18 @@ fn futures_as_arguments() -> R {
 }
 
 fn futures_executor(f: Future<i64>) -> brisk::Result<i64> {
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     rt.block_on(async move { f.await })
 }
 
 fn map_and_gather() -> R {
     let c = cluster(2)?;
     let client = c.client()?;
-    let calls = (0..200).map(inc::delayed).collect::<brisk::Result<Vec<_>>>()?;
+    let calls = (0..200)
+        .map(inc::delayed)
+        .collect::<brisk::Result<Vec<_>>>()?;
     let futures = client.map(&calls)?;
     let values = client.gather(&futures)?;
     check(values == (1..=200).collect::<Vec<i64>>(), "gathered values")?;
@@ -118,15 +128,26 @@ fn map_and_gather() -> R {
 fn delayed_compute_and_persist() -> R {
     let c = cluster(2)?;
     let client = c.client()?;
-    let parts: Vec<Delayed<i64>> = (0..20).map(|i| slow_inc::delayed(i, 1)).collect::<brisk::Result<_>>()?;
+    let parts: Vec<Delayed<i64>> = (0..20)
+        .map(|i| slow_inc::delayed(i, 1))
+        .collect::<brisk::Result<_>>()?;
     let level = [pairwise_sum(&parts)?];
     let expected: i64 = (1..=20).sum();
-    check(level[0].compute_with(&client)? == expected, "compute_with(client)")?;
+    check(
+        level[0].compute_with(&client)? == expected,
+        "compute_with(client)",
+    )?;
     let persisted = level[0].persist_with(&client)?;
     // The persisted graph holds a future: computing it locally fetches the value.
-    check(persisted.compute_with(&LocalScheduler::new())? == expected, "persisted")?;
+    check(
+        persisted.compute_with(&LocalScheduler::new())? == expected,
+        "persisted",
+    )?;
     let more = inc::delayed(&persisted)?;
-    check(more.compute_with(&client)? == expected + 1, "built on a persisted result")?;
+    check(
+        more.compute_with(&client)? == expected + 1,
+        "built on a persisted result",
+    )?;
     Ok(())
 }
 
@@ -134,9 +155,15 @@ fn scatter_broadcast_replicate_who_has() -> R {
     let c = cluster(2)?;
     let client = c.client()?;
     let data = client.scatter(vec![vec![7u8; 1000]], false)?;
-    check(client.who_has(&data)?[0].1.len() == 1, "one holder after scatter")?;
+    check(
+        client.who_has(&data)?[0].1.len() == 1,
+        "one holder after scatter",
+    )?;
     client.replicate(&data, 2)?;
-    check(client.who_has(&data)?[0].1.len() == 2, "two holders after replicate")?;
+    check(
+        client.who_has(&data)?[0].1.len() == 2,
+        "two holders after replicate",
+    )?;
     let everywhere = client.scatter(vec![vec![1u8; 10]], true)?;
     check(client.who_has(&everywhere)?[0].1.len() == 2, "broadcast")?;
     let n = client.submit(&len_of::delayed(Delayed::of(&data[0]))?)?;
@@ -151,10 +178,16 @@ fn task_error_is_reported() -> R {
     let after = inc::delayed(&bad)?;
     let f = client.submit(&after)?;
     let e = f.result().err().ok_or("expected an error")?.to_string();
-    check(e.contains("refusing 3") && e.contains("fails"), format!("message: {e}"))?;
+    check(
+        e.contains("refusing 3") && e.contains("fails"),
+        format!("message: {e}"),
+    )?;
     check(f.status() == "error", "status")?;
     // The cluster still works.
-    check(client.submit(&inc::delayed(1)?)?.result()? == 2, "after an error")?;
+    check(
+        client.submit(&inc::delayed(1)?)?.result()? == 2,
+        "after an error",
+    )?;
     Ok(())
 }
 
@@ -162,8 +195,15 @@ fn unregistered_closure_fails_at_submit() -> R {
     let c = cluster(1)?;
     let client = c.client()?;
     let x = delayed::value(2_i64)?.then("square", |v: &i64| v * v)?;
-    let e = client.submit(&x).err().ok_or("a closure must be refused")?.to_string();
-    check(e.contains("square") && e.contains("#[brisk::task]"), format!("message: {e}"))?;
+    let e = client
+        .submit(&x)
+        .err()
+        .ok_or("a closure must be refused")?
+        .to_string();
+    check(
+        e.contains("square") && e.contains("#[brisk::task]"),
+        format!("message: {e}"),
+    )?;
     Ok(())
 }
 
@@ -172,16 +212,26 @@ fn cancel_and_impure() -> R {
     let client = c.client()?;
     let slow = client.submit(&slow_inc::delayed(0, 2_000)?)?;
     client.cancel(std::slice::from_ref(&slow))?;
-    let e = slow.result().err().ok_or("cancelled futures have no result")?.to_string();
+    let e = slow
+        .result()
+        .err()
+        .ok_or("cancelled futures have no result")?
+        .to_string();
     check(e.contains("cancelled"), e)?;
     let call = inc::delayed(5)?;
     let a = client.submit(&call)?;
     let b = client.submit(&call)?;
     check(a.key() == b.key(), "pure calls share a key")?;
-    let impure = Submit { pure: false, ..Default::default() };
+    let impure = Submit {
+        pure: false,
+        ..Default::default()
+    };
     let x = client.submit_with(&call, impure)?;
     let y = client.submit_with(&call, impure)?;
-    check(x.key() != y.key() && x.key() != a.key(), "impure calls get fresh keys")?;
+    check(
+        x.key() != y.key() && x.key() != a.key(),
+        "impure calls get fresh keys",
+    )?;
     check(x.result()? == 6 && y.result()? == 6, "impure results")?;
     Ok(())
 }
@@ -219,13 +269,18 @@ fn dataframe_on_the_cluster() -> R {
 fn worker_killed_mid_graph() -> R {
     let mut c = cluster(2)?;
     let client = c.client()?;
-    let leaves: Vec<Delayed<i64>> = (0..800).map(|i| slow_inc::delayed(i, 3)).collect::<brisk::Result<_>>()?;
+    let leaves: Vec<Delayed<i64>> = (0..800)
+        .map(|i| slow_inc::delayed(i, 3))
+        .collect::<brisk::Result<_>>()?;
     let level = [pairwise_sum(&leaves)?];
     let answer = client.submit(&level[0])?;
     // Wait until the work is under way: an early leaf is done.
     let first = client.submit(&leaves[0])?;
     first.result()?;
-    check(!answer.done(), "the graph is still running when the worker dies")?;
+    check(
+        !answer.done(),
+        "the graph is still running when the worker dies",
+    )?;
     c.kill_worker(0)?;
     let expected: i64 = (1..=800).sum();
     check(answer.result()? == expected, "answer after a worker died")?;
@@ -240,7 +295,10 @@ fn scheduler_restart() -> R {
     check(client.submit(&inc::delayed(1)?)?.result()? == 2, "before")?;
     c.restart_scheduler()?;
     c.wait_for_workers(2)?;
-    check(client.submit(&inc::delayed(100)?)?.result()? == 101, "after the restart")?;
+    check(
+        client.submit(&inc::delayed(100)?)?.result()? == 101,
+        "after the restart",
+    )?;
     Ok(())
 }
 
@@ -252,9 +310,16 @@ fn token_rejects_strangers_and_garbage_is_survived() -> R {
     })?;
     let stranger = brisk::Client::connect_with(
         c.address(),
-        ClientOptions { token: Some("wrong".into()), reconnect: Duration::from_millis(200), ..Default::default() },
+        ClientOptions {
+            token: Some("wrong".into()),
+            reconnect: Duration::from_millis(200),
+            ..Default::default()
+        },
     );
-    let e = stranger.err().ok_or("a wrong token must be refused")?.to_string();
+    let e = stranger
+        .err()
+        .ok_or("a wrong token must be refused")?
+        .to_string();
     check(e.contains("token"), format!("message: {e}"))?;
     // Hostile bytes on a raw socket: the scheduler drops that connection only.
     let mut raw = std::net::TcpStream::connect(c.address().trim_start_matches("tcp://"))?;
@@ -262,7 +327,10 @@ fn token_rejects_strangers_and_garbage_is_survived() -> R {
     raw.write_all(&u32::MAX.to_le_bytes())?;
     drop(raw);
     let client = c.client()?;
-    check(client.submit(&inc::delayed(1)?)?.result()? == 2, "the cluster still works")?;
+    check(
+        client.submit(&inc::delayed(1)?)?.result()? == 2,
+        "the cluster still works",
+    )?;
     Ok(())
 }
 
@@ -275,7 +343,8 @@ fn tls_files(dir: &std::path::Path, tag: &str) -> brisk::scheduler::distributed:
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = ca_params.self_signed(&ca_key).expect("ca");
     let key = KeyPair::generate().expect("key");
-    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("params");
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("params");
     let cert = params.signed_by(&key, &ca, &ca_key).expect("cert");
     let files = brisk::scheduler::distributed::tls::TlsFiles {
         ca: dir.join(format!("{tag}-ca.pem")),
@@ -296,22 +365,42 @@ fn tls_everywhere() -> R {
     let dir = std::env::temp_dir().join(format!("brisk-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let files = tls_files(&dir, "cluster");
-    let c = LocalCluster::with_options(LocalClusterOptions { n_workers: 2, tls: Some(files), ..Default::default() })?;
+    let c = LocalCluster::with_options(LocalClusterOptions {
+        n_workers: 2,
+        tls: Some(files),
+        ..Default::default()
+    })?;
     let client = c.client()?;
     let a = client.submit(&inc::delayed(1)?)?;
     let b = client.submit(&inc::delayed(2)?)?;
     let s = client.submit(&add::delayed(Delayed::of(&a), Delayed::of(&b))?)?;
     check(s.result()? == 5, "computed over TLS")?;
     let quick = Duration::from_millis(300);
-    let plain = brisk::Client::connect_with(c.address(), ClientOptions { reconnect: quick, ..Default::default() });
+    let plain = brisk::Client::connect_with(
+        c.address(),
+        ClientOptions {
+            reconnect: quick,
+            ..Default::default()
+        },
+    );
     check(plain.is_err(), "a plain client is refused")?;
     let other = tls_files(&dir, "stranger");
     let stranger = brisk::Client::connect_with(
         c.address(),
-        ClientOptions { reconnect: quick, tls: Some(Tls::from_files(&other)?), ..Default::default() },
+        ClientOptions {
+            reconnect: quick,
+            tls: Some(Tls::from_files(&other)?),
+            ..Default::default()
+        },
     );
-    let e = stranger.err().ok_or("a certificate of another CA must be refused")?.to_string();
-    check(e.contains("TLS") || e.contains("certificate"), format!("message: {e}"))?;
+    let e = stranger
+        .err()
+        .ok_or("a certificate of another CA must be refused")?
+        .to_string();
+    check(
+        e.contains("TLS") || e.contains("certificate"),
+        format!("message: {e}"),
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -326,21 +415,28 @@ fn binaries_start_serve_and_stop_on_sigterm() -> R {
         l.local_addr()?.port()
     };
     let address = format!("127.0.0.1:{port}");
-    let mut scheduler = Reaped(Command::new(env!("CARGO_BIN_EXE_brisk-scheduler"))
-        .args(["--listen", &address])
-        .stdout(Stdio::piped())
-        .spawn()?);
+    let mut scheduler = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_brisk-scheduler"))
+            .args(["--listen", &address])
+            .stdout(Stdio::piped())
+            .spawn()?,
+    );
     let mut line = String::new();
     std::io::BufReader::new(scheduler.0.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
     check(line.contains("listening at tcp://"), line.clone())?;
-    let mut worker = Reaped(Command::new(env!("CARGO_BIN_EXE_brisk-worker"))
-        .args([address.as_str(), "--nthreads", "2", "--name", "by-hand"])
-        .spawn()?);
+    let mut worker = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_brisk-worker"))
+            .args([address.as_str(), "--nthreads", "2", "--name", "by-hand"])
+            .spawn()?,
+    );
     let client = brisk::Client::connect(&address)?;
     client.wait_for_workers(1, Duration::from_secs(60))?;
     let x = delayed::value(vec![1_i64, 2, 3])?;
     let data = client.scatter(vec![5_i64], false)?;
-    check(client.submit(&x)?.result()? == vec![1, 2, 3], "a literal through the worker")?;
+    check(
+        client.submit(&x)?.result()? == vec![1, 2, 3],
+        "a literal through the worker",
+    )?;
     check(data[0].result()? == 5, "scattered")?;
     drop(client);
     for Reaped(child) in [&mut worker, &mut scheduler] {
@@ -385,7 +481,11 @@ fn exited_within(pid: u32, timeout: Duration) -> bool {
             assert_eq!(errno, Some(3), "pidfd_open({pid}) failed");
             return true;
         }
-        let mut pfd = PollFd { fd, events: 1, revents: 0 };
+        let mut pfd = PollFd {
+            fd,
+            events: 1,
+            revents: 0,
+        };
         let ready = libc_poll(&mut pfd, 1, timeout.as_millis() as i32);
         libc_close(fd);
         ready == 1
@@ -422,7 +522,10 @@ fn parent_role() -> Option<()> {
 /// parent-death signal).
 fn workers_die_with_their_parent() -> R {
     use std::io::BufRead;
-    check(!exited_within(std::process::id(), Duration::from_millis(50)), "the exit check sees a live process")?;
+    check(
+        !exited_within(std::process::id(), Duration::from_millis(50)),
+        "the exit check sees a live process",
+    )?;
     for role in ["panic", "kill"] {
         let mut parent = Reaped(
             std::process::Command::new(std::env::current_exe()?)
@@ -433,19 +536,24 @@ fn workers_die_with_their_parent() -> R {
         );
         let mut line = String::new();
         std::io::BufReader::new(parent.0.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
-        let pids: Vec<u32> = line.split_whitespace().map(|p| p.parse()).collect::<Result<_, _>>()?;
+        let pids: Vec<u32> = line
+            .split_whitespace()
+            .map(|p| p.parse())
+            .collect::<Result<_, _>>()?;
         check(pids.len() == 2, format!("worker pids: {line}"))?;
         if role == "kill" {
             parent.0.kill()?;
         }
         parent.0.wait()?;
         for pid in pids {
-            check(exited_within(pid, Duration::from_secs(30)), format!("worker {pid} outlived its parent ({role})"))?;
+            check(
+                exited_within(pid, Duration::from_secs(30)),
+                format!("worker {pid} outlived its parent ({role})"),
+            )?;
         }
     }
     Ok(())
 }
-
 
 fn main() {
     brisk::init();
@@ -458,18 +566,36 @@ fn main() {
         ("futures_as_arguments", futures_as_arguments),
         ("map_and_gather", map_and_gather),
         ("delayed_compute_and_persist", delayed_compute_and_persist),
-        ("scatter_broadcast_replicate_who_has", scatter_broadcast_replicate_who_has),
+        (
+            "scatter_broadcast_replicate_who_has",
+            scatter_broadcast_replicate_who_has,
+        ),
         ("task_error_is_reported", task_error_is_reported),
-        ("unregistered_closure_fails_at_submit", unregistered_closure_fails_at_submit),
+        (
+            "unregistered_closure_fails_at_submit",
+            unregistered_closure_fails_at_submit,
+        ),
         ("cancel_and_impure", cancel_and_impure),
         ("dataframe_on_the_cluster", dataframe_on_the_cluster),
         ("worker_killed_mid_graph", worker_killed_mid_graph),
         ("scheduler_restart", scheduler_restart),
-        ("token_rejects_strangers_and_garbage_is_survived", token_rejects_strangers_and_garbage_is_survived),
-        ("binaries_start_serve_and_stop_on_sigterm", binaries_start_serve_and_stop_on_sigterm),
+        (
+            "token_rejects_strangers_and_garbage_is_survived",
+            token_rejects_strangers_and_garbage_is_survived,
+        ),
+        (
+            "binaries_start_serve_and_stop_on_sigterm",
+            binaries_start_serve_and_stop_on_sigterm,
+        ),
         ("tls_everywhere", tls_everywhere),
-        ("workers_die_with_their_parent", workers_die_with_their_parent),
+        (
+            "workers_die_with_their_parent",
+            workers_die_with_their_parent,
+        ),
     ];
-    let trials = tests.into_iter().map(|(name, f)| Trial::test(name, f)).collect();
+    let trials = tests
+        .into_iter()
+        .map(|(name, f)| Trial::test(name, f))
+        .collect();
     libtest_mimic::run(&args, trials).exit();
 }

@@ -7,8 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Task};
-use crate::op::LiteralOp;
 use crate::key::Key;
+use crate::op::LiteralOp;
 use crate::value::Value;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -27,7 +27,11 @@ pub trait Executor: Send + Sync {
             .zip(values)
             .map(|(k, v)| {
                 let token = crate::tokenize(k)?;
-                Ok(Task::new(k.clone(), Arc::new(LiteralOp::new(v, token)), vec![]))
+                Ok(Task::new(
+                    k.clone(),
+                    Arc::new(LiteralOp::new(v, token)),
+                    vec![],
+                ))
             })
             .collect::<Result<Vec<_>>>()?;
         let name = match keys.first() {

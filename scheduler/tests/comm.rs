@@ -16,7 +16,10 @@ async fn pair() -> (TcpStream, TcpStream) {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -28,13 +31,32 @@ fn a_batch_round_trips_with_its_frames() {
         let mut batch = Outgoing::default();
         batch.push(Msg::Heartbeat);
         let big = vec![3u8; 300_000];
-        let value = WireValue { type_tag: "vec<u8>".into(), header: vec![], nframes: 1 };
-        batch.push_with(Msg::Store { key: Key::new("x", &[1]), value: value.clone() }, vec![big.clone()]);
+        let value = WireValue {
+            type_tag: "vec<u8>".into(),
+            header: vec![],
+            nframes: 1,
+        };
+        batch.push_with(
+            Msg::Store {
+                key: Key::new("x", &[1]),
+                value: value.clone(),
+            },
+            vec![big.clone()],
+        );
         write_batch(&mut w, &batch, true).await.unwrap();
-        let got = read_batch(&mut r, &Limits::default()).await.unwrap().unwrap();
+        let got = read_batch(&mut r, &Limits::default())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].msg, Msg::Heartbeat);
-        assert_eq!(got[1].msg, Msg::Store { key: Key::new("x", &[1]), value });
+        assert_eq!(
+            got[1].msg,
+            Msg::Store {
+                key: Key::new("x", &[1]),
+                value
+            }
+        );
         assert_eq!(got[1].frames, vec![big]);
     });
 }
@@ -42,25 +64,63 @@ fn a_batch_round_trips_with_its_frames() {
 /// Each hostile prefix is refused with an error (the reader then drops the peer).
 #[test]
 fn hostile_bytes_are_errors() {
-    let small = Limits { max_message: 1 << 20, max_frame: 1 << 20, max_frames: 8 };
+    let small = Limits {
+        max_message: 1 << 20,
+        max_frame: 1 << 20,
+        max_frames: 8,
+    };
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("announces 4 GiB", u32::MAX.to_le_bytes().to_vec()),
-        ("bad magic", [&8u32.to_le_bytes()[..], &[0x00, 1, 0, 0, 0, 0, 0, 0]].concat()),
-        ("no header frame", [&3u32.to_le_bytes()[..], &[MAGIC, 0, 0]].concat()),
-        ("too many frames", [&3u32.to_le_bytes()[..], &[MAGIC, 200, 0]].concat()),
+        (
+            "bad magic",
+            [&8u32.to_le_bytes()[..], &[0x00, 1, 0, 0, 0, 0, 0, 0]].concat(),
+        ),
+        (
+            "no header frame",
+            [&3u32.to_le_bytes()[..], &[MAGIC, 0, 0]].concat(),
+        ),
+        (
+            "too many frames",
+            [&3u32.to_le_bytes()[..], &[MAGIC, 200, 0]].concat(),
+        ),
         (
             "frame larger than the limit",
-            [&12u32.to_le_bytes()[..], &[MAGIC, 1, 0], &0u32.to_le_bytes(), &(2u32 << 20).to_le_bytes(), &[1]].concat(),
+            [
+                &12u32.to_le_bytes()[..],
+                &[MAGIC, 1, 0],
+                &0u32.to_le_bytes(),
+                &(2u32 << 20).to_le_bytes(),
+                &[1],
+            ]
+            .concat(),
         ),
         (
             "table disagrees with the length",
-            [&12u32.to_le_bytes()[..], &[MAGIC, 1, 0], &5u32.to_le_bytes(), &5u32.to_le_bytes(), &[0]].concat(),
+            [
+                &12u32.to_le_bytes()[..],
+                &[MAGIC, 1, 0],
+                &5u32.to_le_bytes(),
+                &5u32.to_le_bytes(),
+                &[0],
+            ]
+            .concat(),
         ),
         (
             "header is not msgpack",
-            [&14u32.to_le_bytes()[..], &[MAGIC, 1, 0], &2u32.to_le_bytes(), &2u32.to_le_bytes(), &[0], &[0xc1, 0xc1]].concat(),
+            [
+                &14u32.to_le_bytes()[..],
+                &[MAGIC, 1, 0],
+                &2u32.to_le_bytes(),
+                &2u32.to_le_bytes(),
+                &[0],
+                &[0xc1, 0xc1],
+            ]
+            .concat(),
         ),
-        ("cut short", [&100u32.to_le_bytes()[..], &[MAGIC, 1]].concat()),
+        (
+            "cut short",
+            [&100u32.to_le_bytes()[..], &[MAGIC, 1]].concat(),
+        ),
     ];
     for (what, bytes) in cases {
         rt().block_on(async {

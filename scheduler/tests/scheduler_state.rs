@@ -85,16 +85,32 @@ fn spec(k: &Key) -> TaskSpec {
 }
 
 /// A compute instruction for `k` of the first submitted graph, at `order`.
-fn compute(w: WorkerId, k: &Key, inputs: &[(&Key, &[WorkerId])], order: u32, send_value: bool) -> Instruction {
+fn compute(
+    w: WorkerId,
+    k: &Key,
+    inputs: &[(&Key, &[WorkerId])],
+    order: u32,
+    send_value: bool,
+) -> Instruction {
     compute_gen(w, k, inputs, 1, order, send_value)
 }
 
-fn compute_gen(w: WorkerId, k: &Key, inputs: &[(&Key, &[WorkerId])], generation: u64, order: u32, send_value: bool) -> Instruction {
+fn compute_gen(
+    w: WorkerId,
+    k: &Key,
+    inputs: &[(&Key, &[WorkerId])],
+    generation: u64,
+    order: u32,
+    send_value: bool,
+) -> Instruction {
     Instruction::Compute {
         worker: w,
         key: k.clone(),
         spec: spec(k),
-        inputs: inputs.iter().map(|(k, ws)| ((*k).clone(), ws.to_vec())).collect(),
+        inputs: inputs
+            .iter()
+            .map(|(k, ws)| ((*k).clone(), ws.to_vec()))
+            .collect(),
         priority: Priority::new(0, generation, order),
         send_value,
     }
@@ -110,7 +126,10 @@ fn free(w: WorkerId, k: &Key) -> Instruction {
 fn in_memory(k: &Key, nbytes: u64) -> Instruction {
     Instruction::Report {
         client: C,
-        report: Report::InMemory { key: k.clone(), nbytes },
+        report: Report::InMemory {
+            key: k.clone(),
+            nbytes,
+        },
     }
 }
 
@@ -123,13 +142,29 @@ fn simple_graph() {
     let mut h = Harness::new();
     let (x, y) = (key("x"), key("y"));
     assert_eq!(h.worker(W1, 1), vec![]);
-    assert_eq!(h.submit(&[(&x, &[]), (&y, &[&x])], &[&y]), vec![compute(W1, &x, &[], 0, false)]);
+    assert_eq!(
+        h.submit(&[(&x, &[]), (&y, &[&x])], &[&y]),
+        vec![compute(W1, &x, &[], 0, false)]
+    );
     assert_eq!(h.status(&y), Some("waiting"));
-    assert_eq!(h.finish(W1, &x, 8), vec![compute(W1, &y, &[(&x, &[W1])], 1, true)]);
+    assert_eq!(
+        h.finish(W1, &x, 8),
+        vec![compute(W1, &y, &[(&x, &[W1])], 1, true)]
+    );
     assert_eq!(h.finish(W1, &y, 8), vec![in_memory(&y, 8), free(W1, &x)]);
-    assert_eq!(h.status(&x), Some("released"), "kept for lineage while y lives");
+    assert_eq!(
+        h.status(&x),
+        Some("released"),
+        "kept for lineage while y lives"
+    );
     // The client lets go of y: everything is forgotten and the worker frees y.
-    assert_eq!(h.on(Event::ReleaseKeys { client: C, keys: vec![y.clone()] }), vec![free(W1, &y)]);
+    assert_eq!(
+        h.on(Event::ReleaseKeys {
+            client: C,
+            keys: vec![y.clone()]
+        }),
+        vec![free(W1, &y)]
+    );
     assert_eq!(h.s.task_count(), 0);
 }
 
@@ -147,14 +182,20 @@ fn shared_dependency_on_two_workers() {
     h.worker(W2, 1);
     assert_eq!(
         h.submit(&[(&a, &[]), (&b, &[]), (&c, &[&a, &b])], &[&c]),
-        vec![compute(W1, &a, &[], 0, false), compute(W2, &b, &[], 1, false)]
+        vec![
+            compute(W1, &a, &[], 0, false),
+            compute(W2, &b, &[], 1, false)
+        ]
     );
     assert_eq!(h.finish(W2, &b, 10), vec![]);
     assert_eq!(
         h.finish(W1, &a, 1_000_000),
         vec![compute(W1, &c, &[(&a, &[W1]), (&b, &[W2])], 2, true)]
     );
-    assert_eq!(h.finish(W1, &c, 8), vec![in_memory(&c, 8), free(W1, &a), free(W2, &b)]);
+    assert_eq!(
+        h.finish(W1, &c, 8),
+        vec![in_memory(&c, 8), free(W1, &a), free(W2, &b)]
+    );
 }
 
 /// A failing task fails everything that reads it; the client hears the original
@@ -174,12 +215,21 @@ fn task_error_reaches_the_client_through_dependents() {
         out,
         vec![Instruction::Report {
             client: C,
-            report: Report::Erred { key: z.clone(), error: "division by zero".into() },
+            report: Report::Erred {
+                key: z.clone(),
+                error: "division by zero".into()
+            },
         }]
     );
     assert_eq!(h.status(&z), Some("erred"));
     // Releasing the erred key forgets the whole chain.
-    assert_eq!(h.on(Event::ReleaseKeys { client: C, keys: vec![z.clone()] }), vec![]);
+    assert_eq!(
+        h.on(Event::ReleaseKeys {
+            client: C,
+            keys: vec![z.clone()]
+        }),
+        vec![]
+    );
     assert_eq!(h.s.task_count(), 0);
 }
 
@@ -198,13 +248,22 @@ fn lost_worker_holding_the_only_copy_is_recomputed_from_lineage() {
     h.worker(W2, 1);
     h.submit(&[(&x, &[]), (&y, &[]), (&z, &[&x, &y])], &[&z]);
     h.finish(W1, &x, 100);
-    assert_eq!(h.on(Event::RemoveWorker { worker: W1 }), vec![compute(W2, &x, &[], 0, false)]);
+    assert_eq!(
+        h.on(Event::RemoveWorker { worker: W1 }),
+        vec![compute(W2, &x, &[], 0, false)]
+    );
     assert_eq!(h.status(&x), Some("processing"));
     assert_eq!(h.finish(W2, &y, 100), vec![]);
-    assert_eq!(h.finish(W2, &x, 100), vec![compute(W2, &z, &[(&x, &[W2]), (&y, &[W2])], 2, true)]);
+    assert_eq!(
+        h.finish(W2, &x, 100),
+        vec![compute(W2, &z, &[(&x, &[W2]), (&y, &[W2])], 2, true)]
+    );
     let story = h.s.story(&x);
     let path: Vec<_> = story.iter().map(|l| (l.from, l.to, l.stimulus)).collect();
-    assert!(path.contains(&("memory", "released", "remove-worker")), "{path:?}");
+    assert!(
+        path.contains(&("memory", "released", "remove-worker")),
+        "{path:?}"
+    );
 }
 
 /// A chain x ── y whose y was sent to w2 while x's only copy was on w1: when w1
@@ -222,7 +281,10 @@ fn lost_input_reschedules_its_running_reader() {
     let out = h.on(Event::RemoveWorker { worker: W1 });
     assert_eq!(out, vec![compute(W2, &x, &[], 0, false)]);
     assert_eq!(h.status(&y), Some("waiting"));
-    assert_eq!(h.finish(W2, &x, 10), vec![compute(W2, &y, &[(&x, &[W2])], 1, true)]);
+    assert_eq!(
+        h.finish(W2, &x, 10),
+        vec![compute(W2, &y, &[(&x, &[W2])], 1, true)]
+    );
 }
 
 /// A worker dies while running x: x is sent to another worker.
@@ -232,8 +294,14 @@ fn lost_worker_while_running_a_task() {
     let x = key("x");
     h.worker(W1, 1);
     h.worker(W2, 1);
-    assert_eq!(h.submit(&[(&x, &[])], &[&x]), vec![compute(W1, &x, &[], 0, true)]);
-    assert_eq!(h.on(Event::RemoveWorker { worker: W1 }), vec![compute(W2, &x, &[], 0, true)]);
+    assert_eq!(
+        h.submit(&[(&x, &[])], &[&x]),
+        vec![compute(W1, &x, &[], 0, true)]
+    );
+    assert_eq!(
+        h.on(Event::RemoveWorker { worker: W1 }),
+        vec![compute(W2, &x, &[], 0, true)]
+    );
     assert_eq!(h.s.task(&x).unwrap().suspicious, 1);
     assert_eq!(h.finish(W2, &x, 5), vec![in_memory(&x, 5)]);
 }
@@ -247,12 +315,24 @@ fn a_task_that_kills_three_workers_is_erred() {
     for w in [W1, W2, W3, W4] {
         h.worker(w, 1);
     }
-    assert_eq!(h.submit(&[(&x, &[])], &[&x]), vec![compute(W1, &x, &[], 0, true)]);
-    assert_eq!(h.on(Event::RemoveWorker { worker: W1 }), vec![compute(W2, &x, &[], 0, true)]);
-    assert_eq!(h.on(Event::RemoveWorker { worker: W2 }), vec![compute(W3, &x, &[], 0, true)]);
+    assert_eq!(
+        h.submit(&[(&x, &[])], &[&x]),
+        vec![compute(W1, &x, &[], 0, true)]
+    );
+    assert_eq!(
+        h.on(Event::RemoveWorker { worker: W1 }),
+        vec![compute(W2, &x, &[], 0, true)]
+    );
+    assert_eq!(
+        h.on(Event::RemoveWorker { worker: W2 }),
+        vec![compute(W3, &x, &[], 0, true)]
+    );
     let out = h.on(Event::RemoveWorker { worker: W3 });
     match &out[..] {
-        [Instruction::Report { client: C, report: Report::Erred { key: k, error } }] => {
+        [Instruction::Report {
+            client: C,
+            report: Report::Erred { key: k, error },
+        }] => {
             assert_eq!(k, &x);
             assert!(error.contains("3 workers that died"), "{error}");
         }
@@ -270,11 +350,17 @@ fn cancel_stops_and_forgets() {
     let (x, y) = (key("x"), key("y"));
     h.worker(W1, 1);
     h.submit(&[(&x, &[]), (&y, &[&x])], &[&y]);
-    let out = h.on(Event::Cancel { client: C, keys: vec![y.clone()] });
+    let out = h.on(Event::Cancel {
+        client: C,
+        keys: vec![y.clone()],
+    });
     assert_eq!(
         out,
         vec![
-            Instruction::Report { client: C, report: Report::Cancelled { key: y.clone() } },
+            Instruction::Report {
+                client: C,
+                report: Report::Cancelled { key: y.clone() }
+            },
             free(W1, &x),
         ]
     );
@@ -296,12 +382,35 @@ fn keys_are_forgotten_when_no_client_wants_them() {
     h.finish(W1, &x, 4);
     h.finish(W1, &y, 4);
     // The second client asks for x, already in memory: told at once.
-    let out = h.on(Event::UpdateGraph { client: other, tasks: vec![], wanted: vec![x.clone()], user_priority: 0 });
-    assert_eq!(out, vec![Instruction::Report { client: other, report: Report::InMemory { key: x.clone(), nbytes: 4 } }]);
-    assert_eq!(h.on(Event::ReleaseKeys { client: C, keys: vec![x.clone(), y.clone()] }), vec![free(W1, &y)]);
+    let out = h.on(Event::UpdateGraph {
+        client: other,
+        tasks: vec![],
+        wanted: vec![x.clone()],
+        user_priority: 0,
+    });
+    assert_eq!(
+        out,
+        vec![Instruction::Report {
+            client: other,
+            report: Report::InMemory {
+                key: x.clone(),
+                nbytes: 4
+            }
+        }]
+    );
+    assert_eq!(
+        h.on(Event::ReleaseKeys {
+            client: C,
+            keys: vec![x.clone(), y.clone()]
+        }),
+        vec![free(W1, &y)]
+    );
     assert_eq!(h.status(&x), Some("memory"));
     assert_eq!(h.status(&y), None);
-    assert_eq!(h.on(Event::RemoveClient { client: other }), vec![free(W1, &x)]);
+    assert_eq!(
+        h.on(Event::RemoveClient { client: other }),
+        vec![free(W1, &x)]
+    );
     assert_eq!(h.s.task_count(), 0);
 }
 
@@ -309,7 +418,10 @@ fn keys_are_forgotten_when_no_client_wants_them() {
 /// the next (by priority) out of the queue.
 #[test]
 fn root_tasks_are_queued_to_keep_memory_low() {
-    let mut h = Harness::with(SchedulerConfig { fast_task: 0.0, ..Default::default() });
+    let mut h = Harness::with(SchedulerConfig {
+        fast_task: 0.0,
+        ..Default::default()
+    });
     h.worker(W1, 2);
     let roots: Vec<Key> = (0..6).map(|i| Key::new("load", &[i])).collect();
     let total = key("total");
@@ -317,9 +429,17 @@ fn root_tasks_are_queued_to_keep_memory_low() {
     let refs: Vec<&Key> = roots.iter().collect();
     tasks.push((&total, &refs));
     let out = h.submit(&tasks, &[&total]);
-    assert_eq!(out, (0..3).map(|i| compute(W1, &roots[i], &[], i as u32, false)).collect::<Vec<_>>());
+    assert_eq!(
+        out,
+        (0..3)
+            .map(|i| compute(W1, &roots[i], &[], i as u32, false))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(h.status(&roots[3]), Some("queued"));
-    assert_eq!(h.finish(W1, &roots[0], 1), vec![compute(W1, &roots[3], &[], 3, false)]);
+    assert_eq!(
+        h.finish(W1, &roots[0], 1),
+        vec![compute(W1, &roots[3], &[], 3, false)]
+    );
 }
 
 /// Tasks submitted before any worker wait as no-worker and start when one joins.
@@ -341,22 +461,53 @@ fn scatter_replicate_and_lost_scattered_data() {
     h.worker(W1, 1);
     h.worker(W2, 1);
     h.worker(W3, 1);
-    let out = h.on(Event::Scatter { client: C, keys: vec![(d.clone(), 100)], broadcast: false });
-    assert_eq!(out, vec![Instruction::StoreScattered { worker: W1, key: d.clone() }, in_memory(&d, 100)]);
-    let out = h.on(Event::Replicate { client: C, keys: vec![d.clone()], n: 3 });
+    let out = h.on(Event::Scatter {
+        client: C,
+        keys: vec![(d.clone(), 100)],
+        broadcast: false,
+    });
     assert_eq!(
         out,
         vec![
-            Instruction::Replicate { worker: W2, key: d.clone(), holders: vec![W1] },
-            Instruction::Replicate { worker: W3, key: d.clone(), holders: vec![W1, W2] },
+            Instruction::StoreScattered {
+                worker: W1,
+                key: d.clone()
+            },
+            in_memory(&d, 100)
         ]
     );
-    h.on(Event::AddKeys { worker: W2, keys: vec![d.clone()] });
+    let out = h.on(Event::Replicate {
+        client: C,
+        keys: vec![d.clone()],
+        n: 3,
+    });
+    assert_eq!(
+        out,
+        vec![
+            Instruction::Replicate {
+                worker: W2,
+                key: d.clone(),
+                holders: vec![W1]
+            },
+            Instruction::Replicate {
+                worker: W3,
+                key: d.clone(),
+                holders: vec![W1, W2]
+            },
+        ]
+    );
+    h.on(Event::AddKeys {
+        worker: W2,
+        keys: vec![d.clone()],
+    });
     assert_eq!(h.s.who_has(&[d.clone()]), vec![(d.clone(), vec![W1, W2])]);
     assert_eq!(h.on(Event::RemoveWorker { worker: W1 }), vec![]);
     let out = h.on(Event::RemoveWorker { worker: W2 });
     match &out[..] {
-        [Instruction::Report { report: Report::Erred { error, .. }, .. }] => {
+        [Instruction::Report {
+            report: Report::Erred { error, .. },
+            ..
+        }] => {
             assert!(error.contains("lost with the last worker"), "{error}")
         }
         other => panic!("unexpected {other:?}"),
@@ -379,14 +530,25 @@ fn missing_data_recomputes_the_input() {
         TaskStatus::Processing { worker } => worker,
         ref s => panic!("{s:?}"),
     };
-    let out = h.on(Event::MissingData { worker: on, key: y.clone(), missing: x.clone(), holder: W1 });
-    assert!(matches!(&out[..], [Instruction::Free { .. }, Instruction::Compute { key: k, .. }] if *k == x), "{out:?}");
+    let out = h.on(Event::MissingData {
+        worker: on,
+        key: y.clone(),
+        missing: x.clone(),
+        holder: W1,
+    });
+    assert!(
+        matches!(&out[..], [Instruction::Free { .. }, Instruction::Compute { key: k, .. }] if *k == x),
+        "{out:?}"
+    );
 }
 
 /// A worker silent past the timeout is closed and its work rescheduled.
 #[test]
 fn silent_worker_is_removed_on_tick() {
-    let mut h = Harness::with(SchedulerConfig { worker_timeout: 5.0, ..Default::default() });
+    let mut h = Harness::with(SchedulerConfig {
+        worker_timeout: 5.0,
+        ..Default::default()
+    });
     let x = key("x");
     h.worker(W1, 1);
     h.submit(&[(&x, &[])], &[&x]);
@@ -398,26 +560,51 @@ fn silent_worker_is_removed_on_tick() {
         h.on(Event::Heartbeat { worker: W2 });
     }
     let out = h.on(Event::Tick);
-    assert_eq!(out, vec![Instruction::CloseWorker { worker: W1 }, compute(W2, &x, &[], 0, true)]);
+    assert_eq!(
+        out,
+        vec![
+            Instruction::CloseWorker { worker: W1 },
+            compute(W2, &x, &[], 0, true)
+        ]
+    );
 }
 
 /// Higher user priority runs first among ready root tasks.
 #[test]
 fn user_priority_orders_the_queue() {
-    let mut h = Harness::with(SchedulerConfig { fast_task: 0.0, ..Default::default() });
+    let mut h = Harness::with(SchedulerConfig {
+        fast_task: 0.0,
+        ..Default::default()
+    });
     h.worker(W1, 1);
     let (a, b, c, d) = (key("a"), key("b"), key("c"), key("d"));
     h.submit(&[(&a, &[]), (&b, &[]), (&c, &[])], &[&a, &b, &c]);
     let out = h.on(Event::UpdateGraph {
         client: C,
-        tasks: vec![NewTask { key: d.clone(), spec: spec(&d), dependencies: vec![], order: 0 }],
+        tasks: vec![NewTask {
+            key: d.clone(),
+            spec: spec(&d),
+            dependencies: vec![],
+            order: 0,
+        }],
         wanted: vec![d.clone()],
         user_priority: 10,
     });
     assert_eq!(out, vec![]);
-    assert_eq!(h.finish(W1, &a, 1), vec![in_memory(&a, 1), Instruction::Compute {
-        worker: W1, key: d.clone(), spec: spec(&d), inputs: vec![], priority: Priority::new(10, 2, 0), send_value: true,
-    }]);
+    assert_eq!(
+        h.finish(W1, &a, 1),
+        vec![
+            in_memory(&a, 1),
+            Instruction::Compute {
+                worker: W1,
+                key: d.clone(),
+                spec: spec(&d),
+                inputs: vec![],
+                priority: Priority::new(10, 2, 0),
+                send_value: true,
+            }
+        ]
+    );
 }
 
 /// Unknown inputs fail the task with a message naming the key.
@@ -428,7 +615,10 @@ fn unknown_input_is_an_error_naming_it() {
     let (x, ghost) = (key("x"), key("ghost"));
     let out = h.submit(&[(&x, &[&ghost])], &[&x]);
     match &out[..] {
-        [Instruction::Report { report: Report::Erred { error, .. }, .. }] => {
+        [Instruction::Report {
+            report: Report::Erred { error, .. },
+            ..
+        }] => {
             assert!(error.contains("'ghost'"), "{error}")
         }
         other => panic!("unexpected {other:?}"),

@@ -12,27 +12,43 @@ fn key(n: &str) -> Key {
     Key::new(n, &[])
 }
 fn spec(n: &str) -> TaskSpec {
-    TaskSpec { op: n.into(), params: vec![] }
+    TaskSpec {
+        op: n.into(),
+        params: vec![],
+    }
 }
 fn step(w: &mut WorkerState, e: WorkerEvent) -> Vec<WorkerInstruction> {
     let out = w.handle(e);
-    w.validate().unwrap_or_else(|e| panic!("invalid worker state: {e}"));
+    w.validate()
+        .unwrap_or_else(|e| panic!("invalid worker state: {e}"));
     out
 }
 fn compute(key: &Key, inputs: &[(&Key, &[WorkerId])], order: u32) -> WorkerEvent {
     WorkerEvent::Compute {
         key: key.clone(),
         spec: spec(key.name()),
-        inputs: inputs.iter().map(|(k, w)| ((*k).clone(), w.to_vec())).collect(),
+        inputs: inputs
+            .iter()
+            .map(|(k, w)| ((*k).clone(), w.to_vec()))
+            .collect(),
         priority: Priority::new(0, 1, order),
         send_value: false,
     }
 }
 fn execute(key: &Key, inputs: &[&Key]) -> WorkerInstruction {
-    I::Execute { key: key.clone(), spec: spec(key.name()), inputs: inputs.iter().map(|k| (*k).clone()).collect() }
+    I::Execute {
+        key: key.clone(),
+        spec: spec(key.name()),
+        inputs: inputs.iter().map(|k| (*k).clone()).collect(),
+    }
 }
 fn finished(key: &Key, nbytes: u64) -> WorkerInstruction {
-    I::TaskFinished { key: key.clone(), nbytes, duration: 0.5, send_value: false }
+    I::TaskFinished {
+        key: key.clone(),
+        nbytes,
+        duration: 0.5,
+        send_value: false,
+    }
 }
 
 /// Ready tasks run by priority, no more at once than there are threads.
@@ -43,7 +59,14 @@ fn runs_by_priority_within_its_threads() {
     assert_eq!(step(&mut w, compute(&b, &[], 5)), vec![execute(&b, &[])]);
     assert_eq!(step(&mut w, compute(&a, &[], 1)), vec![]);
     assert_eq!(
-        step(&mut w, WorkerEvent::ExecuteDone { key: b.clone(), nbytes: 3, duration: 0.5 }),
+        step(
+            &mut w,
+            WorkerEvent::ExecuteDone {
+                key: b.clone(),
+                nbytes: 3,
+                duration: 0.5
+            }
+        ),
         vec![finished(&b, 3), execute(&a, &[])]
     );
 }
@@ -55,15 +78,38 @@ fn fetches_inputs_from_peers_and_drops_them_after_use() {
     let mut w = WorkerState::new(2);
     let (x, y, z) = (key("x"), key("y"), key("z"));
     let out = step(&mut w, compute(&z, &[(&x, &[P2]), (&y, &[P2])], 3));
-    assert_eq!(out, vec![I::Fetch { peer: P2, keys: vec![x.clone(), y.clone()] }]);
+    assert_eq!(
+        out,
+        vec![I::Fetch {
+            peer: P2,
+            keys: vec![x.clone(), y.clone()]
+        }]
+    );
     assert_eq!(w.status(&x), Some(&WorkerTaskStatus::Flight { peer: P2 }));
-    let out = step(&mut w, WorkerEvent::FetchDone { peer: P2, received: vec![(x.clone(), 1), (y.clone(), 1)], missing: vec![] });
+    let out = step(
+        &mut w,
+        WorkerEvent::FetchDone {
+            peer: P2,
+            received: vec![(x.clone(), 1), (y.clone(), 1)],
+            missing: vec![],
+        },
+    );
     assert_eq!(out, vec![execute(&z, &[&x, &y])]);
-    let out = step(&mut w, WorkerEvent::ExecuteDone { key: z.clone(), nbytes: 8, duration: 0.5 });
+    let out = step(
+        &mut w,
+        WorkerEvent::ExecuteDone {
+            key: z.clone(),
+            nbytes: 8,
+            duration: 0.5,
+        },
+    );
     assert_eq!(out[0], finished(&z, 8));
     let mut released: Vec<_> = out[1..].to_vec();
     released.sort_by_key(|i| format!("{i:?}"));
-    assert_eq!(released, vec![I::Release { key: x.clone() }, I::Release { key: y.clone() }]);
+    assert_eq!(
+        released,
+        vec![I::Release { key: x.clone() }, I::Release { key: y.clone() }]
+    );
     assert_eq!(w.task_count(), 1, "only z, which the scheduler counts on");
 }
 
@@ -73,11 +119,43 @@ fn fetches_inputs_from_peers_and_drops_them_after_use() {
 fn missing_input_goes_to_the_next_holder_then_to_the_scheduler() {
     let mut w = WorkerState::new(1);
     let (x, z) = (key("x"), key("z"));
-    assert_eq!(step(&mut w, compute(&z, &[(&x, &[P2, P3])], 0)), vec![I::Fetch { peer: P2, keys: vec![x.clone()] }]);
-    let out = step(&mut w, WorkerEvent::FetchDone { peer: P2, received: vec![], missing: vec![x.clone()] });
-    assert_eq!(out, vec![I::Fetch { peer: P3, keys: vec![x.clone()] }]);
-    let out = step(&mut w, WorkerEvent::FetchFailed { peer: P3, keys: vec![x.clone()] });
-    assert_eq!(out, vec![I::MissingData { key: z.clone(), missing: x.clone(), holder: P3 }]);
+    assert_eq!(
+        step(&mut w, compute(&z, &[(&x, &[P2, P3])], 0)),
+        vec![I::Fetch {
+            peer: P2,
+            keys: vec![x.clone()]
+        }]
+    );
+    let out = step(
+        &mut w,
+        WorkerEvent::FetchDone {
+            peer: P2,
+            received: vec![],
+            missing: vec![x.clone()],
+        },
+    );
+    assert_eq!(
+        out,
+        vec![I::Fetch {
+            peer: P3,
+            keys: vec![x.clone()]
+        }]
+    );
+    let out = step(
+        &mut w,
+        WorkerEvent::FetchFailed {
+            peer: P3,
+            keys: vec![x.clone()],
+        },
+    );
+    assert_eq!(
+        out,
+        vec![I::MissingData {
+            key: z.clone(),
+            missing: x.clone(),
+            holder: P3
+        }]
+    );
     assert_eq!(w.task_count(), 0);
 }
 
@@ -87,9 +165,24 @@ fn freed_while_executing_drops_the_result() {
     let mut w = WorkerState::new(1);
     let a = key("a");
     step(&mut w, compute(&a, &[], 0));
-    assert_eq!(step(&mut w, WorkerEvent::Free { keys: vec![a.clone()] }), vec![]);
     assert_eq!(
-        step(&mut w, WorkerEvent::ExecuteDone { key: a.clone(), nbytes: 1, duration: 0.1 }),
+        step(
+            &mut w,
+            WorkerEvent::Free {
+                keys: vec![a.clone()]
+            }
+        ),
+        vec![]
+    );
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::ExecuteDone {
+                key: a.clone(),
+                nbytes: 1,
+                duration: 0.1
+            }
+        ),
         vec![I::Release { key: a.clone() }]
     );
 }
@@ -99,14 +192,44 @@ fn freed_while_executing_drops_the_result() {
 fn failure_is_reported() {
     let mut w = WorkerState::new(1);
     let (x, z) = (key("x"), key("z"));
-    step(&mut w, WorkerEvent::Stored { key: x.clone(), nbytes: 4 });
-    assert_eq!(step(&mut w, compute(&z, &[(&x, &[])], 0)), vec![execute(&z, &[&x])]);
-    assert_eq!(
-        step(&mut w, WorkerEvent::ExecuteFailed { key: z.clone(), error: "boom".into() }),
-        vec![I::TaskErred { key: z.clone(), error: "boom".into() }]
+    step(
+        &mut w,
+        WorkerEvent::Stored {
+            key: x.clone(),
+            nbytes: 4,
+        },
     );
-    assert_eq!(w.status(&x), Some(&WorkerTaskStatus::Memory), "scattered data stays until freed");
-    assert_eq!(step(&mut w, WorkerEvent::Free { keys: vec![x.clone()] }), vec![I::Release { key: x }]);
+    assert_eq!(
+        step(&mut w, compute(&z, &[(&x, &[])], 0)),
+        vec![execute(&z, &[&x])]
+    );
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::ExecuteFailed {
+                key: z.clone(),
+                error: "boom".into()
+            }
+        ),
+        vec![I::TaskErred {
+            key: z.clone(),
+            error: "boom".into()
+        }]
+    );
+    assert_eq!(
+        w.status(&x),
+        Some(&WorkerTaskStatus::Memory),
+        "scattered data stays until freed"
+    );
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::Free {
+                keys: vec![x.clone()]
+            }
+        ),
+        vec![I::Release { key: x }]
+    );
 }
 
 /// Replicate fetches a copy and tells the scheduler it holds it.
@@ -114,10 +237,31 @@ fn failure_is_reported() {
 fn replicate_fetches_and_reports() {
     let mut w = WorkerState::new(1);
     let d = key("d");
-    assert_eq!(step(&mut w, WorkerEvent::Replicate { key: d.clone(), holders: vec![P2] }), vec![I::Fetch { peer: P2, keys: vec![d.clone()] }]);
     assert_eq!(
-        step(&mut w, WorkerEvent::FetchDone { peer: P2, received: vec![(d.clone(), 10)], missing: vec![] }),
-        vec![I::AddKeys { keys: vec![d.clone()] }]
+        step(
+            &mut w,
+            WorkerEvent::Replicate {
+                key: d.clone(),
+                holders: vec![P2]
+            }
+        ),
+        vec![I::Fetch {
+            peer: P2,
+            keys: vec![d.clone()]
+        }]
+    );
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::FetchDone {
+                peer: P2,
+                received: vec![(d.clone(), 10)],
+                missing: vec![]
+            }
+        ),
+        vec![I::AddKeys {
+            keys: vec![d.clone()]
+        }]
     );
     assert_eq!(w.status(&d), Some(&WorkerTaskStatus::Memory));
 }

@@ -16,8 +16,17 @@ fn main() -> anyhow::Result<()> {
             "--tls-ca-file" => tls[0] = args.next(),
             "--tls-cert" => tls[1] = args.next(),
             "--tls-key" => tls[2] = args.next(),
-            "--listen" => options.listen = args.next().ok_or_else(|| anyhow::anyhow!("--listen needs an address"))?,
-            "--token" => options.token = Some(args.next().ok_or_else(|| anyhow::anyhow!("--token needs a value"))?),
+            "--listen" => {
+                options.listen = args
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--listen needs an address"))?
+            }
+            "--token" => {
+                options.token = Some(
+                    args.next()
+                        .ok_or_else(|| anyhow::anyhow!("--token needs a value"))?,
+                )
+            }
             "-h" | "--help" => {
                 println!("usage: brisk-scheduler [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert PEM --tls-key PEM]");
                 return Ok(());

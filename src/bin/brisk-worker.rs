@@ -16,7 +16,10 @@ fn parse_bytes(s: &str) -> anyhow::Result<u64> {
         u if u.ends_with("KB") => (s[..s.len() - 2].to_string(), 1e3),
         _ => (s.to_string(), 1.0),
     };
-    let x: f64 = num.trim().parse().map_err(|_| anyhow::anyhow!("cannot read '{s}' as a size in bytes"))?;
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("cannot read '{s}' as a size in bytes"))?;
     Ok((x * mult) as u64)
 }
 
@@ -27,7 +30,10 @@ fn main() -> anyhow::Result<()> {
     options.token = std::env::var("BRISK_TOKEN").ok();
     let mut tls = [None, None, None];
     while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| anyhow::anyhow!("{name} needs a value"));
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| anyhow::anyhow!("{name} needs a value"))
+        };
         match a.as_str() {
             "--tls-ca-file" => tls[0] = Some(value("--tls-ca-file")?),
             "--tls-cert" => tls[1] = Some(value("--tls-cert")?),
@@ -41,11 +47,14 @@ fn main() -> anyhow::Result<()> {
                 println!("usage: brisk-worker SCHEDULER_ADDRESS [--nthreads N] [--memory-limit BYTES] [--name NAME] [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert PEM --tls-key PEM]");
                 return Ok(());
             }
-            other if !other.starts_with('-') && scheduler.is_none() => scheduler = Some(other.to_string()),
+            other if !other.starts_with('-') && scheduler.is_none() => {
+                scheduler = Some(other.to_string())
+            }
             other => anyhow::bail!("unknown argument '{other}' (see --help)"),
         }
     }
-    options.scheduler = scheduler.ok_or_else(|| anyhow::anyhow!("usage: brisk-worker SCHEDULER_ADDRESS [options]"))?;
+    options.scheduler = scheduler
+        .ok_or_else(|| anyhow::anyhow!("usage: brisk-worker SCHEDULER_ADDRESS [options]"))?;
     options.tls = brisk::scheduler::distributed::tls::Tls::from_flags(tls)?;
     run_blocking(options)?;
     Ok(())

@@ -51,7 +51,9 @@ fn registry() -> &'static HashMap<&'static str, fn(&Encoded) -> Result<Value>> {
 pub fn decode(mut encoded: Encoded) -> Result<Value> {
     // Bytes are the one type whose frame is the value: keep it, do not copy it.
     if encoded.type_tag == "vec<u8>" && encoded.frames.len() == 1 {
-        return Ok(std::sync::Arc::new(encoded.frames.pop().unwrap_or_default()));
+        return Ok(std::sync::Arc::new(
+            encoded.frames.pop().unwrap_or_default(),
+        ));
     }
     match registry().get(encoded.type_tag.as_str()) {
         Some(f) => f(&encoded),

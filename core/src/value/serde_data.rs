@@ -150,7 +150,11 @@ impl crate::value::Data for Vec<u8> {
         "vec<u8>"
     }
     fn encode(&self) -> crate::Result<crate::value::Encoded> {
-        Ok(crate::value::Encoded { type_tag: "vec<u8>".into(), header: Vec::new(), frames: vec![self.clone()] })
+        Ok(crate::value::Encoded {
+            type_tag: "vec<u8>".into(),
+            header: Vec::new(),
+            frames: vec![self.clone()],
+        })
     }
     #[inline]
     fn as_any(&self) -> &dyn ::std::any::Any {

@@ -67,7 +67,10 @@ pub struct Submit {
 
 impl Default for Submit {
     fn default() -> Self {
-        Submit { priority: 0, pure: true }
+        Submit {
+            priority: 0,
+            pure: true,
+        }
     }
 }
 
@@ -102,7 +105,9 @@ impl FutureHandle {
             let mut cur = lock(&self.status);
             *cur = match (&*cur, s) {
                 // A report without the value does not drop one already here.
-                (Status::Finished(Some(v)), Status::Finished(None)) => Status::Finished(Some(v.clone())),
+                (Status::Finished(Some(v)), Status::Finished(None)) => {
+                    Status::Finished(Some(v.clone()))
+                }
                 (_, s) => s,
             };
         }
@@ -152,9 +157,15 @@ impl FutureHandle {
                 Status::Cancelled => return Err(err(format!("{} was cancelled", self.key))),
                 Status::Pending => unreachable!("wait() returns only when done"),
             }
-            let shared = self.shared.upgrade().ok_or_else(|| err("the client is closed"))?;
+            let shared = self
+                .shared
+                .upgrade()
+                .ok_or_else(|| err("the client is closed"))?;
             let (tx, rx) = oneshot::channel();
-            shared.send(Cmd::Gather { keys: vec![self.key.clone()], reply: tx })?;
+            shared.send(Cmd::Gather {
+                keys: vec![self.key.clone()],
+                reply: tx,
+            })?;
             match rx.blocking_recv() {
                 Ok(Ok(mut values)) => return Ok(values.remove(0)),
                 Ok(Err(e)) if self.is_pending() => {
@@ -164,7 +175,10 @@ impl FutureHandle {
                 Err(_) => {}
             }
         }
-        Err(err(format!("could not gather {} from the cluster", self.key)))
+        Err(err(format!(
+            "could not gather {} from the cluster",
+            self.key
+        )))
     }
 
     fn is_pending(&self) -> bool {
@@ -177,7 +191,10 @@ impl Drop for FutureHandle {
         if let Some(shared) = self.shared.upgrade() {
             {
                 let mut handles = lock(&shared.handles);
-                if handles.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+                if handles
+                    .get(&self.key)
+                    .is_some_and(|w| w.strong_count() == 0)
+                {
                     handles.remove(&self.key);
                 }
                 // Nothing left to resubmit after a reconnect.
@@ -186,7 +203,9 @@ impl Drop for FutureHandle {
                 }
             }
             let mut o = Outgoing::default();
-            o.push(Msg::ReleaseKeys { keys: vec![self.key.clone()] });
+            o.push(Msg::ReleaseKeys {
+                keys: vec![self.key.clone()],
+            });
             let _ = shared.send(Cmd::Send(o));
         }
     }
@@ -201,7 +220,11 @@ pub struct Future<T> {
 
 impl<T> Clone for Future<T> {
     fn clone(&self) -> Self {
-        Future { handle: self.handle.clone(), graph: self.graph.clone(), _t: PhantomData }
+        Future {
+            handle: self.handle.clone(),
+            graph: self.graph.clone(),
+            _t: PhantomData,
+        }
     }
 }
 
@@ -214,9 +237,18 @@ impl<T> std::fmt::Debug for Future<T> {
 impl<T> Future<T> {
     fn new(handle: Arc<FutureHandle>) -> Future<T> {
         let key = handle.key.clone();
-        let op = Arc::new(RemoteOp { handle: handle.clone() });
-        let graph = Graph::from_tasks(format!("future-{}", key.name()), vec![Task::new(key, op, vec![])]);
-        Future { handle, graph, _t: PhantomData }
+        let op = Arc::new(RemoteOp {
+            handle: handle.clone(),
+        });
+        let graph = Graph::from_tasks(
+            format!("future-{}", key.name()),
+            vec![Task::new(key, op, vec![])],
+        );
+        Future {
+            handle,
+            graph,
+            _t: PhantomData,
+        }
     }
 
     /// The key of the result.
@@ -274,9 +306,15 @@ impl<T: Data + Clone> std::future::IntoFuture for Future<T> {
                 Status::Cancelled => return Err(err(format!("{} was cancelled", handle.key))),
                 _ => {}
             }
-            let shared = handle.shared.upgrade().ok_or_else(|| err("the client is closed"))?;
+            let shared = handle
+                .shared
+                .upgrade()
+                .ok_or_else(|| err("the client is closed"))?;
             let (tx, rx) = oneshot::channel();
-            shared.send(Cmd::Gather { keys: vec![handle.key.clone()], reply: tx })?;
+            shared.send(Cmd::Gather {
+                keys: vec![handle.key.clone()],
+                reply: tx,
+            })?;
             let mut values = rx.await.map_err(|_| err("the client is closed"))??;
             take(&values.remove(0))
         })
@@ -314,8 +352,14 @@ impl Op for RemoteOp {
 
 enum Cmd {
     Send(Outgoing),
-    WhoHas { keys: Vec<Key>, reply: oneshot::Sender<Result<WhoHas>> },
-    Gather { keys: Vec<Key>, reply: oneshot::Sender<Result<Vec<Value>>> },
+    WhoHas {
+        keys: Vec<Key>,
+        reply: oneshot::Sender<Result<WhoHas>>,
+    },
+    Gather {
+        keys: Vec<Key>,
+        reply: oneshot::Sender<Result<Vec<Value>>>,
+    },
     Close,
 }
 
@@ -371,7 +415,10 @@ impl Client {
         let thread = std::thread::Builder::new()
             .name("brisk-client".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(rt) => rt,
                     Err(e) => {
                         let _ = ready_tx.send(Err(err(e.to_string())));
@@ -386,7 +433,11 @@ impl Client {
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(err("the client's connection thread ended")),
         }
-        Ok(Client { shared, thread: Mutex::new(Some(thread)), nonce: AtomicU64::new(0) })
+        Ok(Client {
+            shared,
+            thread: Mutex::new(Some(thread)),
+            nonce: AtomicU64::new(0),
+        })
     }
 
     /// Submits a lazy value (a `Delayed`, or anything built on futures) and
@@ -410,18 +461,29 @@ impl Client {
     pub fn map<L: Lazy>(&self, xs: &[L]) -> Result<Vec<Future<L::Output>>> {
         let graph = Graph::merge(xs.iter().map(|x| x.graph()));
         let keys: Vec<Key> = xs.iter().map(|x| x.key().clone()).collect();
-        Ok(self.submit_graph(&graph, &keys, 0)?.into_iter().map(Future::new).collect())
+        Ok(self
+            .submit_graph(&graph, &keys, 0)?
+            .into_iter()
+            .map(Future::new)
+            .collect())
     }
 
     /// Brings the results of `futures` here, in order.
     pub fn gather<T: Data + Clone>(&self, futures: &[Future<T>]) -> Result<Vec<T>> {
         let handles: Vec<Arc<FutureHandle>> = futures.iter().map(|f| f.handle.clone()).collect();
-        self.gather_values(&handles)?.iter().map(take::<T>).collect()
+        self.gather_values(&handles)?
+            .iter()
+            .map(take::<T>)
+            .collect()
     }
 
     /// Sends values to the workers (to every worker with `broadcast`) and returns
     /// futures for them; their keys are their content tokens.
-    pub fn scatter<T: Data + Tokenize>(&self, values: Vec<T>, broadcast: bool) -> Result<Vec<Future<T>>> {
+    pub fn scatter<T: Data + Tokenize>(
+        &self,
+        values: Vec<T>,
+        broadcast: bool,
+    ) -> Result<Vec<Future<T>>> {
         let mut o = Outgoing::default();
         let mut items = Vec::new();
         let mut frames = Vec::new();
@@ -448,7 +510,10 @@ impl Client {
             }
         }
         let mut o = Outgoing::default();
-        o.push(Msg::ReplicateKeys { keys: futures.iter().map(|f| f.key().clone()).collect(), n: n as u32 });
+        o.push(Msg::ReplicateKeys {
+            keys: futures.iter().map(|f| f.key().clone()).collect(),
+            n: n as u32,
+        });
         self.shared.send(Cmd::Send(o))?;
         // Like Dask's synchronous client, return once the copies exist (or as many
         // as there are workers).
@@ -460,7 +525,9 @@ impl Client {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(err(format!("replicate: fewer than {want} copies after a minute")));
+                return Err(err(format!(
+                    "replicate: fewer than {want} copies after a minute"
+                )));
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -469,7 +536,9 @@ impl Client {
     /// Cancels the futures: their work stops if nothing else needs it.
     pub fn cancel<T>(&self, futures: &[Future<T>]) -> Result<()> {
         let mut o = Outgoing::default();
-        o.push(Msg::Cancel { keys: futures.iter().map(|f| f.key().clone()).collect() });
+        o.push(Msg::Cancel {
+            keys: futures.iter().map(|f| f.key().clone()).collect(),
+        });
         for f in futures {
             f.handle.set(Status::Cancelled);
         }
@@ -479,13 +548,20 @@ impl Client {
     /// The addresses of the workers holding each result (empty while not in memory).
     pub fn who_has<T>(&self, futures: &[Future<T>]) -> Result<Vec<(Key, Vec<String>)>> {
         let (answer, _) = self.ask_who_has(futures)?;
-        Ok(answer.into_iter().map(|(k, ws)| (k, ws.into_iter().map(|(_, a)| a).collect())).collect())
+        Ok(answer
+            .into_iter()
+            .map(|(k, ws)| (k, ws.into_iter().map(|(_, a)| a).collect()))
+            .collect())
     }
 
     fn ask_who_has<T>(&self, futures: &[Future<T>]) -> Result<WhoHas> {
         let (tx, rx) = oneshot::channel();
-        self.shared.send(Cmd::WhoHas { keys: futures.iter().map(|f| f.key().clone()).collect(), reply: tx })?;
-        rx.blocking_recv().map_err(|_| err("the connection to the scheduler was lost"))?
+        self.shared.send(Cmd::WhoHas {
+            keys: futures.iter().map(|f| f.key().clone()).collect(),
+            reply: tx,
+        })?;
+        rx.blocking_recv()
+            .map_err(|_| err("the connection to the scheduler was lost"))?
     }
 
     /// Waits until at least `n` workers are connected (for `timeout` at most).
@@ -497,7 +573,9 @@ impl Client {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(err(format!("only {nworkers} of {n} workers joined within {timeout:?}")));
+                return Err(err(format!(
+                    "only {nworkers} of {n} workers joined within {timeout:?}"
+                )));
             }
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -543,18 +621,31 @@ impl Client {
         let tg = graph.lower(std::slice::from_ref(key))?;
         let mut tasks = tg.tasks();
         let n = self.nonce.fetch_add(1, Ordering::Relaxed);
-        let salt = brisk_core::tokenize(&(std::process::id() as u64, n, Instant::now().elapsed().as_nanos() as u64, format!("{:?}", std::time::SystemTime::now())))?;
+        let salt = brisk_core::tokenize(&(
+            std::process::id() as u64,
+            n,
+            Instant::now().elapsed().as_nanos() as u64,
+            format!("{:?}", std::time::SystemTime::now()),
+        ))?;
         let fresh = Key::from_token(key.prefix(), &salt, key.index());
         for t in tasks.iter_mut() {
             if &t.key == key {
                 t.key = fresh.clone();
             }
         }
-        Ok((Graph::from_tasks(format!("impure-{}", fresh.name()), tasks), fresh))
+        Ok((
+            Graph::from_tasks(format!("impure-{}", fresh.name()), tasks),
+            fresh,
+        ))
     }
 
     /// Submits the part of `graph` that `keys` need; returns a handle per key.
-    fn submit_graph(&self, graph: &Graph, keys: &[Key], priority: i32) -> Result<Vec<Arc<FutureHandle>>> {
+    fn submit_graph(
+        &self,
+        graph: &Graph,
+        keys: &[Key],
+        priority: i32,
+    ) -> Result<Vec<Arc<FutureHandle>>> {
         let tg = graph.lower(keys)?;
         let order = brisk_core::order(&tg);
         let mut tasks = Vec::with_capacity(tg.len());
@@ -567,12 +658,22 @@ impl Client {
                 continue;
             }
             if op.is_local_only() || !is_registered(op.name()) {
-                return Err(Error::LocalOnly { key: key.clone(), op: op.name().to_string() });
+                return Err(Error::LocalOnly {
+                    key: key.clone(),
+                    op: op.name().to_string(),
+                });
             }
             tasks.push(WireTask {
                 key: key.clone(),
-                spec: TaskSpec { op: op.name().to_string(), params: op.params()? },
-                dependencies: tg.dependencies(t).iter().map(|d| tg.key(*d).clone()).collect(),
+                spec: TaskSpec {
+                    op: op.name().to_string(),
+                    params: op.params()?,
+                },
+                dependencies: tg
+                    .dependencies(t)
+                    .iter()
+                    .map(|d| tg.key(*d).clone())
+                    .collect(),
                 order: order[t.idx()],
             });
         }
@@ -584,7 +685,11 @@ impl Client {
             }
         }
         let mut o = Outgoing::default();
-        o.push(Msg::UpdateGraph { tasks, wanted: keys.to_vec(), user_priority: priority });
+        o.push(Msg::UpdateGraph {
+            tasks,
+            wanted: keys.to_vec(),
+            user_priority: priority,
+        });
         self.shared.send(Cmd::Send(o))?;
         drop(held);
         Ok(handles)
@@ -645,7 +750,11 @@ impl Executor for Client {
                 Status::Cancelled => return Err(err(format!("{} was cancelled", h.key))),
                 _ => {}
             }
-            tasks.push(Task::new(h.key.clone(), Arc::new(RemoteOp { handle: h }), vec![]));
+            tasks.push(Task::new(
+                h.key.clone(),
+                Arc::new(RemoteOp { handle: h }),
+                vec![],
+            ));
         }
         let name = match keys.first() {
             Some(k) => format!("persisted-{}", k.name()),
@@ -668,13 +777,22 @@ async fn io_loop(
         let deadline = Instant::now() + options.reconnect;
         let mut wait = Duration::from_millis(20);
         let stream = loop {
-            match connect(&address, Role::Client, options.token.as_deref(), options.tls.as_ref()).await {
+            match connect(
+                &address,
+                Role::Client,
+                options.token.as_deref(),
+                options.tls.as_ref(),
+            )
+            .await
+            {
                 Ok(s) => break Some(s),
                 Err(e) => {
                     let fatal = matches!(e, crate::error::Error::Handshake { .. });
                     if fatal || Instant::now() >= deadline {
                         if let Some(r) = ready.take() {
-                            let _ = r.send(Err(err(format!("cannot connect to the scheduler at {address}: {e}"))));
+                            let _ = r.send(Err(err(format!(
+                                "cannot connect to the scheduler at {address}: {e}"
+                            ))));
                         }
                         break None;
                     }
@@ -689,8 +807,12 @@ async fn io_loop(
             while let Some(cmd) = rx.recv().await {
                 match cmd {
                     Cmd::Close => return,
-                    Cmd::WhoHas { reply, .. } => drop(reply.send(Err(err("the scheduler is unreachable")))),
-                    Cmd::Gather { reply, .. } => drop(reply.send(Err(err("the scheduler is unreachable")))),
+                    Cmd::WhoHas { reply, .. } => {
+                        drop(reply.send(Err(err("the scheduler is unreachable"))))
+                    }
+                    Cmd::Gather { reply, .. } => {
+                        drop(reply.send(Err(err("the scheduler is unreachable"))))
+                    }
                     Cmd::Send(_) => {}
                 }
             }
@@ -779,7 +901,10 @@ async fn io_loop(
         // The scheduler went away: wait for it again; everything not yet here is
         // pending again (its data on the workers is gone).
         if let Some(s) = shared.upgrade() {
-            let handles: Vec<Arc<FutureHandle>> = lock(&s.handles).values().filter_map(|w| w.upgrade()).collect();
+            let handles: Vec<Arc<FutureHandle>> = lock(&s.handles)
+                .values()
+                .filter_map(|w| w.upgrade())
+                .collect();
             for h in handles {
                 let mut st = lock(&h.status);
                 if matches!(*st, Status::Finished(None)) {
@@ -794,7 +919,10 @@ async fn io_loop(
 fn resubmission(shared: &Weak<Shared>) -> Outgoing {
     let mut o = Outgoing::default();
     let Some(s) = shared.upgrade() else { return o };
-    let handles: Vec<Arc<FutureHandle>> = lock(&s.handles).values().filter_map(|w| w.upgrade()).collect();
+    let handles: Vec<Arc<FutureHandle>> = lock(&s.handles)
+        .values()
+        .filter_map(|w| w.upgrade())
+        .collect();
     let submitted = lock(&s.submitted);
     let mut wanted = Vec::new();
     let mut tasks = Vec::new();
@@ -804,7 +932,10 @@ fn resubmission(shared: &Weak<Shared>) -> Outgoing {
             continue;
         }
         if !submitted.contains_key(&h.key) {
-            h.set(Status::Erred(format!("{} was lost when the scheduler restarted and has no task to recompute it", h.key)));
+            h.set(Status::Erred(format!(
+                "{} was lost when the scheduler restarted and has no task to recompute it",
+                h.key
+            )));
             continue;
         }
         wanted.push(h.key.clone());
@@ -820,14 +951,21 @@ fn resubmission(shared: &Weak<Shared>) -> Outgoing {
         }
     }
     if !wanted.is_empty() {
-        o.push(Msg::UpdateGraph { tasks, wanted, user_priority: 0 });
+        o.push(Msg::UpdateGraph {
+            tasks,
+            wanted,
+            user_priority: 0,
+        });
     }
     o
 }
 
 fn fail_all(shared: &Weak<Shared>, why: &str) {
     if let Some(s) = shared.upgrade() {
-        let handles: Vec<Arc<FutureHandle>> = lock(&s.handles).values().filter_map(|w| w.upgrade()).collect();
+        let handles: Vec<Arc<FutureHandle>> = lock(&s.handles)
+            .values()
+            .filter_map(|w| w.upgrade())
+            .collect();
         for h in handles {
             if h.is_pending() {
                 h.set(Status::Erred(why.to_string()));
@@ -837,8 +975,16 @@ fn fail_all(shared: &Weak<Shared>, why: &str) {
 }
 
 /// Handles one message from the scheduler; true when it says goodbye.
-fn on_message(shared: &Weak<Shared>, m: Incoming, pending_who: &mut FxHashMap<u64, oneshot::Sender<Result<WhoHas>>>) -> bool {
-    let handle = |key: &Key| shared.upgrade().and_then(|s| lock(&s.handles).get(key).and_then(|w| w.upgrade()));
+fn on_message(
+    shared: &Weak<Shared>,
+    m: Incoming,
+    pending_who: &mut FxHashMap<u64, oneshot::Sender<Result<WhoHas>>>,
+) -> bool {
+    let handle = |key: &Key| {
+        shared
+            .upgrade()
+            .and_then(|s| lock(&s.handles).get(key).and_then(|w| w.upgrade()))
+    };
     match m.msg {
         Msg::KeyInMemory { key, value, .. } => {
             if let Some(h) = handle(&key) {
@@ -856,7 +1002,11 @@ fn on_message(shared: &Weak<Shared>, m: Incoming, pending_who: &mut FxHashMap<u6
                 h.set(Status::Cancelled);
             }
         }
-        Msg::WhoHasReply { id, who_has, nworkers } => {
+        Msg::WhoHasReply {
+            id,
+            who_has,
+            nworkers,
+        } => {
             if let Some(tx) = pending_who.remove(&id) {
                 let _ = tx.send(Ok((who_has, nworkers)));
             }
@@ -880,7 +1030,9 @@ async fn gather_from_workers(
     let mut by_worker: Vec<(String, Vec<Key>)> = Vec::new();
     for (k, holders) in who {
         let Some((_, addr)) = holders.into_iter().next() else {
-            return Err(err(format!("{k} is not in memory on any worker (was it released or lost?)")));
+            return Err(err(format!(
+                "{k} is not in memory on any worker (was it released or lost?)"
+            )));
         };
         match by_worker.iter_mut().find(|(a, _)| *a == addr) {
             Some((_, ks)) => ks.push(k),
@@ -902,6 +1054,9 @@ async fn gather_from_workers(
         got.extend(values);
     }
     keys.iter()
-        .map(|k| got.remove(k).ok_or_else(|| err(format!("{k} did not arrive"))))
+        .map(|k| {
+            got.remove(k)
+                .ok_or_else(|| err(format!("{k} did not arrive")))
+        })
         .collect()
 }

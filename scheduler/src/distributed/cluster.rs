@@ -10,8 +10,8 @@
 //! scheduler gives up after its reconnect window.
 
 use super::client::{Client, ClientOptions};
-use super::tls::{Tls, TlsFiles};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
+use super::tls::{Tls, TlsFiles};
 use super::worker_server::{run_blocking as run_worker, WorkerOptions};
 use brisk_core::{Error, Result};
 use std::path::PathBuf;
@@ -29,7 +29,11 @@ const ENV_NAME: &str = "BRISK_WORKER_NAME";
 const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
 const ENV_TOKEN: &str = "BRISK_WORKER_TOKEN";
 const ENV_RECONNECT: &str = "BRISK_WORKER_RECONNECT_MS";
-const ENV_TLS: [&str; 3] = ["BRISK_WORKER_TLS_CA", "BRISK_WORKER_TLS_CERT", "BRISK_WORKER_TLS_KEY"];
+const ENV_TLS: [&str; 3] = [
+    "BRISK_WORKER_TLS_CA",
+    "BRISK_WORKER_TLS_CERT",
+    "BRISK_WORKER_TLS_KEY",
+];
 
 /// If this process was started as a worker by a [`LocalCluster`], runs the worker
 /// and exits; otherwise returns at once. `brisk::init()` calls it.
@@ -48,18 +52,28 @@ pub fn worker_main_if_requested() {
         }
     }
     let mut options = WorkerOptions::new(scheduler);
-    if let Some(n) = std::env::var(ENV_NTHREADS).ok().and_then(|s| s.parse().ok()) {
+    if let Some(n) = std::env::var(ENV_NTHREADS)
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         options.nthreads = n;
     }
     if let Ok(name) = std::env::var(ENV_NAME) {
         options.name = name;
     }
     options.token = std::env::var(ENV_TOKEN).ok();
-    if let Some(ms) = std::env::var(ENV_RECONNECT).ok().and_then(|s| s.parse().ok()) {
+    if let Some(ms) = std::env::var(ENV_RECONNECT)
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         options.reconnect = Duration::from_millis(ms);
     }
     if let [Ok(ca), Ok(cert), Ok(key)] = ENV_TLS.map(std::env::var) {
-        let files = TlsFiles { ca: ca.into(), cert: cert.into(), key: key.into() };
+        let files = TlsFiles {
+            ca: ca.into(),
+            cert: cert.into(),
+            key: key.into(),
+        };
         match Tls::from_files(&files) {
             Ok(tls) => options.tls = Some(tls),
             Err(e) => {
@@ -117,7 +131,11 @@ struct SchedulerThread {
 }
 
 impl SchedulerThread {
-    fn start(listen: &str, token: Option<String>, tls: Option<Tls>) -> Result<(SchedulerThread, String, watch::Receiver<SchedulerStatus>)> {
+    fn start(
+        listen: &str,
+        token: Option<String>,
+        tls: Option<Tls>,
+    ) -> Result<(SchedulerThread, String, watch::Receiver<SchedulerStatus>)> {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (status_tx, status_rx) = watch::channel(SchedulerStatus::default());
@@ -125,7 +143,10 @@ impl SchedulerThread {
         let thread = std::thread::Builder::new()
             .name("brisk-scheduler".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(rt) => rt,
                     Err(e) => {
                         let _ = addr_tx.send(Err(e.to_string()));
@@ -141,7 +162,12 @@ impl SchedulerThread {
                         }
                     };
                     let _ = addr_tx.send(Ok(address));
-                    let options = SchedulerOptions { listen, token, tls, ..Default::default() };
+                    let options = SchedulerOptions {
+                        listen,
+                        token,
+                        tls,
+                        ..Default::default()
+                    };
                     let _ = serve(listener, options, status_tx, async {
                         let _ = stop_rx.await;
                     })
@@ -153,7 +179,14 @@ impl SchedulerThread {
             .recv()
             .map_err(|_| Error::Other("the scheduler thread ended before listening".into()))?
             .map_err(|e| Error::Other(format!("cannot start the scheduler: {e}")))?;
-        Ok((SchedulerThread { stop: Some(stop_tx), thread: Some(thread) }, address, status_rx))
+        Ok((
+            SchedulerThread {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+            address,
+            status_rx,
+        ))
     }
 
     fn stop(&mut self) {
@@ -190,14 +223,26 @@ impl LocalCluster {
     /// Starts a scheduler and `n_workers` worker processes of `threads_per_worker`
     /// threads, and waits until they have joined.
     pub fn new(n_workers: usize, threads_per_worker: usize) -> Result<LocalCluster> {
-        LocalCluster::with_options(LocalClusterOptions { n_workers, threads_per_worker, ..Default::default() })
+        LocalCluster::with_options(LocalClusterOptions {
+            n_workers,
+            threads_per_worker,
+            ..Default::default()
+        })
     }
 
     /// [`LocalCluster::new`] with every option.
     pub fn with_options(options: LocalClusterOptions) -> Result<LocalCluster> {
         let tls = options.tls.as_ref().map(Tls::from_files).transpose()?;
-        let (scheduler, address, status) = SchedulerThread::start("127.0.0.1:0", options.token.clone(), tls.clone())?;
-        let mut cluster = LocalCluster { options, tls, scheduler, address, status, workers: Vec::new() };
+        let (scheduler, address, status) =
+            SchedulerThread::start("127.0.0.1:0", options.token.clone(), tls.clone())?;
+        let mut cluster = LocalCluster {
+            options,
+            tls,
+            scheduler,
+            address,
+            status,
+            workers: Vec::new(),
+        };
         for _ in 0..cluster.options.n_workers {
             cluster.start_worker()?;
         }
@@ -215,7 +260,11 @@ impl LocalCluster {
     pub fn client(&self) -> Result<Client> {
         Client::connect_with(
             &self.address,
-            ClientOptions { token: self.options.token.clone(), tls: self.tls.clone(), ..Default::default() },
+            ClientOptions {
+                token: self.options.token.clone(),
+                tls: self.tls.clone(),
+                ..Default::default()
+            },
         )
     }
 
@@ -234,22 +283,30 @@ impl LocalCluster {
     pub fn start_worker(&mut self) -> Result<()> {
         let exe = match &self.options.worker_exe {
             Some(p) => p.clone(),
-            None => std::env::current_exe().map_err(|e| Error::Other(format!("cannot find this executable: {e}")))?,
+            None => std::env::current_exe()
+                .map_err(|e| Error::Other(format!("cannot find this executable: {e}")))?,
         };
         let mut cmd = Command::new(exe);
         cmd.env(ENV_SCHEDULER, &self.address)
             .env(ENV_NTHREADS, self.options.threads_per_worker.to_string())
             .env(ENV_NAME, format!("local-worker-{}", self.workers.len()))
             .env(ENV_PARENT, std::process::id().to_string())
-            .env(ENV_RECONNECT, self.options.worker_reconnect.as_millis().to_string())
+            .env(
+                ENV_RECONNECT,
+                self.options.worker_reconnect.as_millis().to_string(),
+            )
             .stdin(Stdio::null());
         if let Some(t) = &self.options.token {
             cmd.env(ENV_TOKEN, t);
         }
         if let Some(f) = &self.options.tls {
-            cmd.env(ENV_TLS[0], &f.ca).env(ENV_TLS[1], &f.cert).env(ENV_TLS[2], &f.key);
+            cmd.env(ENV_TLS[0], &f.ca)
+                .env(ENV_TLS[1], &f.cert)
+                .env(ENV_TLS[2], &f.key);
         }
-        let child = cmd.spawn().map_err(|e| Error::Other(format!("cannot start a worker process: {e}")))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| Error::Other(format!("cannot start a worker process: {e}")))?;
         self.workers.push(child);
         Ok(())
     }
@@ -259,7 +316,10 @@ impl LocalCluster {
     pub fn wait_for_workers(&mut self, n: usize) -> Result<()> {
         let deadline = Instant::now() + self.options.timeout;
         let mut rx = self.status.clone();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(io)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(io)?;
         rt.block_on(async {
             loop {
                 if rx.borrow_and_update().workers >= n {
@@ -283,7 +343,10 @@ impl LocalCluster {
 
     /// Kills worker `i` with SIGKILL (for failure tests) and reaps it.
     pub fn kill_worker(&mut self, i: usize) -> Result<()> {
-        let child = self.workers.get_mut(i).ok_or_else(|| Error::Other(format!("no worker {i}")))?;
+        let child = self
+            .workers
+            .get_mut(i)
+            .ok_or_else(|| Error::Other(format!("no worker {i}")))?;
         child.kill().map_err(io)?;
         child.wait().map_err(io)?;
         Ok(())
@@ -294,7 +357,8 @@ impl LocalCluster {
     pub fn restart_scheduler(&mut self) -> Result<()> {
         self.scheduler.stop();
         let listen = self.address.trim_start_matches("tcp://").to_string();
-        let (scheduler, address, status) = SchedulerThread::start(&listen, self.options.token.clone(), self.tls.clone())?;
+        let (scheduler, address, status) =
+            SchedulerThread::start(&listen, self.options.token.clone(), self.tls.clone())?;
         self.scheduler = scheduler;
         self.address = address;
         self.status = status;

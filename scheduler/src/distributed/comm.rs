@@ -3,11 +3,12 @@
 //! (an idle connection flushes at once; a busy one sends many messages per write).
 
 use super::messages::{split_batch, Incoming, Outgoing};
+use super::tls::{server_name, Tls};
 use crate::error::{Error, Result};
 use crate::protocol::{
-    check_hello, decode, encode, frame_count, parse_table, table_end, unpack_frame, Hello, Limits, Role,
+    check_hello, decode, encode, frame_count, parse_table, table_end, unpack_frame, Hello, Limits,
+    Role,
 };
-use super::tls::{server_name, Tls};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -31,7 +32,10 @@ pub fn split(s: BoxStream) -> (Reader, Writer) {
 /// Reads one wire message; `None` when the peer closed between messages. The body
 /// is allocated only after its announced length passed the limits and grows as
 /// bytes arrive.
-pub async fn read_batch<R: AsyncRead + Unpin>(r: &mut R, limits: &Limits) -> Result<Option<Vec<Incoming>>> {
+pub async fn read_batch<R: AsyncRead + Unpin>(
+    r: &mut R,
+    limits: &Limits,
+) -> Result<Option<Vec<Incoming>>> {
     let mut prefix = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -59,23 +63,33 @@ pub async fn read_batch<R: AsyncRead + Unpin>(r: &mut R, limits: &Limits) -> Res
     // (no copy out of a whole-message buffer).
     let mut first = [0u8; 3];
     if len < 3 {
-        return Err(Error::Malformed { reason: format!("a body of {len} bytes is too short") });
+        return Err(Error::Malformed {
+            reason: format!("a body of {len} bytes is too short"),
+        });
     }
     read_exact(r, &mut first, len).await?;
     let n = frame_count(&first, limits)?;
     let mut head = vec![0u8; table_end(n)];
     head[..3].copy_from_slice(&first);
     if len < head.len() {
-        return Err(Error::Malformed { reason: "the frame table is cut short".into() });
+        return Err(Error::Malformed {
+            reason: "the frame table is cut short".into(),
+        });
     }
     read_exact(r, &mut head[3..], len).await?;
     let entries = parse_table(&head, len, limits)?;
     let mut frames = Vec::with_capacity(entries.len());
     for e in entries {
         let mut buf = Vec::with_capacity(e.wire_len);
-        let got = (&mut *r).take(e.wire_len as u64).read_to_end(&mut buf).await?;
+        let got = (&mut *r)
+            .take(e.wire_len as u64)
+            .read_to_end(&mut buf)
+            .await?;
         if got < e.wire_len {
-            return Err(Error::Truncated { needed: len as u64, got: got as u64 });
+            return Err(Error::Truncated {
+                needed: len as u64,
+                got: got as u64,
+            });
         }
         frames.push(unpack_frame(e, buf)?);
     }
@@ -87,7 +101,10 @@ pub async fn read_batch<R: AsyncRead + Unpin>(r: &mut R, limits: &Limits) -> Res
 async fn read_exact<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8], len: usize) -> Result<()> {
     r.read_exact(buf).await.map(|_| ()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            Error::Truncated { needed: len as u64, got: 0 }
+            Error::Truncated {
+                needed: len as u64,
+                got: 0,
+            }
         } else {
             Error::Io(e)
         }
@@ -95,7 +112,11 @@ async fn read_exact<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8], len: usize)
 }
 
 /// Writes one batch as one wire message.
-pub async fn write_batch<W: AsyncWrite + Unpin>(w: &mut W, batch: &Outgoing, compress: bool) -> Result<()> {
+pub async fn write_batch<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    batch: &Outgoing,
+    compress: bool,
+) -> Result<()> {
     let header = batch.header()?;
     let frames: Vec<&[u8]> = batch.frames.iter().map(|f| f.as_slice()).collect();
     let pieces = encode(&header, &frames, compress)?;
@@ -141,8 +162,16 @@ impl Outbox {
 
 /// Opens a connection (TLS when `tls` is given) and says hello; the peer must
 /// answer with a hello of its own.
-pub async fn connect(address: &str, role: Role, token: Option<&str>, tls: Option<&Tls>) -> Result<BoxStream> {
-    let addr = address.strip_prefix("tcp://").or_else(|| address.strip_prefix("tls://")).unwrap_or(address);
+pub async fn connect(
+    address: &str,
+    role: Role,
+    token: Option<&str>,
+    tls: Option<&Tls>,
+) -> Result<BoxStream> {
+    let addr = address
+        .strip_prefix("tcp://")
+        .or_else(|| address.strip_prefix("tls://"))
+        .unwrap_or(address);
     let tcp = TcpStream::connect(addr).await.map_err(|e| {
         Error::Io(std::io::Error::new(
             e.kind(),
@@ -153,9 +182,12 @@ pub async fn connect(address: &str, role: Role, token: Option<&str>, tls: Option
     let mut stream: BoxStream = match tls {
         Some(tls) => {
             let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
-            let s = connector.connect(server_name(addr)?, tcp).await.map_err(|e| Error::Handshake {
-                reason: format!("TLS with {address}: {e}"),
-            })?;
+            let s = connector
+                .connect(server_name(addr)?, tcp)
+                .await
+                .map_err(|e| Error::Handshake {
+                    reason: format!("TLS with {address}: {e}"),
+                })?;
             Box::new(s)
         }
         None => Box::new(tcp),
@@ -166,7 +198,9 @@ pub async fn connect(address: &str, role: Role, token: Option<&str>, tls: Option
     stream.flush().await?;
     let answer = read_hello(&mut stream).await?;
     if let Some(reason) = answer.refusal {
-        return Err(Error::Handshake { reason: format!("{address} refused the connection: {reason}") });
+        return Err(Error::Handshake {
+            reason: format!("{address} refused the connection: {reason}"),
+        });
     }
     check_hello(&answer, None)?;
     Ok(stream)
@@ -175,12 +209,19 @@ pub async fn connect(address: &str, role: Role, token: Option<&str>, tls: Option
 /// Accepts a connection: the TLS handshake when `tls` is given, then the peer's
 /// hello (checking the token), which is answered. A stranger is refused before it
 /// can send anything else.
-pub async fn accept(tcp: TcpStream, role: Role, token: Option<&str>, tls: Option<&Tls>) -> Result<(BoxStream, Hello)> {
+pub async fn accept(
+    tcp: TcpStream,
+    role: Role,
+    token: Option<&str>,
+    tls: Option<&Tls>,
+) -> Result<(BoxStream, Hello)> {
     tcp.set_nodelay(true)?;
     let mut stream: BoxStream = match tls {
         Some(tls) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
-            let s = acceptor.accept(tcp).await.map_err(|e| Error::Handshake { reason: format!("TLS: {e}") })?;
+            let s = acceptor.accept(tcp).await.map_err(|e| Error::Handshake {
+                reason: format!("TLS: {e}"),
+            })?;
             Box::new(s)
         }
         None => Box::new(tcp),
@@ -216,7 +257,10 @@ async fn read_hello<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Hello> {
     };
     let mut prefix = [0u8; 4];
     stream.read_exact(&mut prefix).await.map_err(|e| {
-        Error::Io(std::io::Error::new(e.kind(), format!("the peer closed before its hello ({e})")))
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("the peer closed before its hello ({e})"),
+        ))
     })?;
     let len = u32::from_le_bytes(prefix) as usize;
     if len > limits.max_message {
@@ -226,7 +270,10 @@ async fn read_hello<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Hello> {
     }
     let mut body = vec![0u8; len];
     stream.read_exact(&mut body).await.map_err(|e| {
-        Error::Io(std::io::Error::new(e.kind(), format!("the peer's hello was cut short ({e})")))
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("the peer's hello was cut short ({e})"),
+        ))
     })?;
     let msg = decode(&body, &limits).map_err(|e| Error::Handshake {
         reason: format!("the first message is not a Brisk hello ({e})"),

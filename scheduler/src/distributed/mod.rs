@@ -14,6 +14,6 @@ pub mod tls;
 pub mod worker_server;
 pub mod worker_state;
 
-pub use ids::{ClientId, Priority, TaskSpec, WorkerId};
 pub use client::{Client, ClientOptions, Future, Submit};
 pub use cluster::LocalCluster;
+pub use ids::{ClientId, Priority, TaskSpec, WorkerId};

@@ -9,7 +9,9 @@
 use super::comm::{accept, read_batch, split, Outbox};
 use super::ids::{ClientId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
-use super::scheduler_state::{Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState};
+use super::scheduler_state::{
+    Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
+};
 use crate::error::Result;
 use crate::protocol::{Limits, Role};
 use brisk_core::Key;
@@ -63,9 +65,18 @@ enum Peer {
 }
 
 enum CoreInput {
-    Joined { conn: u64, first: Incoming, outbox: Outbox },
-    Batch { conn: u64, msgs: Vec<Incoming> },
-    Closed { conn: u64 },
+    Joined {
+        conn: u64,
+        first: Incoming,
+        outbox: Outbox,
+    },
+    Batch {
+        conn: u64,
+        msgs: Vec<Incoming>,
+    },
+    Closed {
+        conn: u64,
+    },
     Tick,
 }
 
@@ -102,7 +113,9 @@ pub async fn serve(
             let token = token.clone();
             let tls = tls.clone();
             tokio::spawn(async move {
-                let Ok((stream, _)) = accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()).await else {
+                let Ok((stream, _)) =
+                    accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()).await
+                else {
                     return;
                 };
                 let (mut r, w) = split(stream);
@@ -115,12 +128,23 @@ pub async fn serve(
                 };
                 let outbox = Outbox::spawn(w, true);
                 if tx
-                    .send(CoreInput::Joined { conn, first: first.0, outbox })
+                    .send(CoreInput::Joined {
+                        conn,
+                        first: first.0,
+                        outbox,
+                    })
                     .is_err()
                 {
                     return;
                 }
-                if !first.1.is_empty() && tx.send(CoreInput::Batch { conn, msgs: first.1 }).is_err() {
+                if !first.1.is_empty()
+                    && tx
+                        .send(CoreInput::Batch {
+                            conn,
+                            msgs: first.1,
+                        })
+                        .is_err()
+                {
                     return;
                 }
                 loop {
@@ -210,7 +234,11 @@ impl Core {
 
     fn on_input(&mut self, input: CoreInput) {
         match input {
-            CoreInput::Joined { conn, first, outbox } => self.on_joined(conn, first, outbox),
+            CoreInput::Joined {
+                conn,
+                first,
+                outbox,
+            } => self.on_joined(conn, first, outbox),
             CoreInput::Batch { conn, msgs } => {
                 for m in msgs {
                     self.on_message(conn, m);
@@ -255,7 +283,12 @@ impl Core {
                     .collect();
                 let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
                 for w in ids {
-                    self.push(Dest::Worker(w), Msg::Peers { peers: peers.clone() });
+                    self.push(
+                        Dest::Worker(w),
+                        Msg::Peers {
+                            peers: peers.clone(),
+                        },
+                    );
                 }
                 self.event(Event::AddWorker {
                     worker: id,
@@ -300,30 +333,76 @@ impl Core {
             return;
         };
         match (peer, m.msg) {
-            (&Peer::Worker(worker), Msg::TaskFinished { key, nbytes, duration, value }) => {
+            (
+                &Peer::Worker(worker),
+                Msg::TaskFinished {
+                    key,
+                    nbytes,
+                    duration,
+                    value,
+                },
+            ) => {
                 if let Some(v) = value {
                     self.results.insert(key.clone(), (v, m.frames));
                 }
-                self.event(Event::TaskFinished { worker, key: key.clone(), nbytes, duration });
+                self.event(Event::TaskFinished {
+                    worker,
+                    key: key.clone(),
+                    nbytes,
+                    duration,
+                });
                 self.results.remove(&key);
             }
             (&Peer::Worker(worker), Msg::TaskErred { key, error }) => {
                 self.event(Event::TaskErred { worker, key, error })
             }
-            (&Peer::Worker(worker), Msg::MissingData { key, missing, holder }) => {
-                self.event(Event::MissingData { worker, key, missing, holder })
+            (
+                &Peer::Worker(worker),
+                Msg::MissingData {
+                    key,
+                    missing,
+                    holder,
+                },
+            ) => self.event(Event::MissingData {
+                worker,
+                key,
+                missing,
+                holder,
+            }),
+            (&Peer::Worker(worker), Msg::AddKeys { keys }) => {
+                self.event(Event::AddKeys { worker, keys })
             }
-            (&Peer::Worker(worker), Msg::AddKeys { keys }) => self.event(Event::AddKeys { worker, keys }),
             (&Peer::Worker(worker), Msg::Heartbeat) => self.event(Event::Heartbeat { worker }),
-            (&Peer::Client(client), Msg::UpdateGraph { tasks, wanted, user_priority }) => {
+            (
+                &Peer::Client(client),
+                Msg::UpdateGraph {
+                    tasks,
+                    wanted,
+                    user_priority,
+                },
+            ) => {
                 let tasks = tasks
                     .into_iter()
-                    .map(|t| NewTask { key: t.key, spec: t.spec, dependencies: t.dependencies, order: t.order })
+                    .map(|t| NewTask {
+                        key: t.key,
+                        spec: t.spec,
+                        dependencies: t.dependencies,
+                        order: t.order,
+                    })
                     .collect();
-                self.event(Event::UpdateGraph { client, tasks, wanted, user_priority })
+                self.event(Event::UpdateGraph {
+                    client,
+                    tasks,
+                    wanted,
+                    user_priority,
+                })
             }
-            (&Peer::Client(client), Msg::ReleaseKeys { keys }) => self.event(Event::ReleaseKeys { client, keys }),
-            (&Peer::Client(client), Msg::Cancel { keys }) => self.event(Event::Cancel { client, keys }),
+            (&Peer::Client(client), Msg::ReleaseKeys { keys }) => {
+                self.event(Event::ReleaseKeys { client, keys })
+            }
+            (&Peer::Client(client), Msg::Cancel { keys }) => {
+                self.event(Event::Cancel { client, keys })
+            }
             (&Peer::Client(client), Msg::Scatter { items, broadcast }) => {
                 let mut frames = m.frames.into_iter();
                 let mut keys = Vec::with_capacity(items.len());
@@ -331,18 +410,27 @@ impl Core {
                     let Ok(f) = Incoming::take_frames(&mut frames, v.nframes) else {
                         return;
                     };
-                    let nbytes = f.iter().map(|x| x.len() as u64).sum::<u64>() + v.header.len() as u64;
+                    let nbytes =
+                        f.iter().map(|x| x.len() as u64).sum::<u64>() + v.header.len() as u64;
                     self.scattered.insert(key.clone(), (v, f));
                     keys.push((key, nbytes));
                 }
                 let held: Vec<Key> = keys.iter().map(|(k, _)| k.clone()).collect();
-                self.event(Event::Scatter { client, keys, broadcast });
+                self.event(Event::Scatter {
+                    client,
+                    keys,
+                    broadcast,
+                });
                 for k in held {
                     self.scattered.remove(&k);
                 }
             }
             (&Peer::Client(client), Msg::ReplicateKeys { keys, n }) => {
-                self.event(Event::Replicate { client, keys, n: n as usize })
+                self.event(Event::Replicate {
+                    client,
+                    keys,
+                    n: n as usize,
+                })
             }
             (&Peer::Client(client), Msg::WhoHas { id, keys }) => {
                 let who_has = self
@@ -358,7 +446,14 @@ impl Core {
                     })
                     .collect();
                 let nworkers = self.workers.len() as u32;
-                self.push(Dest::Client(client), Msg::WhoHasReply { id, who_has, nworkers });
+                self.push(
+                    Dest::Client(client),
+                    Msg::WhoHasReply {
+                        id,
+                        who_has,
+                        nworkers,
+                    },
+                );
             }
             (_, Msg::Goodbye { .. }) => self.on_closed(conn),
             // Anything else from this peer is ignored (a confused or hostile peer
@@ -380,9 +475,23 @@ impl Core {
 
     fn route(&mut self, i: Instruction) {
         match i {
-            Instruction::Compute { worker, key, spec, inputs, priority, send_value } => {
-                self.push(Dest::Worker(worker), Msg::Compute { key, spec, inputs, priority, send_value })
-            }
+            Instruction::Compute {
+                worker,
+                key,
+                spec,
+                inputs,
+                priority,
+                send_value,
+            } => self.push(
+                Dest::Worker(worker),
+                Msg::Compute {
+                    key,
+                    spec,
+                    inputs,
+                    priority,
+                    send_value,
+                },
+            ),
             Instruction::Free { worker, keys } => {
                 let batch = self.out.entry(Dest::Worker(worker)).or_default();
                 if let Some((Msg::Free { keys: pending }, _)) = batch.msgs.last_mut() {
@@ -397,12 +506,20 @@ impl Core {
                         Some((v, frames)) => {
                             let (v, frames) = (v.clone(), frames.clone());
                             self.out.entry(Dest::Client(client)).or_default().push_with(
-                                Msg::KeyInMemory { key, nbytes, value: Some(v) },
+                                Msg::KeyInMemory {
+                                    key,
+                                    nbytes,
+                                    value: Some(v),
+                                },
                                 frames,
                             );
                             return;
                         }
-                        None => Msg::KeyInMemory { key, nbytes, value: None },
+                        None => Msg::KeyInMemory {
+                            key,
+                            nbytes,
+                            value: None,
+                        },
                     },
                     Report::Erred { key, error } => Msg::KeyErred { key, error },
                     Report::Cancelled { key } => Msg::KeyCancelled { key },
@@ -418,13 +535,17 @@ impl Core {
                         .push_with(Msg::Store { key, value: v }, frames);
                 }
             }
-            Instruction::Replicate { worker, key, holders } => {
-                self.push(Dest::Worker(worker), Msg::Replicate { key, holders })
-            }
+            Instruction::Replicate {
+                worker,
+                key,
+                holders,
+            } => self.push(Dest::Worker(worker), Msg::Replicate { key, holders }),
             Instruction::CloseWorker { worker } => {
                 if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
                     let mut o = Outgoing::default();
-                    o.push(Msg::Goodbye { reason: "no heartbeat".into() });
+                    o.push(Msg::Goodbye {
+                        reason: "no heartbeat".into(),
+                    });
                     outbox.send(o);
                     self.conns.remove(&conn);
                 }
@@ -447,7 +568,9 @@ impl Core {
     fn goodbye(&mut self) {
         for (_, o) in self.conns.values() {
             let mut b = Outgoing::default();
-            b.push(Msg::Goodbye { reason: "the scheduler is shutting down".into() });
+            b.push(Msg::Goodbye {
+                reason: "the scheduler is shutting down".into(),
+            });
             o.send(b);
         }
     }
@@ -456,7 +579,9 @@ impl Core {
 /// Runs a scheduler on this thread (a single-threaded tokio runtime) until
 /// SIGTERM or SIGINT. `on_ready` gets the address it listens on.
 pub fn run_blocking(options: SchedulerOptions, on_ready: impl FnOnce(&str)) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let (listener, address) = bind(&options.listen).await?;
         on_ready(&address);
@@ -468,7 +593,10 @@ pub fn run_blocking(options: SchedulerOptions, on_ready: impl FnOnce(&str)) -> R
 /// Resolves on SIGTERM or SIGINT.
 pub async fn terminated() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut t), Ok(mut i)) => {
             tokio::select! {
                 _ = t.recv() => {},

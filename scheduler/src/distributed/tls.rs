@@ -55,10 +55,16 @@ impl Tls {
     pub fn from_flags(files: [Option<String>; 3]) -> Result<Option<Tls>> {
         match files {
             [None, None, None] => Ok(None),
-            [Some(ca), Some(cert), Some(key)] => {
-                Tls::from_files(&TlsFiles { ca: ca.into(), cert: cert.into(), key: key.into() }).map(Some)
-            }
-            _ => Err(tls_err("flags", "TLS needs all of --tls-ca-file, --tls-cert and --tls-key")),
+            [Some(ca), Some(cert), Some(key)] => Tls::from_files(&TlsFiles {
+                ca: ca.into(),
+                cert: cert.into(),
+                key: key.into(),
+            })
+            .map(Some),
+            _ => Err(tls_err(
+                "flags",
+                "TLS needs all of --tls-ca-file, --tls-cert and --tls-key",
+            )),
         }
     }
 
@@ -81,9 +87,12 @@ impl Tls {
             return Err(tls_err("the certificate file", "no certificate in it"));
         }
         let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| tls_err("the key file", e))?;
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
-            .build()
-            .map_err(|e| tls_err("client verification", e))?;
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            roots.clone(),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| tls_err("client verification", e))?;
         let server = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| tls_err("protocol versions", e))?
@@ -107,5 +116,6 @@ impl Tls {
 pub(crate) fn server_name(address: &str) -> Result<ServerName<'static>> {
     let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(host.to_string()).map_err(|e| tls_err(&format!("the host name '{host}'"), e))
+    ServerName::try_from(host.to_string())
+        .map_err(|e| tls_err(&format!("the host name '{host}'"), e))
 }

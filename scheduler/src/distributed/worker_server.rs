@@ -58,7 +58,9 @@ impl WorkerOptions {
     pub fn new(scheduler: impl Into<String>) -> WorkerOptions {
         WorkerOptions {
             scheduler: scheduler.into(),
-            nthreads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            nthreads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             memory_limit: 0,
             name: format!("worker-{}", std::process::id()),
             token: None,
@@ -133,12 +135,25 @@ enum Input {
 
 /// Runs a worker until `shutdown` resolves or the scheduler stays unreachable for
 /// longer than `options.reconnect`.
-pub async fn serve(options: WorkerOptions, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
-    let listen = options.listen.strip_prefix("tcp://").unwrap_or(&options.listen).to_string();
+pub async fn serve(
+    options: WorkerOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let listen = options
+        .listen
+        .strip_prefix("tcp://")
+        .unwrap_or(&options.listen)
+        .to_string();
     let listener = TcpListener::bind(&listen).await?;
     let address = format!("tcp://{}", listener.local_addr()?);
     let store: Store = Arc::default();
-    let peer_server = tokio::spawn(serve_peers(listener, store.clone(), options.token.clone(), options.tls.clone(), options.limits));
+    let peer_server = tokio::spawn(serve_peers(
+        listener,
+        store.clone(),
+        options.token.clone(),
+        options.tls.clone(),
+        options.limits,
+    ));
     let pool = Pool::new(options.nthreads.max(1))?;
     tokio::pin!(shutdown);
     let mut session = 0u64;
@@ -170,7 +185,14 @@ async fn connect_with_retry(options: &WorkerOptions) -> Result<BoxStream> {
     let deadline = Instant::now() + options.reconnect;
     let mut wait = Duration::from_millis(20);
     loop {
-        match connect(&options.scheduler, Role::Worker, options.token.as_deref(), options.tls.as_ref()).await {
+        match connect(
+            &options.scheduler,
+            Role::Worker,
+            options.token.as_deref(),
+            options.tls.as_ref(),
+        )
+        .await
+        {
             Ok(s) => return Ok(s),
             Err(Error::Handshake { reason }) => return Err(Error::Handshake { reason }),
             Err(e) if Instant::now() >= deadline => return Err(e),
@@ -204,7 +226,13 @@ pub(crate) struct PeerConn {
 }
 
 impl<'a> Session<'a> {
-    fn new(id: u64, options: &'a WorkerOptions, address: &'a str, store: Store, pool: &'a Pool) -> Self {
+    fn new(
+        id: u64,
+        options: &'a WorkerOptions,
+        address: &'a str,
+        store: Store,
+        pool: &'a Pool,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Session {
             id,
@@ -292,7 +320,13 @@ impl<'a> Session<'a> {
             }
             Input::SchedulerGone => return false,
             Input::Heartbeat => self.out.push(Msg::Heartbeat),
-            Input::Executed { session, key, op, result, duration } => {
+            Input::Executed {
+                session,
+                key,
+                op,
+                result,
+                duration,
+            } => {
                 if session != self.id {
                     return true;
                 }
@@ -303,12 +337,21 @@ impl<'a> Session<'a> {
                     Ok(value) => {
                         let nbytes = value.nbytes() as u64;
                         lock(&self.store).insert(key.clone(), value);
-                        self.step(WorkerEvent::ExecuteDone { key, nbytes, duration });
+                        self.step(WorkerEvent::ExecuteDone {
+                            key,
+                            nbytes,
+                            duration,
+                        });
                     }
                     Err(error) => self.step(WorkerEvent::ExecuteFailed { key, error }),
                 }
             }
-            Input::Fetched { session, peer, result, asked } => {
+            Input::Fetched {
+                session,
+                peer,
+                result,
+                asked,
+            } => {
                 if session != self.id {
                     return true;
                 }
@@ -322,7 +365,11 @@ impl<'a> Session<'a> {
                                 store.insert(k, v);
                             }
                         }
-                        self.step(WorkerEvent::FetchDone { peer, received, missing });
+                        self.step(WorkerEvent::FetchDone {
+                            peer,
+                            received,
+                            missing,
+                        });
                     }
                     Err(_) => {
                         self.conns.remove(&peer);
@@ -342,9 +389,19 @@ impl<'a> Session<'a> {
                     self.peers.insert(id, addr);
                 }
             }
-            Msg::Compute { key, spec, inputs, priority, send_value } => {
-                self.step(WorkerEvent::Compute { key, spec, inputs, priority, send_value })
-            }
+            Msg::Compute {
+                key,
+                spec,
+                inputs,
+                priority,
+                send_value,
+            } => self.step(WorkerEvent::Compute {
+                key,
+                spec,
+                inputs,
+                priority,
+                send_value,
+            }),
             Msg::Free { keys } => self.step(WorkerEvent::Free { keys }),
             Msg::Store { key, value } => match decode(encoded(value, m.frames)) {
                 Ok(v) => {
@@ -352,7 +409,10 @@ impl<'a> Session<'a> {
                     lock(&self.store).insert(key.clone(), v);
                     self.step(WorkerEvent::Stored { key, nbytes });
                 }
-                Err(e) => self.out.push(Msg::TaskErred { key, error: e.to_string() }),
+                Err(e) => self.out.push(Msg::TaskErred {
+                    key,
+                    error: e.to_string(),
+                }),
             },
             Msg::Replicate { key, holders } => self.step(WorkerEvent::Replicate { key, holders }),
             Msg::Goodbye { .. } => return false,
@@ -374,7 +434,12 @@ impl<'a> Session<'a> {
             WorkerInstruction::Release { key } => {
                 lock(&self.store).remove(&key);
             }
-            WorkerInstruction::TaskFinished { key, nbytes, duration, send_value } => {
+            WorkerInstruction::TaskFinished {
+                key,
+                nbytes,
+                duration,
+                send_value,
+            } => {
                 let value = if send_value && nbytes as usize <= INLINE_VALUE_LIMIT {
                     lock(&self.store).get(&key).cloned()
                 } else {
@@ -384,17 +449,35 @@ impl<'a> Session<'a> {
                     Some(Ok(e)) => {
                         let (v, frames) = wire_value(e);
                         self.out.push_with(
-                            Msg::TaskFinished { key, nbytes, duration, value: Some(v) },
+                            Msg::TaskFinished {
+                                key,
+                                nbytes,
+                                duration,
+                                value: Some(v),
+                            },
                             frames,
                         );
                     }
-                    _ => self.out.push(Msg::TaskFinished { key, nbytes, duration, value: None }),
+                    _ => self.out.push(Msg::TaskFinished {
+                        key,
+                        nbytes,
+                        duration,
+                        value: None,
+                    }),
                 }
             }
-            WorkerInstruction::TaskErred { key, error } => self.out.push(Msg::TaskErred { key, error }),
-            WorkerInstruction::MissingData { key, missing, holder } => {
-                self.out.push(Msg::MissingData { key, missing, holder })
+            WorkerInstruction::TaskErred { key, error } => {
+                self.out.push(Msg::TaskErred { key, error })
             }
+            WorkerInstruction::MissingData {
+                key,
+                missing,
+                holder,
+            } => self.out.push(Msg::MissingData {
+                key,
+                missing,
+                holder,
+            }),
             WorkerInstruction::AddKeys { keys } => self.out.push(Msg::AddKeys { keys }),
         }
     }
@@ -435,7 +518,13 @@ impl<'a> Session<'a> {
                 }
             });
             let duration = start.elapsed().as_secs_f64();
-            let _ = tx.send(Input::Executed { session, key, op: spec.op, result, duration });
+            let _ = tx.send(Input::Executed {
+                session,
+                key,
+                op: spec.op,
+                result,
+                duration,
+            });
         };
         // Ops measured to take a few microseconds run right here: handing them to
         // a pool thread and back would cost more than running them.
@@ -457,7 +546,9 @@ impl<'a> Session<'a> {
             let _ = tx.send(Input::Fetched {
                 session,
                 peer,
-                result: Err(Error::Malformed { reason: format!("no address known for {peer}") }),
+                result: Err(Error::Malformed {
+                    reason: format!("no address known for {peer}"),
+                }),
                 asked: keys,
             });
             return;
@@ -468,12 +559,25 @@ impl<'a> Session<'a> {
         let limits = self.options.limits;
         tokio::spawn(async move {
             let mut guard = slot.lock().await;
-            let result = get_data(&mut guard, &address, token.as_deref(), tls.as_ref(), &limits, &keys).await;
+            let result = get_data(
+                &mut guard,
+                &address,
+                token.as_deref(),
+                tls.as_ref(),
+                &limits,
+                &keys,
+            )
+            .await;
             if result.is_err() {
                 *guard = None;
             }
             drop(guard);
-            let _ = tx.send(Input::Fetched { session, peer, result, asked: keys });
+            let _ = tx.send(Input::Fetched {
+                session,
+                peer,
+                result,
+                asked: keys,
+            });
         });
     }
 }
@@ -495,24 +599,45 @@ pub(crate) async fn get_data(
     }
     let c = conn.as_mut().expect("connected above");
     let mut ask = Outgoing::default();
-    ask.push(Msg::GetData { id: 0, keys: keys.to_vec() });
+    ask.push(Msg::GetData {
+        id: 0,
+        keys: keys.to_vec(),
+    });
     super::comm::write_batch(&mut c.w, &ask, false).await?;
-    let reply = read_batch(&mut c.r, limits).await?.ok_or_else(|| Error::Truncated { needed: 1, got: 0 })?;
-    let Some(Incoming { msg: Msg::Data { values, missing, .. }, frames }) = reply.into_iter().next() else {
-        return Err(Error::Malformed { reason: format!("{address} did not answer a data request with data") });
+    let reply = read_batch(&mut c.r, limits)
+        .await?
+        .ok_or_else(|| Error::Truncated { needed: 1, got: 0 })?;
+    let Some(Incoming {
+        msg: Msg::Data {
+            values, missing, ..
+        },
+        frames,
+    }) = reply.into_iter().next()
+    else {
+        return Err(Error::Malformed {
+            reason: format!("{address} did not answer a data request with data"),
+        });
     };
     let mut frames = frames.into_iter();
     let mut out = Vec::with_capacity(values.len());
     for (k, v) in values {
         let f = Incoming::take_frames(&mut frames, v.nframes)?;
-        let value = decode(encoded(v, f)).map_err(|e| Error::Malformed { reason: e.to_string() })?;
+        let value = decode(encoded(v, f)).map_err(|e| Error::Malformed {
+            reason: e.to_string(),
+        })?;
         out.push((k, value));
     }
     Ok((out, missing))
 }
 
 /// Serves `GetData` requests from peers and clients.
-async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>, tls: Option<super::tls::Tls>, limits: Limits) {
+async fn serve_peers(
+    listener: TcpListener,
+    store: Store,
+    token: Option<String>,
+    tls: Option<super::tls::Tls>,
+    limits: Limits,
+) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
@@ -521,16 +646,24 @@ async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>,
         let token = token.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let Ok((stream, _)) = accept(tcp, Role::Worker, token.as_deref(), tls.as_ref()).await else {
+            let Ok((stream, _)) = accept(tcp, Role::Worker, token.as_deref(), tls.as_ref()).await
+            else {
                 return;
             };
             let (mut r, mut w) = split(stream);
             while let Ok(Some(msgs)) = read_batch(&mut r, &limits).await {
                 for m in msgs {
-                    let Msg::GetData { id, keys } = m.msg else { continue };
+                    let Msg::GetData { id, keys } = m.msg else {
+                        continue;
+                    };
                     let held: Vec<(Key, Option<Value>)> = {
                         let s = lock(&store);
-                        keys.into_iter().map(|k| { let v = s.get(&k).cloned(); (k, v) }).collect()
+                        keys.into_iter()
+                            .map(|k| {
+                                let v = s.get(&k).cloned();
+                                (k, v)
+                            })
+                            .collect()
                     };
                     let mut values = Vec::new();
                     let mut frames = Vec::new();
@@ -546,8 +679,18 @@ async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>,
                         }
                     }
                     let mut reply = Outgoing::default();
-                    reply.push_with(Msg::Data { id, values, missing }, frames);
-                    if super::comm::write_batch(&mut w, &reply, false).await.is_err() {
+                    reply.push_with(
+                        Msg::Data {
+                            id,
+                            values,
+                            missing,
+                        },
+                        frames,
+                    );
+                    if super::comm::write_batch(&mut w, &reply, false)
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -559,6 +702,8 @@ async fn serve_peers(listener: TcpListener, store: Store, token: Option<String>,
 /// Runs a worker on this thread until SIGTERM/SIGINT or until the scheduler stays
 /// away longer than `options.reconnect`.
 pub fn run_blocking(options: WorkerOptions) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(serve(options, super::scheduler_server::terminated()))
 }

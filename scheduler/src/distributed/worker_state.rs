@@ -370,9 +370,9 @@ impl WorkerState {
                 self.ready.remove(&(t.priority, key.clone()));
                 self.forget_reader(&key, &t.dependencies);
             }
-            WorkerTaskStatus::Memory | WorkerTaskStatus::Fetch | WorkerTaskStatus::Flight { .. } => {
-                self.drop_if_unused(&key)
-            }
+            WorkerTaskStatus::Memory
+            | WorkerTaskStatus::Fetch
+            | WorkerTaskStatus::Flight { .. } => self.drop_if_unused(&key),
         }
     }
 
@@ -401,7 +401,8 @@ impl WorkerState {
         match self.tasks.get_mut(&key) {
             Some(t) if t.status == WorkerTaskStatus::Memory => {
                 t.owned = true;
-                self.out.push(WorkerInstruction::AddKeys { keys: vec![key] });
+                self.out
+                    .push(WorkerInstruction::AddKeys { keys: vec![key] });
             }
             Some(t) => {
                 t.replicate = true;
@@ -566,7 +567,8 @@ impl WorkerState {
         match t.status {
             WorkerTaskStatus::Memory => {
                 self.tasks.remove(key);
-                self.out.push(WorkerInstruction::Release { key: key.clone() });
+                self.out
+                    .push(WorkerInstruction::Release { key: key.clone() });
             }
             WorkerTaskStatus::Fetch => {
                 self.tasks.remove(key);
@@ -659,8 +661,11 @@ impl WorkerState {
                     }
                     for d in &t.waiting_on {
                         match self.tasks.get(d) {
-                            Some(dt) if dt.status != WorkerTaskStatus::Memory && dt.dependents.contains(key) => {}
-                            _ => errors.push(format!("{key} waits on {d}, which is stored or untracked")),
+                            Some(dt)
+                                if dt.status != WorkerTaskStatus::Memory
+                                    && dt.dependents.contains(key) => {}
+                            _ => errors
+                                .push(format!("{key} waits on {d}, which is stored or untracked")),
                         }
                     }
                 }
@@ -672,21 +677,33 @@ impl WorkerState {
                 WorkerTaskStatus::Fetch | WorkerTaskStatus::Memory => {}
             }
             for r in &t.dependents {
-                if !self.tasks.get(r).is_some_and(|rt| rt.dependencies.contains(key)) {
+                if !self
+                    .tasks
+                    .get(r)
+                    .is_some_and(|rt| rt.dependencies.contains(key))
+                {
                     errors.push(format!("{key} lists reader {r}, which does not read it"));
                 }
             }
         }
         for (p, k) in &self.ready {
-            if self.tasks.get(k).map(|t| (&t.status, t.priority)) != Some((&WorkerTaskStatus::Ready, *p)) {
+            if self.tasks.get(k).map(|t| (&t.status, t.priority))
+                != Some((&WorkerTaskStatus::Ready, *p))
+            {
                 errors.push(format!("{k} is in the ready heap but not ready"));
             }
         }
         if executing != self.executing {
-            errors.push(format!("{executing} tasks executing, counted {}", self.executing));
+            errors.push(format!(
+                "{executing} tasks executing, counted {}",
+                self.executing
+            ));
         }
         if self.executing > self.nthreads {
-            errors.push(format!("{} executing on {} threads", self.executing, self.nthreads));
+            errors.push(format!(
+                "{} executing on {} threads",
+                self.executing, self.nthreads
+            ));
         }
         if errors.is_empty() {
             Ok(())

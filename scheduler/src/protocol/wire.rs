@@ -127,7 +127,10 @@ pub struct FrameEntry {
 /// count), checked against the limits.
 pub fn frame_count(first: &[u8], limits: &Limits) -> Result<usize> {
     if first.len() < 3 {
-        return Err(malformed(format!("a body of {} bytes is too short", first.len())));
+        return Err(malformed(format!(
+            "a body of {} bytes is too short",
+            first.len()
+        )));
     }
     if first[0] != MAGIC {
         return Err(malformed(format!("bad magic byte {:#04x}", first[0])));
@@ -186,7 +189,11 @@ pub fn parse_table(start: &[u8], body_len: usize, limits: &Limits) -> Result<Vec
             return Err(malformed("the header frame is compressed"));
         }
         total += wire_len as u64;
-        entries.push(FrameEntry { wire_len, raw_len, codec });
+        entries.push(FrameEntry {
+            wire_len,
+            raw_len,
+            codec,
+        });
     }
     if total != (body_len - end) as u64 {
         return Err(malformed(format!(

@@ -68,7 +68,10 @@ fn latency(client: &brisk::Client) -> Result<()> {
         client.wait_for_workers(1, std::time::Duration::from_secs(10))?;
         pings.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    emit("dist.ping", &[("median_us", json!(round(median(pings), 1)))]);
+    emit(
+        "dist.ping",
+        &[("median_us", json!(round(median(pings), 1)))],
+    );
 
     // (a) round trip
     for i in 0..100u64 {
@@ -82,19 +85,45 @@ fn latency(client: &brisk::Client) -> Result<()> {
         f.result()?;
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    emit("dist.roundtrip", &[("median_us", json!(round(median(times.clone()), 1))), ("p90_us", json!(round({ times.sort_by(|a, b| a.total_cmp(b)); times[900] }, 1)))]);
+    emit(
+        "dist.roundtrip",
+        &[
+            ("median_us", json!(round(median(times.clone()), 1))),
+            (
+                "p90_us",
+                json!(round(
+                    {
+                        times.sort_by(|a, b| a.total_cmp(b));
+                        times[900]
+                    },
+                    1
+                )),
+            ),
+        ],
+    );
 
     // (b) 1,000 submits + gather
     let mut runs = Vec::new();
     for rep in 0..5u64 {
-        let calls: Vec<Delayed<u64>> = (0..1000).map(|i| bump::delayed(10_000_000 * (rep + 1) + i)).collect::<brisk::Result<_>>()?;
+        let calls: Vec<Delayed<u64>> = (0..1000)
+            .map(|i| bump::delayed(10_000_000 * (rep + 1) + i))
+            .collect::<brisk::Result<_>>()?;
         let t = Instant::now();
-        let futures = calls.iter().map(|c| client.submit(c)).collect::<brisk::Result<Vec<_>>>()?;
+        let futures = calls
+            .iter()
+            .map(|c| client.submit(c))
+            .collect::<brisk::Result<Vec<_>>>()?;
         let values = client.gather(&futures)?;
         runs.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(values.len() == 1000 && values[0] == 10_000_000 * (rep + 1) + 1, "wrong gather");
+        anyhow::ensure!(
+            values.len() == 1000 && values[0] == 10_000_000 * (rep + 1) + 1,
+            "wrong gather"
+        );
     }
-    emit("dist.submit1000", &[("seconds", json!(round(median(runs), 4)))]);
+    emit(
+        "dist.submit1000",
+        &[("seconds", json!(round(median(runs), 4)))],
+    );
     Ok(())
 }
 
@@ -111,13 +140,21 @@ fn throughput(client: &brisk::Client) -> Result<()> {
         anyhow::ensure!(out[0].downcast_ref::<u64>().is_some(), "no result");
         rates.push(n as f64 / s);
     }
-    emit("dist.throughput", &[("tasks", json!(count)), ("tasks_per_s", json!(round(median(rates), 0)))]);
+    emit(
+        "dist.throughput",
+        &[
+            ("tasks", json!(count)),
+            ("tasks_per_s", json!(round(median(rates), 0))),
+        ],
+    );
     Ok(())
 }
 
 fn transfer(client: &brisk::Client) -> Result<()> {
     // (d) transfer
-    let payload: Vec<u8> = (0..MB100).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let payload: Vec<u8> = (0..MB100)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let mut speeds = Vec::new();
     for rep in 0..3 {
         let mut data = payload.clone();
@@ -134,7 +171,11 @@ fn transfer(client: &brisk::Client) -> Result<()> {
     let raw = raw_socket_copy(&payload)?;
     emit(
         "dist.transfer",
-        &[("MB", json!(100)), ("MB_per_s", json!(round(median(speeds), 0))), ("raw_MB_per_s", json!(round(raw, 0)))],
+        &[
+            ("MB", json!(100)),
+            ("MB_per_s", json!(round(median(speeds), 0))),
+            ("raw_MB_per_s", json!(round(raw, 0))),
+        ],
     );
     Ok(())
 }
@@ -160,7 +201,9 @@ fn raw_socket_copy(payload: &[u8]) -> Result<f64> {
         let mut ack = [0u8; 1];
         s.read_exact(&mut ack)?;
         speeds.push(n as f64 / 1e6 / t.elapsed().as_secs_f64());
-        let got = reader.join().map_err(|_| anyhow::anyhow!("reader panicked"))??;
+        let got = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reader panicked"))??;
         anyhow::ensure!(got.len() == n, "raw copy");
     }
     Ok(median(speeds))
@@ -171,8 +214,14 @@ fn protocol_figures() -> Result<()> {
     let mut batch = Outgoing::default();
     batch.push(Msg::Compute {
         key: brisk::core::Key::new("bump-0123456789abcdef0123456789abcdef", &[7]),
-        spec: TaskSpec { op: "brisk_bench::bump".into(), params: vec![] },
-        inputs: vec![(brisk::core::Key::new("leaf-0123456789abcdef0123456789abcdef", &[7]), vec![WorkerId(1)])],
+        spec: TaskSpec {
+            op: "brisk_bench::bump".into(),
+            params: vec![],
+        },
+        inputs: vec![(
+            brisk::core::Key::new("leaf-0123456789abcdef0123456789abcdef", &[7]),
+            vec![WorkerId(1)],
+        )],
         priority: Priority::new(0, 1, 7),
         send_value: true,
     });
@@ -211,6 +260,12 @@ fn protocol_figures() -> Result<()> {
         anyhow::ensure!(msg.frames[0].len() == big.len(), "large frame");
         times.push(t.elapsed().as_secs_f64());
     }
-    emit("protocol.large", &[("GB_per_s", json!(round(MB100 as f64 / 1e9 / median(times), 2)))]);
+    emit(
+        "protocol.large",
+        &[(
+            "GB_per_s",
+            json!(round(MB100 as f64 / 1e9 / median(times), 2)),
+        )],
+    );
     Ok(())
 }

@@ -83,7 +83,11 @@ pub(crate) fn tree_graph_seeded(n: u32, split_every: u32, seed: u64) -> (Graph, 
         Arc::new(SumU64),
     );
     let count = tasks.len();
-    (Graph::from_tasks(format!("bench-{seed}"), tasks), root, count)
+    (
+        Graph::from_tasks(format!("bench-{seed}"), tasks),
+        root,
+        count,
+    )
 }
 
 fn chain_graph(n: u32) -> (Graph, Key, usize) {
@@ -185,7 +189,9 @@ fn main() -> Result<()> {
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
         Some(other) => {
-            bail!("unknown benchmark group '{other}'; try: local, order, bag, dataframe, distributed")
+            bail!(
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, distributed"
+            )
         }
         None => {
             local()?;

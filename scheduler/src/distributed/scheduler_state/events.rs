@@ -69,7 +69,10 @@ impl SchedulerState {
             },
         );
         let stranded: Vec<Key> = self.unrunnable.iter().map(|(_, k)| k.clone()).collect();
-        let recs = stranded.into_iter().map(|k| (k, Target::Processing)).collect();
+        let recs = stranded
+            .into_iter()
+            .map(|k| (k, Target::Processing))
+            .collect();
         self.transitions(recs, "add-worker");
         self.fill_from_queue("add-worker");
     }
@@ -222,7 +225,10 @@ impl SchedulerState {
             })
             .collect();
         self.transitions(
-            unneeded.into_iter().map(|k| (k, Target::Forgotten)).collect(),
+            unneeded
+                .into_iter()
+                .map(|k| (k, Target::Forgotten))
+                .collect(),
             "update-graph",
         );
     }
@@ -502,7 +508,12 @@ impl SchedulerState {
     }
 }
 
-pub(super) fn push_story(ts: &mut TaskState, from: &'static str, to: &'static str, stimulus: &'static str) {
+pub(super) fn push_story(
+    ts: &mut TaskState,
+    from: &'static str,
+    to: &'static str,
+    stimulus: &'static str,
+) {
     if ts.story.len() == STORY_LEN {
         ts.story.pop_front();
     }

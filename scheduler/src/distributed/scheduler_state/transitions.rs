@@ -132,7 +132,10 @@ impl SchedulerState {
                     _ => {}
                 }
                 let estimate = self.estimate(key);
-                let w = self.workers.get_mut(&worker).expect("decided on a live worker");
+                let w = self
+                    .workers
+                    .get_mut(&worker)
+                    .expect("decided on a live worker");
                 w.processing.insert(key.clone(), estimate);
                 w.occupancy += estimate;
                 let ts = &self.tasks[key];
@@ -199,13 +202,19 @@ impl SchedulerState {
         let mut ready = Vec::new();
         for d in dependents {
             if let Some(dt) = self.tasks.get_mut(&d) {
-                if dt.status == TaskStatus::Waiting && dt.waiting_on.remove(key) && dt.waiting_on.is_empty() {
+                if dt.status == TaskStatus::Waiting
+                    && dt.waiting_on.remove(key)
+                    && dt.waiting_on.is_empty()
+                {
                     ready.push((dt.priority, d));
                 }
             }
         }
         ready.sort();
-        let mut recs: Recs = ready.into_iter().map(|(_, d)| (d, Target::Processing)).collect();
+        let mut recs: Recs = ready
+            .into_iter()
+            .map(|(_, d)| (d, Target::Processing))
+            .collect();
         for d in deps {
             if let Some(dep) = self.tasks.get_mut(&d) {
                 dep.waiters.remove(key);
@@ -267,7 +276,9 @@ impl SchedulerState {
             dependents.sort();
             let mut recs = vec![(key.clone(), Target::Waiting)];
             for d in dependents {
-                let Some(dt) = self.tasks.get_mut(&d) else { continue };
+                let Some(dt) = self.tasks.get_mut(&d) else {
+                    continue;
+                };
                 match dt.status {
                     TaskStatus::Waiting => {
                         dt.waiting_on.insert(key.clone());
@@ -340,7 +351,13 @@ impl SchedulerState {
             .map(|d| (self.tasks[&d].priority, d))
             .collect();
         dependents.sort();
-        self.set_status(key, TaskStatus::Erred { error: error.clone() }, stimulus);
+        self.set_status(
+            key,
+            TaskStatus::Erred {
+                error: error.clone(),
+            },
+            stimulus,
+        );
         let message = error.to_string();
         self.report(key, || Report::Erred {
             key: key.clone(),
@@ -350,7 +367,10 @@ impl SchedulerState {
         for (_, d) in dependents {
             let alive = matches!(
                 self.tasks[&d].status,
-                TaskStatus::Waiting | TaskStatus::Queued | TaskStatus::NoWorker | TaskStatus::Processing { .. }
+                TaskStatus::Waiting
+                    | TaskStatus::Queued
+                    | TaskStatus::NoWorker
+                    | TaskStatus::Processing { .. }
             );
             if alive {
                 recs.push((d, Target::Erred(error.clone())));
@@ -376,7 +396,9 @@ impl SchedulerState {
                 dep.waiters.remove(key);
                 if !dep.is_needed() {
                     match dep.status {
-                        TaskStatus::Released | TaskStatus::Erred { .. } if dep.dependents.is_empty() => {
+                        TaskStatus::Released | TaskStatus::Erred { .. }
+                            if dep.dependents.is_empty() =>
+                        {
                             recs.push((d.clone(), Target::Forgotten))
                         }
                         TaskStatus::Released | TaskStatus::Erred { .. } => {}
@@ -410,7 +432,10 @@ impl SchedulerState {
                 break;
             }
             self.transitions(vec![(key.clone(), Target::Processing)], stimulus);
-            if matches!(self.tasks.get(&key).map(|t| &t.status), Some(TaskStatus::Queued)) {
+            if matches!(
+                self.tasks.get(&key).map(|t| &t.status),
+                Some(TaskStatus::Queued)
+            ) {
                 break;
             }
         }

@@ -26,7 +26,9 @@ impl SchedulerState {
             for d in &ts.dependents {
                 match self.tasks.get(d) {
                     Some(t) if t.dependencies.contains(key) => {}
-                    _ => bad(format!("{key} lists {d} as a dependent, which does not read it")),
+                    _ => bad(format!(
+                        "{key} lists {d} as a dependent, which does not read it"
+                    )),
                 }
             }
             for w in &ts.waiters {
@@ -57,7 +59,11 @@ impl SchedulerState {
                 ));
             }
             for w in &ts.who_has {
-                if !self.workers.get(w).is_some_and(|wi| wi.has_what.contains(key)) {
+                if !self
+                    .workers
+                    .get(w)
+                    .is_some_and(|wi| wi.has_what.contains(key))
+                {
                     bad(format!("{key} says {w} holds it; the worker does not"));
                 }
             }
@@ -67,8 +73,10 @@ impl SchedulerState {
             match &ts.status {
                 TaskStatus::Waiting => {
                     for d in &ts.dependencies {
-                        let dep_in_memory =
-                            self.tasks.get(d).is_some_and(|t| t.status == TaskStatus::Memory);
+                        let dep_in_memory = self
+                            .tasks
+                            .get(d)
+                            .is_some_and(|t| t.status == TaskStatus::Memory);
                         if dep_in_memory == ts.waiting_on.contains(d) {
                             bad(format!("{key} waiting: input {d} in memory = {dep_in_memory}, waited on = {}", !dep_in_memory));
                         }
@@ -82,8 +90,15 @@ impl SchedulerState {
                 }
                 TaskStatus::Queued | TaskStatus::NoWorker | TaskStatus::Processing { .. } => {
                     for d in &ts.dependencies {
-                        if !self.tasks.get(d).is_some_and(|t| t.status == TaskStatus::Memory) {
-                            bad(format!("{key} is {} but input {d} is not in memory", ts.status.name()));
+                        if !self
+                            .tasks
+                            .get(d)
+                            .is_some_and(|t| t.status == TaskStatus::Memory)
+                        {
+                            bad(format!(
+                                "{key} is {} but input {d} is not in memory",
+                                ts.status.name()
+                            ));
                         }
                     }
                     let set = match ts.status {
@@ -97,8 +112,14 @@ impl SchedulerState {
                         }
                     }
                     if let TaskStatus::Processing { worker } = ts.status {
-                        if !self.workers.get(&worker).is_some_and(|w| w.processing.contains_key(key)) {
-                            bad(format!("{key} processing on {worker}, which does not list it"));
+                        if !self
+                            .workers
+                            .get(&worker)
+                            .is_some_and(|w| w.processing.contains_key(key))
+                        {
+                            bad(format!(
+                                "{key} processing on {worker}, which does not list it"
+                            ));
                         }
                     }
                 }
@@ -111,20 +132,32 @@ impl SchedulerState {
         }
         for (p, k) in self.queued.iter().chain(self.unrunnable.iter()) {
             match self.tasks.get(k) {
-                Some(t) if t.priority == *p && matches!(t.status, TaskStatus::Queued | TaskStatus::NoWorker) => {}
-                _ => bad(format!("{k} is in the queue or no-worker set but not in that state")),
+                Some(t)
+                    if t.priority == *p
+                        && matches!(t.status, TaskStatus::Queued | TaskStatus::NoWorker) => {}
+                _ => bad(format!(
+                    "{k} is in the queue or no-worker set but not in that state"
+                )),
             }
         }
         for w in self.workers.values() {
             let mut occupancy = 0.0;
             for (k, est) in &w.processing {
                 occupancy += est;
-                if self.tasks.get(k).map(|t| &t.status) != Some(&TaskStatus::Processing { worker: w.id }) {
-                    bad(format!("{} lists {k} as processing; the task disagrees", w.id));
+                if self.tasks.get(k).map(|t| &t.status)
+                    != Some(&TaskStatus::Processing { worker: w.id })
+                {
+                    bad(format!(
+                        "{} lists {k} as processing; the task disagrees",
+                        w.id
+                    ));
                 }
             }
             if (occupancy - w.occupancy).abs() > 1e-6 * (1.0 + occupancy) {
-                bad(format!("{} occupancy {} but its tasks sum to {occupancy}", w.id, w.occupancy));
+                bad(format!(
+                    "{} occupancy {} but its tasks sum to {occupancy}",
+                    w.id, w.occupancy
+                ));
             }
             let mut nbytes = 0;
             for k in &w.has_what {
@@ -134,7 +167,10 @@ impl SchedulerState {
                 }
             }
             if nbytes != w.nbytes {
-                bad(format!("{} holds {} bytes by its count, {nbytes} by its keys", w.id, w.nbytes));
+                bad(format!(
+                    "{} holds {} bytes by its count, {nbytes} by its keys",
+                    w.id, w.nbytes
+                ));
             }
         }
         for (c, info) in &self.clients {
