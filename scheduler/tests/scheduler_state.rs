@@ -500,7 +500,10 @@ fn scatter_replicate_and_lost_scattered_data() {
         worker: W2,
         keys: vec![d.clone()],
     });
-    assert_eq!(h.s.who_has(&[d.clone()]), vec![(d.clone(), vec![W1, W2])]);
+    assert_eq!(
+        h.s.who_has(std::slice::from_ref(&d)),
+        vec![(d.clone(), vec![W1, W2])]
+    );
     assert_eq!(h.on(Event::RemoveWorker { worker: W1 }), vec![]);
     let out = h.on(Event::RemoveWorker { worker: W2 });
     match &out[..] {

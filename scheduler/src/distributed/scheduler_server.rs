@@ -147,14 +147,9 @@ pub async fn serve(
                 {
                     return;
                 }
-                loop {
-                    match read_batch(&mut r, &limits).await {
-                        Ok(Some(msgs)) => {
-                            if tx.send(CoreInput::Batch { conn, msgs }).is_err() {
-                                return;
-                            }
-                        }
-                        _ => break,
+                while let Ok(Some(msgs)) = read_batch(&mut r, &limits).await {
+                    if tx.send(CoreInput::Batch { conn, msgs }).is_err() {
+                        return;
                     }
                 }
                 let _ = tx.send(CoreInput::Closed { conn });

@@ -75,6 +75,9 @@ impl WorkerOptions {
 
 type Store = Arc<Mutex<FxHashMap<Key, Value>>>;
 
+/// What a fetch brought: the values the peer had, and the keys it did not.
+type Fetched = (Vec<(Key, Value)>, Vec<Key>);
+
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The threads that run tasks. Idle threads block on a channel (no spinning: on a
@@ -127,7 +130,7 @@ enum Input {
     Fetched {
         session: u64,
         peer: WorkerId,
-        result: Result<(Vec<(Key, Value)>, Vec<Key>)>,
+        result: Result<Fetched>,
         asked: Vec<Key>,
     },
     Heartbeat,
@@ -591,7 +594,7 @@ pub(crate) async fn get_data(
     tls: Option<&super::tls::Tls>,
     limits: &Limits,
     keys: &[Key],
-) -> Result<(Vec<(Key, Value)>, Vec<Key>)> {
+) -> Result<Fetched> {
     if conn.is_none() {
         let s = connect(address, Role::Worker, token, tls).await?;
         let (r, w) = split(s);
@@ -606,7 +609,7 @@ pub(crate) async fn get_data(
     super::comm::write_batch(&mut c.w, &ask, false).await?;
     let reply = read_batch(&mut c.r, limits)
         .await?
-        .ok_or_else(|| Error::Truncated { needed: 1, got: 0 })?;
+        .ok_or(Error::Truncated { needed: 1, got: 0 })?;
     let Some(Incoming {
         msg: Msg::Data {
             values, missing, ..
