@@ -1,0 +1,283 @@
+//! Futures: the shared state of one key's result, the typed handle users hold,
+//! and the stand-in task a future becomes inside a graph.
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub(super) enum Status {
+    Pending,
+    Finished(Option<Value>),
+    Erred(String),
+    Cancelled,
+}
+
+impl Status {
+    /// What a settled future gives: its value when it is here, `None` when it
+    /// is on the cluster (or not settled), an error when it failed or was cancelled.
+    pub(super) fn outcome(self, key: &Key) -> Result<Option<Value>> {
+        match self {
+            Status::Finished(v) => Ok(v),
+            Status::Pending => Ok(None),
+            Status::Erred(e) => Err(err(e)),
+            Status::Cancelled => Err(err(format!("{key} was cancelled"))),
+        }
+    }
+}
+
+/// The shared state of every future of one key.
+pub struct FutureHandle {
+    pub(super) key: Key,
+    pub(super) status: Mutex<Status>,
+    pub(super) cond: Condvar,
+    pub(super) wakers: Mutex<Vec<Waker>>,
+    pub(super) shared: Weak<Shared>,
+}
+
+impl FutureHandle {
+    pub(super) fn set(&self, s: Status) {
+        {
+            let mut cur = lock(&self.status);
+            *cur = match (&*cur, s) {
+                // A report without the value does not drop one already here.
+                (Status::Finished(Some(v)), Status::Finished(None)) => {
+                    Status::Finished(Some(v.clone()))
+                }
+                (_, s) => s,
+            };
+        }
+        self.cond.notify_all();
+        for w in lock(&self.wakers).drain(..) {
+            w.wake();
+        }
+    }
+
+    pub(super) fn wait(&self) -> Status {
+        // Results of small tasks come back within a few hundred microseconds: spin
+        // briefly before sleeping, since waking a sleeping thread costs tens of
+        // microseconds on a virtual machine.
+        let spin_until = Instant::now() + Duration::from_micros(300);
+        while Instant::now() < spin_until {
+            if let Ok(s) = self.status.try_lock() {
+                if !matches!(*s, Status::Pending) {
+                    return s.clone();
+                }
+            }
+            std::thread::yield_now();
+        }
+        let mut s = lock(&self.status);
+        while matches!(*s, Status::Pending) {
+            s = self.cond.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        s.clone()
+    }
+
+    pub(super) fn poll_status(&self, waker: &Waker) -> Option<Status> {
+        let s = lock(&self.status);
+        if matches!(*s, Status::Pending) {
+            lock(&self.wakers).push(waker.clone());
+            None
+        } else {
+            Some(s.clone())
+        }
+    }
+
+    /// Waits for the result and brings its value here.
+    pub(super) fn fetch(&self) -> Result<Value> {
+        for _ in 0..3 {
+            if let Some(v) = self.wait().outcome(&self.key)? {
+                return Ok(v);
+            }
+            let rx = self.ask_gather()?;
+            match rx.blocking_recv() {
+                Ok(Ok(mut values)) => {
+                    return values
+                        .pop()
+                        .ok_or_else(|| err(format!("{} did not arrive", self.key)))
+                }
+                Ok(Err(e)) if self.is_pending() => {
+                    let _ = e; // the scheduler restarted meanwhile: wait again
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Err(err(format!(
+            "could not gather {} from the cluster",
+            self.key
+        )))
+    }
+
+    /// Asks the connection thread to bring this key's value from its worker.
+    fn ask_gather(&self) -> Result<oneshot::Receiver<Result<Vec<Value>>>> {
+        let shared = self
+            .shared
+            .upgrade()
+            .ok_or_else(|| err("the client is closed"))?;
+        let (tx, rx) = oneshot::channel();
+        shared.send(Cmd::Gather {
+            keys: vec![self.key.clone()],
+            reply: tx,
+        })?;
+        Ok(rx)
+    }
+
+    pub(super) fn is_pending(&self) -> bool {
+        matches!(*lock(&self.status), Status::Pending)
+    }
+}
+
+impl Drop for FutureHandle {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            {
+                let mut handles = lock(&shared.handles);
+                if handles
+                    .get(&self.key)
+                    .is_some_and(|w| w.strong_count() == 0)
+                {
+                    handles.remove(&self.key);
+                }
+                // Nothing left to resubmit after a reconnect.
+                if handles.is_empty() {
+                    lock(&shared.submitted).clear();
+                }
+            }
+            let mut o = Outgoing::default();
+            o.push(Msg::ReleaseKeys {
+                keys: vec![self.key.clone()],
+            });
+            let _ = shared.send(Cmd::Send(o));
+        }
+    }
+}
+
+/// A result on the cluster, of type `T`.
+pub struct Future<T> {
+    pub(super) handle: Arc<FutureHandle>,
+    graph: Graph,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Future<T> {
+    fn clone(&self) -> Self {
+        Future {
+            handle: self.handle.clone(),
+            graph: self.graph.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Future<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Future({}, {})", self.handle.key, self.status())
+    }
+}
+
+impl<T> Future<T> {
+    pub(super) fn new(handle: Arc<FutureHandle>) -> Future<T> {
+        let key = handle.key.clone();
+        let op = Arc::new(RemoteOp {
+            handle: handle.clone(),
+        });
+        let graph = Graph::from_tasks(
+            format!("future-{}", key.name()),
+            vec![Task::new(key, op, vec![])],
+        );
+        Future {
+            handle,
+            graph,
+            _t: PhantomData,
+        }
+    }
+
+    /// The key of the result.
+    pub fn key(&self) -> &Key {
+        &self.handle.key
+    }
+
+    /// `pending`, `finished`, `error` or `cancelled`, like Dask's `Future.status`.
+    pub fn status(&self) -> &'static str {
+        match *lock(&self.handle.status) {
+            Status::Pending => "pending",
+            Status::Finished(_) => "finished",
+            Status::Erred(_) => "error",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the result is ready (or failed).
+    pub fn done(&self) -> bool {
+        !self.handle.is_pending()
+    }
+}
+
+impl<T: Data + Clone> Future<T> {
+    /// Waits for the result and brings it here.
+    pub fn result(&self) -> Result<T> {
+        take(&self.handle.fetch()?)
+    }
+}
+
+impl<T> Lazy for Future<T> {
+    type Output = T;
+    fn key(&self) -> &Key {
+        &self.handle.key
+    }
+    fn graph(&self) -> &Graph {
+        &self.graph
+    }
+}
+
+impl<T: Data + Clone> std::future::IntoFuture for Future<T> {
+    type Output = Result<T>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send>>;
+    fn into_future(self) -> Self::IntoFuture {
+        let handle = self.handle.clone();
+        Box::pin(async move {
+            let status = std::future::poll_fn(|cx| match handle.poll_status(cx.waker()) {
+                Some(s) => std::task::Poll::Ready(s),
+                None => std::task::Poll::Pending,
+            })
+            .await;
+            if let Some(v) = status.outcome(&handle.key)? {
+                return take(&v);
+            }
+            let rx = handle.ask_gather()?;
+            let mut values = rx.await.map_err(|_| err("the client is closed"))??;
+            let v = values
+                .pop()
+                .ok_or_else(|| err(format!("{} did not arrive", handle.key)))?;
+            take(&v)
+        })
+    }
+}
+
+/// The stand-in task of a future inside a graph: the client leaves it out of what
+/// it submits (the scheduler already has the key); run locally, it fetches the
+/// value from the cluster.
+pub(super) struct RemoteOp {
+    pub(super) handle: Arc<FutureHandle>,
+}
+
+impl RemoteOp {
+    pub(super) const NAME: &'static str = "brisk::remote";
+}
+
+impl Op for RemoteOp {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
+        self.handle.key.tokenize(h)
+    }
+    fn params(&self) -> Result<Vec<u8>> {
+        Err(err("a future's stand-in task never travels"))
+    }
+    fn call(&self, _inputs: &[Value]) -> Result<Value> {
+        self.handle.fetch()
+    }
+    fn is_local_only(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,317 @@
+//! The client's connection thread: one tokio runtime that talks to the scheduler,
+//! gathers from workers, and reconnects and resubmits after a loss.
+
+use super::*;
+
+pub(super) enum Cmd {
+    Send(Outgoing),
+    WhoHas {
+        keys: Vec<Key>,
+        reply: oneshot::Sender<Result<WhoHas>>,
+    },
+    Gather {
+        keys: Vec<Key>,
+        reply: oneshot::Sender<Result<Vec<Value>>>,
+    },
+    Close,
+}
+
+/// Holders by key, and the number of workers.
+pub(super) type WhoHas = (Vec<(Key, Vec<(WorkerId, String)>)>, u32);
+
+pub(super) async fn io_loop(
+    address: String,
+    options: ClientOptions,
+    shared: Weak<Shared>,
+    mut rx: mpsc::UnboundedReceiver<Cmd>,
+    ready: std::sync::mpsc::Sender<Result<()>>,
+) {
+    let mut ready = Some(ready);
+    let peers: PeerPool = Arc::default();
+    loop {
+        let deadline = Instant::now() + options.reconnect;
+        let mut wait = Duration::from_millis(20);
+        let stream = loop {
+            match connect(
+                &address,
+                Role::Client,
+                options.token.as_deref(),
+                options.tls.as_ref(),
+            )
+            .await
+            {
+                Ok(s) => break Some(s),
+                Err(e) => {
+                    let fatal = matches!(e, crate::error::Error::Handshake { .. });
+                    if fatal || Instant::now() >= deadline {
+                        if let Some(r) = ready.take() {
+                            let _ = r.send(Err(err(format!(
+                                "cannot connect to the scheduler at {address}: {e}"
+                            ))));
+                        }
+                        break None;
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                }
+            }
+        };
+        let Some(stream) = stream else {
+            fail_all(&shared, "the scheduler is unreachable");
+            // Answer whatever is still asked, with an error.
+            while let Some(cmd) = rx.recv().await {
+                match cmd {
+                    Cmd::Close => return,
+                    Cmd::WhoHas { reply, .. } => {
+                        drop(reply.send(Err(err("the scheduler is unreachable"))))
+                    }
+                    Cmd::Gather { reply, .. } => {
+                        drop(reply.send(Err(err("the scheduler is unreachable"))))
+                    }
+                    Cmd::Send(_) => {}
+                }
+            }
+            return;
+        };
+        let (mut r, w) = split(stream);
+        let outbox = Outbox::spawn(w, true);
+        let mut hello = Outgoing::default();
+        hello.push(Msg::RegisterClient);
+        let first_session = ready.is_some();
+        if !first_session {
+            hello.extend(resubmission(&shared));
+        }
+        outbox.send(hello);
+        if let Some(r) = ready.take() {
+            let _ = r.send(Ok(()));
+        }
+        let limits = options.limits;
+        let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Option<Vec<Incoming>>>();
+        let reader = tokio::spawn(async move {
+            loop {
+                match read_batch(&mut r, &limits).await {
+                    Ok(Some(m)) => {
+                        if in_tx.send(Some(m)).is_err() {
+                            return;
+                        }
+                    }
+                    _ => {
+                        let _ = in_tx.send(None);
+                        return;
+                    }
+                }
+            }
+        });
+        let mut pending_who: FxHashMap<u64, oneshot::Sender<Result<WhoHas>>> = FxHashMap::default();
+        let mut next_id = 0u64;
+        let closed = loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    None | Some(Cmd::Close) => break true,
+                    Some(Cmd::Send(o)) => { outbox.send(o); }
+                    Some(Cmd::WhoHas { keys, reply }) => {
+                        next_id += 1;
+                        pending_who.insert(next_id, reply);
+                        let mut o = Outgoing::default();
+                        o.push(Msg::WhoHas { id: next_id, keys });
+                        outbox.send(o);
+                    }
+                    Some(Cmd::Gather { keys, reply }) => {
+                        next_id += 1;
+                        let (tx, rx) = oneshot::channel();
+                        pending_who.insert(next_id, tx);
+                        let mut o = Outgoing::default();
+                        o.push(Msg::WhoHas { id: next_id, keys: keys.clone() });
+                        outbox.send(o);
+                        let peers = peers.clone();
+                        let token = options.token.clone();
+                        let tls = options.tls.clone();
+                        tokio::spawn(async move {
+                            let result = match rx.await {
+                                Ok(Ok(who)) => gather_from_workers(&keys, who, &peers, token.as_deref(), tls.as_ref(), &limits).await,
+                                Ok(Err(e)) => Err(e),
+                                Err(_) => Err(err("the connection to the scheduler was lost")),
+                            };
+                            let _ = reply.send(result);
+                        });
+                    }
+                },
+                batch = in_rx.recv() => match batch {
+                    Some(Some(msgs)) => {
+                        let mut gone = false;
+                        for m in msgs {
+                            gone |= on_message(&shared, m, &mut pending_who);
+                        }
+                        if gone { break false; }
+                    }
+                    _ => break false,
+                },
+            }
+        };
+        reader.abort();
+        pending_who.clear();
+        if closed {
+            return;
+        }
+        // The scheduler went away: wait for it again; everything not yet here is
+        // pending again (its data on the workers is gone).
+        if let Some(s) = shared.upgrade() {
+            let handles: Vec<Arc<FutureHandle>> = lock(&s.handles)
+                .values()
+                .filter_map(|w| w.upgrade())
+                .collect();
+            for h in handles {
+                let mut st = lock(&h.status);
+                if matches!(*st, Status::Finished(None)) {
+                    *st = Status::Pending;
+                }
+            }
+        }
+    }
+}
+
+/// Everything needed to recompute the futures still held, after a reconnect.
+fn resubmission(shared: &Weak<Shared>) -> Outgoing {
+    let mut o = Outgoing::default();
+    let Some(s) = shared.upgrade() else { return o };
+    let handles: Vec<Arc<FutureHandle>> = lock(&s.handles)
+        .values()
+        .filter_map(|w| w.upgrade())
+        .collect();
+    let submitted = lock(&s.submitted);
+    let mut wanted = Vec::new();
+    let mut tasks = Vec::new();
+    let mut seen = rustc_hash::FxHashSet::default();
+    for h in &handles {
+        if !h.is_pending() {
+            continue;
+        }
+        if !submitted.contains_key(&h.key) {
+            h.set(Status::Erred(format!(
+                "{} was lost when the scheduler restarted and has no task to recompute it",
+                h.key
+            )));
+            continue;
+        }
+        wanted.push(h.key.clone());
+        let mut stack = vec![h.key.clone()];
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k.clone()) {
+                continue;
+            }
+            if let Some(t) = submitted.get(&k) {
+                stack.extend(t.dependencies.iter().cloned());
+                tasks.push(t.clone());
+            }
+        }
+    }
+    if !wanted.is_empty() {
+        o.push(Msg::UpdateGraph {
+            tasks,
+            wanted,
+            user_priority: 0,
+        });
+    }
+    o
+}
+
+fn fail_all(shared: &Weak<Shared>, why: &str) {
+    if let Some(s) = shared.upgrade() {
+        let handles: Vec<Arc<FutureHandle>> = lock(&s.handles)
+            .values()
+            .filter_map(|w| w.upgrade())
+            .collect();
+        for h in handles {
+            if h.is_pending() {
+                h.set(Status::Erred(why.to_string()));
+            }
+        }
+    }
+}
+
+/// Handles one message from the scheduler; true when it says goodbye.
+fn on_message(
+    shared: &Weak<Shared>,
+    m: Incoming,
+    pending_who: &mut FxHashMap<u64, oneshot::Sender<Result<WhoHas>>>,
+) -> bool {
+    let handle = |key: &Key| {
+        shared
+            .upgrade()
+            .and_then(|s| lock(&s.handles).get(key).and_then(|w| w.upgrade()))
+    };
+    match m.msg {
+        Msg::KeyInMemory { key, value, .. } => {
+            if let Some(h) = handle(&key) {
+                let value = value.and_then(|v| decode(encoded(v, m.frames)).ok());
+                h.set(Status::Finished(value));
+            }
+        }
+        Msg::KeyErred { key, error } => {
+            if let Some(h) = handle(&key) {
+                h.set(Status::Erred(error));
+            }
+        }
+        Msg::KeyCancelled { key } => {
+            if let Some(h) = handle(&key) {
+                h.set(Status::Cancelled);
+            }
+        }
+        Msg::WhoHasReply {
+            id,
+            who_has,
+            nworkers,
+        } => {
+            if let Some(tx) = pending_who.remove(&id) {
+                let _ = tx.send(Ok((who_has, nworkers)));
+            }
+        }
+        Msg::Goodbye { .. } => return true,
+        _ => {}
+    }
+    false
+}
+
+type PeerPool = Arc<Mutex<FxHashMap<String, Arc<tokio::sync::Mutex<Option<PeerConn>>>>>>;
+
+async fn gather_from_workers(
+    keys: &[Key],
+    (who, _): WhoHas,
+    peers: &PeerPool,
+    token: Option<&str>,
+    tls: Option<&crate::distributed::tls::Tls>,
+    limits: &Limits,
+) -> Result<Vec<Value>> {
+    let mut by_worker: Vec<(String, Vec<Key>)> = Vec::new();
+    for (k, holders) in who {
+        let Some((_, addr)) = holders.into_iter().next() else {
+            return Err(err(format!(
+                "{k} is not in memory on any worker (was it released or lost?)"
+            )));
+        };
+        match by_worker.iter_mut().find(|(a, _)| *a == addr) {
+            Some((_, ks)) => ks.push(k),
+            None => by_worker.push((addr, vec![k])),
+        }
+    }
+    let mut got: FxHashMap<Key, Value> = FxHashMap::default();
+    for (addr, ks) in by_worker {
+        let slot = lock(peers).entry(addr.clone()).or_default().clone();
+        let mut guard = slot.lock().await;
+        let result = get_data(&mut guard, &addr, token, tls, limits, &ks).await;
+        if result.is_err() {
+            *guard = None;
+        }
+        let (values, missing) = result.map_err(|e| err(format!("gathering from {addr}: {e}")))?;
+        if let Some(k) = missing.first() {
+            return Err(err(format!("{addr} no longer holds {k}")));
+        }
+        got.extend(values);
+    }
+    keys.iter()
+        .map(|k| {
+            got.remove(k)
+                .ok_or_else(|| err(format!("{k} did not arrive")))
+        })
+        .collect()
+}
