@@ -14,7 +14,8 @@
 //!   one LazyFrame per partition; aggregations and group-bys are tree reductions
 //!   (Dask's `dask.dataframe`).
 //!
-//! Array joins this crate as it is built.
+//! - [`array`]: chunked n-dimensional arrays of ndarray blocks with broadcasting
+//!   math, tree reductions, slicing and NetCDF input (Dask's `dask.array`).
 //!
 //! ```
 //! use brisk_collections::delayed::{self, Delayed};
@@ -26,6 +27,7 @@
 
 extern crate self as brisk_collections;
 
+pub mod array;
 pub mod bag;
 #[cfg(feature = "dataframe")]
 pub mod dataframe;
@@ -33,6 +35,7 @@ pub mod datasets;
 pub mod delayed;
 mod layers;
 
+pub use array::Array;
 pub use bag::Bag;
 pub use delayed::{compute, Delayed};
 

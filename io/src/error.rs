@@ -33,6 +33,10 @@ pub enum Error {
     #[error("bad block of {url}: {reason}")]
     BadBlock { url: String, reason: String },
 
+    /// A file's contents are not in the format expected.
+    #[error("{url}: {reason}")]
+    Format { url: String, reason: String },
+
     /// An error from the core crate.
     #[error(transparent)]
     Core(#[from] brisk_core::Error),

@@ -8,7 +8,8 @@
 //! - [`blocks`]: files cut into byte blocks aligned on a delimiter, so that every
 //!   record is read exactly once whatever the block size;
 //! - [`compression`]: gzip, zstd and bz2, inferred from the extension;
-//! - [`objects`]: whole objects written and read by URL.
+//! - [`objects`]: whole objects written and read by URL;
+//! - [`netcdf3`]: NetCDF classic files, read by byte ranges and written, in pure Rust.
 //!
 //! ```
 //! use brisk_io::{blocks, glob, url::StoreOptions};
@@ -29,6 +30,7 @@ pub mod blocks;
 pub mod compression;
 mod error;
 pub mod glob;
+pub mod netcdf3;
 pub mod objects;
 pub mod runtime;
 pub mod url;

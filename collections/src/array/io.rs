@@ -1,0 +1,381 @@
+//! Arrays from NetCDF files and to `.npy` / NetCDF files.
+//!
+//! `read_netcdf` reads every file's header when the graph is built (as
+//! `xarray.open_mfdataset` does), checks that the variable exists and that the
+//! files agree on every axis but the one they are joined along, and makes one task
+//! per block that reads only its hyperslab (by byte ranges, on any store).
+
+use super::chunks::{regular, AxisChunks};
+use super::dtype::{for_dtype, DType, Elem};
+use super::{concat_blocks, op, spec_bytes, Array, Block, Meta};
+use crate::bag::TokenizeDyn;
+use brisk_core::executor::default_executor;
+use brisk_core::op::OpRegistration;
+use brisk_core::spec_op::{rebuild_spec, Spec};
+use brisk_core::token::Bytes;
+use brisk_core::{Error, Result, Value};
+use brisk_io::netcdf3::{self, AttrValue, NcType};
+use brisk_io::url::StoreOptions;
+use ndarray::{ArrayD, IxDyn};
+use serde::{Deserialize, Serialize};
+
+/// Options of [`read_netcdf`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetcdfOptions {
+    /// The dimension the files are joined along (default: the variable's first).
+    pub concat_dim: Option<String>,
+    /// At most this many elements per block along each axis, within each file
+    /// (`None`: the whole axis; an empty list: one block per file).
+    pub chunks: Vec<Option<usize>>,
+    /// Apply `scale_factor` / `add_offset` and turn `_FillValue` / `missing_value`
+    /// into NaN (floats), as xarray does by default.
+    pub mask_and_scale: bool,
+    /// Store settings (S3 endpoint, credentials).
+    pub store: StoreOptions,
+}
+
+impl Default for NetcdfOptions {
+    fn default() -> Self {
+        NetcdfOptions {
+            concat_dim: None,
+            chunks: Vec::new(),
+            mask_and_scale: true,
+            store: StoreOptions::default(),
+        }
+    }
+}
+
+/// One task: a hyperslab of a variable of a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetcdfRead {
+    /// The file.
+    pub url: String,
+    /// Its size and modification time (so that a changed file changes the token).
+    pub size: u64,
+    /// Modification time, nanoseconds.
+    pub modified_ns: i128,
+    /// The variable.
+    pub variable: String,
+    /// First position per axis.
+    pub start: Vec<u64>,
+    /// Length per axis.
+    pub count: Vec<u64>,
+    /// The element type to produce.
+    pub dtype: DType,
+    /// Whether to mask and scale.
+    pub mask_and_scale: bool,
+    /// Store settings.
+    pub store: StoreOptions,
+}
+
+fn fmt_err(url: &str, e: impl std::fmt::Display) -> Error {
+    Error::user(format!("{url}: {e}"))
+}
+
+impl NetcdfRead {
+    fn read<T: Elem>(&self) -> Result<ArrayD<T>> {
+        let f = netcdf3::open(&self.url, &self.store).map_err(|e| fmt_err(&self.url, e))?;
+        let v = f
+            .header
+            .var(&self.variable)
+            .map_err(|e| fmt_err(&self.url, e))?;
+        let num = |name: &str| v.attr(name).and_then(AttrValue::number);
+        let (scale, offset) = if self.mask_and_scale {
+            (num("scale_factor"), num("add_offset"))
+        } else {
+            (None, None)
+        };
+        let fill = if self.mask_and_scale {
+            [num("_FillValue"), num("missing_value")]
+        } else {
+            [None, None]
+        };
+        let plain = scale.is_none() && offset.is_none() && fill.iter().all(Option::is_none);
+        let data: Vec<T> = if plain && v.nc_type == NcType::Float && T::DTYPE == DType::Float32 {
+            // The common case: big-endian float32 straight into float32.
+            let raw: Vec<f32> = f
+                .read_with(v, &self.start, &self.count, |_, raw, out: &mut Vec<f32>| {
+                    netcdf3::read::decode_f32(raw, out)
+                })
+                .map_err(|e| fmt_err(&self.url, e))?;
+            raw.into_iter().map(|x| T::from_f64(f64::from(x))).collect()
+        } else {
+            let (s, o) = (scale.unwrap_or(1.0), offset.unwrap_or(0.0));
+            f.read(v, &self.start, &self.count, |x| {
+                if fill
+                    .iter()
+                    .flatten()
+                    .any(|&m| m == x || (m.abs() > 1e30 && (x - m).abs() <= m.abs() * 1e-6))
+                {
+                    T::from_f64(f64::NAN)
+                } else {
+                    T::from_f64(x * s + o)
+                }
+            })
+            .map_err(|e| fmt_err(&self.url, e))?
+        };
+        let shape: Vec<usize> = self.count.iter().map(|&c| c as usize).collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| fmt_err(&self.url, e))
+    }
+}
+
+impl Spec for NetcdfRead {
+    const NAME: &'static str = "brisk::array::read_netcdf";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        if !inputs.is_empty() {
+            return Err(Error::Arity {
+                op: Self::NAME.into(),
+                expected: 0,
+                found: inputs.len(),
+            });
+        }
+        for_dtype!(self.dtype, T => Ok(T::value(self.read::<T>()?)))
+    }
+}
+
+inventory::submit! { OpRegistration { name: NetcdfRead::NAME, rebuild: rebuild_spec::<NetcdfRead> } }
+
+/// The variable `variable` of every NetCDF classic file `urls` name (paths, URLs or
+/// globs, in order), joined along `options.concat_dim`, as an array of `T` (values
+/// converted from the stored type).
+///
+/// Errors name the file: a missing variable (listing those present), files whose
+/// shapes disagree on an axis that is not joined, a truncated or foreign file.
+pub fn read_netcdf<T: Elem>(
+    urls: &[&str],
+    variable: &str,
+    options: &NetcdfOptions,
+) -> Result<Array<T>> {
+    let mut files = Vec::new();
+    for url in urls {
+        let (_, found) = brisk_io::glob::expand(url, &options.store)?;
+        files.extend(found);
+    }
+    if files.is_empty() {
+        return Err(Error::user(format!("no files match {urls:?}")));
+    }
+    let mut opened = Vec::with_capacity(files.len());
+    for f in &files {
+        let o = netcdf3::open(&f.url, &options.store).map_err(|e| Error::user(e.to_string()))?;
+        o.header.var(variable).map_err(|e| fmt_err(&f.url, e))?;
+        opened.push(o);
+    }
+    let first = &opened[0];
+    let v0 = first
+        .header
+        .var(variable)
+        .map_err(|e| fmt_err(&first.url, e))?;
+    let dims: Vec<String> = first
+        .header
+        .dim_names(v0)
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if dims.is_empty() {
+        return Err(Error::user(format!(
+            "{}: variable {variable} is a scalar",
+            first.url
+        )));
+    }
+    let axis = match &options.concat_dim {
+        None => 0,
+        Some(d) => dims.iter().position(|x| x == d).ok_or_else(|| {
+            Error::user(format!(
+                "{}: variable {variable} has no dimension '{d}' (it has {dims:?})",
+                first.url
+            ))
+        })?,
+    };
+    let shape0 = first.header.shape(v0);
+    let mut per_file = Vec::with_capacity(opened.len());
+    for o in &opened {
+        let v = o.header.var(variable).map_err(|e| fmt_err(&o.url, e))?;
+        let s = o.header.shape(v);
+        let disagree =
+            s.len() != shape0.len() || (0..s.len()).any(|k| k != axis && s[k] != shape0[k]);
+        if disagree {
+            return Err(Error::user(format!(
+                "{} has {variable} of shape {s:?} but {} has {shape0:?}; they can only differ along '{}'",
+                o.url, first.url, dims[axis]
+            )));
+        }
+        per_file.push(s[axis]);
+    }
+    let ndim = shape0.len();
+    let limit = |k: usize| options.chunks.get(k).copied().flatten();
+    // Blocks: along the joined axis, per file (split by the limit); elsewhere by the limit.
+    let mut along: Vec<(usize, u64, u64)> = Vec::new(); // (file, start, len)
+    for (i, &n) in per_file.iter().enumerate() {
+        let sizes = regular(n as usize, limit(axis).unwrap_or(n as usize).max(1));
+        let mut at = 0u64;
+        for s in sizes {
+            along.push((i, at, s as u64));
+            at += s as u64;
+        }
+    }
+    let chunks: Vec<AxisChunks> = (0..ndim)
+        .map(|k| {
+            if k == axis {
+                AxisChunks::Known(along.iter().map(|a| a.2 as usize).collect())
+            } else {
+                let d = shape0[k] as usize;
+                AxisChunks::Known(regular(d, limit(k).unwrap_or(d).max(1)))
+            }
+        })
+        .collect();
+    let files_tag: Vec<(String, u64, i128)> = files
+        .iter()
+        .map(|f| (f.url.clone(), f.size, f.modified_ns))
+        .collect();
+    let tag = spec_bytes(&(
+        files_tag,
+        variable,
+        axis,
+        &options.chunks,
+        options.mask_and_scale,
+        T::DTYPE,
+    ))?;
+    let offsets: Vec<Vec<usize>> = chunks
+        .iter()
+        .map(|c| super::chunks::offsets(c.sizes().unwrap_or_default()))
+        .collect();
+    let m = Meta::build(
+        "read_netcdf",
+        &[&Bytes(&tag) as &dyn TokenizeDyn],
+        &[],
+        chunks.clone(),
+        T::DTYPE,
+        |idx| {
+            let (file, fstart, flen) = along[idx[axis]];
+            let mut start = Vec::with_capacity(ndim);
+            let mut count = Vec::with_capacity(ndim);
+            for k in 0..ndim {
+                if k == axis {
+                    start.push(fstart);
+                    count.push(flen);
+                } else {
+                    start.push(offsets[k][idx[k]] as u64);
+                    count.push((offsets[k][idx[k] + 1] - offsets[k][idx[k]]) as u64);
+                }
+            }
+            let f = &files[file];
+            Ok(Block::Task(
+                op(NetcdfRead {
+                    url: f.url.clone(),
+                    size: f.size,
+                    modified_ns: f.modified_ns,
+                    variable: variable.to_string(),
+                    start,
+                    count,
+                    dtype: T::DTYPE,
+                    mask_and_scale: options.mask_and_scale,
+                    store: options.store.clone(),
+                }),
+                vec![],
+            ))
+        },
+    )?;
+    Ok(Array::wrap(m))
+}
+
+/// The `.npy` bytes of an array (format 1.0, C order, little-endian).
+pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
+    let descr = match T::DTYPE {
+        DType::Float32 => "<f4",
+        DType::Float64 => "<f8",
+        DType::Int32 => "<i4",
+        DType::Int64 => "<i8",
+        DType::UInt8 => "|u1",
+        DType::Bool => "|b1",
+    };
+    let shape = match a.shape() {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    // Magic (6) + version (2) + length (2) + dict + newline, padded to 64.
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = Vec::with_capacity(10 + dict.len() + a.len() * T::DTYPE.itemsize());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    for x in a.iter() {
+        let v = x.to_f64();
+        match T::DTYPE {
+            DType::Float32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
+            DType::Float64 => out.extend_from_slice(&v.to_le_bytes()),
+            DType::Int32 => out.extend_from_slice(&(v as i32).to_le_bytes()),
+            DType::Int64 => out.extend_from_slice(&(v as i64).to_le_bytes()),
+            DType::UInt8 | DType::Bool => out.push(v as u8),
+        }
+    }
+    out
+}
+
+impl<T: Elem> Array<T> {
+    /// Computes the array and writes it to `url` as one `.npy` file.
+    pub fn to_npy(&self, url: &str, store: &StoreOptions) -> Result<()> {
+        let a = self.compute()?;
+        brisk_io::objects::put(url, npy_bytes(&a), store)?;
+        Ok(())
+    }
+
+    /// Computes the array and writes it to `url` as a NetCDF classic file with one
+    /// variable `variable` over dimensions `dims` (float and integer types; booleans
+    /// are written as bytes). The whole array is held in memory while writing.
+    pub fn to_netcdf(
+        &self,
+        url: &str,
+        variable: &str,
+        dims: &[&str],
+        store: &StoreOptions,
+    ) -> Result<()> {
+        let shape = self.shape()?;
+        if dims.len() != shape.len() {
+            return Err(Error::user(format!(
+                "to_netcdf: {} dimension names for {} axes",
+                dims.len(),
+                shape.len()
+            )));
+        }
+        let values = default_executor()?.get(&self.meta.graph, &self.meta.blocks)?;
+        let a: ArrayD<T> = concat_blocks(values, &self.numblocks())?;
+        use brisk_io::netcdf3::{Data, Dim, NcFile, NewVar};
+        let flat = a.iter().map(|x| x.to_f64());
+        let data = match T::DTYPE {
+            DType::Float32 => Data::Float(flat.map(|x| x as f32).collect()),
+            DType::Float64 => Data::Double(flat.collect()),
+            DType::Int32 => Data::Int(flat.map(|x| x as i32).collect()),
+            DType::Int64 => Data::Double(flat.collect()),
+            DType::UInt8 | DType::Bool => Data::Byte(flat.map(|x| x as u8 as i8).collect()),
+        };
+        let file = NcFile {
+            dims: dims
+                .iter()
+                .zip(&shape)
+                .map(|(n, &l)| Dim {
+                    name: n.to_string(),
+                    len: Some(l as u64),
+                })
+                .collect(),
+            attrs: vec![],
+            vars: vec![NewVar::new(
+                variable,
+                &(0..dims.len()).collect::<Vec<_>>(),
+                data,
+            )],
+        };
+        let bytes = netcdf3::encode(&file).map_err(|e| Error::user(format!("{url}: {e}")))?;
+        brisk_io::objects::put(url, bytes, store)?;
+        Ok(())
+    }
+}

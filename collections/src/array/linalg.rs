@@ -1,0 +1,210 @@
+//! Products of arrays (`tensordot`, `matmul`, `dot`) and user functions on blocks
+//! (`map_blocks`, `blockwise`).
+
+use super::chunks::AxisChunks;
+use super::dtype::{Elem, Num};
+use super::ops::Tensordot;
+use super::{ndindex, op, Array, Block, Meta};
+use brisk_core::op::{ClosureOp, Op};
+use brisk_core::{Error, Result, Value};
+use ndarray::ArrayD;
+use std::sync::Arc;
+
+impl<T: Num> Array<T> {
+    /// The tensor product contracted over `axes_a` of this array and `axes_b` of
+    /// `other` (NumPy's `tensordot`). The result's axes are this array's free axes
+    /// then `other`'s. `other` is rechunked so that contracted blocks line up.
+    pub fn tensordot(
+        &self,
+        other: &Array<T>,
+        axes_a: &[usize],
+        axes_b: &[usize],
+    ) -> Result<Array<T>> {
+        let (a, b) = (&self.meta, &other.meta);
+        if axes_a.len() != axes_b.len()
+            || axes_a.iter().any(|&k| k >= a.ndim())
+            || axes_b.iter().any(|&k| k >= b.ndim())
+        {
+            return Err(Error::user(format!(
+                "tensordot: bad axes {axes_a:?} / {axes_b:?} for {} and {} axes",
+                a.ndim(),
+                b.ndim()
+            )));
+        }
+        let mut want = b.chunks.clone();
+        for (&ka, &kb) in axes_a.iter().zip(axes_b) {
+            if a.chunks[ka].size() != b.chunks[kb].size() {
+                return Err(Error::user(format!(
+                    "tensordot: contracted axes differ in length ({:?} vs {:?})",
+                    a.chunks[ka].size(),
+                    b.chunks[kb].size()
+                )));
+            }
+            want[kb] = a.chunks[ka].clone();
+        }
+        let b = if want == b.chunks {
+            b.clone()
+        } else {
+            super::shape::rechunk_meta(b, &want)?
+        };
+        let free_a: Vec<usize> = (0..a.ndim()).filter(|k| !axes_a.contains(k)).collect();
+        let free_b: Vec<usize> = (0..b.ndim()).filter(|k| !axes_b.contains(k)).collect();
+        let chunks: Vec<AxisChunks> = free_a
+            .iter()
+            .map(|&k| a.chunks[k].clone())
+            .chain(free_b.iter().map(|&k| b.chunks[k].clone()))
+            .collect();
+        let contracted: Vec<usize> = axes_a.iter().map(|&k| a.chunks[k].nblocks()).collect();
+        let spec = Tensordot {
+            dtype: a.dtype,
+            axes_a: axes_a.to_vec(),
+            axes_b: axes_b.to_vec(),
+        };
+        let the_op = op(spec);
+        let m = Meta::build(
+            "tensordot",
+            &[
+                &a.name.as_str(),
+                &b.name.as_str(),
+                &axes_a.to_vec(),
+                &axes_b.to_vec(),
+            ],
+            &[&a.graph, &b.graph],
+            chunks,
+            a.dtype,
+            |idx| {
+                let mut inputs = Vec::new();
+                for c in ndindex(&contracted) {
+                    let mut ia = vec![0; a.ndim()];
+                    let mut ib = vec![0; b.ndim()];
+                    for (j, &k) in free_a.iter().enumerate() {
+                        ia[k] = idx[j];
+                    }
+                    for (j, &k) in free_b.iter().enumerate() {
+                        ib[k] = idx[free_a.len() + j];
+                    }
+                    for (j, (&ka, &kb)) in axes_a.iter().zip(axes_b).enumerate() {
+                        ia[ka] = c[j];
+                        ib[kb] = c[j];
+                    }
+                    inputs.push(a.key(&ia).clone());
+                    inputs.push(b.key(&ib).clone());
+                }
+                Ok(Block::Task(the_op.clone(), inputs))
+            },
+        )?;
+        Ok(Array::wrap(m))
+    }
+
+    /// Matrix product of 2-D arrays (or a 2-D and a 1-D array).
+    pub fn matmul(&self, other: &Array<T>) -> Result<Array<T>> {
+        if self.ndim() != 2 || !(1..=2).contains(&other.ndim()) {
+            return Err(Error::user(format!(
+                "matmul: arrays of {} and {} axes; expected 2 and 1 or 2",
+                self.ndim(),
+                other.ndim()
+            )));
+        }
+        self.tensordot(other, &[1], &[0])
+    }
+
+    /// NumPy's `dot` for 1-D and 2-D arrays: the last axis of this array with the
+    /// first (1-D) or second-to-last (2-D) axis of `other`.
+    pub fn dot(&self, other: &Array<T>) -> Result<Array<T>> {
+        let ka = self
+            .ndim()
+            .checked_sub(1)
+            .ok_or_else(|| Error::user("dot of a 0-d array"))?;
+        let kb = if other.ndim() >= 2 {
+            other.ndim() - 2
+        } else {
+            0
+        };
+        self.tensordot(other, &[ka], &[kb])
+    }
+}
+
+impl<T: Elem> Array<T> {
+    /// `f` applied to every block, named `name` (the name stands for the function in
+    /// keys: two functions given the same name are taken to be the same). The result
+    /// has `chunks` when given, else this array's. Runs in this process only.
+    pub fn map_blocks<U: Elem>(
+        &self,
+        name: &str,
+        chunks: Option<Vec<AxisChunks>>,
+        f: impl Fn(&ArrayD<T>) -> Result<ArrayD<U>> + Send + Sync + 'static,
+    ) -> Result<Array<U>> {
+        let m = &self.meta;
+        let chunks = chunks.unwrap_or_else(|| m.chunks.clone());
+        if chunks.iter().map(AxisChunks::nblocks).collect::<Vec<_>>() != m.numblocks() {
+            return Err(Error::user(
+                "map_blocks: the new chunks must have the same blocks as the array",
+            ));
+        }
+        let the_op: Arc<dyn Op> = Arc::new(ClosureOp::new(name, move |xs: &[Value]| {
+            let a = T::array(
+                xs.first()
+                    .ok_or_else(|| Error::user("map_blocks without input"))?,
+            )?;
+            Ok(U::value(f(a)?))
+        }));
+        let out = Meta::build(
+            "map_blocks",
+            &[&m.name.as_str(), &name],
+            &[&m.graph],
+            chunks,
+            U::DTYPE,
+            |idx| Ok(Block::Task(the_op.clone(), vec![m.key(idx).clone()])),
+        )?;
+        Ok(Array::wrap(out))
+    }
+}
+
+/// `f` applied to the aligned blocks of several arrays of the same shape (their
+/// chunks are made equal to the first's), named `name`. Runs in this process only.
+pub fn blockwise<T: Elem, U: Elem>(
+    name: &str,
+    arrays: &[&Array<T>],
+    f: impl Fn(&[&ArrayD<T>]) -> Result<ArrayD<U>> + Send + Sync + 'static,
+) -> Result<Array<U>> {
+    let first = arrays
+        .first()
+        .ok_or_else(|| Error::user("blockwise needs at least one array"))?;
+    let metas = arrays
+        .iter()
+        .map(|a| {
+            if a.dims() != first.dims() {
+                return Err(Error::user(format!(
+                    "blockwise: shapes {:?} and {:?} differ",
+                    a.dims(),
+                    first.dims()
+                )));
+            }
+            if a.meta.chunks == first.meta.chunks {
+                Ok(a.meta.clone())
+            } else {
+                super::shape::rechunk_meta(&a.meta, &first.meta.chunks)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let the_op: Arc<dyn Op> = Arc::new(ClosureOp::new(name, move |xs: &[Value]| {
+        let arrays = xs.iter().map(|v| T::array(v)).collect::<Result<Vec<_>>>()?;
+        Ok(U::value(f(&arrays)?))
+    }));
+    let names: Vec<&str> = metas.iter().map(|m| m.name.as_str()).collect();
+    let deps: Vec<&brisk_core::Graph> = metas.iter().map(|m| &m.graph).collect();
+    let out = Meta::build(
+        "blockwise",
+        &[&names, &name],
+        &deps,
+        first.meta.chunks.clone(),
+        U::DTYPE,
+        |idx| {
+            Ok(Block::Task(
+                the_op.clone(),
+                metas.iter().map(|m| m.key(idx).clone()).collect(),
+            ))
+        },
+    )?;
+    Ok(Array::wrap(out))
+}

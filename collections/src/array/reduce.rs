@@ -1,0 +1,396 @@
+//! Reductions along axes as tree reductions: each block becomes a partial, the
+//! partials of the blocks that share an output block combine `split_every` at a
+//! time, level after level, and the last level finishes the value.
+
+use super::chunks::AxisChunks;
+use super::dtype::{DType, Elem, Num};
+use super::ops::{Cumsum, Reduce, Stage};
+use super::reduce_kernels::{Place, Reduction};
+use super::{ndindex, op, spec_bytes, Array, Block, Meta};
+use crate::bag::TokenizeDyn;
+use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::token::Bytes;
+use brisk_core::{Error, Key, Result};
+
+/// The fan-in of combine tasks when the caller gives none.
+pub const DEFAULT_SPLIT_EVERY: usize = 8;
+
+fn normalize_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
+    let mut out: Vec<usize> = Vec::with_capacity(axes.len());
+    for &a in axes {
+        let ax = if a < 0 { a + ndim as isize } else { a };
+        if ax < 0 || ax as usize >= ndim {
+            return Err(Error::user(format!(
+                "axis {a} is out of bounds for an array of {ndim} axes"
+            )));
+        }
+        if out.contains(&(ax as usize)) {
+            return Err(Error::user(format!("axis {a} is repeated")));
+        }
+        out.push(ax as usize);
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// A tree reduction of `m` along `axes` (all when empty and `all`).
+pub(crate) fn reduce(
+    m: &Meta,
+    reduction: Reduction,
+    axes: &[usize],
+    arg_axis: Option<usize>,
+    keepdims: bool,
+    split_every: usize,
+    out_dtype: DType,
+) -> Result<Meta> {
+    let split_every = split_every.max(2);
+    let ndim = m.ndim();
+    let spec = |stage: Stage| Reduce {
+        dtype: m.dtype,
+        reduction,
+        axes: axes.to_vec(),
+        arg_axis,
+        stage,
+    };
+    let params = spec_bytes(&spec(Stage::Combine))?;
+    let tag: [&dyn TokenizeDyn; 4] = [&m.name.as_str(), &Bytes(&params), &keepdims, &split_every];
+    let needs_place = reduction.is_arg();
+    let whole: Vec<usize> = if needs_place {
+        m.dims()
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                Error::user(
+                    "argmin / argmax need known chunk sizes; call compute_chunk_sizes() first",
+                )
+            })?
+    } else {
+        Vec::new()
+    };
+    // Level 0: a partial per block.
+    let partials = Meta::build(
+        "reduce-chunk",
+        &tag,
+        &[&m.graph],
+        m.chunks.clone(),
+        m.dtype,
+        |idx| {
+            let place = if needs_place {
+                Some(Place {
+                    offsets: m.block_offsets(idx).unwrap_or_default(),
+                    shape: whole.clone(),
+                })
+            } else {
+                None
+            };
+            Ok(Block::Task(
+                op(spec(Stage::Chunk { place })),
+                vec![m.key(idx).clone()],
+            ))
+        },
+    )?;
+    // Output grid: reduced axes collapse to one block.
+    let grid = m.numblocks();
+    let out_grid: Vec<usize> = (0..ndim)
+        .map(|k| if axes.contains(&k) { 1 } else { grid[k] })
+        .collect();
+    let red_grid: Vec<usize> = (0..ndim)
+        .map(|k| if axes.contains(&k) { grid[k] } else { 1 })
+        .collect();
+    let mut groups: Vec<Vec<Key>> = ndindex(&out_grid)
+        .map(|o| {
+            ndindex(&red_grid)
+                .map(|r| {
+                    let idx: Vec<usize> = (0..ndim)
+                        .map(|k| if axes.contains(&k) { r[k] } else { o[k] })
+                        .collect();
+                    partials.key(&idx).clone()
+                })
+                .collect()
+        })
+        .collect();
+    let out_index: Vec<Vec<u32>> = ndindex(&out_grid)
+        .map(|o| o.iter().map(|&i| i as u32).collect())
+        .collect();
+    let mut graph = partials.graph.clone();
+    let mut depth = 0u32;
+    let final_name;
+    loop {
+        depth += 1;
+        let last = groups.iter().all(|g| g.len() <= split_every);
+        let mut parts: Vec<&dyn TokenizeDyn> = tag.to_vec();
+        parts.push(&depth);
+        let name = crate::bag::layer_name("reduce", &parts)?;
+        let stage = if last {
+            Stage::Finish { keepdims }
+        } else {
+            Stage::Combine
+        };
+        let the_op = op(spec(stage));
+        let mut tasks = Vec::new();
+        let mut next = Vec::with_capacity(groups.len());
+        for (keys, o) in groups.iter().zip(&out_index) {
+            let mut level = Vec::new();
+            for (j, part) in keys.chunks(split_every).enumerate() {
+                let ix: Vec<u32> = if last {
+                    o.clone()
+                } else {
+                    o.iter().copied().chain([j as u32]).collect()
+                };
+                let key = Key::new(name.as_str(), &ix);
+                level.push(key.clone());
+                tasks.push(Task::new(key, the_op.clone(), part.to_vec()));
+            }
+            next.push(level);
+        }
+        graph = Graph::from_layer(
+            Layer {
+                name: name.clone(),
+                tasks,
+            },
+            [&graph],
+        );
+        groups = next;
+        if last {
+            final_name = name;
+            break;
+        }
+    }
+    let blocks: Vec<Key> = groups.into_iter().flatten().collect();
+    let chunks: Vec<AxisChunks> = (0..ndim)
+        .filter_map(|k| {
+            if axes.contains(&k) {
+                keepdims.then(|| AxisChunks::Known(vec![1]))
+            } else {
+                Some(m.chunks[k].clone())
+            }
+        })
+        .collect();
+    // Without keepdims the keys keep their full index; only the grid shrinks.
+    Ok(Meta {
+        graph,
+        name: final_name,
+        blocks: std::sync::Arc::new(blocks),
+        chunks,
+        dtype: out_dtype,
+    })
+}
+
+/// Axes given as a slice of signed integers; empty means all.
+fn resolve(axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
+    if axes.is_empty() {
+        Ok((0..ndim).collect())
+    } else {
+        normalize_axes(axes, ndim)
+    }
+}
+
+impl<T: Elem> Array<T> {
+    fn reduce_to<U: Elem>(
+        &self,
+        r: Reduction,
+        axes: &[isize],
+        keepdims: bool,
+        split_every: Option<usize>,
+    ) -> Result<Array<U>> {
+        let axes = resolve(axes, self.ndim())?;
+        let m = reduce(
+            &self.meta,
+            r,
+            &axes,
+            None,
+            keepdims,
+            split_every.unwrap_or(DEFAULT_SPLIT_EVERY),
+            U::DTYPE,
+        )?;
+        Ok(Array::wrap(m))
+    }
+
+    /// Whether any element is nonzero along `axes` (all axes when empty).
+    pub fn any(&self, axes: &[isize], keepdims: bool) -> Result<Array<bool>> {
+        self.reduce_to(Reduction::Any, axes, keepdims, None)
+    }
+
+    /// Whether every element is nonzero along `axes` (all axes when empty).
+    pub fn all(&self, axes: &[isize], keepdims: bool) -> Result<Array<bool>> {
+        self.reduce_to(Reduction::All, axes, keepdims, None)
+    }
+
+    fn arg(&self, r: Reduction, axis: Option<isize>) -> Result<Array<i64>> {
+        let (axes, arg_axis) = match axis {
+            Some(a) => {
+                let ax = normalize_axes(&[a], self.ndim())?;
+                (ax.clone(), Some(ax[0]))
+            }
+            None => ((0..self.ndim()).collect(), None),
+        };
+        let m = reduce(
+            &self.meta,
+            r,
+            &axes,
+            arg_axis,
+            false,
+            DEFAULT_SPLIT_EVERY,
+            DType::Int64,
+        )?;
+        Ok(Array::wrap(m))
+    }
+
+    /// Index of the minimum along `axis`, or in the flattened array when `None`
+    /// (the first NaN wins, as NumPy's).
+    pub fn argmin(&self, axis: Option<isize>) -> Result<Array<i64>> {
+        self.arg(Reduction::ArgMin, axis)
+    }
+
+    /// Index of the maximum along `axis`, or in the flattened array when `None`.
+    pub fn argmax(&self, axis: Option<isize>) -> Result<Array<i64>> {
+        self.arg(Reduction::ArgMax, axis)
+    }
+}
+
+impl<T: Num> Array<T> {
+    /// A reduction along `axes` (all when empty) with an explicit `split_every`
+    /// (how many partials each combine task merges).
+    pub fn reduction<U: Elem>(
+        &self,
+        r: Reduction,
+        axes: &[isize],
+        keepdims: bool,
+        split_every: usize,
+    ) -> Result<Array<U>> {
+        let want = match r {
+            Reduction::Sum | Reduction::NanSum | Reduction::Min | Reduction::Max => T::DTYPE,
+            Reduction::Any | Reduction::All => DType::Bool,
+            Reduction::ArgMin | Reduction::ArgMax => DType::Int64,
+            _ => <T::Float as Elem>::DTYPE,
+        };
+        if want != U::DTYPE {
+            return Err(Error::TypeMismatch {
+                expected: want.to_string(),
+                found: U::DTYPE.to_string(),
+            });
+        }
+        if r.is_arg() {
+            return Array::from_meta(self.arg(r, axes.first().copied())?.meta);
+        }
+        self.reduce_to(r, axes, keepdims, Some(split_every))
+    }
+
+    /// Sum along `axes` (all axes when empty).
+    pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+        self.reduce_to(Reduction::Sum, axes, keepdims, None)
+    }
+    /// Sum ignoring NaN.
+    pub fn nansum(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+        self.reduce_to(Reduction::NanSum, axes, keepdims, None)
+    }
+    /// Minimum (NaN propagates).
+    pub fn min(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+        self.reduce_to(Reduction::Min, axes, keepdims, None)
+    }
+    /// Maximum (NaN propagates).
+    pub fn max(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+        self.reduce_to(Reduction::Max, axes, keepdims, None)
+    }
+    /// Mean.
+    pub fn mean(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Float>> {
+        self.reduce_to(Reduction::Mean, axes, keepdims, None)
+    }
+    /// Mean ignoring NaN.
+    pub fn nanmean(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Float>> {
+        self.reduce_to(Reduction::NanMean, axes, keepdims, None)
+    }
+    /// Variance with `ddof` delta degrees of freedom.
+    pub fn var(&self, axes: &[isize], ddof: u32, keepdims: bool) -> Result<Array<T::Float>> {
+        self.reduce_to(Reduction::Var { ddof }, axes, keepdims, None)
+    }
+    /// Standard deviation with `ddof` delta degrees of freedom.
+    pub fn std(&self, axes: &[isize], ddof: u32, keepdims: bool) -> Result<Array<T::Float>> {
+        self.reduce_to(Reduction::Std { ddof }, axes, keepdims, None)
+    }
+
+    /// Cumulative sum along `axis`: each block's own cumulative sum plus the
+    /// carried totals of the blocks before it along the axis.
+    pub fn cumsum(&self, axis: isize) -> Result<Array<T>> {
+        let ax = normalize_axes(&[axis], self.ndim())?[0];
+        let m = &self.meta;
+        let spec = Reduce {
+            dtype: m.dtype,
+            reduction: Reduction::Sum,
+            axes: vec![ax],
+            arg_axis: None,
+            stage: Stage::Chunk { place: None },
+        };
+        // The total of each block along the axis, kept as a length-one axis (a sum's
+        // chunk partial is exactly that).
+        let sums = Meta::build(
+            "cumsum-total",
+            &[&m.name.as_str(), &ax],
+            &[&m.graph],
+            m.chunks.clone(),
+            m.dtype,
+            |idx| Ok(Block::Task(op(spec.clone()), vec![m.key(idx).clone()])),
+        )?;
+        // carry[j] = carry[j-1] + total[j-1] along the axis; carry[1] is total[0].
+        let grid = m.numblocks();
+        let add = op(super::ops::Elementwise {
+            dtype: m.dtype,
+            kernel: super::ops::Kernel::Binary(super::BinOp::Add),
+        });
+        let carry_name = crate::bag::layer_name("cumsum-carry", &[&m.name.as_str(), &ax])?;
+        let mut tasks = Vec::new();
+        let mut carry: Vec<Option<Key>> = vec![None; m.blocks.len()];
+        for idx in ndindex(&grid) {
+            if idx[ax] == 0 {
+                continue;
+            }
+            let mut prev = idx.clone();
+            prev[ax] -= 1;
+            let total = sums.key(&prev).clone();
+            let key = if prev[ax] == 0 {
+                total
+            } else {
+                let k = Key::new(
+                    carry_name.as_str(),
+                    &idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+                );
+                let before = carry[super::ravel(&prev, &grid)]
+                    .clone()
+                    .ok_or_else(|| Error::user("cumsum: carry out of order"))?;
+                tasks.push(Task::new(k.clone(), add.clone(), vec![before, total]));
+                k
+            };
+            carry[super::ravel(&idx, &grid)] = Some(key);
+        }
+        let graph = if tasks.is_empty() {
+            sums.graph.clone()
+        } else {
+            Graph::from_layer(
+                Layer {
+                    name: carry_name.clone(),
+                    tasks,
+                },
+                [&sums.graph],
+            )
+        };
+        let spec_c = Cumsum {
+            dtype: m.dtype,
+            axis: ax,
+        };
+        let out = Meta::build(
+            "cumsum",
+            &[&m.name.as_str(), &ax],
+            &[&graph],
+            m.chunks.clone(),
+            m.dtype,
+            |idx| {
+                let mut inputs = vec![m.key(idx).clone()];
+                if let Some(c) = &carry[super::ravel(idx, &grid)] {
+                    inputs.push(c.clone());
+                }
+                Ok(Block::Task(op(spec_c.clone()), inputs))
+            },
+        )?;
+        Ok(Array::wrap(out))
+    }
+}

@@ -1,0 +1,212 @@
+//! NetCDF classic files (CDF-1, CDF-2 and CDF-5) in pure Rust: the header, lazy
+//! hyperslab reads through any store (local disk or S3, by byte ranges), and a
+//! writer.
+//!
+//! ```
+//! use brisk_io::netcdf3::{self, Data, Dim, NcFile, NewVar};
+//! use brisk_io::url::StoreOptions;
+//! let dir = std::env::temp_dir().join(format!("brisk-nc-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let path = dir.join("t.nc");
+//! let file = NcFile {
+//!     dims: vec![Dim { name: "time".into(), len: None }, Dim { name: "x".into(), len: Some(3) }],
+//!     attrs: vec![],
+//!     vars: vec![NewVar::new("t", &[0, 1], Data::Float(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))],
+//! };
+//! std::fs::write(&path, netcdf3::encode(&file).unwrap()).unwrap();
+//! let f = netcdf3::open(path.to_str().unwrap(), &StoreOptions::default()).unwrap();
+//! let v = f.header.var("t").unwrap();
+//! assert_eq!(f.header.shape(v), [2, 3]);
+//! let slab: Vec<f64> = f.read(v, &[1, 1], &[1, 2], |x| x).unwrap();
+//! assert_eq!(slab, [5.0, 6.0]);
+//! ```
+
+pub mod header;
+pub mod read;
+pub mod write;
+
+pub use header::{Attr, AttrValue, Dim, Header, NcType, Var};
+pub use write::{encode, Data, NcFile, NewVar};
+
+use crate::url::{parse, StoreOptions};
+use object_store::{path::Path, ObjectStore, ObjectStoreExt};
+use std::sync::Arc;
+
+/// What can go wrong with a NetCDF classic file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum NcError {
+    /// Not a NetCDF classic file (a NetCDF-4 / HDF5 file, say).
+    #[error(
+        "not a NetCDF classic file (magic bytes {magic:?}); NetCDF-4 files need the `hdf5` feature"
+    )]
+    NotNetcdf3 { magic: Vec<u8> },
+    /// The header ends before it should.
+    #[error("the header is cut short at byte {at} (reading {what})")]
+    Truncated { at: u64, what: String },
+    /// The header makes no sense.
+    #[error("malformed header at byte {at}: {reason}")]
+    Malformed { at: u64, reason: String },
+    /// No such variable.
+    #[error("no variable '{name}'; the file has {present:?}")]
+    MissingVariable { name: String, present: Vec<String> },
+    /// A slab outside the variable.
+    #[error("bad slab of '{var}': {reason}")]
+    BadSlab { var: String, reason: String },
+    /// The data ends before the header says.
+    #[error("the data of '{var}' needs bytes {offset}..{end} but the file has {size} bytes")]
+    ShortData {
+        var: String,
+        offset: u64,
+        end: u64,
+        size: u64,
+    },
+    /// Data that cannot be written.
+    #[error("cannot write: {0}")]
+    Write(String),
+}
+
+/// An open file: where it is, its size and its header.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The URL.
+    pub url: String,
+    /// Its store.
+    pub store: Arc<dyn ObjectStore>,
+    /// Its path in the store.
+    pub path: Path,
+    /// Bytes.
+    pub size: u64,
+    /// The parsed header (`numrecs` derived from the size when the file was
+    /// written in streaming mode).
+    pub header: Header,
+}
+
+fn err(url: &str, e: NcError) -> crate::Error {
+    crate::Error::Format {
+        url: url.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn get_range(
+    store: &dyn ObjectStore,
+    path: &Path,
+    url: &str,
+    r: std::ops::Range<u64>,
+) -> crate::Result<bytes::Bytes> {
+    crate::runtime::block_on(store.get_range(path, r)).map_err(|e| crate::Error::store(url, e))
+}
+
+/// Opens `url` and parses its header, reading only the first bytes (more when the
+/// header is long).
+pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
+    let loc = parse(url, options)?;
+    let path = loc.object_path(&loc.path)?;
+    let meta =
+        crate::runtime::block_on(loc.store.head(&path)).map_err(|e| crate::Error::store(url, e))?;
+    let size = meta.size;
+    let mut want = size.min(64 << 10);
+    let header = loop {
+        let bytes = get_range(loc.store.as_ref(), &path, url, 0..want)?;
+        match header::parse(&bytes) {
+            Ok(h) => break h,
+            Err(NcError::Truncated { .. }) if want < size => want = (want * 4).min(size),
+            Err(e) => return Err(err(url, e)),
+        }
+    };
+    let mut header = header;
+    let recsize = header.record_size();
+    if header.numrecs == 0 && recsize > 0 {
+        if let Some(first) = header
+            .vars
+            .iter()
+            .filter(|v| header.is_record(v))
+            .map(|v| v.begin)
+            .min()
+        {
+            header.numrecs = size.saturating_sub(first) / recsize;
+        }
+    }
+    Ok(Opened {
+        url: url.to_string(),
+        store: loc.store.clone(),
+        path,
+        size,
+        header,
+    })
+}
+
+impl Opened {
+    /// The slab `start .. start + count` of `v`, in C order, each value through
+    /// `conv`. Reads only the byte ranges the slab spans.
+    pub fn read<T>(
+        &self,
+        v: &Var,
+        start: &[u64],
+        count: &[u64],
+        conv: impl Fn(f64) -> T + Copy,
+    ) -> crate::Result<Vec<T>> {
+        self.read_with(v, start, count, |t, raw, out| {
+            read::decode_into(t, raw, out, conv)
+        })
+    }
+
+    /// [`Opened::read`] with a custom decoder of big-endian bytes.
+    pub fn read_with<T>(
+        &self,
+        v: &Var,
+        start: &[u64],
+        count: &[u64],
+        decode: impl Fn(NcType, &[u8], &mut Vec<T>),
+    ) -> crate::Result<Vec<T>> {
+        let h = &self.header;
+        let runs = read::ranges(h, v, start, count).map_err(|e| err(&self.url, e))?;
+        let total: u64 = count.iter().product();
+        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        if total == 0 {
+            return Ok(out);
+        }
+        for r in &runs {
+            if r.offset + r.len > self.size {
+                return Err(err(
+                    &self.url,
+                    NcError::ShortData {
+                        var: v.name.clone(),
+                        offset: r.offset,
+                        end: r.offset + r.len,
+                        size: self.size,
+                    },
+                ));
+            }
+        }
+        let shape = h.shape(v);
+        let rec = usize::from(h.is_record(v));
+        let (inner, istart, icount) = (&shape[rec..], &start[rec..], &count[rec..]);
+        let size = v.nc_type.size() as u64;
+        let picks = read::pick(inner, istart, icount, size);
+        let ranges: Vec<std::ops::Range<u64>> =
+            runs.iter().map(|r| r.offset..r.offset + r.len).collect();
+        let got = crate::runtime::block_on(self.store.get_ranges(&self.path, &ranges))
+            .map_err(|e| crate::Error::store(&self.url, e))?;
+        for bytes in &got {
+            for &(o, l) in &picks {
+                let (o, l) = (o as usize, l as usize);
+                let part = bytes.get(o..o + l).ok_or_else(|| {
+                    err(
+                        &self.url,
+                        NcError::ShortData {
+                            var: v.name.clone(),
+                            offset: o as u64,
+                            end: (o + l) as u64,
+                            size: bytes.len() as u64,
+                        },
+                    )
+                })?;
+                decode(v.nc_type, part, &mut out);
+            }
+        }
+        Ok(out)
+    }
+}

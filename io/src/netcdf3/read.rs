@@ -1,0 +1,166 @@
+//! Reading hyperslabs of variables: the byte ranges a slab needs (one per record
+//! for record variables, one span otherwise), then big-endian values converted into
+//! the caller's type.
+
+use super::header::{Header, NcType, Var};
+use super::NcError;
+
+/// Appends the values of `raw` (big-endian `t`) to `out`, each through `conv`.
+pub fn decode_into<T>(t: NcType, raw: &[u8], out: &mut Vec<T>, conv: impl Fn(f64) -> T) {
+    macro_rules! each {
+        ($n:expr, $ty:ty) => {
+            out.extend(raw.chunks_exact($n).map(|c| {
+                let mut a = [0u8; $n];
+                a.copy_from_slice(c);
+                conv(<$ty>::from_be_bytes(a) as f64)
+            }))
+        };
+    }
+    match t {
+        NcType::Byte => out.extend(raw.iter().map(|&b| conv(f64::from(b as i8)))),
+        NcType::Char | NcType::UByte => out.extend(raw.iter().map(|&b| conv(f64::from(b)))),
+        NcType::Short => each!(2, i16),
+        NcType::UShort => each!(2, u16),
+        NcType::Int => each!(4, i32),
+        NcType::UInt => each!(4, u32),
+        NcType::Float => each!(4, f32),
+        NcType::Double => each!(8, f64),
+        NcType::Int64 => each!(8, i64),
+        NcType::UInt64 => each!(8, u64),
+    }
+}
+
+/// Converts big-endian `f32` values straight to `f32` (the common case, without a
+/// detour through `f64`).
+pub fn decode_f32(raw: &[u8], out: &mut Vec<f32>) {
+    out.extend(
+        raw.chunks_exact(4)
+            .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])),
+    );
+}
+
+/// A byte range of the file and where its values go in the slab (in values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// Bytes.
+    pub len: u64,
+}
+
+/// The byte ranges holding the slab `start[k] .. start[k] + count[k]` of `v`, in the
+/// slab's C order; contiguous parts are merged, and for each range the caller keeps
+/// only the runs listed by [`pick`]. Bounds are checked against the variable.
+pub fn ranges(h: &Header, v: &Var, start: &[u64], count: &[u64]) -> Result<Vec<Run>, NcError> {
+    let shape = h.shape(v);
+    if start.len() != shape.len() || count.len() != shape.len() {
+        return Err(NcError::BadSlab {
+            var: v.name.clone(),
+            reason: format!(
+                "{} axes given for a variable of {}",
+                start.len(),
+                shape.len()
+            ),
+        });
+    }
+    for k in 0..shape.len() {
+        if start[k].checked_add(count[k]).is_none_or(|e| e > shape[k]) {
+            return Err(NcError::BadSlab {
+                var: v.name.clone(),
+                reason: format!(
+                    "axis {k}: {}..{} is outside 0..{}",
+                    start[k],
+                    start[k] + count[k],
+                    shape[k]
+                ),
+            });
+        }
+    }
+    let size = v.nc_type.size() as u64;
+    let record = h.is_record(v);
+    let inner: &[u64] = if record { &shape[1..] } else { &shape };
+    let (istart, icount) = if record {
+        (&start[1..], &count[1..])
+    } else {
+        (start, count)
+    };
+    // The span of the slab inside one record (or the whole variable): from its first
+    // to its last element.
+    let strides: Vec<u64> = (0..inner.len())
+        .map(|k| inner[k + 1..].iter().product())
+        .collect();
+    let first: u64 = istart.iter().zip(&strides).map(|(s, st)| s * st).sum();
+    let last: u64 = istart
+        .iter()
+        .zip(icount)
+        .zip(&strides)
+        .map(|((s, c), st)| (s + c.saturating_sub(1)) * st)
+        .sum();
+    let empty = count.contains(&0);
+    let span = if empty { 0 } else { (last - first + 1) * size };
+    let mut out = Vec::new();
+    if record {
+        let recsize = h.record_size();
+        for r in start[0]..start[0] + count[0] {
+            out.push(Run {
+                offset: v.begin + r * recsize + first * size,
+                len: span,
+            });
+        }
+    } else {
+        out.push(Run {
+            offset: v.begin + first * size,
+            len: span,
+        });
+    }
+    Ok(out)
+}
+
+/// From the bytes of one span (as given by [`ranges`]), the sub-ranges (byte offset
+/// in the span, length) that belong to the slab, in C order.
+pub fn pick(inner: &[u64], istart: &[u64], icount: &[u64], size: u64) -> Vec<(u64, u64)> {
+    let n = inner.len();
+    if n == 0 {
+        return vec![(0, size)];
+    }
+    if icount.contains(&0) {
+        return Vec::new();
+    }
+    let strides: Vec<u64> = (0..n).map(|k| inner[k + 1..].iter().product()).collect();
+    // The innermost axes taken whole make one contiguous run with the first axis
+    // (from the inside) that is not whole.
+    let mut k = n;
+    let mut run = 1u64;
+    while k > 0 {
+        k -= 1;
+        run *= icount[k];
+        if icount[k] != inner[k] {
+            break;
+        }
+    }
+    // Axes before `k` are iterated.
+    let first: u64 = istart.iter().zip(&strides).map(|(s, st)| s * st).sum();
+    let outer: Vec<u64> = icount[..k].to_vec();
+    let total: u64 = outer.iter().product();
+    let mut out = Vec::with_capacity(total as usize);
+    let mut idx = vec![0u64; k];
+    for _ in 0..total {
+        let at: u64 = (0..k)
+            .map(|j| (istart[j] + idx[j]) * strides[j])
+            .sum::<u64>()
+            + istart[k..]
+                .iter()
+                .zip(&strides[k..])
+                .map(|(s, st)| s * st)
+                .sum::<u64>();
+        out.push(((at - first) * size, run * size));
+        for j in (0..k).rev() {
+            idx[j] += 1;
+            if idx[j] < outer[j] {
+                break;
+            }
+            idx[j] = 0;
+        }
+    }
+    out
+}
