@@ -194,8 +194,12 @@ pub fn read_netcdf<T: Elem>(
         let disagree =
             s.len() != shape0.len() || (0..s.len()).any(|k| k != axis && s[k] != shape0[k]);
         if disagree {
+            let k = (0..s.len().min(shape0.len())).find(|&k| k != axis && s[k] != shape0[k]);
+            let along = k.map_or(String::from("the number of axes"), |k| {
+                format!("'{}' ({} vs {})", dims[k], s[k], shape0[k])
+            });
             return Err(Error::user(format!(
-                "{} has {variable} of shape {s:?} but {} has {shape0:?}; they can only differ along '{}'",
+                "{} has {variable} of shape {s:?} but {} has {shape0:?}: they disagree on {along}, and may only differ along '{}'",
                 o.url, first.url, dims[axis]
             )));
         }

@@ -372,10 +372,12 @@ impl<T: Elem> Array<T> {
                     .and_then(|a| a.get_mut(idx[ax]))
                     .ok_or_else(|| Error::user("a block has more axes than its array"))?;
                 match *slot {
-                    Some(prev) if prev != s => return Err(Error::user(format!(
+                    Some(prev) if prev != s => {
+                        return Err(Error::user(format!(
                         "blocks disagree on the size of block {} along axis {ax}: {prev} vs {s}",
                         idx[ax]
-                    ))),
+                    )))
+                    }
                     _ => *slot = Some(s),
                 }
             }

@@ -211,7 +211,7 @@ impl Header {
     pub fn slab_bytes(&self, v: &Var) -> u64 {
         let shape = self.shape(v);
         let skip = usize::from(self.is_record(v));
-        shape[skip.min(shape.len())..].iter().product::<u64>() * v.nc_type.size() as u64
+        product(&shape[skip.min(shape.len())..]).saturating_mul(v.nc_type.size() as u64)
     }
 
     /// Bytes between the starts of two records: the record slabs of every record
@@ -221,12 +221,18 @@ impl Header {
         if rec.len() == 1 {
             return self.slab_bytes(rec[0]);
         }
-        rec.iter().map(|v| pad4(self.slab_bytes(v))).sum()
+        rec.iter()
+            .fold(0u64, |a, v| a.saturating_add(pad4(self.slab_bytes(v))))
     }
 }
 
 pub(crate) fn pad4(n: u64) -> u64 {
-    n.div_ceil(4) * 4
+    n.div_ceil(4).saturating_mul(4)
+}
+
+/// A product that saturates instead of overflowing (hostile headers).
+pub(crate) fn product(xs: &[u64]) -> u64 {
+    xs.iter().fold(1u64, |a, &x| a.saturating_mul(x))
 }
 
 const ABSENT: u32 = 0;

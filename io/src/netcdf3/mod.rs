@@ -163,11 +163,11 @@ impl Opened {
     ) -> crate::Result<Vec<T>> {
         let h = &self.header;
         let runs = read::ranges(h, v, start, count).map_err(|e| err(&self.url, e))?;
-        let total: u64 = count.iter().product();
-        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        let total: u64 = header::product(count);
         if total == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
+        // Check the ranges against the file before allocating anything by them.
         for r in &runs {
             if r.offset + r.len > self.size {
                 return Err(err(
@@ -181,6 +181,7 @@ impl Opened {
                 ));
             }
         }
+        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         let shape = h.shape(v);
         let rec = usize::from(h.is_record(v));
         let (inner, istart, icount) = (&shape[rec..], &start[rec..], &count[rec..]);

@@ -2,7 +2,7 @@
 //! for record variables, one span otherwise), then big-endian values converted into
 //! the caller's type.
 
-use super::header::{Header, NcType, Var};
+use super::header::{product, Header, NcType, Var};
 use super::NcError;
 
 /// Appends the values of `raw` (big-endian `t`) to `out`, each through `conv`.
@@ -85,31 +85,37 @@ pub fn ranges(h: &Header, v: &Var, start: &[u64], count: &[u64]) -> Result<Vec<R
         (start, count)
     };
     // The span of the slab inside one record (or the whole variable): from its first
-    // to its last element.
-    let strides: Vec<u64> = (0..inner.len())
-        .map(|k| inner[k + 1..].iter().product())
-        .collect();
-    let first: u64 = istart.iter().zip(&strides).map(|(s, st)| s * st).sum();
-    let last: u64 = istart
+    // to its last element. Sizes come from the header, so the arithmetic saturates:
+    // a hostile header gives a range past the end of the file, which is an error.
+    let strides: Vec<u64> = (0..inner.len()).map(|k| product(&inner[k + 1..])).collect();
+    let dot = |idx: &mut dyn Iterator<Item = u64>| {
+        idx.zip(&strides)
+            .fold(0u64, |a, (i, &st)| a.saturating_add(i.saturating_mul(st)))
+    };
+    let first = dot(&mut istart.iter().copied());
+    let last = dot(&mut istart
         .iter()
         .zip(icount)
-        .zip(&strides)
-        .map(|((s, c), st)| (s + c.saturating_sub(1)) * st)
-        .sum();
+        .map(|(s, c)| s + c.saturating_sub(1)));
     let empty = count.contains(&0);
-    let span = if empty { 0 } else { (last - first + 1) * size };
+    let span = if empty {
+        0
+    } else {
+        (last - first + 1).saturating_mul(size)
+    };
+    let at = |base: u64| base.saturating_add(first.saturating_mul(size));
     let mut out = Vec::new();
     if record {
         let recsize = h.record_size();
         for r in start[0]..start[0] + count[0] {
             out.push(Run {
-                offset: v.begin + r * recsize + first * size,
+                offset: at(v.begin.saturating_add(r.saturating_mul(recsize))),
                 len: span,
             });
         }
     } else {
         out.push(Run {
-            offset: v.begin + first * size,
+            offset: at(v.begin),
             len: span,
         });
     }

@@ -1,0 +1,131 @@
+//! The NetCDF classic header parser and writer on raw bytes: round trips, every
+//! truncation of a real header, and random bytes never panic or over-allocate.
+
+use brisk_io::netcdf3::{self, header, Data, Dim, NcError, NcFile, NewVar};
+use proptest::prelude::*;
+
+fn sample() -> NcFile {
+    NcFile {
+        dims: vec![
+            Dim {
+                name: "time".into(),
+                len: None,
+            },
+            Dim {
+                name: "y".into(),
+                len: Some(3),
+            },
+            Dim {
+                name: "x".into(),
+                len: Some(2),
+            },
+        ],
+        attrs: vec![
+            ("title".into(), Data::Char(b"sample".to_vec())),
+            ("version".into(), Data::Int(vec![3])),
+        ],
+        vars: vec![
+            NewVar::new("y", &[1], Data::Double(vec![10.0, 20.0, 30.0])).text("units", "m"),
+            NewVar::new("flag", &[2], Data::Byte(vec![-1, 7])),
+            NewVar::new("time", &[0], Data::Int(vec![0, 6])),
+            NewVar::new(
+                "t",
+                &[0, 1, 2],
+                Data::Float((0..12).map(|i| i as f32 * 0.5).collect()),
+            ),
+            NewVar::new("s", &[0, 2], Data::Short(vec![1, -2, 3, -4])),
+        ],
+    }
+}
+
+#[test]
+fn written_files_parse_back_with_record_variables_interleaved() {
+    let bytes = netcdf3::encode(&sample()).unwrap();
+    let h = header::parse(&bytes).unwrap();
+    assert_eq!(h.version, 1);
+    assert_eq!(h.numrecs, 2);
+    assert_eq!(h.dims[0].len, None);
+    let t = h.var("t").unwrap();
+    assert_eq!(h.shape(t), [2, 3, 2]);
+    assert!(h.is_record(t));
+    // time (4) + t (24) + s (4) per record.
+    assert_eq!(h.record_size(), 32);
+    assert_eq!(
+        h.var("y").unwrap().attr("units"),
+        Some(&header::AttrValue::Text("m".into()))
+    );
+    let err = h.var("nope").unwrap_err().to_string();
+    assert!(err.contains("nope") && err.contains("\"t\""), "{err}");
+}
+
+#[test]
+fn slabs_of_record_and_fixed_variables() {
+    let dir = std::env::temp_dir().join(format!("brisk-nc3-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.nc");
+    std::fs::write(&path, netcdf3::encode(&sample()).unwrap()).unwrap();
+    let f = netcdf3::open(path.to_str().unwrap(), &Default::default()).unwrap();
+    let h = &f.header;
+    let t = h.var("t").unwrap();
+    let all: Vec<f64> = f.read(t, &[0, 0, 0], &[2, 3, 2], |x| x).unwrap();
+    assert_eq!(all, (0..12).map(|i| i as f64 * 0.5).collect::<Vec<_>>());
+    let part: Vec<f64> = f.read(t, &[1, 1, 1], &[1, 2, 1], |x| x).unwrap();
+    assert_eq!(part, [4.5, 5.5]);
+    let s: Vec<f64> = f
+        .read(h.var("s").unwrap(), &[0, 1], &[2, 1], |x| x)
+        .unwrap();
+    assert_eq!(s, [-2.0, -4.0]);
+    let y: Vec<f64> = f.read(h.var("y").unwrap(), &[1], &[2], |x| x).unwrap();
+    assert_eq!(y, [20.0, 30.0]);
+    let flag: Vec<f64> = f.read(h.var("flag").unwrap(), &[0], &[2], |x| x).unwrap();
+    assert_eq!(flag, [-1.0, 7.0]);
+    let time: Vec<f64> = f.read(h.var("time").unwrap(), &[0], &[2], |x| x).unwrap();
+    assert_eq!(time, [0.0, 6.0]);
+    let err = f
+        .read(t, &[0, 0, 0], &[3, 1, 1], |x| x)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("outside"), "{err}");
+}
+
+#[test]
+fn every_truncation_of_a_header_is_an_error() {
+    let bytes = netcdf3::encode(&sample()).unwrap();
+    let full = header::parse(&bytes).unwrap().len as usize;
+    for n in 0..full {
+        match header::parse(&bytes[..n]) {
+            Err(NcError::Truncated { .. }) | Err(NcError::NotNetcdf3 { .. }) => {}
+            other => panic!("{n} bytes: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn hostile_counts_do_not_allocate() {
+    // A dimension list claiming four billion entries, in twelve bytes.
+    let mut b = b"CDF\x01\x00\x00\x00\x00\x00\x00\x00\x0a\xff\xff\xff\xff".to_vec();
+    b.extend_from_slice(&[0, 0, 0, 1, b'x', 0, 0, 0]);
+    assert!(header::parse(&b).is_err());
+    // A name of 2^31 bytes.
+    let b = b"CDF\x01\x00\x00\x00\x00\x00\x00\x00\x0a\x00\x00\x00\x01\x7f\xff\xff\xff";
+    assert!(header::parse(b).is_err());
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..400), version in prop_oneof![Just(1u8), Just(2), Just(5)]) {
+        let mut b = b"CDF".to_vec();
+        b.push(version);
+        b.extend(tail);
+        let _ = header::parse(&b);
+    }
+
+    #[test]
+    fn mutated_headers_never_panic(at in 4usize..200, byte in any::<u8>()) {
+        let mut b = netcdf3::encode(&sample()).unwrap();
+        if at < b.len() {
+            b[at] = byte;
+        }
+        let _ = header::parse(&b);
+    }
+}
