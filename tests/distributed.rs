@@ -264,6 +264,63 @@ fn dataframe_on_the_cluster() -> R {
     Ok(())
 }
 
+/// Array blocks (ndarray) read from NetCDF files and reduced on workers: every op
+/// rebuilt there from its registered name and parameters, persisted blocks kept on
+/// the workers.
+fn array_on_the_cluster() -> R {
+    use brisk::collections::array::{self, read_netcdf, Ix, NetcdfOptions};
+    let dir = std::env::temp_dir().join(format!("brisk-dist-array-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let x = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 5, 4]), |i| {
+        (i[0] * 20 + i[1] * 4 + i[2]) as f32 * 0.25
+    });
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for (k, part) in x.axis_chunks_iter(ndarray::Axis(0), 2).enumerate() {
+        let a = array::from_array(&part.to_owned(), &[2, 5, 4])?;
+        a.to_netcdf(
+            dir.join(format!("p{k}.nc")).to_str().unwrap_or_default(),
+            "v",
+            &["t", "y", "x"],
+            &Default::default(),
+        )?;
+    }
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let glob = format!("{}/*.nc", dir.display());
+    let a = read_netcdf::<f32>(
+        &[&glob],
+        "v",
+        &NetcdfOptions {
+            chunks: vec![Some(1), Some(3), None],
+            ..Default::default()
+        },
+    )?;
+    let a = a.persist_with(&client)?;
+    let z = a.sub(&a.mean(&[0], false)?)?.div(&a.std(&[0], 0, false)?)?;
+    let got = z.get(&[Ix::i(3), Ix::r(1, 4)])?.compute_with(&client)?;
+    let m = x.mean_axis(ndarray::Axis(0)).ok_or("empty")?;
+    let s = x.std_axis(ndarray::Axis(0), 0.0);
+    let want = ((&x.index_axis(ndarray::Axis(0), 3) - &m) / &s)
+        .slice_move(ndarray::s![1..4, ..])
+        .into_dyn();
+    check(
+        got.shape() == want.shape(),
+        format!("{:?} vs {:?}", got.shape(), want.shape()),
+    )?;
+    for (g, w) in got.iter().zip(want.iter()) {
+        check((g - w).abs() < 1e-5, format!("{g} vs {w}"))?;
+    }
+    let pos = a
+        .mask(&a.gt_scalar(20.0)?)?
+        .compute_chunk_sizes_with(&client)?;
+    check(
+        pos.shape()? == [x.iter().filter(|&&v| v > 20.0).count()],
+        "mask count",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// A worker process is killed with SIGKILL in the middle of a 1,000-task graph;
 /// the answer is still right.
 fn worker_killed_mid_graph() -> R {
@@ -577,6 +634,7 @@ fn main() {
         ),
         ("cancel_and_impure", cancel_and_impure),
         ("dataframe_on_the_cluster", dataframe_on_the_cluster),
+        ("array_on_the_cluster", array_on_the_cluster),
         ("worker_killed_mid_graph", worker_killed_mid_graph),
         ("scheduler_restart", scheduler_restart),
         (

@@ -859,3 +859,27 @@ fn integer_and_f32_arrays_keep_their_types() {
         assert!((g - w).abs() < 1e-5);
     }
 }
+
+#[test]
+fn mean_and_std_of_the_same_array_share_one_tree_of_partials() {
+    let x = sample(&SHAPE);
+    let a = array::from_array(&x, &[1, 5, 6]).unwrap();
+    let z = a
+        .sub(&a.mean(&[0], false).unwrap())
+        .unwrap()
+        .div(&a.std(&[0], 0, false).unwrap())
+        .unwrap();
+    let tg = z.graph().lower(z.keys()).unwrap();
+    let partials = tg
+        .keys()
+        .iter()
+        .filter(|k| k.name().starts_with("reduce-chunk"))
+        .count();
+    assert_eq!(
+        partials, 7,
+        "one moments partial per block, shared by mean and std"
+    );
+    let m = x.mean_axis(Axis(0)).unwrap();
+    let s = x.std_axis(Axis(0), 0.0);
+    close(&z.compute().unwrap(), &((&x - &m) / &s), "z-score");
+}

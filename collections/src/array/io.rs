@@ -98,7 +98,12 @@ impl NetcdfRead {
                     netcdf3::read::decode_f32(raw, out)
                 })
                 .map_err(|e| fmt_err(&self.url, e))?;
-            raw.into_iter().map(|x| T::from_f64(f64::from(x))).collect()
+            // `T` is f32 here: hand the vector over without a copy.
+            let any: Box<dyn std::any::Any> = Box::new(raw);
+            match any.downcast::<Vec<T>>() {
+                Ok(v) => *v,
+                Err(_) => return Err(Error::user("float32 read into another type")),
+            }
         } else {
             let (s, o) = (scale.unwrap_or(1.0), offset.unwrap_or(0.0));
             f.read(v, &self.start, &self.count, |x| {

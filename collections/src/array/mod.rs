@@ -34,6 +34,7 @@ mod index;
 mod io;
 pub mod kernels;
 mod linalg;
+pub mod moments;
 pub mod ops;
 mod reduce;
 pub mod reduce_kernels;
@@ -43,11 +44,14 @@ pub use chunks::AxisChunks;
 pub use create::{
     arange, from_array, from_delayed, full, linspace, ones, random, zeros, ChunkSpec,
 };
+pub(crate) use dtype::for_dtype;
 pub use dtype::{DType, Elem, Float, Num};
 pub use index::Ix;
 pub use io::{npy_bytes, read_netcdf, NetcdfOptions, NetcdfRead};
 pub use kernels::BinOp;
 pub use linalg::blockwise;
+/// The ndarray build the blocks use.
+pub use ndarray;
 pub use ops::Unary;
 pub use reduce_kernels::Reduction;
 pub use shape::Rechunk;
@@ -233,6 +237,22 @@ impl<T: Elem> Array<T> {
         Ok(Array {
             meta,
             _t: PhantomData,
+        })
+    }
+
+    /// An array over existing block keys of `graph` (C order over the chunks' grid).
+    pub(crate) fn from_parts(
+        graph: Graph,
+        name: String,
+        blocks: Vec<Key>,
+        chunks: Vec<AxisChunks>,
+    ) -> Array<T> {
+        Array::wrap(Meta {
+            graph,
+            name,
+            blocks: Arc::new(blocks),
+            chunks,
+            dtype: T::DTYPE,
         })
     }
 

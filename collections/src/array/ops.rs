@@ -5,6 +5,7 @@
 
 use super::dtype::{for_dtype, DType, Elem, Float, Num};
 use super::kernels::{self, BinOp, Region, Sel};
+use super::moments;
 use super::reduce_kernels::{self as rk, Place, Reduction};
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -390,23 +391,34 @@ impl Reduce {
         let r = self.reduction;
         let axes = &self.axes;
         if r.is_moments() {
+            let skip = matches!(r, Reduction::NanMean);
             let merged = match &self.stage {
                 Stage::Chunk { .. } => {
                     arity(Self::NAME, inputs, 1)?;
-                    return Ok(f64::value(rk::chunk_moments(
-                        T::array(&inputs[0])?,
-                        axes,
-                        r,
-                    )));
+                    return Ok(Arc::new(moments::chunk(T::array(&inputs[0])?, axes, skip)));
                 }
-                _ => merge_all(arrays::<f64>(inputs)?, rk::merge_moments)?,
+                _ => {
+                    let parts = inputs
+                        .iter()
+                        .map(|v| v.expect_ref::<moments::Moments>())
+                        .collect::<Result<Vec<_>>>()?;
+                    let mut it = parts.into_iter();
+                    let first = it
+                        .next()
+                        .ok_or_else(|| Error::user("a reduction of no chunks"))?;
+                    let mut acc = first.clone();
+                    for p in it {
+                        acc = moments::merge(&acc, p)?;
+                    }
+                    acc
+                }
             };
             return Ok(match self.stage {
                 Stage::Finish { keepdims } => {
-                    let out: ArrayD<T::Float> = rk::finish_moments(&merged, r)?;
+                    let out: ArrayD<T::Float> = moments::finish(&merged, r)?;
                     <T::Float as Elem>::value(rk::squeeze(out, axes, keepdims))
                 }
-                _ => f64::value(merged),
+                _ => Arc::new(merged),
             });
         }
         if r.is_arg() {

@@ -13,7 +13,7 @@ use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
 
 /// The fan-in of combine tasks when the caller gives none.
-pub const DEFAULT_SPLIT_EVERY: usize = 8;
+pub const DEFAULT_SPLIT_EVERY: usize = 4;
 
 fn normalize_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
     let mut out: Vec<usize> = Vec::with_capacity(axes.len());
@@ -33,7 +33,9 @@ fn normalize_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
     Ok(out)
 }
 
-/// A tree reduction of `m` along `axes` (all when empty and `all`).
+/// A tree reduction of `m` along `axes`. The partial and combine layers are named
+/// by what they compute, so `x.mean(0)` and `x.std(0)` share one tree of moments
+/// (each chunk is read once for both); a last layer finishes each output block.
 pub(crate) fn reduce(
     m: &Meta,
     reduction: Reduction,
@@ -45,15 +47,20 @@ pub(crate) fn reduce(
 ) -> Result<Meta> {
     let split_every = split_every.max(2);
     let ndim = m.ndim();
-    let spec = |stage: Stage| Reduce {
+    // The partials of mean, var and std are the same moments.
+    let shared = match reduction {
+        Reduction::Var { .. } | Reduction::Std { .. } => Reduction::Mean,
+        r => r,
+    };
+    let spec = |r: Reduction, stage: Stage| Reduce {
         dtype: m.dtype,
-        reduction,
+        reduction: r,
         axes: axes.to_vec(),
         arg_axis,
         stage,
     };
-    let params = spec_bytes(&spec(Stage::Combine))?;
-    let tag: [&dyn TokenizeDyn; 4] = [&m.name.as_str(), &Bytes(&params), &keepdims, &split_every];
+    let params = spec_bytes(&spec(shared, Stage::Combine))?;
+    let tag: [&dyn TokenizeDyn; 3] = [&m.name.as_str(), &Bytes(&params), &split_every];
     let needs_place = reduction.is_arg();
     let whole: Vec<usize> = if needs_place {
         m.dims()
@@ -84,7 +91,7 @@ pub(crate) fn reduce(
                 None
             };
             Ok(Block::Task(
-                op(spec(Stage::Chunk { place })),
+                op(spec(shared, Stage::Chunk { place })),
                 vec![m.key(idx).clone()],
             ))
         },
@@ -113,50 +120,45 @@ pub(crate) fn reduce(
         .map(|o| o.iter().map(|&i| i as u32).collect())
         .collect();
     let mut graph = partials.graph.clone();
+    let combine = op(spec(shared, Stage::Combine));
     let mut depth = 0u32;
-    let final_name;
-    loop {
+    while groups.iter().any(|g| g.len() > 1) {
         depth += 1;
-        let last = groups.iter().all(|g| g.len() <= split_every);
         let mut parts: Vec<&dyn TokenizeDyn> = tag.to_vec();
         parts.push(&depth);
-        let name = crate::bag::layer_name("reduce", &parts)?;
-        let stage = if last {
-            Stage::Finish { keepdims }
-        } else {
-            Stage::Combine
-        };
-        let the_op = op(spec(stage));
+        let name = crate::bag::layer_name("reduce-combine", &parts)?;
         let mut tasks = Vec::new();
         let mut next = Vec::with_capacity(groups.len());
         for (keys, o) in groups.iter().zip(&out_index) {
             let mut level = Vec::new();
             for (j, part) in keys.chunks(split_every).enumerate() {
-                let ix: Vec<u32> = if last {
-                    o.clone()
-                } else {
-                    o.iter().copied().chain([j as u32]).collect()
-                };
+                let ix: Vec<u32> = o.iter().copied().chain([j as u32]).collect();
                 let key = Key::new(name.as_str(), &ix);
                 level.push(key.clone());
-                tasks.push(Task::new(key, the_op.clone(), part.to_vec()));
+                tasks.push(Task::new(key, combine.clone(), part.to_vec()));
             }
             next.push(level);
         }
-        graph = Graph::from_layer(
-            Layer {
-                name: name.clone(),
-                tasks,
-            },
-            [&graph],
-        );
+        graph = Graph::from_layer(Layer { name, tasks }, [&graph]);
         groups = next;
-        if last {
-            final_name = name;
-            break;
-        }
     }
-    let blocks: Vec<Key> = groups.into_iter().flatten().collect();
+    // The finishing layer: the reduction's own value from each group's one partial.
+    let final_params = spec_bytes(&spec(reduction, Stage::Finish { keepdims }))?;
+    let name = crate::bag::layer_name("reduce", &[tag[0], tag[1], tag[2], &Bytes(&final_params)])?;
+    let finish = op(spec(reduction, Stage::Finish { keepdims }));
+    let tasks: Vec<Task> = groups
+        .iter()
+        .zip(&out_index)
+        .map(|(keys, o)| Task::new(Key::new(name.as_str(), o), finish.clone(), keys.clone()))
+        .collect();
+    let blocks: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
+    graph = Graph::from_layer(
+        Layer {
+            name: name.clone(),
+            tasks,
+        },
+        [&graph],
+    );
     let chunks: Vec<AxisChunks> = (0..ndim)
         .filter_map(|k| {
             if axes.contains(&k) {
@@ -169,7 +171,7 @@ pub(crate) fn reduce(
     // Without keepdims the keys keep their full index; only the grid shrinks.
     Ok(Meta {
         graph,
-        name: final_name,
+        name,
         blocks: std::sync::Arc::new(blocks),
         chunks,
         dtype: out_dtype,

@@ -4,12 +4,10 @@
 //!
 //! Partials are plain arrays so they travel like any chunk: sums, minima and maxima
 //! are arrays of the element type; `any` / `all` are booleans; means and variances
-//! are `float64` arrays with a leading axis of three (count, mean, sum of squared
-//! deviations), merged with Chan's formula so that large offsets lose no precision;
-//! `argmin` / `argmax` are `float64` arrays with a leading axis of two (value,
-//! index).
+//! are [`Moments`](super::moments::Moments); `argmin` / `argmax` are `float64`
+//! arrays with a leading axis of two (value, index).
 
-use super::dtype::{Elem, Float, Num};
+use super::dtype::{Elem, Num};
 use super::kernels::{arith, BinOp};
 use brisk_core::{Error, Result};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
@@ -156,79 +154,6 @@ pub fn chunk_logical<T: Elem>(a: &ArrayD<T>, axes: &[usize], all: bool) -> Array
     )
 }
 
-/// The moments partial (count, mean, M2) of a chunk, computed in two passes in f64.
-pub fn chunk_moments<T: Num>(a: &ArrayD<T>, axes: &[usize], r: Reduction) -> ArrayD<f64> {
-    let skip = r.skips_nan() || matches!(r, Reduction::NanMean);
-    let view = a.view();
-    let counted = fold_axes(
-        view.view(),
-        axes,
-        (0.0f64, 0.0f64),
-        |&(n, s), &x| {
-            if skip && x.is_nan() {
-                (n, s)
-            } else {
-                (n + 1.0, s + x.to_f64())
-            }
-        },
-        |&(n, s), &(m, t)| (n + m, s + t),
-    );
-    let n = counted.mapv(|(n, _)| n);
-    let mean = counted.mapv(|(n, s)| if n > 0.0 { s / n } else { f64::NAN });
-    let m2 = if matches!(r, Reduction::Mean | Reduction::NanMean) {
-        ArrayD::zeros(mean.raw_dim())
-    } else {
-        match mean.broadcast(a.raw_dim()) {
-            Some(mb) => {
-                let sq = Zip::from(&view).and(&mb).map_collect(|&x, &m| {
-                    if skip && x.is_nan() {
-                        0.0
-                    } else {
-                        let d = x.to_f64() - m;
-                        d * d
-                    }
-                });
-                fold_axes(sq.view(), axes, 0.0, |&b, &x| b + x, |&b, &x| b + x)
-            }
-            None => ArrayD::zeros(mean.raw_dim()),
-        }
-    };
-    stack3(&n, &mean, &m2)
-}
-
-fn stack3(a: &ArrayD<f64>, b: &ArrayD<f64>, c: &ArrayD<f64>) -> ArrayD<f64> {
-    // Shapes agree by construction.
-    ndarray::stack(Axis(0), &[a.view(), b.view(), c.view()]).unwrap_or_else(|_| a.clone())
-}
-
-/// Merges two moments partials (Chan et al.).
-pub fn merge_moments(a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-    check_same(a, b)?;
-    if a.ndim() == 0 || a.shape()[0] != 3 {
-        return Err(Error::user("a moments partial needs a leading axis of 3"));
-    }
-    let (av, bv): (Vec<f64>, Vec<f64>) = (a.iter().copied().collect(), b.iter().copied().collect());
-    let n = av.len() / 3;
-    let mut out = vec![0.0; 3 * n];
-    for i in 0..n {
-        let (na, ma, qa) = (av[i], av[n + i], av[2 * n + i]);
-        let (nb, mb, qb) = (bv[i], bv[n + i], bv[2 * n + i]);
-        let (nn, m, q) = if na == 0.0 {
-            (nb, mb, qb)
-        } else if nb == 0.0 {
-            (na, ma, qa)
-        } else {
-            let nn = na + nb;
-            let d = mb - ma;
-            (nn, ma + d * nb / nn, qa + qb + d * d * na * nb / nn)
-        };
-        out[i] = nn;
-        out[n + i] = m;
-        out[2 * n + i] = q;
-    }
-    ArrayD::from_shape_vec(a.raw_dim(), out).map_err(|e| Error::user(e.to_string()))
-}
-
 fn check_same<A, B>(a: &ArrayD<A>, b: &ArrayD<B>) -> Result<()> {
     if a.shape() != b.shape() {
         return Err(Error::user(format!(
@@ -253,30 +178,6 @@ pub fn merge_logical(a: &ArrayD<bool>, b: &ArrayD<bool>, all: bool) -> Result<Ar
     Ok(Zip::from(a)
         .and(b)
         .map_collect(|&x, &y| if all { x && y } else { x || y }))
-}
-
-/// The final value of a moments partial.
-pub fn finish_moments<F: Float>(p: &ArrayD<f64>, r: Reduction) -> Result<ArrayD<F>> {
-    if p.ndim() == 0 || p.shape()[0] != 3 {
-        return Err(Error::user("a moments partial needs a leading axis of 3"));
-    }
-    let (n, m, q) = (
-        p.index_axis(Axis(0), 0),
-        p.index_axis(Axis(0), 1),
-        p.index_axis(Axis(0), 2),
-    );
-    Ok(match r {
-        Reduction::Mean | Reduction::NanMean => m.mapv(F::from_f64),
-        Reduction::Var { ddof } | Reduction::Std { ddof } => {
-            let std = matches!(r, Reduction::Std { .. });
-            Zip::from(&n).and(&q).map_collect(|&n, &q| {
-                let dof = n - f64::from(ddof);
-                let var = if dof > 0.0 { q / dof } else { f64::NAN };
-                F::from_f64(if std { var.sqrt() } else { var })
-            })
-        }
-        _ => return Err(Error::user("not a moments reduction")),
-    })
 }
 
 /// Where a chunk lies in the array, for arg reductions: the offsets of its first

@@ -33,6 +33,7 @@ mod repartition;
 mod series;
 mod shuffle;
 mod stats;
+mod to_array;
 mod write;
 
 pub use frame::{Frame, FRAME_TAG};
@@ -44,6 +45,7 @@ pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};
 pub use reduce::{Agg, AggKind};
 pub use series::{Scalar, Series};
 pub use shuffle::{FrameBuckets, How};
+pub use to_array::FrameToArray;
 
 use crate::bag::layer_name;
 use brisk_core::executor::{default_executor, Executor};

@@ -10,7 +10,7 @@ use polars::prelude::col;
 /// A lazy, partitioned column.
 #[derive(Debug, Clone)]
 pub struct Series {
-    frame: DataFrame,
+    pub(super) frame: DataFrame,
     name: String,
 }
 

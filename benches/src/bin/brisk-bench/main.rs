@@ -5,6 +5,7 @@
 //! cargo run --release -p brisk-benches --bin brisk-bench -- order   # peak live results
 //! cargo run --release -p brisk-benches --bin brisk-bench -- bag [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- dataframe [--data DIR]
+//! cargo run --release -p brisk-benches --bin brisk-bench -- array [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- distributed
 //! ```
 
@@ -23,6 +24,7 @@ use std::time::Instant;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod array;
 mod bag;
 mod dataframe;
 mod distributed;
@@ -185,12 +187,13 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("local") => local(),
         Some("order") => order_figures(),
+        Some("array") => array::run(&args[1..]),
         Some("bag") => bag::run(&args[1..]),
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
         Some(other) => {
             bail!(
-                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, distributed"
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, distributed"
             )
         }
         None => {

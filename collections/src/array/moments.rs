@@ -1,0 +1,357 @@
+//! The partial of mean / var / std reductions: per output position the count, the
+//! mean and the sum of squared deviations (M2), merged with Chan's formula so that a
+//! large offset loses no precision. The count is one number when it is the same
+//! everywhere (no NaN skipped), so a partial costs 16 bytes a position.
+
+use super::dtype::{Float, Num};
+use super::reduce_kernels::Reduction;
+use brisk_core::value::{Data, DecoderRegistration, Encoded, Value};
+use brisk_core::{Error, Result};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use std::sync::Arc;
+
+/// Counts of a partial.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Count {
+    /// The same count at every position.
+    Uniform(f64),
+    /// A count per position.
+    Each(ArrayD<f64>),
+}
+
+/// A moments partial (reduced axes kept with length one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    /// Counts.
+    pub n: Count,
+    /// Means.
+    pub mean: ArrayD<f64>,
+    /// Sums of squared deviations from the mean.
+    pub m2: ArrayD<f64>,
+}
+
+const TAG: &str = "brisk::array::moments";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Header {
+    shape: Vec<u64>,
+    uniform: Option<f64>,
+}
+
+fn raw(a: &ArrayD<f64>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.len() * 8);
+    for x in a.iter() {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+impl Data for Moments {
+    fn nbytes(&self) -> usize {
+        (self.mean.len() + self.m2.len()) * 8
+            + if let Count::Each(n) = &self.n {
+                n.len() * 8
+            } else {
+                8
+            }
+    }
+    fn type_tag(&self) -> &'static str {
+        TAG
+    }
+    fn encode(&self) -> Result<Encoded> {
+        let header = Header {
+            shape: self.mean.shape().iter().map(|&d| d as u64).collect(),
+            uniform: match self.n {
+                Count::Uniform(n) => Some(n),
+                Count::Each(_) => None,
+            },
+        };
+        let header = rmp_serde::to_vec(&header).map_err(|e| Error::Encode {
+            type_tag: TAG.into(),
+            reason: e.to_string(),
+        })?;
+        let mut frames = vec![raw(&self.mean), raw(&self.m2)];
+        if let Count::Each(n) = &self.n {
+            frames.push(raw(n));
+        }
+        Ok(Encoded {
+            type_tag: TAG.into(),
+            header,
+            frames,
+        })
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn decode(e: &Encoded) -> Result<Value> {
+    let bad = |reason: String| Error::Decode {
+        type_tag: TAG.into(),
+        reason,
+    };
+    let h: Header = rmp_serde::from_slice(&e.header).map_err(|x| bad(x.to_string()))?;
+    let len = h
+        .shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad("shape overflows".into()))?;
+    let want = if h.uniform.is_some() { 2 } else { 3 };
+    if e.frames.len() != want {
+        return Err(bad(format!(
+            "expected {want} frames, found {}",
+            e.frames.len()
+        )));
+    }
+    let shape: Vec<usize> = h.shape.iter().map(|&d| d as usize).collect();
+    let arr = |f: &Vec<u8>| -> Result<ArrayD<f64>> {
+        if f.len() as u64 != len.saturating_mul(8) {
+            return Err(bad(format!(
+                "a frame of {} bytes for {len} values",
+                f.len()
+            )));
+        }
+        let v: Vec<f64> = f
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|x| bad(x.to_string()))
+    };
+    let n = match h.uniform {
+        Some(n) => Count::Uniform(n),
+        None => Count::Each(arr(&e.frames[2])?),
+    };
+    Ok(Arc::new(Moments {
+        n,
+        mean: arr(&e.frames[0])?,
+        m2: arr(&e.frames[1])?,
+    }))
+}
+
+inventory::submit! { DecoderRegistration { type_tag: TAG, decode } }
+
+/// The moments of a chunk along `axes`, skipping NaN when `skip_nan`. Two passes
+/// (mean, then squared deviations), each either over the reduced positions with
+/// whole kept-shape accumulators (when the kept part is the larger) or over the
+/// kept positions with a loop over the reduced ones.
+pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let kept_axes: Vec<usize> = (0..a.ndim()).filter(|k| !sorted.contains(k)).collect();
+    let kept_shape: Vec<usize> = kept_axes.iter().map(|&k| a.shape()[k]).collect();
+    let red_shape: Vec<usize> = sorted.iter().map(|&k| a.shape()[k]).collect();
+    let kept: usize = kept_shape.iter().product();
+    let reduced: usize = red_shape.iter().product();
+    let mut n = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+    let mut mean = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+    let mut m2 = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+    // `a` with the reduced axes fixed at `idx` (in `sorted` order): a kept-shape view.
+    let fix = |idx: &[usize]| -> ArrayViewD<'_, T> {
+        let mut v = a.view();
+        for (j, &ax) in sorted.iter().enumerate().rev() {
+            v = v.index_axis_move(Axis(ax), idx[j]);
+        }
+        v
+    };
+    if kept >= reduced {
+        let combos: Vec<Vec<usize>> = super::ndindex(&red_shape).collect();
+        for idx in &combos {
+            Zip::from(&mut n)
+                .and(&mut mean)
+                .and(fix(idx))
+                .for_each(|n, s, &x| {
+                    if !(skip_nan && x.is_nan()) {
+                        *n += 1.0;
+                        *s += x.to_f64();
+                    }
+                });
+        }
+        Zip::from(&mut mean)
+            .and(&n)
+            .for_each(|s, &n| *s = if n > 0.0 { *s / n } else { f64::NAN });
+        for idx in &combos {
+            Zip::from(&mut m2)
+                .and(&mean)
+                .and(fix(idx))
+                .for_each(|q, &m, &x| {
+                    if !(skip_nan && x.is_nan()) {
+                        let d = x.to_f64() - m;
+                        *q += d * d;
+                    }
+                });
+        }
+    } else {
+        // Few kept positions: for each, walk its reduced sub-array twice.
+        let mut v = a.view();
+        // Move the kept axes to the front so that fixing them leaves the reduced part.
+        let perm: Vec<usize> = kept_axes.iter().chain(&sorted).copied().collect();
+        v = v.permuted_axes(IxDyn(&perm));
+        for (i, ((nn, mm), qq)) in n
+            .iter_mut()
+            .zip(mean.iter_mut())
+            .zip(m2.iter_mut())
+            .enumerate()
+        {
+            let mut sub = v.view();
+            let mut rest = i;
+            let mut idx = vec![0; kept_axes.len()];
+            for k in (0..kept_axes.len()).rev() {
+                idx[k] = rest % kept_shape[k];
+                rest /= kept_shape[k];
+            }
+            for &ix in idx.iter() {
+                sub = sub.index_axis_move(Axis(0), ix);
+            }
+            let (mut c, mut s) = (0.0, 0.0);
+            for &x in sub.iter() {
+                if !(skip_nan && x.is_nan()) {
+                    c += 1.0;
+                    s += x.to_f64();
+                }
+            }
+            let m = if c > 0.0 { s / c } else { f64::NAN };
+            let mut q = 0.0;
+            for &x in sub.iter() {
+                if !(skip_nan && x.is_nan()) {
+                    let d = x.to_f64() - m;
+                    q += d * d;
+                }
+            }
+            (*nn, *mm, *qq) = (c, m, q);
+        }
+    }
+    let count = match n.iter().next() {
+        Some(&first) if n.iter().all(|&c| c == first) => Count::Uniform(first),
+        None => Count::Uniform(0.0),
+        _ => Count::Each(n),
+    };
+    let keep = |mut x: ArrayD<f64>| {
+        for &ax in &sorted {
+            x = x.insert_axis(Axis(ax));
+        }
+        x
+    };
+    let count = match count {
+        Count::Each(n) => Count::Each(keep(n)),
+        u => u,
+    };
+    Moments {
+        n: count,
+        mean: keep(mean),
+        m2: keep(m2),
+    }
+}
+
+/// Merges two partials (Chan et al.).
+pub fn merge(a: &Moments, b: &Moments) -> Result<Moments> {
+    if a.mean.shape() != b.mean.shape() {
+        return Err(Error::user(format!(
+            "partials of shapes {:?} and {:?} cannot merge",
+            a.mean.shape(),
+            b.mean.shape()
+        )));
+    }
+    let mut mean = a.mean.clone();
+    let mut m2 = a.m2.clone();
+    match (&a.n, &b.n) {
+        (Count::Uniform(na), Count::Uniform(nb)) => {
+            let (na, nb) = (*na, *nb);
+            let nn = na + nb;
+            if na == 0.0 {
+                return Ok(b.clone());
+            }
+            if nb == 0.0 {
+                return Ok(a.clone());
+            }
+            Zip::from(&mut mean)
+                .and(&mut m2)
+                .and(&b.mean)
+                .and(&b.m2)
+                .for_each(|m, q, &mb, &qb| {
+                    let d = mb - *m;
+                    *m += d * nb / nn;
+                    *q += qb + d * d * na * nb / nn;
+                });
+            Ok(Moments {
+                n: Count::Uniform(nn),
+                mean,
+                m2,
+            })
+        }
+        _ => {
+            let counts = |c: &Count| match c {
+                Count::Uniform(v) => ArrayD::from_elem(a.mean.raw_dim(), *v),
+                Count::Each(n) => n.clone(),
+            };
+            let (mut na, nb) = (counts(&a.n), counts(&b.n));
+            if na.shape() != nb.shape() || na.shape() != mean.shape() {
+                return Err(Error::user("moments partials with mismatched counts"));
+            }
+            Zip::from(&mut na)
+                .and(&mut mean)
+                .and(&mut m2)
+                .and(&nb)
+                .and(&b.mean)
+                .and(&b.m2)
+                .for_each(|na, m, q, &nb, &mb, &qb| {
+                    if nb == 0.0 {
+                        return;
+                    }
+                    if *na == 0.0 {
+                        (*na, *m, *q) = (nb, mb, qb);
+                        return;
+                    }
+                    let nn = *na + nb;
+                    let d = mb - *m;
+                    *m += d * nb / nn;
+                    *q += qb + d * d * *na * nb / nn;
+                    *na = nn;
+                });
+            Ok(Moments {
+                n: Count::Each(na),
+                mean,
+                m2,
+            })
+        }
+    }
+}
+
+/// The mean, variance or standard deviation of a partial.
+pub fn finish<F: Float>(p: &Moments, r: Reduction) -> Result<ArrayD<F>> {
+    let var = |n: f64, q: f64, ddof: u32| {
+        let dof = n - f64::from(ddof);
+        if dof > 0.0 {
+            q / dof
+        } else {
+            f64::NAN
+        }
+    };
+    let n_std = match &p.n {
+        Count::Each(n) => Some(n.as_standard_layout().into_owned()),
+        Count::Uniform(_) => None,
+    };
+    let n_of = |i: usize| match (&p.n, &n_std) {
+        (Count::Uniform(n), _) => *n,
+        (_, Some(a)) => a.as_slice().map_or(f64::NAN, |s| s[i]),
+        _ => f64::NAN,
+    };
+    let mean = p.mean.as_standard_layout();
+    let m2 = p.m2.as_standard_layout();
+    let (ms, qs) = (mean.as_slice().unwrap_or(&[]), m2.as_slice().unwrap_or(&[]));
+    let out: Vec<F> = match r {
+        Reduction::Mean | Reduction::NanMean => ms.iter().map(|&m| F::from_f64(m)).collect(),
+        Reduction::Var { ddof } => qs
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| F::from_f64(var(n_of(i), q, ddof)))
+            .collect(),
+        Reduction::Std { ddof } => qs
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| F::from_f64(var(n_of(i), q, ddof).sqrt()))
+            .collect(),
+        _ => return Err(Error::user("not a moments reduction")),
+    };
+    ArrayD::from_shape_vec(p.mean.raw_dim(), out).map_err(|e| Error::user(e.to_string()))
+}
