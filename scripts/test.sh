@@ -26,6 +26,24 @@ if [ ! -x "$BRISK_VENV/bin/moto_server" ]; then
 fi
 export BRISK_REQUIRE_S3=1
 
+# Real NetCDF files (NOAA data in Debian's ferret-datasets), the NetCDF/HDF5 C
+# libraries for the `hdf5` feature, and Python's netCDF4 to check the values read.
+need_apt=()
+[ -d /usr/share/ferret-vis/data ] || need_apt+=(ferret-datasets)
+command -v ncdump >/dev/null 2>&1 || need_apt+=(netcdf-bin)
+dpkg -s libhdf5-dev >/dev/null 2>&1 || need_apt+=(libhdf5-dev)
+dpkg -s libnetcdf-dev >/dev/null 2>&1 || need_apt+=(libnetcdf-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
+fi
+if ! "$BRISK_VENV/bin/python" -c "import netCDF4" >/dev/null 2>&1; then
+  "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check netCDF4
+fi
+export BRISK_PYTHON="$BRISK_VENV/bin/python"
+
 echo "== build (all targets, all features)"
 cargo build --workspace --all-targets --all-features --locked
 

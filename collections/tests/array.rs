@@ -400,6 +400,14 @@ fn nan_aware_reductions_and_arg_reductions() {
                     "{w}"
                 );
             }
+            let all = a.nanmean(&[], false).unwrap().compute_with(ex).unwrap()[[]];
+            let vals: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+            assert!(
+                (all - vals.iter().sum::<f64>() / vals.len() as f64).abs() < 1e-9,
+                "{w}"
+            );
+            let sd = a.std(&[], 1, false).unwrap().compute_with(ex).unwrap()[[]];
+            assert!(sd.is_nan(), "{w}: NaN propagates through std");
             assert!(a.sum(&[], false).unwrap().compute_with(ex).unwrap()[[]].is_nan());
             assert!(a.max(&[], false).unwrap().compute_with(ex).unwrap()[[]].is_nan());
             // argmin / argmax over all (first NaN wins, as NumPy) and along an axis.

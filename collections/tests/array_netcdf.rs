@@ -277,6 +277,11 @@ fn python_stats(file: &str, var: &str, samples: &[Vec<usize>]) -> Option<serde_j
 fn noaa_files_from_ferret_datasets_match_python_netcdf4() {
     let data = Path::new("/usr/share/ferret-vis/data");
     if !data.exists() {
+        assert!(
+            std::env::var("BRISK_PYTHON").is_err(),
+            "the test script installs ferret-datasets, but {} is missing",
+            data.display()
+        );
         eprintln!(
             "skipping: Debian's ferret-datasets is not installed (apt-get install ferret-datasets)"
         );

@@ -455,10 +455,8 @@ pub(crate) fn concat_blocks<T: Elem>(values: Vec<Value>, grid: &[usize]) -> Resu
         }
         sizes.push(s);
     }
-    let offs: Vec<Vec<usize>> = sizes.iter().map(|s| chunks::offsets(s)).collect();
-    let shape: Vec<usize> = offs.iter().map(|o| *o.last().unwrap_or(&0)).collect();
-    let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
-    for (idx, a) in ndindex(grid).zip(arrays) {
+    let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
+    for (idx, a) in ndindex(grid).zip(&arrays) {
         let want: Vec<usize> = (0..ndim).map(|k| sizes[k][idx[k]]).collect();
         if a.shape() != want.as_slice() {
             return Err(Error::user(format!(
@@ -466,12 +464,33 @@ pub(crate) fn concat_blocks<T: Elem>(values: Vec<Value>, grid: &[usize]) -> Resu
                 a.shape()
             )));
         }
-        let mut dst = out.view_mut();
-        for k in 0..ndim {
-            let o = offs[k][idx[k]];
-            dst.slice_axis_inplace(ndarray::Axis(k), (o..o + want[k]).into());
-        }
-        dst.assign(a);
     }
+    // Every block copied into its own disjoint part of the output, in parallel.
+    let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
+    let views = split_grid(out.view_mut(), &sizes, 0);
+    use rayon::prelude::*;
+    views
+        .into_par_iter()
+        .zip(arrays.par_iter())
+        .for_each(|(mut v, a)| v.assign(*a));
     Ok(out)
+}
+
+/// `v` cut into the blocks of `sizes` (per axis, from `axis` on), in C order.
+fn split_grid<'a, T>(
+    v: ndarray::ArrayViewMutD<'a, T>,
+    sizes: &[Vec<usize>],
+    axis: usize,
+) -> Vec<ndarray::ArrayViewMutD<'a, T>> {
+    if axis == sizes.len() {
+        return vec![v];
+    }
+    let mut out = Vec::new();
+    let mut rest = v;
+    for &s in &sizes[axis] {
+        let (head, tail) = rest.split_at(ndarray::Axis(axis), s);
+        out.extend(split_grid(head, sizes, axis + 1));
+        rest = tail;
+    }
+    out
 }

@@ -130,10 +130,11 @@ fn decode(e: &Encoded) -> Result<Value> {
 
 inventory::submit! { DecoderRegistration { type_tag: TAG, decode } }
 
-/// The moments of a chunk along `axes`, skipping NaN when `skip_nan`. Two passes
-/// (mean, then squared deviations), each either over the reduced positions with
-/// whole kept-shape accumulators (when the kept part is the larger) or over the
-/// kept positions with a loop over the reduced ones.
+/// The moments of a chunk along `axes`, skipping NaN when `skip_nan`, in one pass
+/// over the data: sums of deviations from a shift (each position's first value,
+/// which keeps the sums small), then mean = shift + S1 / n and M2 = S2 - S1² / n.
+/// The pass goes over the reduced positions with whole kept-shape accumulators
+/// when the kept part is the larger, else over the kept positions.
 pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
@@ -143,54 +144,66 @@ pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
     let red_shape: Vec<usize> = sorted.iter().map(|&k| a.shape()[k]).collect();
     let kept: usize = kept_shape.iter().product();
     let reduced: usize = red_shape.iter().product();
-    let mut n = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
-    let mut mean = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
-    let mut m2 = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
-    // `a` with the reduced axes fixed at `idx` (in `sorted` order): a kept-shape view.
-    let fix = |idx: &[usize]| -> ArrayViewD<'_, T> {
-        let mut v = a.view();
-        for (j, &ax) in sorted.iter().enumerate().rev() {
-            v = v.index_axis_move(Axis(ax), idx[j]);
+    let mut s1 = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+    let mut s2 = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+    let mut n: Option<ArrayD<f64>> = skip_nan.then(|| ArrayD::zeros(IxDyn(&kept_shape)));
+    let value = |x: T| {
+        let v = x.to_f64();
+        if v.is_nan() {
+            0.0
+        } else {
+            v
         }
-        v
     };
-    if kept >= reduced {
+    let shift: ArrayD<f64>;
+    if kept >= reduced && reduced > 0 {
+        // `a` with the reduced axes fixed at `idx`: a kept-shape view.
+        let fix = |idx: &[usize]| -> ArrayViewD<'_, T> {
+            let mut v = a.view();
+            for (j, &ax) in sorted.iter().enumerate().rev() {
+                v = v.index_axis_move(Axis(ax), idx[j]);
+            }
+            v
+        };
         let combos: Vec<Vec<usize>> = super::ndindex(&red_shape).collect();
+        shift = fix(&combos[0]).mapv(value);
         for idx in &combos {
-            Zip::from(&mut n)
-                .and(&mut mean)
-                .and(fix(idx))
-                .for_each(|n, s, &x| {
-                    if !(skip_nan && x.is_nan()) {
-                        *n += 1.0;
-                        *s += x.to_f64();
-                    }
-                });
-        }
-        Zip::from(&mut mean)
-            .and(&n)
-            .for_each(|s, &n| *s = if n > 0.0 { *s / n } else { f64::NAN });
-        for idx in &combos {
-            Zip::from(&mut m2)
-                .and(&mean)
-                .and(fix(idx))
-                .for_each(|q, &m, &x| {
-                    if !(skip_nan && x.is_nan()) {
-                        let d = x.to_f64() - m;
-                        *q += d * d;
-                    }
-                });
+            match &mut n {
+                None => Zip::from(&mut s1)
+                    .and(&mut s2)
+                    .and(&shift)
+                    .and(fix(idx))
+                    .for_each(|s1, s2, &c, &x| {
+                        let d = x.to_f64() - c;
+                        *s1 += d;
+                        *s2 += d * d;
+                    }),
+                Some(n) => Zip::from(&mut s1)
+                    .and(&mut s2)
+                    .and(n)
+                    .and(&shift)
+                    .and(fix(idx))
+                    .for_each(|s1, s2, n, &c, &x| {
+                        if !x.is_nan() {
+                            let d = x.to_f64() - c;
+                            *s1 += d;
+                            *s2 += d * d;
+                            *n += 1.0;
+                        }
+                    }),
+            }
         }
     } else {
-        // Few kept positions: for each, walk its reduced sub-array twice.
-        let mut v = a.view();
-        // Move the kept axes to the front so that fixing them leaves the reduced part.
+        // Few kept positions: for each, one walk over its reduced sub-array.
         let perm: Vec<usize> = kept_axes.iter().chain(&sorted).copied().collect();
-        v = v.permuted_axes(IxDyn(&perm));
-        for (i, ((nn, mm), qq)) in n
+        let v = a.view().permuted_axes(IxDyn(&perm));
+        let mut c_out = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+        let mut counts = ArrayD::<f64>::zeros(IxDyn(&kept_shape));
+        for (i, (((p1, p2), pc), pn)) in s1
             .iter_mut()
-            .zip(mean.iter_mut())
-            .zip(m2.iter_mut())
+            .zip(s2.iter_mut())
+            .zip(c_out.iter_mut())
+            .zip(counts.iter_mut())
             .enumerate()
         {
             let mut sub = v.view();
@@ -200,31 +213,68 @@ pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
                 idx[k] = rest % kept_shape[k];
                 rest /= kept_shape[k];
             }
-            for &ix in idx.iter() {
+            for &ix in &idx {
                 sub = sub.index_axis_move(Axis(0), ix);
             }
-            let (mut c, mut s) = (0.0, 0.0);
-            for &x in sub.iter() {
-                if !(skip_nan && x.is_nan()) {
-                    c += 1.0;
-                    s += x.to_f64();
+            let c = sub.iter().map(|&x| value(x)).next().unwrap_or(0.0);
+            let (a1, a2, cnt) = match sub.as_slice() {
+                Some(xs) => shifted_sums(xs, c, skip_nan),
+                None => {
+                    let (mut a1, mut a2, mut cnt) = (0.0, 0.0, 0.0);
+                    for &x in sub.iter() {
+                        if !(skip_nan && x.is_nan()) {
+                            let d = x.to_f64() - c;
+                            a1 += d;
+                            a2 += d * d;
+                            cnt += 1.0;
+                        }
+                    }
+                    (a1, a2, cnt)
                 }
-            }
-            let m = if c > 0.0 { s / c } else { f64::NAN };
-            let mut q = 0.0;
-            for &x in sub.iter() {
-                if !(skip_nan && x.is_nan()) {
-                    let d = x.to_f64() - m;
-                    q += d * d;
-                }
-            }
-            (*nn, *mm, *qq) = (c, m, q);
+            };
+            (*p1, *p2, *pc, *pn) = (a1, a2, c, cnt);
+        }
+        shift = c_out;
+        if let Some(n) = &mut n {
+            *n = counts;
         }
     }
-    let count = match n.iter().next() {
-        Some(&first) if n.iter().all(|&c| c == first) => Count::Uniform(first),
-        None => Count::Uniform(0.0),
-        _ => Count::Each(n),
+    // mean = c + S1 / n; M2 = S2 - S1² / n (never negative).
+    let (mut mean, mut m2) = (shift, s2);
+    let finish = |m: &mut f64, q: &mut f64, s: f64, n: f64| {
+        if n > 0.0 {
+            *m += s / n;
+            // Rounding can make it slightly negative; NaN stays NaN.
+            *q -= s * s / n;
+            if *q < 0.0 {
+                *q = 0.0;
+            }
+        } else {
+            *m = f64::NAN;
+            *q = 0.0;
+        }
+    };
+    let count = match n {
+        None => {
+            let n = reduced as f64;
+            Zip::from(&mut mean)
+                .and(&mut m2)
+                .and(&s1)
+                .for_each(|m, q, &s| finish(m, q, s, n));
+            Count::Uniform(n)
+        }
+        Some(n) => {
+            Zip::from(&mut mean)
+                .and(&mut m2)
+                .and(&s1)
+                .and(&n)
+                .for_each(|m, q, &s, &c| finish(m, q, s, c));
+            match n.iter().next() {
+                Some(&first) if n.iter().all(|&c| c == first) => Count::Uniform(first),
+                None => Count::Uniform(0.0),
+                _ => Count::Each(n),
+            }
+        }
     };
     let keep = |mut x: ArrayD<f64>| {
         for &ax in &sorted {
@@ -241,6 +291,47 @@ pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
         mean: keep(mean),
         m2: keep(m2),
     }
+}
+
+/// Sums of `x - c` and `(x - c)²` and the count over a contiguous slice, with eight
+/// independent accumulators so that the loop vectorises.
+fn shifted_sums<T: Num>(xs: &[T], c: f64, skip_nan: bool) -> (f64, f64, f64) {
+    const L: usize = 8;
+    let (mut s1, mut s2, mut n) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    let mut chunks = xs.chunks_exact(L);
+    if skip_nan {
+        for ch in &mut chunks {
+            for j in 0..L {
+                let x = ch[j].to_f64();
+                if !x.is_nan() {
+                    let d = x - c;
+                    s1[j] += d;
+                    s2[j] += d * d;
+                    n[j] += 1.0;
+                }
+            }
+        }
+    } else {
+        for ch in &mut chunks {
+            for j in 0..L {
+                let d = ch[j].to_f64() - c;
+                s1[j] += d;
+                s2[j] += d * d;
+            }
+        }
+        n[0] = (xs.len() - chunks.remainder().len()) as f64;
+    }
+    let (mut a1, mut a2, mut cnt): (f64, f64, f64) =
+        (s1.iter().sum(), s2.iter().sum(), n.iter().sum());
+    for &x in chunks.remainder() {
+        if !(skip_nan && x.is_nan()) {
+            let d = x.to_f64() - c;
+            a1 += d;
+            a2 += d * d;
+            cnt += 1.0;
+        }
+    }
+    (a1, a2, cnt)
 }
 
 /// Merges two partials (Chan et al.).

@@ -187,11 +187,15 @@ impl Opened {
         let (inner, istart, icount) = (&shape[rec..], &start[rec..], &count[rec..]);
         let size = v.nc_type.size() as u64;
         let picks = read::pick(inner, istart, icount, size);
-        let ranges: Vec<std::ops::Range<u64>> =
-            runs.iter().map(|r| r.offset..r.offset + r.len).collect();
-        let got = crate::runtime::block_on(self.store.get_ranges(&self.path, &ranges))
-            .map_err(|e| crate::Error::store(&self.url, e))?;
-        for bytes in &got {
+        // One range at a time, decoded before the next is fetched, so that only one
+        // range's bytes are held beside the values.
+        for r in &runs {
+            let bytes = get_range(
+                self.store.as_ref(),
+                &self.path,
+                &self.url,
+                r.offset..r.offset + r.len,
+            )?;
             for &(o, l) in &picks {
                 let (o, l) = (o as usize, l as usize);
                 let part = bytes.get(o..o + l).ok_or_else(|| {
