@@ -891,3 +891,68 @@ fn mean_and_std_of_the_same_array_share_one_tree_of_partials() {
     let s = x.std_axis(Axis(0), 0.0);
     close(&z.compute().unwrap(), &((&x - &m) / &s), "z-score");
 }
+
+#[test]
+fn indexes_push_through_elementwise_ops_with_broadcasting() {
+    use ndarray::{s, SliceInfoElem};
+    each(|a, x, ex, w| {
+        let row = array::from_array(&x.index_axis(Axis(0), 1).to_owned(), &[2, 6]).unwrap();
+        let col = array::from_array(
+            &x.slice(s![.., 0..1, 0..1]).to_owned().into_dyn(),
+            &[3, 1, 1],
+        )
+        .unwrap();
+        let z = a
+            .sub(&row)
+            .unwrap()
+            .mul(&col)
+            .unwrap()
+            .add_scalar(0.5)
+            .unwrap();
+        let full =
+            ((x - &x.index_axis(Axis(0), 1)) * &x.slice(s![.., 0..1, 0..1])).mapv(|v| v + 0.5);
+        let cases: Vec<(Vec<Ix>, Vec<SliceInfoElem>)> = vec![
+            (vec![Ix::i(2)], vec![2.into(), (..).into(), (..).into()]),
+            (
+                vec![Ix::all(), Ix::i(-1)],
+                vec![(..).into(), (-1).into(), (..).into()],
+            ),
+            (
+                vec![Ix::r(1, 4), Ix::all(), Ix::s(None, None, -2)],
+                vec![(1..4).into(), (..).into(), s![..;-2][0]],
+            ),
+            (
+                vec![Ix::i(0), Ix::i(0), Ix::i(0)],
+                vec![0.into(), 0.into(), 0.into()],
+            ),
+        ];
+        for (ix, nd) in cases {
+            let info =
+                ndarray::SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(nd).unwrap();
+            close(
+                &z.get(&ix).unwrap().compute_with(ex).unwrap(),
+                &full.slice(info).to_owned(),
+                &format!("{w} {ix:?}"),
+            );
+        }
+    });
+    // z[100]-style: the index reaches the inputs, so the big elementwise blocks
+    // are never made.
+    let x = sample(&[8, 4, 4]);
+    let a = array::from_array(&x, &[1, 4, 4]).unwrap();
+    let z = a.sub(&a.mean(&[0], false).unwrap()).unwrap();
+    let z5 = z.index(5).unwrap();
+    let tg = z5.graph().lower(z5.keys()).unwrap();
+    let last = tg.op(tg.id_of(&z5.keys()[0]).unwrap());
+    assert_eq!(
+        last.name(),
+        "brisk::array::elementwise",
+        "x[5] is taken before the subtraction"
+    );
+    let selects = tg
+        .tasks()
+        .iter()
+        .filter(|t| t.op.name() == "brisk::array::select")
+        .count();
+    assert_eq!(selects, 1);
+}

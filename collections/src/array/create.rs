@@ -124,6 +124,7 @@ fn created<T: Elem>(
         blocks: Arc::new(vec![]),
         chunks: chunks.clone(),
         dtype: T::DTYPE,
+        origin: None,
     };
     let m = Meta::build(
         method,
@@ -246,5 +247,6 @@ pub fn from_delayed<T: Elem>(d: &Delayed<ArrayD<T>>, shape: &[usize]) -> Result<
         blocks: Arc::new(vec![key]),
         chunks,
         dtype: T::DTYPE,
+        origin: None,
     }))
 }

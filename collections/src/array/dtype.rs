@@ -120,7 +120,7 @@ pub trait Num: Elem {
 }
 
 /// Floating-point element types.
-pub trait Float: Num {
+pub trait Float: Num + super::moments::Stat {
     /// Not a number.
     const NAN: Self;
 }

@@ -10,6 +10,7 @@ use super::{op, spec_bytes, Array, Block, Meta};
 use crate::bag::TokenizeDyn;
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Result};
+use std::sync::Arc;
 
 /// The chunks of the broadcast result of `inputs`, and the chunks each input must
 /// have first (after prepending length-one axes).
@@ -86,6 +87,47 @@ fn lined_up(inputs: &[&Meta], out: &[AxisChunks]) -> Result<Vec<Meta>> {
         .collect()
 }
 
+/// How an elementwise result was made: enough to make it again from indexed
+/// inputs.
+pub(crate) struct Origin {
+    method: String,
+    inputs: Vec<Meta>,
+    dtype: super::DType,
+    kernel: Kernel,
+}
+
+/// `index` applied to the inputs of the elementwise op that made `m`, and the op
+/// applied again: the same values as indexing `m`, computing only what the index
+/// keeps. `None` when the index cannot be pushed (new axes, lists).
+pub(crate) fn push_index(m: &Meta, index: &[super::Ix]) -> Result<Option<Meta>> {
+    use super::Ix;
+    let Some(o) = &m.origin else { return Ok(None) };
+    if index.iter().any(|i| matches!(i, Ix::NewAxis | Ix::List(_))) || index.len() > m.ndim() {
+        return Ok(None);
+    }
+    let ndim = m.ndim();
+    let dims = m.dims();
+    let mut full = index.to_vec();
+    full.extend((index.len()..ndim).map(|_| Ix::all()));
+    let mut indexed = Vec::with_capacity(o.inputs.len());
+    for input in &o.inputs {
+        let pad = ndim - input.ndim();
+        let mut ix = Vec::with_capacity(input.ndim());
+        for (k, entry) in full.iter().enumerate().skip(pad) {
+            let size = input.chunks[k - pad].size();
+            let broadcast = size == Some(1) && dims[k] != Some(1);
+            ix.push(match (entry, broadcast) {
+                (Ix::Int(_), true) => Ix::Int(0),
+                (_, true) => Ix::all(),
+                (e, false) => e.clone(),
+            });
+        }
+        indexed.push(super::index::basic_or_pushed(input, &ix)?);
+    }
+    let refs: Vec<&Meta> = indexed.iter().collect();
+    elementwise(&o.method, &refs, o.dtype, o.kernel, m.dtype).map(Some)
+}
+
 /// One task per block of the broadcast of `inputs`, running `kernel` (on inputs of
 /// `dtype`), producing `out_dtype`.
 pub(crate) fn elementwise(
@@ -103,7 +145,13 @@ pub(crate) fn elementwise(
     let deps: Vec<&brisk_core::Graph> = lined.iter().map(|m| &m.graph).collect();
     let op = op(spec);
     let ndim = out.len();
-    Meta::build(
+    let origin = Arc::new(Origin {
+        method: method.to_string(),
+        inputs: lined.clone(),
+        dtype,
+        kernel,
+    });
+    let mut built = Meta::build(
         method,
         &[&names, &Bytes(&params) as &dyn TokenizeDyn],
         &deps,
@@ -128,7 +176,9 @@ pub(crate) fn elementwise(
                 .collect();
             Ok(Block::Task(op.clone(), keys))
         },
-    )
+    )?;
+    built.origin = Some(origin);
+    Ok(built)
 }
 
 impl<T: Elem> Array<T> {

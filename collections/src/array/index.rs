@@ -249,6 +249,15 @@ fn basic(m: &Meta, index: &[Ix]) -> Result<Meta> {
     )
 }
 
+/// A basic index of `m`, pushed through the elementwise op that made `m` when
+/// there is one.
+pub(crate) fn basic_or_pushed(m: &Meta, index: &[Ix]) -> Result<Meta> {
+    match super::elementwise::push_index(m, index)? {
+        Some(pushed) => Ok(pushed),
+        None => basic(m, index),
+    }
+}
+
 fn take(m: &Meta, axis: usize, positions: &[isize]) -> Result<Meta> {
     let sizes = m.chunks[axis].known("integer-list indexing")?.to_vec();
     let n: usize = sizes.iter().sum();
@@ -330,7 +339,7 @@ impl<T: Elem> Array<T> {
             .map(|(k, _)| k)
             .collect();
         match lists.as_slice() {
-            [] => Ok(Array::wrap(basic(&self.meta, index)?)),
+            [] => Ok(Array::wrap(basic_or_pushed(&self.meta, index)?)),
             [k] => {
                 // The list's axis in the result of the basic part: count the entries
                 // before it that keep or add an axis.

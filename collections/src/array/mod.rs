@@ -76,6 +76,9 @@ pub(crate) struct Meta {
     pub blocks: Arc<Vec<Key>>,
     pub chunks: Vec<AxisChunks>,
     pub dtype: DType,
+    /// How the blocks were made, when an index can be pushed through it (an
+    /// elementwise op: `z[100]` indexes its inputs instead of whole blocks of `z`).
+    pub origin: Option<Arc<elementwise::Origin>>,
 }
 
 /// A lazy chunked n-dimensional array of `T`.
@@ -201,6 +204,7 @@ impl Meta {
             blocks: Arc::new(blocks),
             chunks,
             dtype,
+            origin: None,
         })
     }
 }
@@ -253,6 +257,7 @@ impl<T: Elem> Array<T> {
             blocks: Arc::new(blocks),
             chunks,
             dtype: T::DTYPE,
+            origin: None,
         })
     }
 
@@ -350,8 +355,10 @@ impl<T: Elem> Array<T> {
     /// [`Array::persist`] on `executor`.
     pub fn persist_with(&self, executor: &dyn Executor) -> Result<Array<T>> {
         let graph = executor.persist(&self.meta.graph, &self.meta.blocks)?;
+        // Persisted blocks are kept: indexes read them, not the inputs.
         Ok(Array::wrap(Meta {
             graph,
+            origin: None,
             ..self.meta.clone()
         }))
     }

@@ -3,7 +3,7 @@
 //! large offset loses no precision. The count is one number when it is the same
 //! everywhere (no NaN skipped), so a partial costs 16 bytes a position.
 
-use super::dtype::{Float, Num};
+use super::dtype::{Elem, Float, Num};
 use super::reduce_kernels::Reduction;
 use brisk_core::value::{Data, DecoderRegistration, Encoded, Value};
 use brisk_core::{Error, Result};
@@ -19,18 +19,26 @@ pub enum Count {
     Each(ArrayD<f64>),
 }
 
-/// A moments partial (reduced axes kept with length one).
+/// A moments partial (reduced axes kept with length one). Means and M2 are
+/// stored in the result's float type (float32 data keeps 8 bytes a position) and
+/// computed in f64.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Moments {
+pub struct Moments<F> {
     /// Counts.
     pub n: Count,
     /// Means.
-    pub mean: ArrayD<f64>,
+    pub mean: ArrayD<F>,
     /// Sums of squared deviations from the mean.
-    pub m2: ArrayD<f64>,
+    pub m2: ArrayD<F>,
 }
 
-const TAG: &str = "brisk::array::moments";
+/// Float types whose moments partials are task values.
+pub trait Stat: Copy + Send + Sync + 'static {
+    /// A partial as a task value.
+    fn value(m: Moments<Self>) -> Value;
+    /// The partial of a task value.
+    fn partial(v: &Value) -> Result<&Moments<Self>>;
+}
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Header {
@@ -38,56 +46,73 @@ struct Header {
     uniform: Option<f64>,
 }
 
-fn raw(a: &ArrayD<f64>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(a.len() * 8);
-    for x in a.iter() {
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out
-}
-
-impl Data for Moments {
-    fn nbytes(&self) -> usize {
-        (self.mean.len() + self.m2.len()) * 8
-            + if let Count::Each(n) = &self.n {
-                n.len() * 8
-            } else {
-                8
+macro_rules! stat {
+    ($t:ty, $tag:expr) => {
+        impl Stat for $t {
+            fn value(m: Moments<Self>) -> Value {
+                Arc::new(m)
             }
-    }
-    fn type_tag(&self) -> &'static str {
-        TAG
-    }
-    fn encode(&self) -> Result<Encoded> {
-        let header = Header {
-            shape: self.mean.shape().iter().map(|&d| d as u64).collect(),
-            uniform: match self.n {
-                Count::Uniform(n) => Some(n),
-                Count::Each(_) => None,
-            },
-        };
-        let header = rmp_serde::to_vec(&header).map_err(|e| Error::Encode {
-            type_tag: TAG.into(),
-            reason: e.to_string(),
-        })?;
-        let mut frames = vec![raw(&self.mean), raw(&self.m2)];
-        if let Count::Each(n) = &self.n {
-            frames.push(raw(n));
+            fn partial(v: &Value) -> Result<&Moments<Self>> {
+                v.expect_ref::<Moments<Self>>()
+            }
         }
-        Ok(Encoded {
-            type_tag: TAG.into(),
-            header,
-            frames,
-        })
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+
+        impl Data for Moments<$t> {
+            fn nbytes(&self) -> usize {
+                const S: usize = std::mem::size_of::<$t>();
+                (self.mean.len() + self.m2.len()) * S + if let Count::Each(n) = &self.n { n.len() * 8 } else { 8 }
+            }
+            fn type_tag(&self) -> &'static str {
+                $tag
+            }
+            fn encode(&self) -> Result<Encoded> {
+                let header = Header {
+                    shape: self.mean.shape().iter().map(|&d| d as u64).collect(),
+                    uniform: match self.n {
+                        Count::Uniform(n) => Some(n),
+                        Count::Each(_) => None,
+                    },
+                };
+                let header = rmp_serde::to_vec(&header).map_err(|e| Error::Encode { type_tag: $tag.into(), reason: e.to_string() })?;
+                let raw = |a: &ArrayD<$t>| a.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+                let mut frames = vec![raw(&self.mean), raw(&self.m2)];
+                if let Count::Each(n) = &self.n {
+                    frames.push(n.iter().flat_map(|x| x.to_le_bytes()).collect());
+                }
+                Ok(Encoded { type_tag: $tag.into(), header, frames })
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+
+        inventory::submit! {
+            DecoderRegistration {
+                type_tag: $tag,
+                decode: |e| {
+                    let (n, mean, m2) = decode_parts::<{ std::mem::size_of::<$t>() }>(e, $tag)?;
+                    let conv = |v: Vec<[u8; std::mem::size_of::<$t>()]>, shape: &[usize]| {
+                        ArrayD::from_shape_vec(IxDyn(shape), v.into_iter().map(<$t>::from_le_bytes).collect())
+                            .map_err(|x| Error::Decode { type_tag: $tag.into(), reason: x.to_string() })
+                    };
+                    let shape = mean.1.clone();
+                    Ok(Arc::new(Moments::<$t> { n, mean: conv(mean.0, &shape)?, m2: conv(m2, &shape)? }) as Value)
+                },
+            }
+        }
+    };
 }
 
-fn decode(e: &Encoded) -> Result<Value> {
+stat!(f32, "brisk::array::moments<float32>");
+stat!(f64, "brisk::array::moments<float64>");
+
+type Parts<const S: usize> = (Count, (Vec<[u8; S]>, Vec<usize>), Vec<[u8; S]>);
+
+/// The counts, mean bytes (with the shape) and M2 bytes of an encoded partial,
+/// every length checked against the header.
+fn decode_parts<const S: usize>(e: &Encoded, tag: &str) -> Result<Parts<S>> {
     let bad = |reason: String| Error::Decode {
-        type_tag: TAG.into(),
+        type_tag: tag.into(),
         reason,
     };
     let h: Header = rmp_serde::from_slice(&e.header).map_err(|x| bad(x.to_string()))?;
@@ -103,39 +128,46 @@ fn decode(e: &Encoded) -> Result<Value> {
             e.frames.len()
         )));
     }
-    let shape: Vec<usize> = h.shape.iter().map(|&d| d as usize).collect();
-    let arr = |f: &Vec<u8>| -> Result<ArrayD<f64>> {
-        if f.len() as u64 != len.saturating_mul(8) {
+    let words = |f: &Vec<u8>, size: usize| -> Result<()> {
+        if f.len() as u64 != len.saturating_mul(size as u64) {
             return Err(bad(format!(
                 "a frame of {} bytes for {len} values",
                 f.len()
             )));
         }
-        let v: Vec<f64> = f
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect();
-        ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|x| bad(x.to_string()))
+        Ok(())
     };
+    let split = |f: &Vec<u8>| -> Result<Vec<[u8; S]>> {
+        words(f, S)?;
+        Ok(f.chunks_exact(S)
+            .map(|c| {
+                let mut a = [0u8; S];
+                a.copy_from_slice(c);
+                a
+            })
+            .collect())
+    };
+    let shape: Vec<usize> = h.shape.iter().map(|&d| d as usize).collect();
     let n = match h.uniform {
         Some(n) => Count::Uniform(n),
-        None => Count::Each(arr(&e.frames[2])?),
+        None => {
+            words(&e.frames[2], 8)?;
+            let v: Vec<f64> = e.frames[2]
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect();
+            Count::Each(ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|x| bad(x.to_string()))?)
+        }
     };
-    Ok(Arc::new(Moments {
-        n,
-        mean: arr(&e.frames[0])?,
-        m2: arr(&e.frames[1])?,
-    }))
+    Ok((n, (split(&e.frames[0])?, shape), split(&e.frames[1])?))
 }
-
-inventory::submit! { DecoderRegistration { type_tag: TAG, decode } }
 
 /// The moments of a chunk along `axes`, skipping NaN when `skip_nan`, in one pass
 /// over the data: sums of deviations from a shift (each position's first value,
 /// which keeps the sums small), then mean = shift + S1 / n and M2 = S2 - S1² / n.
 /// The pass goes over the reduced positions with whole kept-shape accumulators
 /// when the kept part is the larger, else over the kept positions.
-pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
+pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments<T::Float> {
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
@@ -286,10 +318,11 @@ pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments {
         Count::Each(n) => Count::Each(keep(n)),
         u => u,
     };
+    let narrow = |x: ArrayD<f64>| x.mapv(<T::Float as Elem>::from_f64);
     Moments {
         n: count,
-        mean: keep(mean),
-        m2: keep(m2),
+        mean: narrow(keep(mean)),
+        m2: narrow(keep(m2)),
     }
 }
 
@@ -334,8 +367,8 @@ fn shifted_sums<T: Num>(xs: &[T], c: f64, skip_nan: bool) -> (f64, f64, f64) {
     (a1, a2, cnt)
 }
 
-/// Merges two partials (Chan et al.).
-pub fn merge(a: &Moments, b: &Moments) -> Result<Moments> {
+/// Merges two partials (Chan et al.), in f64.
+pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
     if a.mean.shape() != b.mean.shape() {
         return Err(Error::user(format!(
             "partials of shapes {:?} and {:?} cannot merge",
@@ -345,27 +378,31 @@ pub fn merge(a: &Moments, b: &Moments) -> Result<Moments> {
     }
     let mut mean = a.mean.clone();
     let mut m2 = a.m2.clone();
+    // One position: (count, mean, M2) of `a` updated with those of `b`.
+    let chan = |na: f64, m: &mut F, q: &mut F, nb: f64, mb: F, qb: F| {
+        if nb == 0.0 {
+            return;
+        }
+        if na == 0.0 {
+            (*m, *q) = (mb, qb);
+            return;
+        }
+        let nn = na + nb;
+        let (ma, qa) = (m.to_f64(), q.to_f64());
+        let d = mb.to_f64() - ma;
+        *m = F::from_f64(ma + d * nb / nn);
+        *q = F::from_f64(qa + qb.to_f64() + d * d * na * nb / nn);
+    };
     match (&a.n, &b.n) {
         (Count::Uniform(na), Count::Uniform(nb)) => {
             let (na, nb) = (*na, *nb);
-            let nn = na + nb;
-            if na == 0.0 {
-                return Ok(b.clone());
-            }
-            if nb == 0.0 {
-                return Ok(a.clone());
-            }
             Zip::from(&mut mean)
                 .and(&mut m2)
                 .and(&b.mean)
                 .and(&b.m2)
-                .for_each(|m, q, &mb, &qb| {
-                    let d = mb - *m;
-                    *m += d * nb / nn;
-                    *q += qb + d * d * na * nb / nn;
-                });
+                .for_each(|m, q, &mb, &qb| chan(na, m, q, nb, mb, qb));
             Ok(Moments {
-                n: Count::Uniform(nn),
+                n: Count::Uniform(na + nb),
                 mean,
                 m2,
             })
@@ -386,18 +423,8 @@ pub fn merge(a: &Moments, b: &Moments) -> Result<Moments> {
                 .and(&b.mean)
                 .and(&b.m2)
                 .for_each(|na, m, q, &nb, &mb, &qb| {
-                    if nb == 0.0 {
-                        return;
-                    }
-                    if *na == 0.0 {
-                        (*na, *m, *q) = (nb, mb, qb);
-                        return;
-                    }
-                    let nn = *na + nb;
-                    let d = mb - *m;
-                    *m += d * nb / nn;
-                    *q += qb + d * d * *na * nb / nn;
-                    *na = nn;
+                    chan(*na, m, q, nb, mb, qb);
+                    *na += nb;
                 });
             Ok(Moments {
                 n: Count::Each(na),
@@ -409,7 +436,7 @@ pub fn merge(a: &Moments, b: &Moments) -> Result<Moments> {
 }
 
 /// The mean, variance or standard deviation of a partial.
-pub fn finish<F: Float>(p: &Moments, r: Reduction) -> Result<ArrayD<F>> {
+pub fn finish<F: Float>(p: &Moments<F>, r: Reduction) -> Result<ArrayD<F>> {
     let var = |n: f64, q: f64, ddof: u32| {
         let dof = n - f64::from(ddof);
         if dof > 0.0 {
@@ -418,31 +445,18 @@ pub fn finish<F: Float>(p: &Moments, r: Reduction) -> Result<ArrayD<F>> {
             f64::NAN
         }
     };
-    let n_std = match &p.n {
-        Count::Each(n) => Some(n.as_standard_layout().into_owned()),
-        Count::Uniform(_) => None,
+    let counts = match &p.n {
+        Count::Uniform(n) => ArrayD::from_elem(p.mean.raw_dim(), *n),
+        Count::Each(n) => n.clone(),
     };
-    let n_of = |i: usize| match (&p.n, &n_std) {
-        (Count::Uniform(n), _) => *n,
-        (_, Some(a)) => a.as_slice().map_or(f64::NAN, |s| s[i]),
-        _ => f64::NAN,
-    };
-    let mean = p.mean.as_standard_layout();
-    let m2 = p.m2.as_standard_layout();
-    let (ms, qs) = (mean.as_slice().unwrap_or(&[]), m2.as_slice().unwrap_or(&[]));
-    let out: Vec<F> = match r {
-        Reduction::Mean | Reduction::NanMean => ms.iter().map(|&m| F::from_f64(m)).collect(),
-        Reduction::Var { ddof } => qs
-            .iter()
-            .enumerate()
-            .map(|(i, &q)| F::from_f64(var(n_of(i), q, ddof)))
-            .collect(),
-        Reduction::Std { ddof } => qs
-            .iter()
-            .enumerate()
-            .map(|(i, &q)| F::from_f64(var(n_of(i), q, ddof).sqrt()))
-            .collect(),
+    Ok(match r {
+        Reduction::Mean | Reduction::NanMean => p.mean.clone(),
+        Reduction::Var { ddof } => Zip::from(&counts)
+            .and(&p.m2)
+            .map_collect(|&n, &q| F::from_f64(var(n, q.to_f64(), ddof))),
+        Reduction::Std { ddof } => Zip::from(&counts)
+            .and(&p.m2)
+            .map_collect(|&n, &q| F::from_f64(var(n, q.to_f64(), ddof).sqrt())),
         _ => return Err(Error::user("not a moments reduction")),
-    };
-    ArrayD::from_shape_vec(p.mean.raw_dim(), out).map_err(|e| Error::user(e.to_string()))
+    })
 }

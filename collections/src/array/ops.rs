@@ -395,12 +395,16 @@ impl Reduce {
             let merged = match &self.stage {
                 Stage::Chunk { .. } => {
                     arity(Self::NAME, inputs, 1)?;
-                    return Ok(Arc::new(moments::chunk(T::array(&inputs[0])?, axes, skip)));
+                    return Ok(<T::Float as moments::Stat>::value(moments::chunk(
+                        T::array(&inputs[0])?,
+                        axes,
+                        skip,
+                    )));
                 }
                 _ => {
                     let parts = inputs
                         .iter()
-                        .map(|v| v.expect_ref::<moments::Moments>())
+                        .map(<T::Float as moments::Stat>::partial)
                         .collect::<Result<Vec<_>>>()?;
                     let mut it = parts.into_iter();
                     let first = it
@@ -418,7 +422,7 @@ impl Reduce {
                     let out: ArrayD<T::Float> = moments::finish(&merged, r)?;
                     <T::Float as Elem>::value(rk::squeeze(out, axes, keepdims))
                 }
-                _ => Arc::new(merged),
+                _ => <T::Float as moments::Stat>::value(merged),
             });
         }
         if r.is_arg() {

@@ -175,6 +175,7 @@ pub(crate) fn reduce(
         blocks: std::sync::Arc::new(blocks),
         chunks,
         dtype: out_dtype,
+        origin: None,
     })
 }
 

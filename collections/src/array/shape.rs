@@ -360,6 +360,7 @@ pub fn concatenate<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>
         blocks: Arc::new(blocks),
         chunks,
         dtype: T::DTYPE,
+        origin: None,
     }))
 }
 
