@@ -956,3 +956,60 @@ fn indexes_push_through_elementwise_ops_with_broadcasting() {
         .count();
     assert_eq!(selects, 1);
 }
+
+#[test]
+fn chains_of_arithmetic_fuse_into_one_task_per_block() {
+    let x = sample(&SHAPE);
+    let a = array::from_array(&x, &[3, 5, 6]).unwrap();
+    let m = a.mean(&[0], false).unwrap();
+    let s = a.std(&[0], 0, false).unwrap();
+    let z = a
+        .sub(&m)
+        .unwrap()
+        .div(&s)
+        .unwrap()
+        .mul_scalar(2.0)
+        .unwrap()
+        .neg()
+        .unwrap();
+    let tg = z.graph().lower(z.keys()).unwrap();
+    let names: Vec<&str> = tg
+        .keys()
+        .iter()
+        .map(|k| tg.op(tg.id_of(k).unwrap()).name())
+        .collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| **n == "brisk::array::chain")
+            .count(),
+        3,
+        "one per block"
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| **n == "brisk::array::elementwise")
+            .count(),
+        0,
+        "{names:?}"
+    );
+    let want =
+        ((&x - &x.mean_axis(Axis(0)).unwrap()) / &x.std_axis(Axis(0), 0.0)).mapv(|v| -(v * 2.0));
+    for ex in executors() {
+        close(
+            &z.compute_with(ex.as_ref()).unwrap(),
+            &want,
+            "fused z-score",
+        );
+        close(
+            &z.index(1).unwrap().compute_with(ex.as_ref()).unwrap(),
+            &want.index_axis(Axis(0), 1).to_owned(),
+            "fused and indexed",
+        );
+    }
+    // A rechunk in the middle stops the fusion but not the answer.
+    let b = array::from_array(&x, &[2, 5, 6]).unwrap();
+    let mixed = a.sub(&b).unwrap().add_scalar(1.0).unwrap();
+    close(&mixed.compute().unwrap(), &x.mapv(|_| 1.0), "mixed chunks");
+}

@@ -5,7 +5,7 @@
 use super::chunks::{common_refinement, AxisChunks};
 use super::dtype::{Elem, Float, Num};
 use super::kernels::BinOp;
-use super::ops::{Elementwise, Kernel, Unary};
+use super::ops::{Chain, Elementwise, Kernel, Link, Unary};
 use super::{op, spec_bytes, Array, Block, Meta};
 use crate::bag::TokenizeDyn;
 use brisk_core::token::Bytes;
@@ -93,7 +93,36 @@ pub(crate) struct Origin {
     method: String,
     inputs: Vec<Meta>,
     dtype: super::DType,
-    kernel: Kernel,
+    made: Made,
+}
+
+/// The op of an elementwise layer.
+#[derive(Clone)]
+enum Made {
+    Kernel(Kernel),
+    Chain(Vec<Link>),
+}
+
+impl Made {
+    /// The steps of a chain of arithmetic, when the op is one.
+    fn links(&self) -> Option<Vec<Link>> {
+        match self {
+            Made::Chain(l) => Some(l.clone()),
+            Made::Kernel(Kernel::Binary(op)) if !op.is_comparison() && !op.is_logical() => {
+                Some(vec![Link::Input {
+                    op: *op,
+                    input: 1,
+                    acc_left: true,
+                }])
+            }
+            Made::Kernel(Kernel::Unary(u)) if is_arith_unary(*u) => Some(vec![Link::Unary(*u)]),
+            _ => None,
+        }
+    }
+}
+
+fn is_arith_unary(u: Unary) -> bool {
+    super::ops::arith_unary::<f64>(u).is_some()
 }
 
 /// `index` applied to the inputs of the elementwise op that made `m`, and the op
@@ -125,7 +154,67 @@ pub(crate) fn push_index(m: &Meta, index: &[super::Ix]) -> Result<Option<Meta>> 
         indexed.push(super::index::basic_or_pushed(input, &ix)?);
     }
     let refs: Vec<&Meta> = indexed.iter().collect();
-    elementwise(&o.method, &refs, o.dtype, o.kernel, m.dtype).map(Some)
+    match &o.made {
+        Made::Kernel(k) => elementwise(&o.method, &refs, o.dtype, *k, m.dtype).map(Some),
+        Made::Chain(links) => {
+            let out = align(&refs)?;
+            let lined = lined_up(&refs, &out)?;
+            build(
+                &o.method,
+                lined,
+                out,
+                o.dtype,
+                Made::Chain(links.clone()),
+                m.dtype,
+            )
+            .map(Some)
+        }
+    }
+}
+
+/// `kernel` on `inputs` folded into the chain of arithmetic that made `inputs[0]`,
+/// when both are arithmetic on one dtype and the first operand keeps its chunks:
+/// `(x - m) / s` runs as one task per block with one allocation.
+fn fused(
+    method: &str,
+    inputs: &[&Meta],
+    dtype: super::DType,
+    kernel: Kernel,
+    out_dtype: super::DType,
+) -> Result<Option<Meta>> {
+    let Some(first) = inputs.first() else {
+        return Ok(None);
+    };
+    let Some(o) = &first.origin else {
+        return Ok(None);
+    };
+    if out_dtype != dtype || o.dtype != dtype || first.dtype != dtype || dtype == super::DType::Bool
+    {
+        return Ok(None);
+    }
+    let (Some(mut links), Some(step)) = (o.made.links(), Made::Kernel(kernel).links()) else {
+        return Ok(None);
+    };
+    let mut base = o.inputs.clone();
+    match (step.as_slice(), inputs) {
+        ([Link::Unary(u)], [_]) => links.push(Link::Unary(*u)),
+        ([Link::Input { op, .. }], [_, other]) => {
+            let out = align(&[first, other])?;
+            if out != first.chunks {
+                return Ok(None);
+            }
+            let lined = lined_up(&[other], &out)?;
+            links.push(Link::Input {
+                op: *op,
+                input: base.len(),
+                acc_left: true,
+            });
+            base.extend(lined);
+        }
+        _ => return Ok(None),
+    }
+    let out = first.chunks.clone();
+    build(method, base, out, dtype, Made::Chain(links), out_dtype).map(Some)
 }
 
 /// One task per block of the broadcast of `inputs`, running `kernel` (on inputs of
@@ -137,20 +226,42 @@ pub(crate) fn elementwise(
     kernel: Kernel,
     out_dtype: super::DType,
 ) -> Result<Meta> {
+    if let Some(m) = fused(method, inputs, dtype, kernel, out_dtype)? {
+        return Ok(m);
+    }
     let out = align(inputs)?;
     let lined = lined_up(inputs, &out)?;
-    let spec = Elementwise { dtype, kernel };
-    let params = spec_bytes(&spec)?;
+    build(method, lined, out, dtype, Made::Kernel(kernel), out_dtype)
+}
+
+/// One task per block of `out` running `made` on the lined-up `lined` inputs.
+fn build(
+    method: &str,
+    lined: Vec<Meta>,
+    out: Vec<AxisChunks>,
+    dtype: super::DType,
+    made: Made,
+    out_dtype: super::DType,
+) -> Result<Meta> {
+    let (params, op) = match &made {
+        Made::Kernel(kernel) => {
+            let spec = Elementwise {
+                dtype,
+                kernel: *kernel,
+            };
+            (spec_bytes(&spec)?, op(spec))
+        }
+        Made::Chain(links) => {
+            let spec = Chain {
+                dtype,
+                links: links.clone(),
+            };
+            (spec_bytes(&spec)?, op(spec))
+        }
+    };
     let names: Vec<&str> = lined.iter().map(|m| m.name.as_str()).collect();
     let deps: Vec<&brisk_core::Graph> = lined.iter().map(|m| &m.graph).collect();
-    let op = op(spec);
     let ndim = out.len();
-    let origin = Arc::new(Origin {
-        method: method.to_string(),
-        inputs: lined.clone(),
-        dtype,
-        kernel,
-    });
     let mut built = Meta::build(
         method,
         &[&names, &Bytes(&params) as &dyn TokenizeDyn],
@@ -177,7 +288,12 @@ pub(crate) fn elementwise(
             Ok(Block::Task(op.clone(), keys))
         },
     )?;
-    built.origin = Some(origin);
+    built.origin = Some(Arc::new(Origin {
+        method: method.to_string(),
+        inputs: lined,
+        dtype,
+        made,
+    }));
     Ok(built)
 }
 

@@ -188,7 +188,12 @@ pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments<T
         }
     };
     let shift: ArrayD<f64>;
-    if kept >= reduced && reduced > 0 {
+    // Reduced axes at the end of a C-ordered chunk are contiguous lanes: walk each.
+    let trailing = sorted
+        .iter()
+        .enumerate()
+        .all(|(j, &ax)| ax == a.ndim() - sorted.len() + j);
+    if kept >= reduced && reduced > 0 && !(trailing && a.is_standard_layout()) {
         // `a` with the reduced axes fixed at `idx`: a kept-shape view.
         let fix = |idx: &[usize]| -> ArrayViewD<'_, T> {
             let mut v = a.view();

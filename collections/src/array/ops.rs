@@ -3,14 +3,14 @@
 //! bytes. `call` dispatches on the dtype and runs a kernel of
 //! [`super::kernels`] or [`super::reduce_kernels`].
 
-use super::dtype::{for_dtype, DType, Elem, Float, Num};
+use super::dtype::{for_dtype, DType, Elem, Num};
 use super::kernels::{self, BinOp, Region, Sel};
 use super::moments;
 use super::reduce_kernels::{self as rk, Place, Reduction};
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::{Error, Result, Value};
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{ArrayD, Dimension, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -245,6 +245,135 @@ impl Spec for Elementwise {
                 })
             }
         }
+    }
+}
+
+/// One step of a fused chain of arithmetic: the accumulator (input 0 to begin
+/// with) combined with another input, or a one-input function of it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Link {
+    /// `acc op inputs[input]` (or `inputs[input] op acc` unless `acc_left`).
+    Input {
+        /// The operation (arithmetic).
+        op: BinOp,
+        /// Which input.
+        input: usize,
+        /// Whether the accumulator is the left operand.
+        acc_left: bool,
+    },
+    /// A one-input arithmetic function (negation, absolute value, clip, a scalar
+    /// operand).
+    Unary(Unary),
+}
+
+/// A fused chain of arithmetic on chunks of one numeric dtype, such as
+/// `(x - m) / s`: one output allocation, the later steps in place.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Chain {
+    /// Element type of every input and of the result.
+    pub dtype: DType,
+    /// The steps.
+    pub links: Vec<Link>,
+}
+
+/// The function of a one-input arithmetic step, or `None` for other steps.
+pub(crate) fn arith_unary<T: Num>(u: Unary) -> Option<impl Fn(T) -> T> {
+    let (kind, a, b) = match u {
+        Unary::Neg => (0, 0.0, 0.0),
+        Unary::Abs => (1, 0.0, 0.0),
+        Unary::Clip { lo, hi } => (2, lo, hi),
+        Unary::Scalar {
+            op,
+            value,
+            scalar_left,
+        } if !op.is_comparison() && !op.is_logical() => {
+            (if scalar_left { 3 } else { 4 }, value, 0.0)
+        }
+        _ => return None,
+    };
+    let op = match u {
+        Unary::Scalar { op, .. } => op,
+        _ => BinOp::Add,
+    };
+    let (lo, hi, s) = (T::from_f64(a), T::from_f64(b), T::from_f64(a));
+    Some(move |x: T| match kind {
+        0 => T::ZERO.sub(x),
+        1 => x.abs(),
+        2 => {
+            if x < lo {
+                lo
+            } else if x > hi {
+                hi
+            } else {
+                x
+            }
+        }
+        3 => kernels::arith(op, s, x),
+        _ => kernels::arith(op, x, s),
+    })
+}
+
+fn chain<T: Num>(links: &[Link], inputs: &[Value]) -> Result<ArrayD<T>> {
+    let x0 = T::array(
+        inputs
+            .first()
+            .ok_or_else(|| Error::user("a chain without inputs"))?,
+    )?;
+    let mut acc: Option<ArrayD<T>> = None;
+    for link in links {
+        let cur = acc.take();
+        acc = Some(match *link {
+            Link::Input {
+                op,
+                input,
+                acc_left,
+            } => {
+                let other =
+                    T::array(inputs.get(input).ok_or_else(|| {
+                        Error::user(format!("a chain step names input {input}"))
+                    })?)?;
+                let f = move |a: T, b: T| {
+                    if acc_left {
+                        kernels::arith(op, a, b)
+                    } else {
+                        kernels::arith(op, b, a)
+                    }
+                };
+                match cur {
+                    None => kernels::zip_with(x0, other, f)?,
+                    Some(mut a) => {
+                        if kernels::broadcast_shapes(a.shape(), other.shape())? == a.shape() {
+                            let o = other
+                                .broadcast(a.raw_dim())
+                                .ok_or_else(|| Error::user("chain: shapes do not broadcast"))?;
+                            Zip::from(&mut a).and(&o).for_each(|x, &y| *x = f(*x, y));
+                            a
+                        } else {
+                            kernels::zip_with(&a, other, f)?
+                        }
+                    }
+                }
+            }
+            Link::Unary(u) => {
+                let g = arith_unary::<T>(u)
+                    .ok_or_else(|| Error::user(format!("{u:?} cannot be part of a chain")))?;
+                match cur {
+                    None => x0.mapv(g),
+                    Some(mut a) => {
+                        a.mapv_inplace(g);
+                        a
+                    }
+                }
+            }
+        });
+    }
+    Ok(acc.unwrap_or_else(|| x0.clone()))
+}
+
+impl Spec for Chain {
+    const NAME: &'static str = "brisk::array::chain";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        for_dtype!(num self.dtype, T => Ok(T::value(chain::<T>(&self.links, inputs)?)), bool => Err(not_for_bool("arithmetic")))
     }
 }
 
@@ -794,6 +923,7 @@ impl Spec for Tensordot {
 
 register!(
     Elementwise,
+    Chain,
     Select,
     Assemble,
     Take,
@@ -806,6 +936,3 @@ register!(
     Reshape,
     Tensordot
 );
-
-#[allow(dead_code)]
-fn _float_is_used<F: Float>() {}
