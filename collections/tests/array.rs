@@ -1013,3 +1013,30 @@ fn chains_of_arithmetic_fuse_into_one_task_per_block() {
     let mixed = a.sub(&b).unwrap().add_scalar(1.0).unwrap();
     close(&mixed.compute().unwrap(), &x.mapv(|_| 1.0), "mixed chunks");
 }
+
+#[test]
+fn large_blocks_reduce_in_tiles_with_the_same_answer() {
+    // Kept parts above the tile size (2^16 positions) are processed in tiles.
+    let mut x = ArrayD::from_shape_fn(IxDyn(&[3, 301, 257]), |i| {
+        ((i[0] * 7 + i[1] * 13 + i[2] * 17) % 101) as f64 + 1e6
+    });
+    x[[1, 300, 256]] = f64::NAN;
+    let a = array::from_array(&x, &[2, 301, 257]).unwrap();
+    let nm = a.nanmean(&[0], false).unwrap().compute().unwrap();
+    let sd = a.std(&[0], 1, false).unwrap().compute().unwrap();
+    for i in [0usize, 150, 300] {
+        for j in [0usize, 100, 256] {
+            let col: Vec<f64> = (0..3).map(|t| x[[t, i, j]]).collect();
+            let ok: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+            let mean = ok.iter().sum::<f64>() / ok.len() as f64;
+            assert!((nm[[i, j]] - mean).abs() < 1e-6, "({i}, {j})");
+            if col.iter().any(|v| v.is_nan()) {
+                assert!(sd[[i, j]].is_nan());
+            } else {
+                let m = col.iter().sum::<f64>() / 3.0;
+                let v = col.iter().map(|c| (c - m).powi(2)).sum::<f64>() / 2.0;
+                assert!((sd[[i, j]] - v.sqrt()).abs() < 1e-6, "({i}, {j})");
+            }
+        }
+    }
+}

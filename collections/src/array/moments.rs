@@ -168,6 +168,61 @@ fn decode_parts<const S: usize>(e: &Encoded, tag: &str) -> Result<Parts<S>> {
 /// The pass goes over the reduced positions with whole kept-shape accumulators
 /// when the kept part is the larger, else over the kept positions.
 pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments<T::Float> {
+    // Large kept parts go in tiles along the first kept axis, so that the f64
+    // accumulators stay small whatever the chunk size.
+    const TILE: usize = 1 << 15;
+    let first_kept = (0..a.ndim()).find(|k| !axes.contains(k));
+    let kept: usize = (0..a.ndim())
+        .filter(|k| !axes.contains(k))
+        .map(|k| a.shape()[k])
+        .product();
+    match first_kept {
+        Some(ax) if kept > 2 * TILE && a.shape()[ax] > 1 => {
+            let per_row = kept / a.shape()[ax];
+            let rows = (TILE / per_row.max(1)).max(1);
+            let tiles: Vec<Moments<T::Float>> = a
+                .axis_chunks_iter(Axis(ax), rows)
+                .map(|t| chunk_view(t, axes, skip_nan))
+                .collect();
+            join_tiles(tiles, ax)
+        }
+        _ => chunk_view(a.view(), axes, skip_nan),
+    }
+}
+
+/// Tiles of one chunk's partial joined along `axis`.
+fn join_tiles<F: Float>(tiles: Vec<Moments<F>>, axis: usize) -> Moments<F> {
+    let cat = |parts: Vec<ndarray::ArrayViewD<'_, F>>| {
+        ndarray::concatenate(Axis(axis), &parts)
+            .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[0]), F::ZERO))
+    };
+    let mean = cat(tiles.iter().map(|t| t.mean.view()).collect());
+    let m2 = cat(tiles.iter().map(|t| t.m2.view()).collect());
+    let uniform = match tiles.first().map(|t| &t.n) {
+        Some(Count::Uniform(n)) if tiles.iter().all(|t| t.n == Count::Uniform(*n)) => Some(*n),
+        _ => None,
+    };
+    let n = match uniform {
+        Some(n) => Count::Uniform(n),
+        None => {
+            let arrays: Vec<ArrayD<f64>> = tiles
+                .iter()
+                .map(|t| match &t.n {
+                    Count::Uniform(v) => ArrayD::from_elem(t.mean.raw_dim(), *v),
+                    Count::Each(a) => a.clone(),
+                })
+                .collect();
+            let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+            Count::Each(
+                ndarray::concatenate(Axis(axis), &views)
+                    .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0]))),
+            )
+        }
+    };
+    Moments { n, mean, m2 }
+}
+
+fn chunk_view<T: Num>(a: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -> Moments<T::Float> {
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
     sorted.dedup();

@@ -1,0 +1,212 @@
+//! HDF5 datasets and NetCDF-4 variables, read lazily by hyperslab and written
+//! whole, through the system's libhdf5 and libnetcdf (the `hdf5` feature).
+//!
+//! Debian's libhdf5 is built without thread safety, and both libraries use it, so
+//! every call into either goes through one process-wide lock.
+
+use super::chunks::AxisChunks;
+use super::create::ChunkSpec;
+use super::dtype::{for_dtype, DType, Elem};
+use super::{op, spec_bytes, Array, Block, Meta};
+use crate::bag::TokenizeDyn;
+use brisk_core::op::OpRegistration;
+use brisk_core::spec_op::{rebuild_spec, Spec};
+use brisk_core::token::Bytes;
+use brisk_core::{Error, Result, Value};
+use ndarray::{ArrayD, IxDyn, SliceInfo, SliceInfoElem};
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn locked<R>(f: impl FnOnce() -> R) -> R {
+    let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    f()
+}
+
+fn h5err(path: &str, e: impl std::fmt::Display) -> Error {
+    Error::user(format!("{path}: {e}"))
+}
+
+fn modified_ns(path: &str) -> i128 {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// One task: a hyperslab of an HDF5 dataset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hdf5Read {
+    /// The file (a local path).
+    pub path: String,
+    /// Its modification time (so that a changed file changes the token).
+    pub modified_ns: i128,
+    /// The dataset, e.g. `/group/x`.
+    pub dataset: String,
+    /// First position per axis.
+    pub start: Vec<usize>,
+    /// Length per axis.
+    pub count: Vec<usize>,
+    /// The element type to produce.
+    pub dtype: DType,
+}
+
+fn slab(start: &[usize], count: &[usize]) -> Result<SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn>> {
+    let elems: Vec<SliceInfoElem> = start
+        .iter()
+        .zip(count)
+        .map(|(&s, &c)| SliceInfoElem::Slice { start: s as isize, end: Some((s + c) as isize), step: 1 })
+        .collect();
+    SliceInfo::try_from(elems).map_err(|e| Error::user(e.to_string()))
+}
+
+impl Spec for Hdf5Read {
+    const NAME: &'static str = "brisk::array::read_hdf5";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        if !inputs.is_empty() {
+            return Err(Error::Arity { op: Self::NAME.into(), expected: 0, found: inputs.len() });
+        }
+        let info = slab(&self.start, &self.count)?;
+        let data: ArrayD<f64> = locked(|| -> Result<ArrayD<f64>> {
+            let f = hdf5::File::open(&self.path).map_err(|e| h5err(&self.path, e))?;
+            let ds = f.dataset(&self.dataset).map_err(|e| h5err(&self.path, e))?;
+            ds.read_slice::<f64, _, IxDyn>(info).map_err(|e| h5err(&self.path, e))
+        })?;
+        for_dtype!(self.dtype, T => Ok(T::value(data.mapv(T::from_f64))))
+    }
+}
+
+inventory::submit! { OpRegistration { name: Hdf5Read::NAME, rebuild: rebuild_spec::<Hdf5Read> } }
+
+/// Every dataset name in the file, for error messages.
+fn dataset_names(f: &hdf5::File) -> Vec<String> {
+    fn walk(g: &hdf5::Group, prefix: &str, out: &mut Vec<String>) {
+        for name in g.member_names().unwrap_or_default() {
+            let full = format!("{prefix}/{name}");
+            if g.dataset(&name).is_ok() {
+                out.push(full);
+            } else if let Ok(sub) = g.group(&name) {
+                walk(&sub, &full, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(f, "", &mut out);
+    out
+}
+
+/// The dataset `dataset` of the HDF5 file at `path` as an array of `T` in blocks
+/// of `chunks`; each block's hyperslab is read when it is computed. A missing
+/// dataset is an error listing those present.
+pub fn read_hdf5<T: Elem>(path: &str, dataset: &str, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+    let shape: Vec<usize> = locked(|| -> Result<Vec<usize>> {
+        let f = hdf5::File::open(path).map_err(|e| h5err(path, e))?;
+        let ds = f.dataset(dataset).map_err(|_| {
+            Error::user(format!("{path}: no dataset '{dataset}'; the file has {:?}", dataset_names(&f)))
+        })?;
+        Ok(ds.shape())
+    })?;
+    let chunks = chunks.into().resolve(&shape, T::DTYPE.itemsize())?;
+    let modified = modified_ns(path);
+    let tag = spec_bytes(&(path, modified, dataset, format!("{chunks:?}"), T::DTYPE))?;
+    let meta0 = Meta { graph: brisk_core::Graph::new(), name: String::new(), blocks: std::sync::Arc::new(vec![]), chunks: chunks.clone(), dtype: T::DTYPE, origin: None };
+    let m = Meta::build("read_hdf5", &[&Bytes(&tag) as &dyn TokenizeDyn], &[], chunks, T::DTYPE, |idx| {
+        Ok(Block::Task(
+            op(Hdf5Read {
+                path: path.to_string(),
+                modified_ns: modified,
+                dataset: dataset.to_string(),
+                start: meta0.block_offsets(idx).unwrap_or_default(),
+                count: meta0.block_shape(idx).unwrap_or_default(),
+                dtype: T::DTYPE,
+            }),
+            vec![],
+        ))
+    })?;
+    Ok(Array::wrap(m))
+}
+
+impl<T: Elem> Array<T> {
+    /// Computes the array and writes it as dataset `dataset` of the HDF5 file at
+    /// `path` (created, or opened for appending a dataset), in its own element type.
+    pub fn to_hdf5(&self, path: &str, dataset: &str) -> Result<()> {
+        let a = self.compute()?;
+        fn write<U: hdf5::H5Type>(path: &str, dataset: &str, a: ArrayD<U>) -> Result<()> {
+            locked(|| {
+                let f = if std::path::Path::new(path).exists() { hdf5::File::append(path) } else { hdf5::File::create(path) }
+                    .map_err(|e| h5err(path, e))?;
+                let ds = f.new_dataset::<U>().shape(a.shape()).create(dataset).map_err(|e| h5err(path, e))?;
+                ds.write(&a).map_err(|e| h5err(path, e))
+            })
+        }
+        for_dtype!(T::DTYPE, U => write::<U>(path, dataset, a.mapv(|x| U::from_f64(x.to_f64()))))
+    }
+}
+
+/// What a NetCDF-4 file says about a variable.
+pub(crate) struct Nc4Var {
+    pub shape: Vec<u64>,
+    pub dims: Vec<String>,
+}
+
+fn attr_number(v: &netcdf::Variable<'_>, name: &str) -> Option<f64> {
+    use netcdf::AttributeValue as A;
+    Some(match v.attribute_value(name)?.ok()? {
+        A::Double(x) => x,
+        A::Float(x) => f64::from(x),
+        A::Int(x) => f64::from(x),
+        A::Short(x) => f64::from(x),
+        A::Schar(x) => f64::from(x),
+        A::Uchar(x) => f64::from(x),
+        A::Ushort(x) => f64::from(x),
+        A::Uint(x) => f64::from(x),
+        A::Longlong(x) => x as f64,
+        A::Ulonglong(x) => x as f64,
+        A::Doubles(v) => *v.first()?,
+        A::Floats(v) => f64::from(*v.first()?),
+        _ => return None,
+    })
+}
+
+/// The shape and dimension names of `variable` in the NetCDF-4 file `path`, or an
+/// error listing the variables present.
+pub(crate) fn nc4_var(path: &str, variable: &str) -> Result<Nc4Var> {
+    locked(|| {
+        let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
+        let Some(v) = f.variable(variable) else {
+            let present: Vec<String> = f.variables().map(|v| v.name()).collect();
+            return Err(Error::user(format!("{path}: no variable '{variable}'; the file has {present:?}")));
+        };
+        Ok(Nc4Var {
+            shape: v.dimensions().iter().map(|d| d.len() as u64).collect(),
+            dims: v.dimensions().iter().map(|d| d.name()).collect(),
+        })
+    })
+}
+
+/// A hyperslab of a NetCDF-4 variable as f64, masked and scaled when asked.
+pub(crate) fn nc4_read(path: &str, variable: &str, start: &[u64], count: &[u64], mask_and_scale: bool) -> Result<Vec<f64>> {
+    locked(|| {
+        let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
+        let v = f.variable(variable).ok_or_else(|| Error::user(format!("{path}: no variable '{variable}'")))?;
+        let extents: Vec<std::ops::Range<usize>> = start.iter().zip(count).map(|(&s, &c)| s as usize..(s + c) as usize).collect();
+        let mut values: Vec<f64> = v.get_values::<f64, _>(extents.as_slice()).map_err(|e| h5err(path, e))?;
+        if mask_and_scale {
+            let (scale, offset) = (attr_number(&v, "scale_factor"), attr_number(&v, "add_offset"));
+            let fills = [attr_number(&v, "_FillValue"), attr_number(&v, "missing_value")];
+            for x in &mut values {
+                if fills.iter().flatten().any(|&m| m == *x) {
+                    *x = f64::NAN;
+                } else {
+                    *x = *x * scale.unwrap_or(1.0) + offset.unwrap_or(0.0);
+                }
+            }
+        }
+        Ok(values)
+    })
+}
+
+#[allow(dead_code)]
+fn _chunks_used(_: AxisChunks) {}
