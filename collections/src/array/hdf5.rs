@@ -4,7 +4,6 @@
 //! Debian's libhdf5 is built without thread safety, and both libraries use it, so
 //! every call into either goes through one process-wide lock.
 
-use super::chunks::AxisChunks;
 use super::create::ChunkSpec;
 use super::dtype::{for_dtype, DType, Elem};
 use super::{op, spec_bytes, Array, Block, Meta};
@@ -57,7 +56,11 @@ fn slab(start: &[usize], count: &[usize]) -> Result<SliceInfo<Vec<SliceInfoElem>
     let elems: Vec<SliceInfoElem> = start
         .iter()
         .zip(count)
-        .map(|(&s, &c)| SliceInfoElem::Slice { start: s as isize, end: Some((s + c) as isize), step: 1 })
+        .map(|(&s, &c)| SliceInfoElem::Slice {
+            start: s as isize,
+            end: Some((s + c) as isize),
+            step: 1,
+        })
         .collect();
     SliceInfo::try_from(elems).map_err(|e| Error::user(e.to_string()))
 }
@@ -66,13 +69,18 @@ impl Spec for Hdf5Read {
     const NAME: &'static str = "brisk::array::read_hdf5";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         if !inputs.is_empty() {
-            return Err(Error::Arity { op: Self::NAME.into(), expected: 0, found: inputs.len() });
+            return Err(Error::Arity {
+                op: Self::NAME.into(),
+                expected: 0,
+                found: inputs.len(),
+            });
         }
         let info = slab(&self.start, &self.count)?;
         let data: ArrayD<f64> = locked(|| -> Result<ArrayD<f64>> {
             let f = hdf5::File::open(&self.path).map_err(|e| h5err(&self.path, e))?;
             let ds = f.dataset(&self.dataset).map_err(|e| h5err(&self.path, e))?;
-            ds.read_slice::<f64, _, IxDyn>(info).map_err(|e| h5err(&self.path, e))
+            ds.read_slice::<f64, _, IxDyn>(info)
+                .map_err(|e| h5err(&self.path, e))
         })?;
         for_dtype!(self.dtype, T => Ok(T::value(data.mapv(T::from_f64))))
     }
@@ -100,31 +108,52 @@ fn dataset_names(f: &hdf5::File) -> Vec<String> {
 /// The dataset `dataset` of the HDF5 file at `path` as an array of `T` in blocks
 /// of `chunks`; each block's hyperslab is read when it is computed. A missing
 /// dataset is an error listing those present.
-pub fn read_hdf5<T: Elem>(path: &str, dataset: &str, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+pub fn read_hdf5<T: Elem>(
+    path: &str,
+    dataset: &str,
+    chunks: impl Into<ChunkSpec>,
+) -> Result<Array<T>> {
     let shape: Vec<usize> = locked(|| -> Result<Vec<usize>> {
         let f = hdf5::File::open(path).map_err(|e| h5err(path, e))?;
         let ds = f.dataset(dataset).map_err(|_| {
-            Error::user(format!("{path}: no dataset '{dataset}'; the file has {:?}", dataset_names(&f)))
+            Error::user(format!(
+                "{path}: no dataset '{dataset}'; the file has {:?}",
+                dataset_names(&f)
+            ))
         })?;
         Ok(ds.shape())
     })?;
     let chunks = chunks.into().resolve(&shape, T::DTYPE.itemsize())?;
     let modified = modified_ns(path);
     let tag = spec_bytes(&(path, modified, dataset, format!("{chunks:?}"), T::DTYPE))?;
-    let meta0 = Meta { graph: brisk_core::Graph::new(), name: String::new(), blocks: std::sync::Arc::new(vec![]), chunks: chunks.clone(), dtype: T::DTYPE, origin: None };
-    let m = Meta::build("read_hdf5", &[&Bytes(&tag) as &dyn TokenizeDyn], &[], chunks, T::DTYPE, |idx| {
-        Ok(Block::Task(
-            op(Hdf5Read {
-                path: path.to_string(),
-                modified_ns: modified,
-                dataset: dataset.to_string(),
-                start: meta0.block_offsets(idx).unwrap_or_default(),
-                count: meta0.block_shape(idx).unwrap_or_default(),
-                dtype: T::DTYPE,
-            }),
-            vec![],
-        ))
-    })?;
+    let meta0 = Meta {
+        graph: brisk_core::Graph::new(),
+        name: String::new(),
+        blocks: std::sync::Arc::new(vec![]),
+        chunks: chunks.clone(),
+        dtype: T::DTYPE,
+        origin: None,
+    };
+    let m = Meta::build(
+        "read_hdf5",
+        &[&Bytes(&tag) as &dyn TokenizeDyn],
+        &[],
+        chunks,
+        T::DTYPE,
+        |idx| {
+            Ok(Block::Task(
+                op(Hdf5Read {
+                    path: path.to_string(),
+                    modified_ns: modified,
+                    dataset: dataset.to_string(),
+                    start: meta0.block_offsets(idx).unwrap_or_default(),
+                    count: meta0.block_shape(idx).unwrap_or_default(),
+                    dtype: T::DTYPE,
+                }),
+                vec![],
+            ))
+        },
+    )?;
     Ok(Array::wrap(m))
 }
 
@@ -135,9 +164,17 @@ impl<T: Elem> Array<T> {
         let a = self.compute()?;
         fn write<U: hdf5::H5Type>(path: &str, dataset: &str, a: ArrayD<U>) -> Result<()> {
             locked(|| {
-                let f = if std::path::Path::new(path).exists() { hdf5::File::append(path) } else { hdf5::File::create(path) }
+                let f = if std::path::Path::new(path).exists() {
+                    hdf5::File::append(path)
+                } else {
+                    hdf5::File::create(path)
+                }
+                .map_err(|e| h5err(path, e))?;
+                let ds = f
+                    .new_dataset::<U>()
+                    .shape(a.shape())
+                    .create(dataset)
                     .map_err(|e| h5err(path, e))?;
-                let ds = f.new_dataset::<U>().shape(a.shape()).create(dataset).map_err(|e| h5err(path, e))?;
                 ds.write(&a).map_err(|e| h5err(path, e))
             })
         }
@@ -177,7 +214,9 @@ pub(crate) fn nc4_var(path: &str, variable: &str) -> Result<Nc4Var> {
         let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
         let Some(v) = f.variable(variable) else {
             let present: Vec<String> = f.variables().map(|v| v.name()).collect();
-            return Err(Error::user(format!("{path}: no variable '{variable}'; the file has {present:?}")));
+            return Err(Error::user(format!(
+                "{path}: no variable '{variable}'; the file has {present:?}"
+            )));
         };
         Ok(Nc4Var {
             shape: v.dimensions().iter().map(|d| d.len() as u64).collect(),
@@ -187,15 +226,35 @@ pub(crate) fn nc4_var(path: &str, variable: &str) -> Result<Nc4Var> {
 }
 
 /// A hyperslab of a NetCDF-4 variable as f64, masked and scaled when asked.
-pub(crate) fn nc4_read(path: &str, variable: &str, start: &[u64], count: &[u64], mask_and_scale: bool) -> Result<Vec<f64>> {
+pub(crate) fn nc4_read(
+    path: &str,
+    variable: &str,
+    start: &[u64],
+    count: &[u64],
+    mask_and_scale: bool,
+) -> Result<Vec<f64>> {
     locked(|| {
         let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
-        let v = f.variable(variable).ok_or_else(|| Error::user(format!("{path}: no variable '{variable}'")))?;
-        let extents: Vec<std::ops::Range<usize>> = start.iter().zip(count).map(|(&s, &c)| s as usize..(s + c) as usize).collect();
-        let mut values: Vec<f64> = v.get_values::<f64, _>(extents.as_slice()).map_err(|e| h5err(path, e))?;
+        let v = f
+            .variable(variable)
+            .ok_or_else(|| Error::user(format!("{path}: no variable '{variable}'")))?;
+        let extents: Vec<std::ops::Range<usize>> = start
+            .iter()
+            .zip(count)
+            .map(|(&s, &c)| s as usize..(s + c) as usize)
+            .collect();
+        let mut values: Vec<f64> = v
+            .get_values::<f64, _>(extents.as_slice())
+            .map_err(|e| h5err(path, e))?;
         if mask_and_scale {
-            let (scale, offset) = (attr_number(&v, "scale_factor"), attr_number(&v, "add_offset"));
-            let fills = [attr_number(&v, "_FillValue"), attr_number(&v, "missing_value")];
+            let (scale, offset) = (
+                attr_number(&v, "scale_factor"),
+                attr_number(&v, "add_offset"),
+            );
+            let fills = [
+                attr_number(&v, "_FillValue"),
+                attr_number(&v, "missing_value"),
+            ];
             for x in &mut values {
                 if fills.iter().flatten().any(|&m| m == *x) {
                     *x = f64::NAN;
@@ -207,6 +266,3 @@ pub(crate) fn nc4_read(path: &str, variable: &str, start: &[u64], count: &[u64],
         Ok(values)
     })
 }
-
-#[allow(dead_code)]
-fn _chunks_used(_: AxisChunks) {}

@@ -66,6 +66,69 @@ pub struct NetcdfRead {
     pub mask_and_scale: bool,
     /// Store settings.
     pub store: StoreOptions,
+    /// The file format.
+    pub format: NcFormat,
+}
+
+/// The format of a NetCDF file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NcFormat {
+    /// NetCDF classic (CDF-1, CDF-2, CDF-5), read in pure Rust.
+    Classic,
+    /// NetCDF-4 (HDF5), read through libnetcdf (the `hdf5` feature; local files).
+    Netcdf4,
+}
+
+/// What a file says about a variable.
+struct Inspected {
+    url: String,
+    shape: Vec<u64>,
+    dims: Vec<String>,
+    format: NcFormat,
+}
+
+const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
+
+/// Whether a local file starts like an HDF5 (NetCDF-4) file.
+fn is_hdf5(url: &str) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(url)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == HDF5_MAGIC
+}
+
+fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected> {
+    if is_hdf5(url) {
+        #[cfg(feature = "hdf5")]
+        {
+            let v = super::hdf5::nc4_var(url, variable)?;
+            return Ok(Inspected {
+                url: url.to_string(),
+                shape: v.shape,
+                dims: v.dims,
+                format: NcFormat::Netcdf4,
+            });
+        }
+        #[cfg(not(feature = "hdf5"))]
+        return Err(Error::user(format!(
+            "{url} is a NetCDF-4 (HDF5) file; build with the `hdf5` feature to read it"
+        )));
+    }
+    let o = netcdf3::open(url, store).map_err(|e| Error::user(e.to_string()))?;
+    let v = o.header.var(variable).map_err(|e| fmt_err(url, e))?;
+    Ok(Inspected {
+        url: url.to_string(),
+        shape: o.header.shape(v),
+        dims: o
+            .header
+            .dim_names(v)
+            .iter()
+            .map(|d| d.to_string())
+            .collect(),
+        format: NcFormat::Classic,
+    })
 }
 
 fn fmt_err(url: &str, e: impl std::fmt::Display) -> Error {
@@ -74,6 +137,29 @@ fn fmt_err(url: &str, e: impl std::fmt::Display) -> Error {
 
 impl NetcdfRead {
     fn read<T: Elem>(&self) -> Result<ArrayD<T>> {
+        if self.format == NcFormat::Netcdf4 {
+            #[cfg(feature = "hdf5")]
+            {
+                let v = super::hdf5::nc4_read(
+                    &self.url,
+                    &self.variable,
+                    &self.start,
+                    &self.count,
+                    self.mask_and_scale,
+                )?;
+                let shape: Vec<usize> = self.count.iter().map(|&c| c as usize).collect();
+                return ArrayD::from_shape_vec(
+                    IxDyn(&shape),
+                    v.into_iter().map(T::from_f64).collect(),
+                )
+                .map_err(|e| fmt_err(&self.url, e));
+            }
+            #[cfg(not(feature = "hdf5"))]
+            return Err(Error::user(format!(
+                "{}: NetCDF-4 files need the `hdf5` feature",
+                self.url
+            )));
+        }
         let f = netcdf3::open(&self.url, &self.store).map_err(|e| fmt_err(&self.url, e))?;
         let v = f
             .header
@@ -159,23 +245,12 @@ pub fn read_netcdf<T: Elem>(
     if files.is_empty() {
         return Err(Error::user(format!("no files match {urls:?}")));
     }
-    let mut opened = Vec::with_capacity(files.len());
-    for f in &files {
-        let o = netcdf3::open(&f.url, &options.store).map_err(|e| Error::user(e.to_string()))?;
-        o.header.var(variable).map_err(|e| fmt_err(&f.url, e))?;
-        opened.push(o);
-    }
-    let first = &opened[0];
-    let v0 = first
-        .header
-        .var(variable)
-        .map_err(|e| fmt_err(&first.url, e))?;
-    let dims: Vec<String> = first
-        .header
-        .dim_names(v0)
+    let opened = files
         .iter()
-        .map(|s| s.to_string())
-        .collect();
+        .map(|f| inspect(&f.url, variable, &options.store))
+        .collect::<Result<Vec<_>>>()?;
+    let first = &opened[0];
+    let dims = first.dims.clone();
     if dims.is_empty() {
         return Err(Error::user(format!(
             "{}: variable {variable} is a scalar",
@@ -191,11 +266,10 @@ pub fn read_netcdf<T: Elem>(
             ))
         })?,
     };
-    let shape0 = first.header.shape(v0);
+    let shape0 = first.shape.clone();
     let mut per_file = Vec::with_capacity(opened.len());
     for o in &opened {
-        let v = o.header.var(variable).map_err(|e| fmt_err(&o.url, e))?;
-        let s = o.header.shape(v);
+        let s = &o.shape;
         let disagree =
             s.len() != shape0.len() || (0..s.len()).any(|k| k != axis && s[k] != shape0[k]);
         if disagree {
@@ -279,6 +353,7 @@ pub fn read_netcdf<T: Elem>(
                     dtype: T::DTYPE,
                     mask_and_scale: options.mask_and_scale,
                     store: options.store.clone(),
+                    format: opened[file].format,
                 }),
                 vec![],
             ))

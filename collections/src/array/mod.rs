@@ -30,6 +30,8 @@ pub mod chunks;
 mod create;
 mod dtype;
 mod elementwise;
+#[cfg(feature = "hdf5")]
+mod hdf5;
 mod index;
 mod io;
 pub mod kernels;
@@ -40,6 +42,8 @@ mod reduce;
 pub mod reduce_kernels;
 mod shape;
 
+#[cfg(feature = "hdf5")]
+pub use self::hdf5::{read_hdf5, Hdf5Read};
 pub use chunks::AxisChunks;
 pub use create::{
     arange, from_array, from_delayed, full, linspace, ones, random, zeros, ChunkSpec,
@@ -47,7 +51,7 @@ pub use create::{
 pub(crate) use dtype::for_dtype;
 pub use dtype::{DType, Elem, Float, Num};
 pub use index::Ix;
-pub use io::{npy_bytes, read_netcdf, NetcdfOptions, NetcdfRead};
+pub use io::{npy_bytes, read_netcdf, NcFormat, NetcdfOptions, NetcdfRead};
 pub use kernels::BinOp;
 pub use linalg::blockwise;
 /// The ndarray build the blocks use.
