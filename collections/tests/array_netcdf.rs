@@ -11,22 +11,45 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("brisk-array-nc-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
 }
 
-/// Three generated days, shared by the tests.
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let d = std::env::temp_dir().join(format!("brisk-array-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    Scratch(d)
+}
+
+/// Three generated days, shared by the tests and by test processes: generated once
+/// into a private directory, then renamed into place (the same arguments always
+/// write the same bytes, so whichever process wins, the files are the same).
 fn three_days() -> &'static (PathBuf, ArrayD<f32>) {
     static DAYS: OnceLock<(PathBuf, ArrayD<f32>)> = OnceLock::new();
     DAYS.get_or_init(|| {
-        let dir = scratch("days");
-        temperature(3, &dir).unwrap();
+        let dir = std::env::temp_dir().join("brisk-array-nc-three-days-v1");
+        if !dir.join("t2m-0002.nc").exists() {
+            let mine = scratch("days");
+            temperature(3, &mine).unwrap();
+            if std::fs::rename(&*mine, &dir).is_err() {
+                let _ = std::fs::remove_dir_all(&*mine);
+            }
+        }
         let all: Vec<f32> = (0..3).flat_map(|d| temperature_day(d, 0x7E3A)).collect();
-        let x = ArrayD::from_shape_vec(IxDyn(&[3 * STEPS_PER_DAY, LATITUDES, LONGITUDES]), all)
-            .unwrap();
+        let x = ArrayD::from_shape_vec(IxDyn(&[3 * STEPS_PER_DAY, LATITUDES, LONGITUDES]), all).unwrap();
         (dir, x)
     })
 }

@@ -21,6 +21,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
