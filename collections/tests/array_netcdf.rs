@@ -49,7 +49,8 @@ fn three_days() -> &'static (PathBuf, ArrayD<f32>) {
             }
         }
         let all: Vec<f32> = (0..3).flat_map(|d| temperature_day(d, 0x7E3A)).collect();
-        let x = ArrayD::from_shape_vec(IxDyn(&[3 * STEPS_PER_DAY, LATITUDES, LONGITUDES]), all).unwrap();
+        let x = ArrayD::from_shape_vec(IxDyn(&[3 * STEPS_PER_DAY, LATITUDES, LONGITUDES]), all)
+            .unwrap();
         (dir, x)
     })
 }
