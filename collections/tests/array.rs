@@ -1040,3 +1040,27 @@ fn large_blocks_reduce_in_tiles_with_the_same_answer() {
         }
     }
 }
+
+#[test]
+fn a_compute_inside_a_task_does_not_wait_on_its_own_pool() {
+    let x = sample(&[8, 4]);
+    let a = array::from_array(&x, &[1, 4]).unwrap();
+    let inner = array::from_array(&x, &[2, 2]).unwrap();
+    let shifted = a
+        .map_blocks::<f64>("shift-by-inner-sum", None, move |b| {
+            let s = inner.sum(&[], false)?.compute()?[[]];
+            Ok(b.mapv(|v| v + s))
+        })
+        .unwrap();
+    let total = x.sum();
+    for ex in [
+        Box::new(LocalScheduler::new()) as Box<dyn Executor>,
+        Box::new(LocalScheduler::with_threads(2)),
+    ] {
+        close(
+            &shifted.compute_with(ex.as_ref()).unwrap(),
+            &x.mapv(|v| v + total),
+            "nested compute",
+        );
+    }
+}

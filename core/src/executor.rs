@@ -17,6 +17,22 @@ pub trait Executor: Send + Sync {
     /// Computes `keys` (repeats allowed) and returns their values in the same order.
     fn get(&self, graph: &Graph, keys: &[Key]) -> Result<Vec<Value>>;
 
+    /// Computes `keys` and calls `each(position, value)` for every one of them, on
+    /// the calling thread, as soon as its value is ready (in any order), so the
+    /// caller can consume results while the rest is computed and they need not all
+    /// be held at once. By default: [`Executor::get`], then each in order.
+    fn get_each(
+        &self,
+        graph: &Graph,
+        keys: &[Key],
+        each: &mut dyn FnMut(usize, Value) -> Result<()>,
+    ) -> Result<()> {
+        for (i, v) in self.get(graph, keys)?.into_iter().enumerate() {
+            each(i, v)?;
+        }
+        Ok(())
+    }
+
     /// Computes `keys` and returns a graph that produces them without recomputing:
     /// by default the values themselves, brought into this process; a distributed
     /// client returns tasks that stand for results kept on its workers.

@@ -351,3 +351,102 @@ fn tasks_that_use_rayon_inside_do_not_deadlock() {
         assert!(out.iter().all(|v| int(v) == (0..100_000i64).sum::<i64>()));
     }
 }
+
+/// Values counted while alive, for the streaming test alone.
+struct Streamed(i64);
+static STREAM_LIVE: AtomicUsize = AtomicUsize::new(0);
+static STREAM_PEAK: AtomicUsize = AtomicUsize::new(0);
+
+impl Streamed {
+    fn new(v: i64) -> Self {
+        let now = STREAM_LIVE.fetch_add(1, SeqCst) + 1;
+        STREAM_PEAK.fetch_max(now, SeqCst);
+        Streamed(v)
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        STREAM_LIVE.fetch_sub(1, SeqCst);
+    }
+}
+
+impl Data for Streamed {
+    fn nbytes(&self) -> usize {
+        8
+    }
+    fn type_tag(&self) -> &'static str {
+        "test-streamed"
+    }
+    fn encode(&self) -> Result<Encoded> {
+        Err(Error::Other("not sent".into()))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[test]
+fn get_each_hands_results_over_as_they_finish_and_does_not_hold_them() {
+    // 512 requested leaves (one requested twice) and a sum that also reads leaf 0.
+    let mut tasks: Vec<Task> = (0..512)
+        .map(|i| {
+            Task::new(
+                Key::new("leaf", &[i]),
+                op("leaf", move |_| {
+                    Ok(Arc::new(Streamed::new(i as i64)) as Value)
+                }),
+                vec![],
+            )
+        })
+        .collect();
+    tasks.push(Task::new(
+        Key::new("first", &[]),
+        op("first", |xs| {
+            Ok(Arc::new(Streamed::new(
+                xs[0].expect_ref::<Streamed>().unwrap().0 + 1000,
+            )) as Value)
+        }),
+        vec![Key::new("leaf", &[0])],
+    ));
+    let g = Graph::from_tasks("leaves", tasks);
+    let mut keys: Vec<Key> = (0..512).map(|i| Key::new("leaf", &[i])).collect();
+    keys.push(Key::new("leaf", &[7]));
+    keys.push(Key::new("first", &[]));
+    for (name, s) in [
+        (
+            "threads-2",
+            Box::new(LocalScheduler::with_threads(2)) as Box<dyn Executor>,
+        ),
+        ("sync (default)", Box::new(SyncScheduler::new())),
+    ] {
+        STREAM_PEAK.store(0, SeqCst);
+        let mut seen = vec![None; keys.len()];
+        s.get_each(&g, &keys, &mut |i, v| {
+            assert!(seen[i].is_none(), "{name}: position {i} twice");
+            seen[i] = Some(v.expect_ref::<Streamed>().unwrap().0);
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<Option<i64>> = (0..512).chain([7, 1000]).map(Some).collect();
+        assert_eq!(seen, want, "{name}");
+        assert_eq!(STREAM_LIVE.load(SeqCst), 0, "{name}: every value released");
+        if name.starts_with("threads") {
+            let peak = STREAM_PEAK.load(SeqCst);
+            // The channel holds two, each worker one more, the caller one, and leaf 0
+            // waits for its reader.
+            assert!(peak <= 16, "{name}: {peak} of 513 values alive at once");
+        }
+    }
+    // An error from the consumer is returned once the run is over.
+    let err = LocalScheduler::with_threads(2)
+        .get_each(&g, &keys, &mut |i, _| {
+            if i == 3 {
+                Err(Error::user("stop"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("stop"));
+}

@@ -347,8 +347,45 @@ impl<T: Elem> Array<T> {
 
     /// [`Array::compute`] on `executor`.
     pub fn compute_with(&self, executor: &dyn Executor) -> Result<ArrayD<T>> {
-        let values = executor.get(&self.meta.graph, &self.meta.blocks)?;
-        concat_blocks::<T>(values, &self.numblocks())
+        let grid = self.numblocks();
+        let Some(sizes) = self
+            .chunks()
+            .iter()
+            .map(|c| c.sizes().map(<[usize]>::to_vec))
+            .collect::<Option<Vec<_>>>()
+        else {
+            // Unknown sizes: gather every block, then join them by their shapes.
+            let values = executor.get(&self.meta.graph, &self.meta.blocks)?;
+            return concat_blocks::<T>(values, &grid);
+        };
+        if self.meta.blocks.len() == 1 {
+            let values = executor.get(&self.meta.graph, &self.meta.blocks)?;
+            return concat_blocks::<T>(values, &grid);
+        }
+        // Known sizes: each block is copied into place as soon as it is ready and
+        // then dropped, so the blocks are never all held beside the result.
+        let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
+        let offsets: Vec<Vec<usize>> = sizes.iter().map(|s| chunks::offsets(s)).collect();
+        let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
+        let grid_index: Vec<Vec<usize>> = ndindex(&grid).collect();
+        executor.get_each(&self.meta.graph, &self.meta.blocks, &mut |i, v| {
+            let a = T::array(&v)?;
+            let idx = &grid_index[i];
+            let want: Vec<usize> = (0..idx.len()).map(|k| sizes[k][idx[k]]).collect();
+            if a.shape() != want.as_slice() {
+                return Err(Error::user(format!(
+                    "block {idx:?} has shape {:?}, its chunks say {want:?}",
+                    a.shape()
+                )));
+            }
+            let mut dst = out.view_mut();
+            for (k, &b) in idx.iter().enumerate() {
+                dst.slice_axis_inplace(ndarray::Axis(k), (offsets[k][b]..offsets[k][b + 1]).into());
+            }
+            dst.assign(a);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Computes the blocks and returns an array whose graph holds them.

@@ -29,6 +29,7 @@ use brisk_core::executor::ExecutorRegistration;
 use brisk_core::{order, Error, Executor, Graph, Key, Result, TaskGraph, TaskId, Value};
 use state::{Inputs, Released, RunState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::SyncSender as Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How far a run has come, given to the progress callback after every task.
@@ -90,7 +91,68 @@ impl LocalScheduler {
 
     /// Runs a lowered graph; returns the requested values in request order.
     pub fn run(&self, graph: &TaskGraph) -> Result<Vec<Value>> {
-        let state = RunState::new(graph, order(graph));
+        let mut st = self.drive(RunState::new(graph, order(graph)), graph, None)?;
+        Ok(st.take_results())
+    }
+
+    /// Runs a lowered graph, calling `each(position, value)` on the calling thread for
+    /// every requested key as soon as its value is ready (in finishing order). A
+    /// requested value is dropped once `each` has seen it and its readers have run,
+    /// so the caller can consume results while the rest is computed. An error from
+    /// `each` is returned after the run ends.
+    pub fn run_each(
+        &self,
+        graph: &TaskGraph,
+        each: &mut dyn FnMut(usize, Value) -> Result<()>,
+    ) -> Result<()> {
+        if rayon::current_thread_index().is_some() {
+            // Called from a task (a nested compute): this thread must keep taking part
+            // in the pool's work rather than wait on a channel, so run, then hand over.
+            for (i, v) in self.run(graph)?.into_iter().enumerate() {
+                each(i, v)?;
+            }
+            return Ok(());
+        }
+        let mut positions: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+        for (i, t) in graph.requested().iter().enumerate() {
+            positions[t.idx()].push(i);
+        }
+        // A bounded channel: a worker that finished a requested task waits while the
+        // caller is behind, so finished results cannot pile up (`each` must not wait
+        // for this scheduler's threads).
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(TaskId, Value)>(self.threads().max(1));
+        std::thread::scope(|s| {
+            let runner = s.spawn(move || {
+                let tx = tx;
+                self.drive(RunState::streaming(graph, order(graph)), graph, Some(&tx))
+                    .map(|_| ())
+            });
+            let mut failed: Option<Error> = None;
+            for (t, v) in rx {
+                if failed.is_some() {
+                    continue;
+                }
+                for &p in &positions[t.idx()] {
+                    if let Err(e) = each(p, v.clone()) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let run = runner
+                .join()
+                .unwrap_or_else(|_| Err(Error::Other("the local scheduler's run panicked".into())));
+            run?;
+            failed.map_or(Ok(()), Err)
+        })
+    }
+
+    fn drive<'g>(
+        &self,
+        state: RunState<'g>,
+        graph: &'g TaskGraph,
+        sink: Option<&Sender<(TaskId, Value)>>,
+    ) -> Result<RunState<'g>> {
         let threads = self.threads().max(1);
         let first = threads.min(state.ready_len()).max(1);
         let run = Run {
@@ -101,14 +163,18 @@ impl LocalScheduler {
             threads,
             progress: self.progress.as_deref(),
             graph,
+            sink,
         };
         let r = &run;
         match &self.pool {
             Some(p) => p.scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
             None => rayon::scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
         }
-        let mut sh = run.lock();
-        let st = &mut sh.run;
+        let mut st = run
+            .shared
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .run;
         if let Some(e) = st.error.take() {
             return Err(e);
         }
@@ -117,13 +183,22 @@ impl LocalScheduler {
                 "local scheduler stopped with tasks left and none ready".into(),
             ));
         }
-        Ok(st.take_results())
+        Ok(st)
     }
 }
 
 impl Executor for LocalScheduler {
     fn get(&self, graph: &Graph, keys: &[Key]) -> Result<Vec<Value>> {
         self.run(&graph.lower(keys)?)
+    }
+
+    fn get_each(
+        &self,
+        graph: &Graph,
+        keys: &[Key],
+        each: &mut dyn FnMut(usize, Value) -> Result<()>,
+    ) -> Result<()> {
+        self.run_each(&graph.lower(keys)?, each)
     }
 }
 
@@ -139,6 +214,8 @@ struct Run<'g, 'p> {
     threads: usize,
     progress: Option<&'p ProgressFn>,
     graph: &'g TaskGraph,
+    /// Where a streaming run sends requested results.
+    sink: Option<&'p Sender<(TaskId, Value)>>,
 }
 
 impl<'g> Run<'g, '_> {
@@ -158,9 +235,13 @@ impl<'g> Run<'g, '_> {
         loop {
             let mut sh = self.lock();
             let mut released = Released::new();
+            let mut handed = Vec::new();
             if let Some((t, outcome)) = done.take() {
                 released = sh.run.finish(t, outcome);
                 self.report(&mut sh.run);
+                if self.sink.is_some() {
+                    handed = sh.run.take_outbox();
+                }
             }
             let next = if sh.run.error.is_none() {
                 sh.run.start_next()
@@ -179,6 +260,12 @@ impl<'g> Run<'g, '_> {
             };
             sh.active += helpers;
             drop(sh);
+            if let Some(sink) = self.sink {
+                for h in handed {
+                    // The receiver lives until the run ends.
+                    let _ = sink.send(h);
+                }
+            }
             drop(released);
             for _ in 0..helpers {
                 scope.spawn(move |s| self.worker(s));

@@ -40,10 +40,26 @@ pub(crate) struct RunState<'g> {
     pub(crate) running: usize,
     pub(crate) finished: usize,
     pub(crate) error: Option<Error>,
+    /// Streaming runs hand requested results over as they finish instead of
+    /// holding them to the end.
+    streaming: bool,
+    requested: Vec<bool>,
+    /// Requested results finished since the last `take_outbox`.
+    outbox: Vec<(TaskId, Value)>,
 }
 
 impl<'g> RunState<'g> {
     pub(crate) fn new(graph: &'g TaskGraph, priority: Vec<u32>) -> Self {
+        Self::with_mode(graph, priority, false)
+    }
+
+    /// A run that hands each requested result over when it finishes (see
+    /// [`RunState::take_outbox`]) and drops it once its readers have run.
+    pub(crate) fn streaming(graph: &'g TaskGraph, priority: Vec<u32>) -> Self {
+        Self::with_mode(graph, priority, true)
+    }
+
+    fn with_mode(graph: &'g TaskGraph, priority: Vec<u32>, streaming: bool) -> Self {
         let n = graph.len();
         let mut missing = Vec::with_capacity(n);
         let mut pending = Vec::with_capacity(n);
@@ -61,7 +77,7 @@ impl<'g> RunState<'g> {
         }
         let mut held = vec![false; n];
         for t in graph.requested() {
-            if !std::mem::replace(&mut held[t.idx()], true) {
+            if !std::mem::replace(&mut held[t.idx()], true) && !streaming {
                 pending[t.idx()] += 1;
             }
         }
@@ -76,7 +92,15 @@ impl<'g> RunState<'g> {
             running: 0,
             finished: 0,
             error: None,
+            streaming,
+            requested: held,
+            outbox: Vec::new(),
         }
+    }
+
+    /// The requested results finished since the last call (streaming runs).
+    pub(crate) fn take_outbox(&mut self) -> Vec<(TaskId, Value)> {
+        std::mem::take(&mut self.outbox)
     }
 
     pub(crate) fn total(&self) -> usize {
@@ -125,6 +149,9 @@ impl<'g> RunState<'g> {
         };
         self.stage[t.idx()] = Stage::Done;
         self.finished += 1;
+        if self.streaming && self.requested[t.idx()] {
+            self.outbox.push((t, value.clone()));
+        }
         let graph = self.graph;
         for &d in graph.dependencies(t) {
             let p = &mut self.pending[d.idx()];
@@ -216,7 +243,7 @@ impl<'g> RunState<'g> {
                     .iter()
                     .filter(|r| self.stage[r.idx()] != Stage::Done)
                     .count();
-                let requested = g.requested().contains(&t) as usize;
+                let requested = (self.requested[i] && !self.streaming) as usize;
                 assert_eq!(
                     self.pending[i] as usize,
                     readers_left + requested,
