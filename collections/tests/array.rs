@@ -1064,3 +1064,56 @@ fn a_compute_inside_a_task_does_not_wait_on_its_own_pool() {
         );
     }
 }
+
+#[test]
+fn empty_axes_and_zero_dimensional_arrays() {
+    // A 0-d array.
+    let s = ArrayD::from_elem(IxDyn(&[]), 4.5f64);
+    let a = array::from_array(&s, ChunkSpec::Uniform(vec![])).unwrap();
+    assert_eq!(a.shape().unwrap(), Vec::<usize>::new());
+    assert_eq!(a.compute().unwrap(), s);
+    assert_eq!(a.mul_scalar(2.0).unwrap().compute().unwrap()[[]], 9.0);
+    assert_eq!(a.sum(&[], false).unwrap().compute().unwrap()[[]], 4.5);
+    // An axis of length zero.
+    let e = ArrayD::<f64>::zeros(IxDyn(&[0, 3]));
+    let b = array::from_array(&e, &[2, 2]).unwrap();
+    assert_eq!(b.compute().unwrap().shape(), [0, 3]);
+    assert_eq!(
+        b.sum(&[0], false).unwrap().compute().unwrap(),
+        ArrayD::<f64>::zeros(IxDyn(&[3]))
+    );
+    assert!(b
+        .mean(&[0], false)
+        .unwrap()
+        .compute()
+        .unwrap()
+        .iter()
+        .all(|v| v.is_nan()));
+    assert_eq!(
+        b.get(&[Ix::r(0, 0)]).unwrap().compute().unwrap().shape(),
+        [0, 3]
+    );
+    assert!(
+        b.argmin(None).unwrap().compute().is_err(),
+        "argmin of nothing is an error"
+    );
+    // Slices that select nothing.
+    let x = sample(&[5, 4]);
+    let c = array::from_array(&x, &[2, 2]).unwrap();
+    assert_eq!(
+        c.get(&[Ix::r(3, 1)]).unwrap().compute().unwrap().shape(),
+        [0, 4]
+    );
+    assert_eq!(
+        c.get(&[Ix::all(), Ix::s(Some(0), Some(0), -1)])
+            .unwrap()
+            .compute()
+            .unwrap()
+            .shape(),
+        [5, 0]
+    );
+    // A mask that selects nothing.
+    let none = c.mask(&c.gt_scalar(1e9).unwrap()).unwrap();
+    assert_eq!(none.compute().unwrap().len(), 0);
+    assert_eq!(none.compute_chunk_sizes().unwrap().shape().unwrap(), [0]);
+}
