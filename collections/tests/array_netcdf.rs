@@ -227,16 +227,30 @@ fn truncated_and_foreign_files_are_errors_naming_them() {
     let dir = scratch("truncated");
     let (src, _) = three_days();
     let bytes = std::fs::read(src.join("t2m-0001.nc")).unwrap();
-    // Cut in the data: the header reads, the last block fails when computed.
+    // Cut in the data: the header says more than the file holds.
     std::fs::write(dir.join("cut.nc"), &bytes[..bytes.len() / 2]).unwrap();
-    let x = read_netcdf::<f32>(
+    let err = read_netcdf::<f32>(
         &[dir.join("cut.nc").to_str().unwrap()],
         "t2m",
         &NetcdfOptions::default(),
     )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("cut.nc") && err.contains("the file has"),
+        "{err}"
+    );
+    // Cut after the arrays were made: the compute error names the file.
+    std::fs::write(dir.join("later.nc"), &bytes).unwrap();
+    let x = read_netcdf::<f32>(
+        &[dir.join("later.nc").to_str().unwrap()],
+        "t2m",
+        &NetcdfOptions::default(),
+    )
     .unwrap();
+    std::fs::write(dir.join("later.nc"), &bytes[..bytes.len() - 1000]).unwrap();
     let err = x.compute().unwrap_err().to_string();
-    assert!(err.contains("cut.nc"), "{err}");
+    assert!(err.contains("later.nc"), "{err}");
     // Cut in the header.
     std::fs::write(dir.join("head.nc"), &bytes[..100]).unwrap();
     let err = read_netcdf::<f32>(

@@ -85,7 +85,7 @@ fn slabs_of_record_and_fixed_variables() {
         .read(t, &[0, 0, 0], &[3, 1, 1], |x| x)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("outside"), "{err}");
+    assert!(err.contains("do not fit"), "{err}");
 }
 
 #[test]
@@ -128,4 +128,37 @@ proptest! {
         }
         let _ = header::parse(&b);
     }
+}
+
+#[test]
+fn headers_claiming_more_than_the_file_holds_are_refused_at_open() {
+    let dir = std::env::temp_dir().join(format!("brisk-nc3-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = netcdf3::encode(&sample()).unwrap();
+    // Record count near 2^32: no per-record work may follow from it.
+    bytes[4..8].copy_from_slice(&(u32::MAX - 1).to_be_bytes());
+    let path = dir.join("many-records.nc");
+    std::fs::write(&path, &bytes).unwrap();
+    let err = netcdf3::open(path.to_str().unwrap(), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("many-records.nc") && err.contains("the file has"),
+        "{err}"
+    );
+    // A variable beginning near the end of the 64-bit range (CDF-2).
+    let mut f = sample();
+    f.vars.truncate(2);
+    let mut bytes = netcdf3::encode(&f).unwrap();
+    let h = header::parse(&bytes).unwrap();
+    let begin = h.var("flag").unwrap().begin as u32;
+    let at = bytes
+        .windows(4)
+        .rposition(|w| w == begin.to_be_bytes())
+        .unwrap();
+    bytes[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let path = dir.join("far.nc");
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(netcdf3::open(path.to_str().unwrap(), &Default::default()).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
 }

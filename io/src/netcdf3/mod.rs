@@ -55,7 +55,7 @@ pub enum NcError {
     #[error("bad slab of '{var}': {reason}")]
     BadSlab { var: String, reason: String },
     /// The data ends before the header says.
-    #[error("the data of '{var}' needs bytes {offset}..{end} but the file has {size} bytes")]
+    #[error("the data of '{var}' needs bytes {offset}..{end} but the file has {size} bytes (cut short, or a wrong header)")]
     ShortData {
         var: String,
         offset: u64,
@@ -99,6 +99,54 @@ fn get_range(
     crate::runtime::block_on(store.get_range(path, r)).map_err(|e| crate::Error::store(url, e))
 }
 
+/// The largest header read.
+const MAX_HEADER: u64 = 64 << 20;
+
+/// Checks that every variable's data lies inside the file (checked arithmetic), so
+/// that no later offset, stride or count computed from the header can overflow or
+/// ask for more than the file holds. A file cut short in its data fails here.
+fn check_extents(h: &Header, size: u64) -> Result<(), NcError> {
+    let recsize = h.record_size();
+    for v in &h.vars {
+        let shape = h.shape(v);
+        let elems = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+        let slab = shape
+            .iter()
+            .skip(usize::from(h.is_record(v)))
+            .try_fold(v.nc_type.size() as u64, |a, &d| a.checked_mul(d));
+        let end = match (elems, slab) {
+            (Some(_), Some(slab)) if h.is_record(v) => h
+                .numrecs
+                .checked_sub(1)
+                .map_or(Some(v.begin), |last| {
+                    last.checked_mul(recsize)
+                        .and_then(|o| o.checked_add(v.begin))
+                })
+                .and_then(|o| o.checked_add(if h.numrecs == 0 { 0 } else { slab })),
+            (Some(_), Some(slab)) => v.begin.checked_add(slab),
+            _ => None,
+        };
+        match end {
+            Some(end) if end <= size => {}
+            Some(end) => {
+                return Err(NcError::ShortData {
+                    var: v.name.clone(),
+                    offset: v.begin,
+                    end,
+                    size,
+                });
+            }
+            None => {
+                return Err(NcError::Malformed {
+                    at: 0,
+                    reason: format!("variable {} has a size that overflows: {shape:?}", v.name),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Opens `url` and parses its header, reading only the first bytes (more when the
 /// header is long).
 pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
@@ -112,7 +160,10 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
         let bytes = get_range(loc.store.as_ref(), &path, url, 0..want)?;
         match header::parse(&bytes) {
             Ok(h) => break h,
-            Err(NcError::Truncated { .. }) if want < size => want = (want * 4).min(size),
+            // Headers past 64 MiB are taken as corrupt counts, not read further.
+            Err(NcError::Truncated { .. }) if want < size && want < MAX_HEADER => {
+                want = (want * 4).min(size).min(MAX_HEADER)
+            }
             Err(e) => return Err(err(url, e)),
         }
     };
@@ -129,6 +180,7 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
             header.numrecs = size.saturating_sub(first) / recsize;
         }
     }
+    check_extents(&header, size).map_err(|e| err(url, e))?;
     Ok(Opened {
         url: url.to_string(),
         store: loc.store.clone(),

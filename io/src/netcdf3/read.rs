@@ -39,7 +39,7 @@ pub fn decode_f32(raw: &[u8], out: &mut Vec<f32>) {
     );
 }
 
-/// A byte range of the file and where its values go in the slab (in values).
+/// A byte range of the file that holds part of a slab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
     /// Byte offset in the file.
@@ -68,10 +68,8 @@ pub fn ranges(h: &Header, v: &Var, start: &[u64], count: &[u64]) -> Result<Vec<R
             return Err(NcError::BadSlab {
                 var: v.name.clone(),
                 reason: format!(
-                    "axis {k}: {}..{} is outside 0..{}",
-                    start[k],
-                    start[k] + count[k],
-                    shape[k]
+                    "axis {k}: {} values from {} do not fit in 0..{}",
+                    count[k], start[k], shape[k]
                 ),
             });
         }
@@ -101,7 +99,7 @@ pub fn ranges(h: &Header, v: &Var, start: &[u64], count: &[u64]) -> Result<Vec<R
     let span = if empty {
         0
     } else {
-        (last - first + 1).saturating_mul(size)
+        (last - first).saturating_add(1).saturating_mul(size)
     };
     let at = |base: u64| base.saturating_add(first.saturating_mul(size));
     let mut out = Vec::new();
