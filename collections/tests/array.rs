@@ -1117,3 +1117,42 @@ fn empty_axes_and_zero_dimensional_arrays() {
     assert_eq!(none.compute().unwrap().len(), 0);
     assert_eq!(none.compute_chunk_sizes().unwrap().shape().unwrap(), [0]);
 }
+
+#[test]
+fn bad_arguments_are_errors_not_panics() {
+    let x = sample(&[4, 3]);
+    let a = array::from_array(&x, &[2, 2]).unwrap();
+    assert!(a
+        .tensordot(&a, &[0, 0], &[0, 1])
+        .unwrap_err()
+        .to_string()
+        .contains("bad axes"));
+    assert!(a.rechunk(Rechunk::Explicit(vec![vec![], vec![3]])).is_err());
+    assert!(a.rechunk(Rechunk::Explicit(vec![vec![4]])).is_err());
+    assert!(array::arange::<f64>(0.0, f64::INFINITY, 1.0, 10).is_err());
+    assert!(array::zeros::<f64>(&[usize::MAX, 4], &[1, 1]).is_err());
+    assert!(a.reshape(&[usize::MAX, 2]).is_err());
+    assert!(a.sum(&[5], false).is_err() && a.sum(&[0, 0], false).is_err());
+    // Extreme steps select one element or none.
+    let got = a
+        .get(&[Ix::s(None, None, isize::MAX)])
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(got, x.slice(ndarray::s![0..1, ..]).to_owned().into_dyn());
+    let got = a
+        .get(&[Ix::s(None, None, isize::MIN)])
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(got, x.slice(ndarray::s![3..4, ..]).to_owned().into_dyn());
+    // Reductions over an empty axis: sums are zero, min / max have no value.
+    let e = array::from_array(&ArrayD::<f64>::zeros(IxDyn(&[3, 0])), &[2, 1]).unwrap();
+    assert_eq!(e.sum(&[], false).unwrap().compute().unwrap()[[]], 0.0);
+    assert!(!e.any(&[], false).unwrap().compute().unwrap()[[]]);
+    assert!(e
+        .min(&[1], false)
+        .unwrap_err()
+        .to_string()
+        .contains("empty"));
+}

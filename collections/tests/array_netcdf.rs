@@ -409,3 +409,52 @@ fn noaa_files_from_ferret_datasets_match_python_netcdf4() {
     }
     eprintln!("checked {checked} NOAA variables against netCDF4");
 }
+
+#[test]
+fn integers_keep_their_values_and_masked_integers_are_refused() {
+    let dir = scratch("ints");
+    let x = ArrayD::from_shape_fn(IxDyn(&[4, 3]), |i| (i[0] * 60 + i[1] * 7) as u8);
+    let path = dir.join("u8.nc");
+    array::from_array(&x, &[2, 3])
+        .unwrap()
+        .to_netcdf(
+            path.to_str().unwrap(),
+            "b",
+            &["y", "x"],
+            &Default::default(),
+        )
+        .unwrap();
+    let back: Array<u8> =
+        read_netcdf(&[path.to_str().unwrap()], "b", &NetcdfOptions::default()).unwrap();
+    assert_eq!(back.compute().unwrap(), x, "values above 127 survive");
+    // An empty axis cannot be stored in the classic format.
+    let empty = array::from_array(&ArrayD::<f32>::zeros(IxDyn(&[0, 2])), &[1, 2]).unwrap();
+    let err = empty
+        .to_netcdf(
+            dir.join("e.nc").to_str().unwrap(),
+            "e",
+            &["y", "x"],
+            &Default::default(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("length 0"), "{err}");
+    // A variable with fill values read as integers: NaN has nowhere to go.
+    let noaa = "/usr/share/ferret-vis/data/levitus_climatology.cdf";
+    if Path::new(noaa).exists() {
+        let err = read_netcdf::<i32>(&[noaa], "TEMP", &NetcdfOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("float type"), "{err}");
+        let raw = read_netcdf::<i32>(
+            &[noaa],
+            "TEMP",
+            &NetcdfOptions {
+                mask_and_scale: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(raw.shape().unwrap(), [20, 180, 360]);
+    }
+}

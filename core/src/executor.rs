@@ -20,7 +20,10 @@ pub trait Executor: Send + Sync {
     /// Computes `keys` and calls `each(position, value)` for every one of them, on
     /// the calling thread, as soon as its value is ready (in any order), so the
     /// caller can consume results while the rest is computed and they need not all
-    /// be held at once. By default: [`Executor::get`], then each in order.
+    /// be held at once. `each` must not wait for the executor's own threads (the local
+    /// scheduler's pool may be busy handing it results). An error from `each` stops
+    /// the computation and is returned. By default: [`Executor::get`], then each in
+    /// order.
     fn get_each(
         &self,
         graph: &Graph,

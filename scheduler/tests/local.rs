@@ -450,3 +450,36 @@ fn get_each_hands_results_over_as_they_finish_and_does_not_hold_them() {
         .unwrap_err();
     assert!(err.to_string().contains("stop"));
 }
+
+#[test]
+fn an_error_from_the_consumer_stops_the_run() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<Task> = (0..512)
+        .map(|i| {
+            let ran = ran.clone();
+            Task::new(
+                Key::new("leaf", &[i]),
+                op("leaf", move |_| {
+                    ran.fetch_add(1, SeqCst);
+                    Ok(Arc::new(i as i64) as Value)
+                }),
+                vec![],
+            )
+        })
+        .collect();
+    let g = Graph::from_tasks("leaves", tasks);
+    let keys: Vec<Key> = (0..512).map(|i| Key::new("leaf", &[i])).collect();
+    let err = LocalScheduler::with_threads(2)
+        .get_each(&g, &keys, &mut |i, _| {
+            if i == 3 {
+                Err(Error::user("enough"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("enough"), "{err}");
+    // The bounded channel lets the workers run only a few results ahead.
+    let n = ran.load(SeqCst);
+    assert!(n < 64, "{n} of 512 tasks ran after the consumer stopped");
+}

@@ -106,12 +106,12 @@ pub fn normalize_slice(
     };
     let len_out = if step > 0 {
         if stop > start {
-            ((stop - start + step - 1) / step) as usize
+            ((stop - start - 1) / step + 1) as usize
         } else {
             0
         }
     } else if start > stop {
-        ((start - stop - step - 1) / -step) as usize
+        (start - stop - 1) as usize / step.unsigned_abs() + 1
     } else {
         0
     };
@@ -144,8 +144,11 @@ pub fn slice_pieces(sizes: &[usize], s: Stepped) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::new();
     let mut i = 0usize;
     while i < s.len_out {
-        let pos = s.start as isize + i as isize * s.step;
-        let pos = pos as usize;
+        let pos = if s.step > 0 {
+            s.start + i * s.step.unsigned_abs()
+        } else {
+            s.start - i * s.step.unsigned_abs()
+        };
         // The block holding `pos`.
         let block = off.partition_point(|&o| o <= pos) - 1;
         let (lo, hi) = (off[block], off[block + 1]);
@@ -153,7 +156,7 @@ pub fn slice_pieces(sizes: &[usize], s: Stepped) -> Vec<Piece> {
         let fit = if s.step > 0 {
             (hi - 1 - pos) / s.step as usize + 1
         } else {
-            (pos - lo) / (-s.step) as usize + 1
+            (pos - lo) / s.step.unsigned_abs() + 1
         };
         let len = fit.min(s.len_out - i);
         out.push(Piece {

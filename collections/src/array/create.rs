@@ -48,6 +48,7 @@ impl From<Vec<Vec<usize>>> for ChunkSpec {
 
 impl ChunkSpec {
     pub(crate) fn resolve(&self, shape: &[usize], itemsize: usize) -> Result<Vec<AxisChunks>> {
+        checked_size(shape, itemsize)?;
         let out: Vec<Vec<usize>> = match self {
             ChunkSpec::Uniform(c) => {
                 if c.len() != shape.len() {
@@ -80,6 +81,19 @@ impl ChunkSpec {
         };
         Ok(out.into_iter().map(AxisChunks::Known).collect())
     }
+}
+
+/// The bytes of an array of `shape`, or an error when they cannot be counted.
+pub(crate) fn checked_size(shape: &[usize], itemsize: usize) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(itemsize, |a, &d| a.checked_mul(d))
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or_else(|| {
+            Error::user(format!(
+                "an array of shape {shape:?} is too large to address"
+            ))
+        })
 }
 
 /// An in-memory array cut into blocks (each block a copy, held by the graph).
@@ -168,7 +182,13 @@ pub fn arange<T: Elem>(start: f64, stop: f64, step: f64, chunk: usize) -> Result
     if step == 0.0 || !step.is_finite() {
         return Err(Error::user("arange: the step must be finite and nonzero"));
     }
-    let n = ((stop - start) / step).ceil().max(0.0) as usize;
+    let n = ((stop - start) / step).ceil().max(0.0);
+    if !n.is_finite() || n > (isize::MAX as f64) {
+        return Err(Error::user(format!(
+            "arange({start}, {stop}, {step}) has too many elements"
+        )));
+    }
+    let n = n as usize;
     created("arange", &[n], &[chunk], |off, _| Fill::Range {
         start,
         step,

@@ -3,7 +3,7 @@
 //! refinement), then one task per output block runs the kernel.
 
 use super::chunks::{common_refinement, AxisChunks};
-use super::dtype::{Elem, Float, Num};
+use super::dtype::{Elem, Num};
 use super::kernels::BinOp;
 use super::ops::{Chain, Elementwise, Kernel, Link, Unary};
 use super::{op, spec_bytes, Array, Block, Meta};
@@ -514,9 +514,6 @@ impl<T: Num> Array<T> {
         self.unary_to(Unary::Cos)
     }
 }
-
-#[allow(dead_code)]
-fn _bounds<F: Float>() {}
 
 macro_rules! std_ops {
     ($($tr:ident, $m:ident, $method:ident, $scalar:ident);*) => {$(

@@ -186,6 +186,7 @@ impl<T: Elem> Array<T> {
 pub(crate) struct Nc4Var {
     pub shape: Vec<u64>,
     pub dims: Vec<String>,
+    pub masked: bool,
 }
 
 fn attr_number(v: &netcdf::Variable<'_>, name: &str) -> Option<f64> {
@@ -221,6 +222,9 @@ pub(crate) fn nc4_var(path: &str, variable: &str) -> Result<Nc4Var> {
         Ok(Nc4Var {
             shape: v.dimensions().iter().map(|d| d.len() as u64).collect(),
             dims: v.dimensions().iter().map(|d| d.name()).collect(),
+            masked: ["_FillValue", "missing_value", "scale_factor", "add_offset"]
+                .iter()
+                .any(|a| v.attribute(a).is_some()),
         })
     })
 }

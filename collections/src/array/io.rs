@@ -7,9 +7,8 @@
 
 use super::chunks::{regular, AxisChunks};
 use super::dtype::{for_dtype, DType, Elem};
-use super::{concat_blocks, op, spec_bytes, Array, Block, Meta};
+use super::{op, spec_bytes, Array, Block, Meta};
 use crate::bag::TokenizeDyn;
-use brisk_core::executor::default_executor;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::token::Bytes;
@@ -85,7 +84,12 @@ struct Inspected {
     shape: Vec<u64>,
     dims: Vec<String>,
     format: NcFormat,
+    /// Whether the variable has fill values or a scale / offset to apply.
+    masked: bool,
 }
+
+/// The attributes that masking and scaling apply.
+const MASK_AND_SCALE: [&str; 4] = ["_FillValue", "missing_value", "scale_factor", "add_offset"];
 
 const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
 
@@ -109,6 +113,7 @@ fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected>
                 shape: v.shape,
                 dims: v.dims,
                 format: NcFormat::Netcdf4,
+                masked: v.masked,
             });
         }
         #[cfg(not(feature = "hdf5"))]
@@ -128,6 +133,7 @@ fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected>
             .map(|d| d.to_string())
             .collect(),
         format: NcFormat::Classic,
+        masked: MASK_AND_SCALE.iter().any(|a| v.attr(a).is_some()),
     })
 }
 
@@ -250,6 +256,17 @@ pub fn read_netcdf<T: Elem>(
         .map(|f| inspect(&f.url, variable, &options.store))
         .collect::<Result<Vec<_>>>()?;
     let first = &opened[0];
+    let is_float = matches!(T::DTYPE, DType::Float32 | DType::Float64);
+    if let Some(o) = opened
+        .iter()
+        .find(|o| o.masked && options.mask_and_scale && !is_float)
+    {
+        return Err(Error::user(format!(
+            "{}: {variable} has fill values or a scale to apply, which need a float type (read it as f32 or f64, \
+             or set mask_and_scale to false for the raw values)",
+            o.url
+        )));
+    }
     let dims = first.dims.clone();
     if dims.is_empty() {
         return Err(Error::user(format!(
@@ -431,8 +448,7 @@ impl<T: Elem> Array<T> {
                 shape.len()
             )));
         }
-        let values = default_executor()?.get(&self.meta.graph, &self.meta.blocks)?;
-        let a: ArrayD<T> = concat_blocks(values, &self.numblocks())?;
+        let a = self.compute()?;
         use brisk_io::netcdf3::{Data, Dim, NcFile, NewVar};
         let flat = a.iter().map(|x| x.to_f64());
         let data = match T::DTYPE {
@@ -440,7 +456,8 @@ impl<T: Elem> Array<T> {
             DType::Float64 => Data::Double(flat.collect()),
             DType::Int32 => Data::Int(flat.map(|x| x as i32).collect()),
             DType::Int64 => Data::Double(flat.collect()),
-            DType::UInt8 | DType::Bool => Data::Byte(flat.map(|x| x as u8 as i8).collect()),
+            // The classic format's byte is signed: unsigned bytes go as shorts.
+            DType::UInt8 | DType::Bool => Data::Short(flat.map(|x| x as i16).collect()),
         };
         let file = NcFile {
             dims: dims

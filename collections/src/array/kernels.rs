@@ -203,19 +203,23 @@ pub fn select<T: Clone>(a: &ArrayD<T>, sel: &[Sel]) -> Result<ArrayD<T>> {
                 } else {
                     (start, step, len)
                 };
-                let step_abs = step.unsigned_abs();
-                let (lo, hi) = if len == 0 {
-                    (0, 0)
-                } else if step > 0 {
-                    (start, start + (len - 1) * step_abs + 1)
-                } else {
-                    (start.saturating_sub((len - 1) * step_abs), start + 1)
+                let span = len.saturating_sub(1).checked_mul(step.unsigned_abs());
+                let bounds = match span {
+                    _ if len == 0 => Some((0, 0)),
+                    Some(span) if step > 0 => start
+                        .checked_add(span)
+                        .and_then(|e| e.checked_add(1))
+                        .map(|e| (start, e)),
+                    Some(span) => start
+                        .checked_sub(span)
+                        .map(|lo| (lo, start.saturating_add(1))),
+                    None => None,
                 };
-                if hi > d || (step < 0 && (len - 1) * step_abs > start) {
+                let Some((lo, hi)) = bounds.filter(|&(_, hi)| hi <= d) else {
                     return Err(Error::user(format!(
-                        "selection {lo}..{hi} is out of bounds for a chunk axis of length {d}"
+                        "selection of {len} from {start} by {step} is out of bounds for a chunk axis of length {d}"
                     )));
-                }
+                };
                 elems.push(SliceInfoElem::Slice {
                     start: lo as isize,
                     end: Some(hi as isize),

@@ -21,9 +21,12 @@ impl<T: Num> Array<T> {
         axes_b: &[usize],
     ) -> Result<Array<T>> {
         let (a, b) = (&self.meta, &other.meta);
+        let repeated = |axes: &[usize]| axes.iter().enumerate().any(|(i, k)| axes[..i].contains(k));
         if axes_a.len() != axes_b.len()
             || axes_a.iter().any(|&k| k >= a.ndim())
             || axes_b.iter().any(|&k| k >= b.ndim())
+            || repeated(axes_a)
+            || repeated(axes_b)
         {
             return Err(Error::user(format!(
                 "tensordot: bad axes {axes_a:?} / {axes_b:?} for {} and {} axes",

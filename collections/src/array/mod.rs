@@ -317,12 +317,12 @@ impl<T: Elem> Array<T> {
 
     /// Number of elements; an error when some chunk sizes are unknown.
     pub fn size(&self) -> Result<usize> {
-        Ok(self.shape()?.iter().product())
+        create::checked_size(&self.shape()?, 1)
     }
 
     /// Bytes of the whole array (known chunks).
     pub fn nbytes(&self) -> Result<usize> {
-        Ok(self.size()? * T::DTYPE.itemsize())
+        create::checked_size(&self.shape()?, T::DTYPE.itemsize())
     }
 
     /// The content token naming this array.

@@ -626,6 +626,21 @@ impl Spec for Reduce {
     const NAME: &'static str = "brisk::array::reduce";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         let r = self.reduction;
+        if let Stage::Chunk { .. } = self.stage {
+            // Axes come from the parameters: check them against the chunk first.
+            let ndim = for_dtype!(self.dtype, T => T::array(inputs.first().ok_or_else(|| Error::user("a reduction of no chunks"))?)?.ndim());
+            let mut seen = vec![false; ndim];
+            for &ax in self.axes.iter().chain(self.arg_axis.iter()) {
+                if ax >= ndim
+                    || (std::mem::replace(&mut seen[ax], true) && self.arg_axis != Some(ax))
+                {
+                    return Err(Error::user(format!(
+                        "reduction axes {:?} for a chunk of {ndim} axes",
+                        self.axes
+                    )));
+                }
+            }
+        }
         for_dtype!(num self.dtype, T => self.num::<T>(inputs), bool => {
             match r {
                 Reduction::Any | Reduction::All => self.logical::<bool>(inputs),
@@ -753,20 +768,10 @@ fn create<T: Elem>(c: &Create) -> Result<ArrayD<T>> {
                 .collect();
             ArrayD::from_shape_vec(shape, v).map_err(|e| Error::user(e.to_string()))?
         }
-        Fill::Random { seed, dist, place } => {
-            let strides: Vec<usize> = (0..place.shape.len())
-                .map(|k| place.shape[k + 1..].iter().product())
-                .collect();
-            ArrayD::from_shape_fn(shape, |idx| {
-                let flat: usize = (0..idx.ndim())
-                    .map(|k| {
-                        (place.offsets.get(k).copied().unwrap_or(0) + idx[k])
-                            * strides.get(k).copied().unwrap_or(0)
-                    })
-                    .sum();
-                T::from_f64(random_at(*seed, *dist, flat as u64))
-            })
-        }
+        Fill::Random { seed, dist, place } => ArrayD::from_shape_fn(shape, |idx| {
+            let flat = place.flat(idx.slice());
+            T::from_f64(random_at(*seed, *dist, flat as u64))
+        }),
     })
 }
 
@@ -892,6 +897,21 @@ fn tensordot<T: Num>(t: &Tensordot, inputs: &[Value]) -> Result<Value> {
     let mut acc: Option<ArrayD<T>> = None;
     for pair in inputs.chunks(2) {
         let (a, b) = (T::array(&pair[0])?, T::array(&pair[1])?);
+        let ok = |axes: &[usize], n: usize| {
+            axes.iter()
+                .enumerate()
+                .all(|(i, &k)| k < n && !axes[..i].contains(&k))
+        };
+        if !ok(&t.axes_a, a.ndim()) || !ok(&t.axes_b, b.ndim()) || t.axes_a.len() != t.axes_b.len()
+        {
+            return Err(Error::user(format!(
+                "tensordot: axes {:?} / {:?} for chunks of {} and {} axes",
+                t.axes_a,
+                t.axes_b,
+                a.ndim(),
+                b.ndim()
+            )));
+        }
         let (ma, fa) = as_matrix(a, &t.axes_a, false)?;
         let (mb, fb) = as_matrix(b, &t.axes_b, true)?;
         if ma.dim().1 != mb.dim().0 {

@@ -197,6 +197,12 @@ impl<T: Elem> Array<T> {
         split_every: Option<usize>,
     ) -> Result<Array<U>> {
         let axes = resolve(axes, self.ndim())?;
+        let empty = axes.iter().any(|&k| self.meta.chunks[k].size() == Some(0));
+        if empty && matches!(r, Reduction::Min | Reduction::Max) {
+            return Err(Error::user(format!(
+                "{r:?} of an empty axis has no value (as in NumPy)"
+            )));
+        }
         let m = reduce(
             &self.meta,
             r,

@@ -10,7 +10,7 @@
 use super::dtype::{Elem, Num};
 use super::kernels::{arith, BinOp};
 use brisk_core::{Error, Result};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
 /// A reduction along axes.
@@ -86,16 +86,24 @@ pub fn fold_axes<T, B: Clone>(
         .fold_axis(Axis(first), init.clone(), |b, x| f(b, x))
         .insert_axis(Axis(first));
     for &ax in rest {
-        let len = acc.shape()[ax];
         let mut it = acc.axis_iter(Axis(ax));
-        let Some(head) = it.next() else { continue };
-        let mut out = head.to_owned();
-        for v in it {
-            Zip::from(&mut out)
-                .and(&v)
-                .for_each(|o, x| *o = merge(o, x));
-        }
-        let _ = len;
+        let out = match it.next() {
+            Some(head) => {
+                let mut out = head.to_owned();
+                for v in it {
+                    Zip::from(&mut out)
+                        .and(&v)
+                        .for_each(|o, x| *o = merge(o, x));
+                }
+                out
+            }
+            // An empty axis folds to the starting value.
+            None => {
+                let mut shape = acc.shape().to_vec();
+                shape.remove(ax);
+                ArrayD::from_elem(IxDyn(&shape), init.clone())
+            }
+        };
         acc = out.insert_axis(Axis(ax));
     }
     acc
@@ -190,6 +198,20 @@ pub struct Place {
     pub shape: Vec<usize>,
 }
 
+impl Place {
+    /// The C-order position in the whole array of position `idx` of the chunk.
+    pub fn flat(&self, idx: &[usize]) -> usize {
+        let mut flat = 0usize;
+        for (k, &i) in idx.iter().enumerate() {
+            let dim = self.shape.get(k).copied().unwrap_or(1);
+            flat = flat
+                .wrapping_mul(dim)
+                .wrapping_add(self.offsets.get(k).copied().unwrap_or(0) + i);
+        }
+        flat
+    }
+}
+
 #[inline]
 fn better(min: bool, v: f64, i: f64, best_v: f64, best_i: f64) -> bool {
     if best_i < 0.0 {
@@ -246,17 +268,9 @@ pub fn chunk_arg<T: Elem>(
                 .assign(&best.mapv(|(_, i)| i));
         }
         None => {
-            let strides: Vec<usize> = (0..place.shape.len())
-                .map(|k| place.shape[k + 1..].iter().product())
-                .collect();
             let (mut bv, mut bi) = (f64::NAN, -1.0);
             for (idx, &x) in a.indexed_iter() {
-                let flat: usize = (0..a.ndim())
-                    .map(|k| {
-                        (place.offsets.get(k).copied().unwrap_or(0) + idx[k])
-                            * strides.get(k).copied().unwrap_or(0)
-                    })
-                    .sum();
+                let flat = place.flat(idx.slice());
                 let (v, i) = (x.to_f64(), flat as f64);
                 if better(min, v, i, bv, bi) {
                     (bv, bi) = (v, i);

@@ -22,6 +22,13 @@ pub(crate) fn rechunk_meta(m: &Meta, want: &[AxisChunks]) -> Result<Meta> {
         )));
     }
     let mut per_axis = Vec::with_capacity(want.len());
+    if want.iter().zip(&m.chunks).any(|(w, c)| w != c)
+        && m.chunks.iter().any(|c| c.sizes().is_none())
+    {
+        return Err(Error::user(
+            "rechunking an array with unknown chunk sizes needs them known; call compute_chunk_sizes() first",
+        ));
+    }
     for (ax, (old, new)) in m.chunks.iter().zip(want).enumerate() {
         if old == new {
             per_axis.push(None);
@@ -147,7 +154,9 @@ impl<T: Elem> Array<T> {
                     .map(|(&d, c)| AxisChunks::Known(regular(d, c.unwrap_or(d.max(1)))))
                     .collect()
             }
-            Rechunk::Explicit(v) => v.into_iter().map(AxisChunks::Known).collect(),
+            Rechunk::Explicit(v) => {
+                super::create::ChunkSpec::Explicit(v).resolve(&shape, T::DTYPE.itemsize())?
+            }
             Rechunk::Auto { bytes } => auto(&shape, T::DTYPE.itemsize(), bytes, &[])
                 .into_iter()
                 .map(AxisChunks::Known)
@@ -216,6 +225,7 @@ impl<T: Elem> Array<T> {
     /// first joined into one block); otherwise the array becomes one block.
     pub fn reshape(&self, shape: &[usize]) -> Result<Array<T>> {
         let old = self.shape()?;
+        super::create::checked_size(shape, T::DTYPE.itemsize())?;
         let (n_old, n_new) = (
             old.iter().product::<usize>(),
             shape.iter().product::<usize>(),

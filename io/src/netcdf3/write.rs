@@ -187,7 +187,7 @@ fn header(f: &NcFile, numrecs: u64, begins: &[u64], wide: bool) -> Vec<u8> {
             }
             o.attrs(&v.attrs);
             o.u32(v.data.nc_type().code());
-            let slab = slab_len(f, v, numrecs) as u64 * v.data.nc_type().size() as u64;
+            let slab = slab_len(f, v) as u64 * v.data.nc_type().size() as u64;
             o.u32(pad4(slab).min(u64::from(u32::MAX)) as u32);
             o.offset(begin);
         }
@@ -202,7 +202,7 @@ fn is_record(f: &NcFile, v: &NewVar) -> bool {
 }
 
 /// Values in one record of `v` (all of `v` if not a record variable).
-fn slab_len(f: &NcFile, v: &NewVar, _numrecs: u64) -> usize {
+fn slab_len(f: &NcFile, v: &NewVar) -> usize {
     let skip = usize::from(is_record(f, v));
     v.dims[skip.min(v.dims.len())..]
         .iter()
@@ -214,6 +214,13 @@ fn slab_len(f: &NcFile, v: &NewVar, _numrecs: u64) -> usize {
 pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
     if f.dims.iter().filter(|d| d.len.is_none()).count() > 1 {
         return Err(NcError::Write("more than one record dimension".into()));
+    }
+    if let Some(d) = f.dims.iter().find(|d| d.len == Some(0)) {
+        // A length of zero means the record dimension in the format.
+        return Err(NcError::Write(format!(
+            "dimension {} has length 0, which the classic format cannot store",
+            d.name
+        )));
     }
     for v in &f.vars {
         if v.dims.iter().any(|&d| d >= f.dims.len()) {
@@ -232,7 +239,7 @@ pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
     // The record count from the record variables' data.
     let mut numrecs: Option<u64> = None;
     for v in f.vars.iter().filter(|v| is_record(f, v)) {
-        let slab = slab_len(f, v, 0).max(1);
+        let slab = slab_len(f, v).max(1);
         if v.data.len() % slab != 0 {
             return Err(NcError::Write(format!(
                 "variable {}: {} values is not a whole number of records of {slab}",
@@ -251,7 +258,7 @@ pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
     }
     let numrecs = numrecs.unwrap_or(0);
     for v in f.vars.iter().filter(|v| !is_record(f, v)) {
-        let want = slab_len(f, v, 0);
+        let want = slab_len(f, v);
         if v.data.len() != want {
             return Err(NcError::Write(format!(
                 "variable {} has {} values, its shape needs {want}",
@@ -267,7 +274,7 @@ pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
         .map(|v| pad4((v.data.len() * v.data.nc_type().size()) as u64))
         .sum();
     let rec_vars: Vec<&NewVar> = f.vars.iter().filter(|v| is_record(f, v)).collect();
-    let rec_slab = |v: &NewVar| (slab_len(f, v, 0) * v.data.nc_type().size()) as u64;
+    let rec_slab = |v: &NewVar| (slab_len(f, v) * v.data.nc_type().size()) as u64;
     let recsize: u64 = if rec_vars.len() == 1 {
         rec_slab(rec_vars[0])
     } else {
@@ -275,7 +282,8 @@ pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
     };
     let wide = {
         let h = header(f, numrecs, &vec![0; f.vars.len()], false).len() as u64;
-        h + fixed_bytes + recsize * numrecs > u64::from(u32::MAX)
+        // CDF-1 offsets are signed 32-bit.
+        h + fixed_bytes + recsize * numrecs > i32::MAX as u64
     };
     let hlen = header(f, numrecs, &vec![0; f.vars.len()], wide).len() as u64;
     // Offsets: fixed variables in order, then the record section.
@@ -310,7 +318,7 @@ pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
     }
     for r in 0..numrecs as usize {
         for v in &rec_vars {
-            let n = slab_len(f, v, 0);
+            let n = slab_len(f, v);
             v.data.put(r * n, (r + 1) * n, &mut out);
             if rec_vars.len() > 1 {
                 while out.len() % 4 != 0 {

@@ -91,7 +91,7 @@ impl LocalScheduler {
 
     /// Runs a lowered graph; returns the requested values in request order.
     pub fn run(&self, graph: &TaskGraph) -> Result<Vec<Value>> {
-        let mut st = self.drive(RunState::new(graph, order(graph)), graph, None)?;
+        let mut st = self.drive(RunState::new(graph, order(graph)), graph, None, None)?;
         Ok(st.take_results())
     }
 
@@ -121,11 +121,18 @@ impl LocalScheduler {
         // caller is behind, so finished results cannot pile up (`each` must not wait
         // for this scheduler's threads).
         let (tx, rx) = std::sync::mpsc::sync_channel::<(TaskId, Value)>(self.threads().max(1));
+        let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
+            let stop = &stop;
             let runner = s.spawn(move || {
                 let tx = tx;
-                self.drive(RunState::streaming(graph, order(graph)), graph, Some(&tx))
-                    .map(|_| ())
+                self.drive(
+                    RunState::streaming(graph, order(graph)),
+                    graph,
+                    Some(&tx),
+                    Some(stop),
+                )
+                .map(|_| ())
             });
             let mut failed: Option<Error> = None;
             for (t, v) in rx {
@@ -134,6 +141,7 @@ impl LocalScheduler {
                 }
                 for &p in &positions[t.idx()] {
                     if let Err(e) = each(p, v.clone()) {
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
                         failed = Some(e);
                         break;
                     }
@@ -142,8 +150,10 @@ impl LocalScheduler {
             let run = runner
                 .join()
                 .unwrap_or_else(|_| Err(Error::Other("the local scheduler's run panicked".into())));
-            run?;
-            failed.map_or(Ok(()), Err)
+            match failed {
+                Some(e) => Err(e),
+                None => run,
+            }
         })
     }
 
@@ -152,6 +162,7 @@ impl LocalScheduler {
         state: RunState<'g>,
         graph: &'g TaskGraph,
         sink: Option<&Sender<(TaskId, Value)>>,
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<RunState<'g>> {
         let threads = self.threads().max(1);
         let first = threads.min(state.ready_len()).max(1);
@@ -164,6 +175,7 @@ impl LocalScheduler {
             progress: self.progress.as_deref(),
             graph,
             sink,
+            stop,
         };
         let r = &run;
         match &self.pool {
@@ -216,6 +228,8 @@ struct Run<'g, 'p> {
     graph: &'g TaskGraph,
     /// Where a streaming run sends requested results.
     sink: Option<&'p Sender<(TaskId, Value)>>,
+    /// Set by the caller of a streaming run to stop it.
+    stop: Option<&'p std::sync::atomic::AtomicBool>,
 }
 
 impl<'g> Run<'g, '_> {
@@ -243,6 +257,15 @@ impl<'g> Run<'g, '_> {
                     handed = sh.run.take_outbox();
                 }
             }
+            if self
+                .stop
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+                && sh.run.error.is_none()
+            {
+                sh.run.error = Some(Error::Other(
+                    "stopped: the caller of get_each returned an error".into(),
+                ));
+            }
             let next = if sh.run.error.is_none() {
                 sh.run.start_next()
             } else {
@@ -260,15 +283,16 @@ impl<'g> Run<'g, '_> {
             };
             sh.active += helpers;
             drop(sh);
+            drop(released);
+            for _ in 0..helpers {
+                scope.spawn(move |s| self.worker(s));
+            }
+            // Last, as it may wait for the caller: nothing is held or delayed by it.
             if let Some(sink) = self.sink {
                 for h in handed {
                     // The receiver lives until the run ends.
                     let _ = sink.send(h);
                 }
-            }
-            drop(released);
-            for _ in 0..helpers {
-                scope.spawn(move |s| self.worker(s));
             }
             let Some((t, inputs)) = next else { return };
             done = Some((t, execute(self.graph, t, &inputs)));
