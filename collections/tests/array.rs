@@ -1156,3 +1156,31 @@ fn bad_arguments_are_errors_not_panics() {
         .to_string()
         .contains("empty"));
 }
+
+#[cfg(feature = "dataframe")]
+#[test]
+fn dataframes_and_series_become_arrays_with_unknown_row_chunks() {
+    use brisk_collections::dataframe::from_polars;
+    use polars::prelude::df;
+    let pdf = df!("a" => [1i64, 2, 3, 4, 5], "b" => [Some(0.5f64), None, Some(2.5), Some(3.5), Some(4.5)]).unwrap();
+    let ddf = from_polars(&pdf, 2).unwrap();
+    let a = ddf.to_array::<f64>().unwrap();
+    assert_eq!(a.dims(), [None, Some(2)]);
+    for ex in executors() {
+        let got = a.compute_with(ex.as_ref()).unwrap();
+        assert_eq!(got.shape(), [5, 2]);
+        assert_eq!(got[[3, 0]], 4.0);
+        assert!(got[[1, 1]].is_nan(), "a null becomes NaN");
+        assert_eq!(got[[4, 1]], 4.5);
+        let known = a.compute_chunk_sizes_with(ex.as_ref()).unwrap();
+        assert_eq!(known.chunks()[0], AxisChunks::Known(vec![2, 3]));
+        let col = ddf
+            .column("a")
+            .unwrap()
+            .to_array::<i64>()
+            .unwrap()
+            .compute_with(ex.as_ref())
+            .unwrap();
+        assert_eq!(col.into_raw_vec_and_offset().0, vec![1, 2, 3, 4, 5]);
+    }
+}

@@ -458,3 +458,24 @@ fn integers_keep_their_values_and_masked_integers_are_refused() {
         assert_eq!(raw.shape().unwrap(), [20, 180, 360]);
     }
 }
+
+#[test]
+fn npy_files_keep_int64_values_exactly() {
+    let dir = scratch("npy64");
+    let x = ArrayD::from_shape_vec(IxDyn(&[3]), vec![i64::MAX, -(1 << 60) - 1, 7]).unwrap();
+    let path = dir.join("i.npy");
+    array::from_array(&x, &[2])
+        .unwrap()
+        .to_npy(path.to_str().unwrap(), &Default::default())
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert!(std::str::from_utf8(&bytes[10..10 + hlen])
+        .unwrap()
+        .contains("'<i8'"));
+    let values: Vec<i64> = bytes[10 + hlen..]
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(values, x.iter().copied().collect::<Vec<_>>());
+}

@@ -76,6 +76,8 @@ pub trait Elem:
     fn array(v: &Value) -> Result<&ArrayD<Self>>;
     /// The content token of an array of this type.
     fn token(a: &ArrayD<Self>) -> Result<Token>;
+    /// Appends the value's little-endian bytes (one byte for `bool`).
+    fn put_le(self, out: &mut Vec<u8>);
 }
 
 macro_rules! chunk_value {
@@ -88,6 +90,15 @@ macro_rules! chunk_value {
         }
         fn token(a: &ArrayD<Self>) -> Result<Token> {
             brisk_core::tokenize(a)
+        }
+    };
+}
+
+macro_rules! put_le {
+    () => {
+        #[inline]
+        fn put_le(self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.to_le_bytes());
         }
     };
 }
@@ -130,6 +141,7 @@ macro_rules! float {
         impl Elem for $t {
             const DTYPE: DType = $d;
             chunk_value!();
+            put_le!();
             #[inline]
             fn to_f64(self) -> f64 {
                 self as f64
@@ -187,6 +199,7 @@ macro_rules! int {
         impl Elem for $t {
             const DTYPE: DType = $d;
             chunk_value!();
+            put_le!();
             #[inline]
             fn to_f64(self) -> f64 {
                 self as f64
@@ -241,6 +254,10 @@ int!(u8, DType::UInt8);
 impl Elem for bool {
     const DTYPE: DType = DType::Bool;
     chunk_value!();
+    #[inline]
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(u8::from(self))

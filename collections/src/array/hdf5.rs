@@ -251,20 +251,9 @@ pub(crate) fn nc4_read(
             .get_values::<f64, _>(extents.as_slice())
             .map_err(|e| h5err(path, e))?;
         if mask_and_scale {
-            let (scale, offset) = (
-                attr_number(&v, "scale_factor"),
-                attr_number(&v, "add_offset"),
-            );
-            let fills = [
-                attr_number(&v, "_FillValue"),
-                attr_number(&v, "missing_value"),
-            ];
+            let decode = super::io::MaskScale::from_attrs(|name| attr_number(&v, name));
             for x in &mut values {
-                if fills.iter().flatten().any(|&m| m == *x) {
-                    *x = f64::NAN;
-                } else {
-                    *x = *x * scale.unwrap_or(1.0) + offset.unwrap_or(0.0);
-                }
+                *x = decode.apply(*x);
             }
         }
         Ok(values)

@@ -88,6 +88,41 @@ struct Inspected {
     masked: bool,
 }
 
+/// xarray's decoding of a variable: fill values become NaN, the rest
+/// `x * scale_factor + add_offset`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct MaskScale {
+    scale: Option<f64>,
+    offset: Option<f64>,
+    fills: [Option<f64>; 2],
+}
+
+impl MaskScale {
+    /// From a variable's numeric attributes.
+    pub(crate) fn from_attrs(num: impl Fn(&str) -> Option<f64>) -> MaskScale {
+        MaskScale {
+            scale: num("scale_factor"),
+            offset: num("add_offset"),
+            fills: [num("_FillValue"), num("missing_value")],
+        }
+    }
+
+    /// Whether decoding changes nothing.
+    pub(crate) fn is_identity(&self) -> bool {
+        *self == MaskScale::default()
+    }
+
+    /// One value decoded.
+    #[inline]
+    pub(crate) fn apply(&self, x: f64) -> f64 {
+        if self.fills.iter().flatten().any(|&m| m == x) {
+            f64::NAN
+        } else {
+            x * self.scale.unwrap_or(1.0) + self.offset.unwrap_or(0.0)
+        }
+    }
+}
+
 /// The attributes that masking and scaling apply.
 const MASK_AND_SCALE: [&str; 4] = ["_FillValue", "missing_value", "scale_factor", "add_offset"];
 
@@ -172,17 +207,12 @@ impl NetcdfRead {
             .var(&self.variable)
             .map_err(|e| fmt_err(&self.url, e))?;
         let num = |name: &str| v.attr(name).and_then(AttrValue::number);
-        let (scale, offset) = if self.mask_and_scale {
-            (num("scale_factor"), num("add_offset"))
+        let decode = if self.mask_and_scale {
+            MaskScale::from_attrs(num)
         } else {
-            (None, None)
+            MaskScale::default()
         };
-        let fill = if self.mask_and_scale {
-            [num("_FillValue"), num("missing_value")]
-        } else {
-            [None, None]
-        };
-        let plain = scale.is_none() && offset.is_none() && fill.iter().all(Option::is_none);
+        let plain = decode.is_identity();
         let data: Vec<T> = if plain && v.nc_type == NcType::Float && T::DTYPE == DType::Float32 {
             // The common case: big-endian float32 straight into float32.
             let raw: Vec<f32> = f
@@ -197,17 +227,8 @@ impl NetcdfRead {
                 Err(_) => return Err(Error::user("float32 read into another type")),
             }
         } else {
-            let (s, o) = (scale.unwrap_or(1.0), offset.unwrap_or(0.0));
             f.read(v, &self.start, &self.count, |x| {
-                if fill
-                    .iter()
-                    .flatten()
-                    .any(|&m| m == x || (m.abs() > 1e30 && (x - m).abs() <= m.abs() * 1e-6))
-                {
-                    T::from_f64(f64::NAN)
-                } else {
-                    T::from_f64(x * s + o)
-                }
+                T::from_f64(decode.apply(x))
             })
             .map_err(|e| fmt_err(&self.url, e))?
         };
@@ -409,15 +430,8 @@ pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     out.extend_from_slice(dict.as_bytes());
-    for x in a.iter() {
-        let v = x.to_f64();
-        match T::DTYPE {
-            DType::Float32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
-            DType::Float64 => out.extend_from_slice(&v.to_le_bytes()),
-            DType::Int32 => out.extend_from_slice(&(v as i32).to_le_bytes()),
-            DType::Int64 => out.extend_from_slice(&(v as i64).to_le_bytes()),
-            DType::UInt8 | DType::Bool => out.push(v as u8),
-        }
+    for &x in a.iter() {
+        x.put_le(&mut out);
     }
     out
 }

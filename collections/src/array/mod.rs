@@ -248,23 +248,6 @@ impl<T: Elem> Array<T> {
         })
     }
 
-    /// An array over existing block keys of `graph` (C order over the chunks' grid).
-    pub(crate) fn from_parts(
-        graph: Graph,
-        name: String,
-        blocks: Vec<Key>,
-        chunks: Vec<AxisChunks>,
-    ) -> Array<T> {
-        Array::wrap(Meta {
-            graph,
-            name,
-            blocks: Arc::new(blocks),
-            chunks,
-            dtype: T::DTYPE,
-            origin: None,
-        })
-    }
-
     pub(crate) fn wrap(meta: Meta) -> Array<T> {
         debug_assert_eq!(meta.dtype, T::DTYPE);
         Array {

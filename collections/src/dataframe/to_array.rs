@@ -3,15 +3,14 @@
 
 use super::frame::frame;
 use super::{DataFrame, Series};
-use crate::array::{Array, AxisChunks, DType, Elem};
-use brisk_core::graph::{Graph, Layer, Task};
+use crate::array::{Array, AxisChunks, Block, DType, Elem, Meta};
 use brisk_core::op::OpRegistration;
-use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::spec_op::{rebuild_spec, Spec};
+use brisk_core::token::Bytes;
+use brisk_core::{Error, Result, Value};
 use ndarray::{ArrayD, IxDyn};
 use polars::prelude as pl;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// One partition's columns as a block of `dtype` (rows × columns, or rows when
 /// `flat`); nulls become NaN (floats) or 0.
@@ -71,42 +70,21 @@ fn convert<T: Elem>(df: &DataFrame, columns: Vec<String>, flat: bool) -> Result<
         columns: columns.clone(),
         flat,
     };
-    let params = rmp_serde::to_vec_named(&spec).map_err(|e| Error::Tokenize {
-        what: "to_array".into(),
-        reason: e.to_string(),
-    })?;
-    let name = crate::bag::layer_name(
-        "to_array",
-        &[&parts.name.as_str(), &brisk_core::token::Bytes(&params)],
-    )?;
-    let op: Arc<dyn brisk_core::Op> = Arc::new(SpecOp(spec));
-    let tasks: Vec<Task> = (0..parts.npartitions)
-        .map(|i| {
-            let idx: Vec<u32> = if flat {
-                vec![i as u32]
-            } else {
-                vec![i as u32, 0]
-            };
-            Task::new(
-                Key::new(name.as_str(), &idx),
-                op.clone(),
-                vec![parts.key(i)],
-            )
-        })
-        .collect();
-    let blocks: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
-    let graph = Graph::from_layer(
-        Layer {
-            name: name.clone(),
-            tasks,
-        },
-        [&parts.graph],
-    );
+    let params = crate::array::spec_bytes(&spec)?;
+    let op = crate::array::op(spec);
     let mut chunks = vec![AxisChunks::Unknown(parts.npartitions)];
     if !flat {
         chunks.push(AxisChunks::Known(vec![columns.len()]));
     }
-    Ok(Array::from_parts(graph, name, blocks, chunks))
+    let m = Meta::build(
+        "to_array",
+        &[&parts.name.as_str(), &Bytes(&params)],
+        &[&parts.graph],
+        chunks,
+        T::DTYPE,
+        |idx| Ok(Block::Task(op.clone(), vec![parts.key(idx[0])])),
+    )?;
+    Ok(Array::wrap(m))
 }
 
 impl DataFrame {
