@@ -2,35 +2,14 @@
 //! classic ones: the `hdf5` feature, against the system's libhdf5 and libnetcdf.
 #![cfg(feature = "hdf5")]
 
+mod array_support;
+
+use array_support::scratch;
 use brisk_collections::array::{
     self, read_hdf5, read_netcdf, Array, AxisChunks, ChunkSpec, NetcdfOptions,
 };
 use brisk_scheduler as _;
 use ndarray::{ArrayD, Axis, IxDyn};
-use std::path::PathBuf;
-
-/// A fresh directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = PathBuf;
-    fn deref(&self) -> &PathBuf {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("brisk-array-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    Scratch(d)
-}
 
 #[test]
 fn datasets_round_trip_and_blocks_read_their_hyperslab() {

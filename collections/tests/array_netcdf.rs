@@ -2,6 +2,9 @@
 //! against the generator, real NOAA files (Debian's `ferret-datasets`) checked
 //! against Python's netCDF4 on the same files, and bad files.
 
+mod array_support;
+
+use array_support::scratch;
 use brisk_collections::array::{self, read_netcdf, Array, AxisChunks, Ix, NetcdfOptions};
 use brisk_collections::datasets::{
     temperature, temperature_day, LATITUDES, LONGITUDES, STEPS_PER_DAY,
@@ -10,29 +13,6 @@ use brisk_scheduler as _;
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-/// A fresh directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = PathBuf;
-    fn deref(&self) -> &PathBuf {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("brisk-array-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    Scratch(d)
-}
 
 /// Three generated days, shared by the tests and by test processes: generated once
 /// into a private directory, then renamed into place (the same arguments always
