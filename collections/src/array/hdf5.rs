@@ -178,7 +178,12 @@ impl<T: Elem> Array<T> {
                 ds.write(&a).map_err(|e| h5err(path, e))
             })
         }
-        for_dtype!(T::DTYPE, U => write::<U>(path, dataset, a.mapv(|x| U::from_f64(x.to_f64()))))
+        // `U` is `T` itself: hand the array over unchanged (exact for int64 too).
+        let any: Box<dyn std::any::Any> = Box::new(a);
+        for_dtype!(T::DTYPE, U => match any.downcast::<ArrayD<U>>() {
+            Ok(a) => write::<U>(path, dataset, *a),
+            Err(_) => Err(Error::user("to_hdf5: the element type does not match its dtype")),
+        })
     }
 }
 

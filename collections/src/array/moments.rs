@@ -311,18 +311,7 @@ fn chunk_view<T: Num>(a: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -> M
             let c = sub.iter().map(|&x| value(x)).next().unwrap_or(0.0);
             let (a1, a2, cnt) = match sub.as_slice() {
                 Some(xs) => shifted_sums(xs, c, skip_nan),
-                None => {
-                    let (mut a1, mut a2, mut cnt) = (0.0, 0.0, 0.0);
-                    for &x in sub.iter() {
-                        if !(skip_nan && x.is_nan()) {
-                            let d = x.to_f64() - c;
-                            a1 += d;
-                            a2 += d * d;
-                            cnt += 1.0;
-                        }
-                    }
-                    (a1, a2, cnt)
-                }
+                None => shifted_sums_of(sub.iter(), c, skip_nan),
             };
             (*p1, *p2, *pc, *pn) = (a1, a2, c, cnt);
         }
@@ -414,9 +403,22 @@ fn shifted_sums<T: Num>(xs: &[T], c: f64, skip_nan: bool) -> (f64, f64, f64) {
         }
         n[0] = (xs.len() - chunks.remainder().len()) as f64;
     }
-    let (mut a1, mut a2, mut cnt): (f64, f64, f64) =
-        (s1.iter().sum(), s2.iter().sum(), n.iter().sum());
-    for &x in chunks.remainder() {
+    let (r1, r2, rn) = shifted_sums_of(chunks.remainder().iter(), c, skip_nan);
+    (
+        s1.iter().sum::<f64>() + r1,
+        s2.iter().sum::<f64>() + r2,
+        n.iter().sum::<f64>() + rn,
+    )
+}
+
+/// [`shifted_sums`] one value at a time, for strided views and remainders.
+fn shifted_sums_of<'a, T: Num>(
+    xs: impl Iterator<Item = &'a T>,
+    c: f64,
+    skip_nan: bool,
+) -> (f64, f64, f64) {
+    let (mut a1, mut a2, mut cnt) = (0.0, 0.0, 0.0);
+    for &x in xs {
         if !(skip_nan && x.is_nan()) {
             let d = x.to_f64() - c;
             a1 += d;
