@@ -61,6 +61,79 @@ fn a_batch_round_trips_with_its_frames() {
     });
 }
 
+/// Records every write it is given.
+#[derive(Default)]
+struct Writes(Vec<Vec<u8>>);
+
+impl tokio::io::AsyncWrite for Writes {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.0.push(buf.to_vec());
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// A small message with frames leaves in one write (the peer wakes once for it);
+/// a large one writes its frames as they are, without copying them together.
+#[test]
+fn small_messages_leave_in_one_write() {
+    rt().block_on(async {
+        let value = WireValue {
+            type_tag: "vec<u8>".into(),
+            header: vec![],
+            nframes: 1,
+        };
+        let message = |frame: Vec<u8>| {
+            let mut batch = Outgoing::default();
+            batch.push(Msg::Heartbeat);
+            batch.push_with(
+                Msg::Store {
+                    key: Key::new("x", &[1]),
+                    value: value.clone(),
+                },
+                vec![frame],
+            );
+            batch
+        };
+        let mut small = Writes::default();
+        write_batch(&mut small, &message(vec![1u8; 1000]), true)
+            .await
+            .unwrap();
+        assert_eq!(small.0.len(), 1);
+        let mut large = Writes::default();
+        write_batch(&mut large, &message(vec![1u8; 1 << 20]), false)
+            .await
+            .unwrap();
+        assert_eq!(large.0.len(), 2);
+        assert_eq!(large.0[1].len(), 1 << 20);
+        // The single write is exactly the pieces one after the other.
+        let (a, b) = pair().await;
+        let (_, mut w) = a.into_split();
+        let (mut r, _) = b.into_split();
+        w.write_all(&small.0[0]).await.unwrap();
+        let got = read_batch(&mut r, &Limits::default())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got[1].frames, vec![vec![1u8; 1000]]);
+    });
+}
+
 /// Each hostile prefix is refused with an error (the reader then drops the peer).
 #[test]
 fn hostile_bytes_are_errors() {

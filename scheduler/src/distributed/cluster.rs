@@ -125,64 +125,107 @@ impl Default for LocalClusterOptions {
     }
 }
 
-struct SchedulerThread {
+/// The cluster's I/O thread: one current-thread tokio runtime running the
+/// scheduler and the connections of the cluster's own clients, so a client's
+/// message reaches the scheduler without waking another thread (Dask's
+/// LocalCluster shares its event loop with its clients in the same way).
+struct IoThread {
+    runtime: tokio::runtime::Handle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl SchedulerThread {
-    fn start(
-        listen: &str,
-        token: Option<String>,
-        tls: Option<Tls>,
-    ) -> Result<(SchedulerThread, String, watch::Receiver<SchedulerStatus>)> {
+impl IoThread {
+    fn start() -> Result<IoThread> {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (status_tx, status_rx) = watch::channel(SchedulerStatus::default());
-        let listen = listen.to_string();
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("brisk-scheduler".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
+                match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = addr_tx.send(Err(e.to_string()));
-                        return;
+                    Ok(rt) => {
+                        let _ = handle_tx.send(Ok(rt.handle().clone()));
+                        rt.block_on(async {
+                            let _ = stop_rx.await;
+                        });
                     }
-                };
-                rt.block_on(async move {
-                    let (listener, address) = match bind(&listen).await {
-                        Ok(x) => x,
-                        Err(e) => {
-                            let _ = addr_tx.send(Err(e.to_string()));
-                            return;
-                        }
-                    };
-                    let _ = addr_tx.send(Ok(address));
-                    let options = SchedulerOptions {
-                        listen,
-                        token,
-                        tls,
-                        ..Default::default()
-                    };
-                    let _ = serve(listener, options, status_tx, async {
-                        let _ = stop_rx.await;
-                    })
-                    .await;
-                });
+                    Err(e) => drop(handle_tx.send(Err(e))),
+                }
             })
-            .map_err(|e| Error::Other(e.to_string()))?;
+            .map_err(io)?;
+        let runtime = handle_rx
+            .recv()
+            .map_err(|_| Error::Other("the scheduler thread ended at once".into()))?
+            .map_err(io)?;
+        Ok(IoThread {
+            runtime,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for IoThread {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The scheduler, a task on the I/O thread.
+struct SchedulerTask {
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+impl SchedulerTask {
+    fn start(
+        io: &IoThread,
+        listen: &str,
+        token: Option<String>,
+        tls: Option<Tls>,
+    ) -> Result<(SchedulerTask, String, watch::Receiver<SchedulerStatus>)> {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let (status_tx, status_rx) = watch::channel(SchedulerStatus::default());
+        let listen = listen.to_string();
+        io.runtime.spawn(async move {
+            let (listener, address) = match bind(&listen).await {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = addr_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let _ = addr_tx.send(Ok(address));
+            let options = SchedulerOptions {
+                listen,
+                token,
+                tls,
+                ..Default::default()
+            };
+            let _ = serve(listener, options, status_tx, async {
+                let _ = stop_rx.await;
+            })
+            .await;
+            drop(done_tx);
+        });
         let address = addr_rx
             .recv()
-            .map_err(|_| Error::Other("the scheduler thread ended before listening".into()))?
+            .map_err(|_| Error::Other("the scheduler ended before listening".into()))?
             .map_err(|e| Error::Other(format!("cannot start the scheduler: {e}")))?;
         Ok((
-            SchedulerThread {
+            SchedulerTask {
                 stop: Some(stop_tx),
-                thread: Some(thread),
+                done: Some(done_rx),
             },
             address,
             status_rx,
@@ -193,8 +236,8 @@ impl SchedulerThread {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(d) = self.done.take() {
+            let _ = d.recv();
         }
     }
 }
@@ -213,10 +256,12 @@ impl SchedulerThread {
 pub struct LocalCluster {
     options: LocalClusterOptions,
     tls: Option<Tls>,
-    scheduler: SchedulerThread,
+    scheduler: SchedulerTask,
     address: String,
     status: watch::Receiver<SchedulerStatus>,
     workers: Vec<Child>,
+    /// Dropped last: the scheduler and the cluster's clients run on it.
+    io: IoThread,
 }
 
 impl LocalCluster {
@@ -233,8 +278,9 @@ impl LocalCluster {
     /// [`LocalCluster::new`] with every option.
     pub fn with_options(options: LocalClusterOptions) -> Result<LocalCluster> {
         let tls = options.tls.as_ref().map(Tls::from_files).transpose()?;
+        let io = IoThread::start()?;
         let (scheduler, address, status) =
-            SchedulerThread::start("127.0.0.1:0", options.token.clone(), tls.clone())?;
+            SchedulerTask::start(&io, "127.0.0.1:0", options.token.clone(), tls.clone())?;
         let mut cluster = LocalCluster {
             options,
             tls,
@@ -242,6 +288,7 @@ impl LocalCluster {
             address,
             status,
             workers: Vec::new(),
+            io,
         };
         for _ in 0..cluster.options.n_workers {
             cluster.start_worker()?;
@@ -256,9 +303,12 @@ impl LocalCluster {
         &self.address
     }
 
-    /// A client of this cluster.
+    /// A client of this cluster. Its connection runs on the scheduler's own
+    /// thread; a client made with [`Client::connect`] works as well, with a
+    /// thread of its own.
     pub fn client(&self) -> Result<Client> {
-        Client::connect_with(
+        Client::connect_on(
+            &self.io.runtime,
             &self.address,
             ClientOptions {
                 token: self.options.token.clone(),
@@ -358,7 +408,7 @@ impl LocalCluster {
         self.scheduler.stop();
         let listen = self.address.trim_start_matches("tcp://").to_string();
         let (scheduler, address, status) =
-            SchedulerThread::start(&listen, self.options.token.clone(), self.tls.clone())?;
+            SchedulerTask::start(&self.io, &listen, self.options.token.clone(), self.tls.clone())?;
         self.scheduler = scheduler;
         self.address = address;
         self.status = status;

@@ -111,6 +111,9 @@ async fn read_exact<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8], len: usize)
     })
 }
 
+/// Messages up to this size are copied into one buffer and written at once.
+const COALESCE_LIMIT: usize = 256 * 1024;
+
 /// Writes one batch as one wire message.
 pub async fn write_batch<W: AsyncWrite + Unpin>(
     w: &mut W,
@@ -120,8 +123,13 @@ pub async fn write_batch<W: AsyncWrite + Unpin>(
     let header = batch.header()?;
     let frames: Vec<&[u8]> = batch.frames.iter().map(|f| f.as_slice()).collect();
     let pieces = encode(&header, &frames, compress)?;
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
     if pieces.len() == 1 {
         w.write_all(&pieces[0]).await?;
+    } else if total <= COALESCE_LIMIT {
+        // One write, so the peer wakes once for the whole message rather than
+        // once for its header and again for each frame.
+        w.write_all(&pieces.concat()).await?;
     } else {
         for p in &pieces {
             w.write_all(p).await?;

@@ -103,16 +103,20 @@ pub async fn serve(
     let accept_tx = tx.clone();
     let acceptor = tokio::spawn(async move {
         let mut next_conn = 0u64;
+        // Connection tasks end with the acceptor (on a shared runtime nothing else
+        // would stop them).
+        let mut connections = tokio::task::JoinSet::new();
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            while connections.try_join_next().is_some() {}
             next_conn += 1;
             let conn = next_conn;
             let tx = accept_tx.clone();
             let token = token.clone();
             let tls = tls.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let Ok((stream, _)) =
                     accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()).await
                 else {

@@ -26,6 +26,9 @@ pub(super) async fn io_loop(
     mut rx: mpsc::UnboundedReceiver<Cmd>,
     ready: std::sync::mpsc::Sender<Result<()>>,
 ) {
+    // Whatever is still pending when the connection ends for good (closed, or
+    // its runtime shut down under it) fails instead of waiting forever.
+    let _fail_pending = FailPending(shared.clone());
     let mut ready = Some(ready);
     let peers: PeerPool = Arc::default();
     loop {
@@ -167,6 +170,14 @@ pub(super) async fn io_loop(
                 }
             }
         }
+    }
+}
+
+struct FailPending(Weak<Shared>);
+
+impl Drop for FailPending {
+    fn drop(&mut self) {
+        fail_all(&self.0, "the client's connection to the scheduler is closed");
     }
 }
 

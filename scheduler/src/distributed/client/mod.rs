@@ -117,8 +117,16 @@ impl Shared {
 /// ```
 pub struct Client {
     shared: Arc<Shared>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    driver: Mutex<Option<Driver>>,
     nonce: AtomicU64,
+}
+
+/// What runs the client's connection.
+enum Driver {
+    /// A thread of its own.
+    Thread(std::thread::JoinHandle<()>),
+    /// A task on a shared runtime; the channel closes when it ends.
+    Task(std::sync::mpsc::Receiver<()>),
 }
 
 impl Client {
@@ -129,6 +137,25 @@ impl Client {
 
     /// Connects with options (token, reconnect window, limits).
     pub fn connect_with(address: &str, options: ClientOptions) -> Result<Client> {
+        Client::start(address, options, None)
+    }
+
+    /// Connects with the connection running on an existing current-thread runtime
+    /// (a [`super::LocalCluster`]'s, which also runs the scheduler) instead of a
+    /// thread of its own.
+    pub(super) fn connect_on(
+        runtime: &tokio::runtime::Handle,
+        address: &str,
+        options: ClientOptions,
+    ) -> Result<Client> {
+        Client::start(address, options, Some(runtime))
+    }
+
+    fn start(
+        address: &str,
+        options: ClientOptions,
+        runtime: Option<&tokio::runtime::Handle>,
+    ) -> Result<Client> {
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             cmd: tx,
@@ -138,30 +165,40 @@ impl Client {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let io_shared = Arc::downgrade(&shared);
         let address = address.to_string();
-        let thread = std::thread::Builder::new()
-            .name("brisk-client".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(err(e.to_string())));
-                        return;
-                    }
-                };
-                rt.block_on(io_loop(address, options, io_shared, rx, ready_tx));
-            })
-            .map_err(|e| err(e.to_string()))?;
+        let io = io_loop(address, options, io_shared, rx, ready_tx.clone());
+        let driver = match runtime {
+            Some(rt) => {
+                drop(ready_tx);
+                let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+                rt.spawn(async move {
+                    io.await;
+                    drop(done_tx);
+                });
+                Driver::Task(done_rx)
+            }
+            None => Driver::Thread(
+                std::thread::Builder::new()
+                    .name("brisk-client".into())
+                    .spawn(move || {
+                        match tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            Ok(rt) => rt.block_on(io),
+                            Err(e) => drop(ready_tx.send(Err(err(e.to_string())))),
+                        }
+                    })
+                    .map_err(|e| err(e.to_string()))?,
+            ),
+        };
         match ready_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(err("the client's connection thread ended")),
+            Err(_) => return Err(err("the client's connection ended before it was ready")),
         }
         Ok(Client {
             shared,
-            thread: Mutex::new(Some(thread)),
+            driver: Mutex::new(Some(driver)),
             nonce: AtomicU64::new(0),
         })
     }
@@ -316,8 +353,10 @@ impl Client {
     /// Closes the connection; futures fail afterwards.
     pub fn close(&self) {
         let _ = self.shared.send(Cmd::Close);
-        if let Some(t) = lock(&self.thread).take() {
-            let _ = t.join();
+        match lock(&self.driver).take() {
+            Some(Driver::Thread(t)) => drop(t.join()),
+            Some(Driver::Task(done)) => drop(done.recv()),
+            None => {}
         }
     }
 
