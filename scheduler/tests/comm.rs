@@ -134,6 +134,45 @@ fn small_messages_leave_in_one_write() {
     });
 }
 
+/// A byte-buffer value is lent to the wire (no copy into a frame) and arrives
+/// whole; other values are encoded.
+#[test]
+fn byte_buffers_are_sent_from_the_value_itself() {
+    use brisk_core::value::{decode, Value};
+    use brisk_scheduler::distributed::messages::{encoded, value_frames, Frame};
+    use std::sync::Arc;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let lent: Value = Arc::new(bytes.clone());
+    let (wv, frames) = value_frames(&lent).unwrap();
+    let [Frame::Lent(v)] = frames.as_slice() else {
+        panic!("a Vec<u8> should be lent, got {frames:?}");
+    };
+    assert!(Arc::ptr_eq(v, &lent));
+    let numbers: Value = Arc::new(vec![1.5_f64, 2.5]);
+    let (_, other) = value_frames(&numbers).unwrap();
+    assert!(matches!(other.as_slice(), [Frame::Owned(_)]));
+    rt().block_on(async {
+        let (a, b) = pair().await;
+        let (_, mut w) = a.into_split();
+        let (mut r, _) = b.into_split();
+        let mut batch = Outgoing::default();
+        batch.push_with(
+            Msg::Store {
+                key: Key::new("b", &[0]),
+                value: wv.clone(),
+            },
+            frames,
+        );
+        write_batch(&mut w, &batch, true).await.unwrap();
+        let got = read_batch(&mut r, &Limits::default())
+            .await
+            .unwrap()
+            .unwrap();
+        let back = decode(encoded(wv, got[0].frames.clone())).unwrap();
+        assert_eq!(back.downcast_ref::<Vec<u8>>(), Some(&bytes));
+    });
+}
+
 /// Each hostile prefix is refused with an error (the reader then drops the peer).
 #[test]
 fn hostile_bytes_are_errors() {

@@ -42,6 +42,12 @@ pub trait Data: Any + Send + Sync {
     fn encode(&self) -> Result<Encoded>;
     /// Upcast for downcasting.
     fn as_any(&self) -> &dyn Any;
+    /// The value's bytes, when the value is one byte buffer whose encoding is that
+    /// buffer as its only frame (`Vec<u8>`): the wire then sends it from the value
+    /// itself instead of copying it into a frame.
+    fn as_bytes(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl dyn Data {

@@ -160,6 +160,10 @@ impl crate::value::Data for Vec<u8> {
     fn as_any(&self) -> &dyn ::std::any::Any {
         self
     }
+    #[inline]
+    fn as_bytes(&self) -> Option<&[u8]> {
+        Some(self)
+    }
 }
 
 crate::__private::inventory::submit! {

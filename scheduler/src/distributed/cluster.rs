@@ -407,8 +407,12 @@ impl LocalCluster {
     pub fn restart_scheduler(&mut self) -> Result<()> {
         self.scheduler.stop();
         let listen = self.address.trim_start_matches("tcp://").to_string();
-        let (scheduler, address, status) =
-            SchedulerTask::start(&self.io, &listen, self.options.token.clone(), self.tls.clone())?;
+        let (scheduler, address, status) = SchedulerTask::start(
+            &self.io,
+            &listen,
+            self.options.token.clone(),
+            self.tls.clone(),
+        )?;
         self.scheduler = scheduler;
         self.address = address;
         self.status = status;

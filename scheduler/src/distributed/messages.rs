@@ -9,7 +9,7 @@
 
 use super::ids::{Priority, TaskSpec, WorkerId};
 use crate::error::{Error, Result};
-use brisk_core::value::Encoded;
+use brisk_core::value::{Encoded, Value};
 use brisk_core::Key;
 use serde::{Deserialize, Serialize};
 
@@ -238,13 +238,45 @@ pub enum Msg {
     },
 }
 
+/// One frame to send: bytes of its own, or a value that lends its bytes
+/// ([`Data::as_bytes`](brisk_core::value::Data::as_bytes)), sent without a copy.
+#[derive(Clone)]
+pub enum Frame {
+    /// An encoded piece.
+    Owned(Vec<u8>),
+    /// A value whose bytes are its frame.
+    Lent(Value),
+}
+
+impl Frame {
+    /// The bytes to write.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Frame::Owned(b) => b,
+            Frame::Lent(v) => v.as_bytes().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Frame {
+    fn from(b: Vec<u8>) -> Frame {
+        Frame::Owned(b)
+    }
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Frame({} bytes)", self.as_slice().len())
+    }
+}
+
 /// A message with the frames of its values.
 #[derive(Debug, Clone, Default)]
 pub struct Outgoing {
     /// The messages.
     pub msgs: Vec<(Msg, u32)>,
     /// Their frames, in order.
-    pub frames: Vec<Vec<u8>>,
+    pub frames: Vec<Frame>,
 }
 
 impl Outgoing {
@@ -254,9 +286,9 @@ impl Outgoing {
     }
 
     /// Adds a message whose values have `frames` (in order).
-    pub fn push_with(&mut self, msg: Msg, frames: Vec<Vec<u8>>) {
+    pub fn push_with<F: Into<Frame>>(&mut self, msg: Msg, frames: Vec<F>) {
         self.msgs.push((msg, frames.len() as u32));
-        self.frames.extend(frames);
+        self.frames.extend(frames.into_iter().map(Into::into));
     }
 
     /// Appends another batch.
@@ -281,6 +313,20 @@ pub fn wire_value(e: Encoded) -> (WireValue, Vec<Vec<u8>>) {
         },
         e.frames,
     )
+}
+
+/// A value's wire header and frames; a byte buffer is lent, not copied.
+pub fn value_frames(value: &Value) -> brisk_core::Result<(WireValue, Vec<Frame>)> {
+    if value.as_bytes().is_some() {
+        let v = WireValue {
+            type_tag: value.type_tag().into(),
+            header: Vec::new(),
+            nframes: 1,
+        };
+        return Ok((v, vec![Frame::Lent(value.clone())]));
+    }
+    let (v, frames) = wire_value(value.encode()?);
+    Ok((v, frames.into_iter().map(Frame::Owned).collect()))
 }
 
 /// Rebuilds an encoded value from its wire header and frames.

@@ -9,7 +9,7 @@
 
 use super::comm::{accept, connect, read_batch, split, BoxStream, Outbox, Reader, Writer};
 use super::ids::WorkerId;
-use super::messages::{encoded, wire_value, Incoming, Msg, Outgoing};
+use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing};
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
 use crate::error::{Error, Result};
 use crate::protocol::{Limits, Role};
@@ -448,9 +448,8 @@ impl<'a> Session<'a> {
                 } else {
                     None
                 };
-                match value.map(|v| v.encode()) {
-                    Some(Ok(e)) => {
-                        let (v, frames) = wire_value(e);
+                match value.map(|v| value_frames(&v)) {
+                    Some(Ok((v, frames))) => {
                         self.out.push_with(
                             Msg::TaskFinished {
                                 key,
@@ -672,9 +671,8 @@ async fn serve_peers(
                     let mut frames = Vec::new();
                     let mut missing = Vec::new();
                     for (k, v) in held {
-                        match v.map(|v| v.encode()) {
-                            Some(Ok(e)) => {
-                                let (wv, f) = wire_value(e);
+                        match v.map(|v| value_frames(&v)) {
+                            Some(Ok((wv, f))) => {
                                 values.push((k, wv));
                                 frames.extend(f);
                             }

@@ -177,7 +177,10 @@ struct FailPending(Weak<Shared>);
 
 impl Drop for FailPending {
     fn drop(&mut self) {
-        fail_all(&self.0, "the client's connection to the scheduler is closed");
+        fail_all(
+            &self.0,
+            "the client's connection to the scheduler is closed",
+        );
     }
 }
 

@@ -24,7 +24,7 @@ use io::{io_loop, Cmd, WhoHas};
 
 use super::comm::{connect, read_batch, split, Outbox};
 use super::ids::{TaskSpec, WorkerId};
-use super::messages::{encoded, wire_value, Incoming, Msg, Outgoing, WireTask};
+use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireTask};
 use super::worker_server::{get_data, PeerConn};
 use crate::protocol::{Limits, Role};
 use brisk_core::executor::Executor;
@@ -255,7 +255,7 @@ impl Client {
             let token = brisk_core::tokenize(&v)?;
             let key = Key::from_token("scatter", &token, &[]);
             let value: Value = Arc::new(v);
-            let (wv, f) = wire_value(value.encode()?);
+            let (wv, f) = value_frames(&value)?;
             items.push((key.clone(), wv));
             frames.extend(f);
             handles.push(self.handle(&key, Some(value)));
