@@ -41,6 +41,7 @@ pub use delayed::{compute, Delayed};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::bag::task_fn::{self, TaskFn};
     pub use crate::delayed::{delayed_call, IntoArg};
     pub use crate::Delayed;
     pub use brisk_core as core;

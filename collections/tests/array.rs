@@ -4,13 +4,13 @@
 //! parameter bytes and passes every value through its encoder, as a worker would:
 //! elementwise operations, broadcasting, reductions, fusion.
 
-mod array_support;
+mod support;
 
-use array_support::*;
 use brisk_collections::array::{self, Array, AxisChunks};
 use brisk_core::executor::Executor;
 use brisk_scheduler::LocalScheduler;
 use ndarray::{ArrayD, Axis, IxDyn};
+use support::*;
 
 #[test]
 fn chunks_shape_and_round_trip() {

@@ -2,14 +2,14 @@
 //! classic ones: the `hdf5` feature, against the system's libhdf5 and libnetcdf.
 #![cfg(feature = "hdf5")]
 
-mod array_support;
+mod support;
 
-use array_support::scratch;
 use brisk_collections::array::{
     self, read_hdf5, read_netcdf, Array, AxisChunks, ChunkSpec, NetcdfOptions,
 };
 use brisk_scheduler as _;
 use ndarray::{ArrayD, Axis, IxDyn};
+use support::scratch;
 
 #[test]
 fn datasets_round_trip_and_blocks_read_their_hyperslab() {

@@ -2,13 +2,13 @@
 //! local scheduler and on the rebuilding executor: slices, masks, rechunk,
 //! transpose, reshape, concatenation, products, creation, user functions.
 
-mod array_support;
+mod support;
 
-use array_support::*;
 use brisk_collections::array::{
     self, concatenate, stack, Array, AxisChunks, ChunkSpec, Ix, Rechunk,
 };
 use ndarray::{ArrayD, Axis, IxDyn};
+use support::*;
 
 #[test]
 fn slicing_with_steps_negative_bounds_and_new_axes() {

@@ -2,9 +2,8 @@
 //! against the generator, real NOAA files (Debian's `ferret-datasets`) checked
 //! against Python's netCDF4 on the same files, and bad files.
 
-mod array_support;
+mod support;
 
-use array_support::scratch;
 use brisk_collections::array::{self, read_netcdf, Array, AxisChunks, Ix, NetcdfOptions};
 use brisk_collections::datasets::{
     temperature, temperature_day, LATITUDES, LONGITUDES, STEPS_PER_DAY,
@@ -13,6 +12,7 @@ use brisk_scheduler as _;
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use support::scratch;
 
 /// Three generated days, shared by the tests and by test processes: generated once
 /// into a private directory, then renamed into place (the same arguments always

@@ -15,10 +15,13 @@
 //! Between processes a record travels as its JSON text and is parsed again on
 //! arrival, so a hostile message can at worst be malformed JSON.
 
-use super::{Bag, Item};
-use brisk_core::{Error, Result};
+use super::{layer_name, part, Bag, Item, Partition};
+use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
+use brisk_core::token::Bytes;
+use brisk_core::{Error, Result, Value};
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 pub use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 
@@ -173,44 +176,109 @@ impl<J: JsonRecord> Bag<J> {
     /// The value under `key` of every item (Dask's `pluck`); a missing key is an
     /// error naming it.
     pub fn pluck(&self, key: &str) -> Result<Bag<J>> {
-        let k = key.to_string();
-        self.map_partitions(&format!("pluck:{key}"), move |xs| {
-            xs.iter()
-                .map(|x| {
-                    x.field(&k).ok_or_else(|| {
-                        Error::user(format!("pluck: no key '{k}' in {}", x.describe()))
-                    })
-                })
-                .collect()
-        })
+        self.pluck_op(Pluck::Key(key.to_string()))
     }
 
     /// The value at `index` of every (array) item; a short array is an error.
     pub fn pluck_index(&self, index: usize) -> Result<Bag<J>> {
-        self.map_partitions(&format!("pluck-index:{index}"), move |xs| {
-            xs.iter()
-                .map(|x| {
-                    x.at(index).ok_or_else(|| {
-                        Error::user(format!("pluck: no index {index} in {}", x.describe()))
-                    })
-                })
-                .collect()
-        })
+        self.pluck_op(Pluck::Index(index))
     }
 
     /// The string under `key` of every item (a missing key or a non-string is an error).
     pub fn pluck_str(&self, key: &str) -> Result<Bag<String>> {
-        let k = key.to_string();
-        self.map_partitions(&format!("pluck-str:{key}"), move |xs| {
-            xs.iter()
-                .map(|x| match x.field_str(&k) {
-                    Some(s) => Ok(s.to_string()),
-                    None => Err(Error::user(format!(
-                        "pluck_str: no string under '{k}' in {}",
-                        x.describe()
-                    ))),
-                })
-                .collect()
+        self.pluck_op(Pluck::Str(key.to_string()))
+    }
+
+    fn pluck_op<U>(&self, what: Pluck) -> Result<Bag<U>> {
+        let spec = PluckSpec {
+            what,
+            item: J::PARTITION_TAG.to_string(),
+        };
+        let layer = layer_name("pluck", &[&self.name(), &Bytes(&spec_bytes(&spec)?)])?;
+        Ok(self.blockwise(layer, Arc::new(SpecOp(spec))))
+    }
+}
+
+/// What `pluck` takes from each item.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+enum Pluck {
+    Key(String),
+    Index(usize),
+    Str(String),
+}
+
+/// A pluck on JSON items (of either JSON type, named by its partition tag), as a
+/// registered op.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PluckSpec {
+    what: Pluck,
+    item: String,
+}
+
+fn spec_bytes(spec: &PluckSpec) -> Result<Vec<u8>> {
+    rmp_serde::to_vec(spec).map_err(|e| Error::Tokenize {
+        what: "a pluck".into(),
+        reason: e.to_string(),
+    })
+}
+
+impl PluckSpec {
+    fn run<J: JsonRecord>(&self, partition: &Value) -> Result<Value> {
+        let xs = part::<J>(partition)?;
+        Ok(match &self.what {
+            Pluck::Key(k) => Arc::new(Partition(
+                xs.iter()
+                    .map(|x| {
+                        x.field(k).ok_or_else(|| {
+                            Error::user(format!("pluck: no key '{k}' in {}", x.describe()))
+                        })
+                    })
+                    .collect::<Result<Vec<J>>>()?,
+            )),
+            Pluck::Index(i) => Arc::new(Partition(
+                xs.iter()
+                    .map(|x| {
+                        x.at(*i).ok_or_else(|| {
+                            Error::user(format!("pluck: no index {i} in {}", x.describe()))
+                        })
+                    })
+                    .collect::<Result<Vec<J>>>()?,
+            )),
+            Pluck::Str(k) => Arc::new(Partition(
+                xs.iter()
+                    .map(|x| match x.field_str(k) {
+                        Some(s) => Ok(s.to_string()),
+                        None => Err(Error::user(format!(
+                            "pluck_str: no string under '{k}' in {}",
+                            x.describe()
+                        ))),
+                    })
+                    .collect::<Result<Vec<String>>>()?,
+            )),
         })
     }
+}
+
+impl Spec for PluckSpec {
+    const NAME: &'static str = "brisk::bag::pluck";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        let [p] = inputs else {
+            return Err(Error::Arity {
+                op: Self::NAME.into(),
+                expected: 1,
+                found: inputs.len(),
+            });
+        };
+        match self.item.as_str() {
+            t if t == Json::PARTITION_TAG => self.run::<Json>(p),
+            t if t == <serde_json::Value as Item>::PARTITION_TAG => {
+                self.run::<serde_json::Value>(p)
+            }
+            other => Err(Error::user(format!("pluck needs JSON items, not {other}"))),
+        }
+    }
+}
+
+inventory::submit! {
+    brisk_core::op::OpRegistration { name: PluckSpec::NAME, rebuild: rebuild_spec::<PluckSpec> }
 }

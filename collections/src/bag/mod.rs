@@ -22,13 +22,16 @@ mod json;
 pub mod partition;
 mod read;
 mod reduce;
+pub mod reduce_ops;
 mod shuffle;
+pub mod task_fn;
 mod write;
 
 pub use json::{Json, JsonContainerTrait, JsonRecord, JsonValueTrait};
 pub use partition::{Item, Partition};
 pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;
+pub use task_fn::TaskFn;
 
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Task};
@@ -224,6 +227,43 @@ impl<T: Item> Bag<T> {
         self.map_partitions(&format!("flat_map:{name}"), move |xs| {
             Ok(xs.iter().flat_map(&f).collect())
         })
+    }
+
+    /// Applies a registered function ([`TaskFn`], from `#[brisk::task]`) to every
+    /// item; unlike [`Bag::map`], the bag can run on a cluster.
+    pub fn map_task<U: Item>(&self, f: TaskFn<T, U>) -> Result<Bag<U>> {
+        self.apply_task("map_task", &f, task_fn::Apply::Map)
+    }
+
+    /// Keeps the items for which a registered function is true (cluster-ready
+    /// [`Bag::filter`]).
+    pub fn filter_task(&self, f: TaskFn<T, bool>) -> Result<Bag<T>> {
+        self.apply_task("filter_task", &f, task_fn::Apply::Filter)
+    }
+
+    /// Applies a registered function returning a `Vec` to every item and
+    /// concatenates the results (cluster-ready [`Bag::flat_map`]).
+    pub fn flat_map_task<U: Item>(&self, f: TaskFn<T, Vec<U>>) -> Result<Bag<U>> {
+        self.apply_task("flat_map_task", &f, task_fn::Apply::FlatMap)
+    }
+
+    /// Applies a registered function of a whole partition (`fn f(xs: &[T]) ->
+    /// Vec<U>`; cluster-ready [`Bag::map_partitions`]).
+    pub fn map_partitions_task<U: Item>(&self, f: TaskFn<Vec<T>, Vec<U>>) -> Result<Bag<U>> {
+        self.apply_task("map_partitions_task", &f, task_fn::Apply::Partitions)
+    }
+
+    fn apply_task<In, Out, U>(
+        &self,
+        method: &str,
+        f: &TaskFn<In, Out>,
+        how: task_fn::Apply,
+    ) -> Result<Bag<U>> {
+        let op = f.apply_op(how)?;
+        let mut h = Hasher::new();
+        op.tokenize_params(&mut h)?;
+        let layer = layer_name(method, &[&self.name.as_str(), &h.finish()])?;
+        Ok(self.blockwise(layer, op))
     }
 
     /// Computes every partition and concatenates them, in partition order.

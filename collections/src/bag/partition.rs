@@ -110,6 +110,29 @@ macro_rules! bag_item {
                 decode: $crate::bag::partition::decode_buckets::<$t>,
             }
         }
+        const _: () = {
+            // The built-in aggregations this type supports, for workers.
+            fn stages(
+                r: $crate::bag::reduce_ops::Reduction,
+            ) -> ::std::option::Option<$crate::bag::reduce_ops::Stages> {
+                #[allow(unused_imports)]
+                use $crate::bag::reduce_ops::probe::*;
+                use $crate::bag::reduce_ops::Reduction as R;
+                let p = &Probe::<$t>::new();
+                match r {
+                    R::Count => Some($crate::bag::reduce_ops::count::<$t>()),
+                    R::Sum => p.sum(),
+                    R::Min => p.min(),
+                    R::Max => p.max(),
+                    R::Moments => p.moments(),
+                    R::Frequencies => p.frequencies(),
+                    R::Distinct => p.distinct(),
+                }
+            }
+            $crate::__private::inventory::submit! {
+                $crate::bag::reduce_ops::ItemOps { tag: $tag, stages }
+            }
+        };
     )*};
 }
 

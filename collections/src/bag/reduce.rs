@@ -8,12 +8,13 @@
 //!                  result: a one-partition bag (or a Scalar)
 //! ```
 
+use super::reduce_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
+use brisk_core::spec_op::SpecOp;
 use brisk_core::{Error, Key, Result, Value};
-use rustc_hash::FxHashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -79,21 +80,8 @@ impl<T: Item> Bag<T> {
                 Ok(Arc::new(Partition(combine(&parts)?)) as Value)
             },
         ));
-        let (name, graph) = crate::layers::tree(
-            first.graph().clone(),
-            first.keys(),
-            split_every,
-            |depth| {
-                layer_name(
-                    &format!("{name}-aggregate"),
-                    &[&first.name(), &depth, &split_every],
-                )
-            },
-            |_| combine.clone(),
-        )?;
-        Ok(Bag::from_parts(name, 1, graph))
+        first.tree_of(name, combine, split_every)
     }
-
     /// A reduction to one value: `per_partition` on each partition, `aggregate` on
     /// groups of partial results.
     pub fn reduction<A: Item>(
@@ -138,14 +126,30 @@ impl<T: Item> Bag<T> {
         )
     }
 
+    /// A built-in aggregation as registered ops (so it runs on workers too): the
+    /// partition stage on each partition, then the combine stage on groups of at
+    /// most `split_every` partials until one is left.
+    fn aggregate<A>(&self, reduction: Reduction, stages: Stages) -> Result<Bag<A>> {
+        let name = format!("{reduction:?}").to_lowercase();
+        let layer = layer_name(&format!("{name}-partition"), &[&self.name()])?;
+        let first: Bag<A> = self.blockwise(
+            layer,
+            ReduceSpec::op::<T>(reduction, Stage::Partition, stages),
+        );
+        let combine: Arc<dyn Op> = ReduceSpec::op::<T>(reduction, Stage::Combine, stages);
+        first.tree_of(&name, combine, SPLIT_EVERY)
+    }
+
+    fn scalar<A>(&self, reduction: Reduction, stages: Stages) -> Result<Scalar<A>> {
+        Ok(Scalar {
+            bag: self.aggregate(reduction, stages)?,
+            what: format!("{reduction:?}").to_lowercase(),
+        })
+    }
+
     /// The number of items.
     pub fn count(&self) -> Result<Scalar<u64>> {
-        self.reduction(
-            "count",
-            |xs| Ok(xs.len() as u64),
-            |ns| Ok(ns.into_iter().sum()),
-            SPLIT_EVERY,
-        )
+        self.scalar(Reduction::Count, reduce_ops::count::<T>())
     }
 
     /// The sum of the items.
@@ -153,12 +157,7 @@ impl<T: Item> Bag<T> {
     where
         T: std::iter::Sum<T>,
     {
-        self.reduction(
-            "sum",
-            |xs| Ok(xs.iter().cloned().sum()),
-            |ps| Ok(ps.into_iter().sum()),
-            SPLIT_EVERY,
-        )
+        self.scalar(Reduction::Sum, reduce_ops::sum::<T>())
     }
 
     /// The smallest item; an empty bag is an error.
@@ -166,7 +165,7 @@ impl<T: Item> Bag<T> {
     where
         T: PartialOrd,
     {
-        self.extreme("min", |a, b| b < a)
+        self.scalar(Reduction::Min, reduce_ops::min::<T>())
     }
 
     /// The largest item; an empty bag is an error.
@@ -174,39 +173,7 @@ impl<T: Item> Bag<T> {
     where
         T: PartialOrd,
     {
-        self.extreme("max", |a, b| b > a)
-    }
-
-    fn extreme(&self, name: &'static str, better: fn(&T, &T) -> bool) -> Result<Scalar<T>>
-    where
-        T: PartialOrd,
-    {
-        let pick = move |xs: &[T]| -> Vec<T> {
-            let mut best: Option<&T> = None;
-            for x in xs {
-                if x.partial_cmp(x).is_none() {
-                    // An unordered value (NaN) wins wherever it is, as in NumPy.
-                    return vec![x.clone()];
-                }
-                if best.is_none_or(|b| better(b, x)) {
-                    best = Some(x);
-                }
-            }
-            best.cloned().into_iter().collect()
-        };
-        let bag = self.tree_reduce(
-            name,
-            move |xs| Ok(pick(xs)),
-            move |parts| {
-                let all: Vec<T> = parts.iter().flat_map(|p| p.iter().cloned()).collect();
-                Ok(pick(&all))
-            },
-            SPLIT_EVERY,
-        )?;
-        Ok(Scalar {
-            bag,
-            what: name.to_string(),
-        })
+        self.scalar(Reduction::Max, reduce_ops::max::<T>())
     }
 
     /// The mean of the items as `f64`.
@@ -214,15 +181,7 @@ impl<T: Item> Bag<T> {
     where
         T: Into<f64> + Copy,
     {
-        let moments = self.moments()?;
-        let bag = moments.map(
-            "mean",
-            |&(n, mean, _)| if n == 0.0 { f64::NAN } else { mean },
-        )?;
-        Ok(Scalar {
-            bag,
-            what: "mean".into(),
-        })
+        self.finish_moments("mean", Finish::Mean)
     }
 
     /// The standard deviation of the items with `ddof` delta degrees of freedom.
@@ -230,53 +189,23 @@ impl<T: Item> Bag<T> {
     where
         T: Into<f64> + Copy,
     {
-        let moments = self.moments()?;
-        let bag = moments.map(&format!("std-ddof{ddof}"), move |&(n, _, m2)| {
-            let dof = n - ddof as f64;
-            if dof > 0.0 {
-                (m2 / dof).sqrt()
-            } else {
-                f64::NAN
-            }
-        })?;
-        Ok(Scalar {
-            bag,
-            what: "std".into(),
-        })
+        self.finish_moments(&format!("std-ddof{ddof}"), Finish::Std { ddof })
     }
 
-    /// `(count, mean, sum of squared deviations)`, merged with Chan's formula so the
-    /// result is stable whatever the partitioning.
-    fn moments(&self) -> Result<Bag<(f64, f64, f64)>>
+    /// `(count, mean, sum of squared deviations)` merged with Chan's formula, then
+    /// `finish`.
+    fn finish_moments(&self, what: &str, finish: Finish) -> Result<Scalar<f64>>
     where
         T: Into<f64> + Copy,
     {
-        self.tree_reduce(
-            "moments",
-            |xs| {
-                let n = xs.len() as f64;
-                let mean = xs.iter().map(|&x| x.into()).sum::<f64>() / n.max(1.0);
-                let m2 = xs.iter().map(|&x| (x.into() - mean).powi(2)).sum::<f64>();
-                Ok(vec![(n, mean, m2)])
-            },
-            |parts| {
-                let mut acc = (0.0f64, 0.0f64, 0.0f64);
-                for &(n, mean, m2) in parts.iter().flat_map(|p| p.iter()) {
-                    if n == 0.0 {
-                        continue;
-                    }
-                    let total = acc.0 + n;
-                    let delta = mean - acc.1;
-                    acc = (
-                        total,
-                        acc.1 + delta * n / total,
-                        acc.2 + m2 + delta * delta * acc.0 * n / total,
-                    );
-                }
-                Ok(vec![acc])
-            },
-            SPLIT_EVERY,
-        )
+        let moments: Bag<(f64, f64, f64)> =
+            self.aggregate(Reduction::Moments, reduce_ops::moments::<T>())?;
+        let layer = layer_name(what, &[&moments.name()])?;
+        let bag = moments.blockwise(layer, Arc::new(SpecOp(finish)));
+        Ok(Scalar {
+            bag,
+            what: what.split('-').next().unwrap_or(what).to_string(),
+        })
     }
 
     /// How often each distinct item occurs: `(item, count)` pairs, most frequent first
@@ -286,30 +215,7 @@ impl<T: Item> Bag<T> {
         T: Eq + Hash + Ord,
         (T, u64): Item,
     {
-        fn sorted<T: Ord>(m: impl IntoIterator<Item = (T, u64)>) -> Vec<(T, u64)> {
-            let mut v: Vec<(T, u64)> = m.into_iter().collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            v
-        }
-        self.tree_reduce(
-            "frequencies",
-            // Count by reference: an item is cloned once per distinct value, not per item.
-            move |xs| {
-                let mut m: FxHashMap<&T, u64> = FxHashMap::default();
-                for x in xs {
-                    *m.entry(x).or_insert(0) += 1;
-                }
-                Ok(sorted(m.into_iter().map(|(k, n)| (k.clone(), n))))
-            },
-            move |parts| {
-                let mut m: FxHashMap<T, u64> = FxHashMap::default();
-                for (k, n) in parts.iter().flat_map(|p| p.iter().cloned()) {
-                    *m.entry(k).or_insert(0) += n;
-                }
-                Ok(sorted(m))
-            },
-            SPLIT_EVERY,
-        )
+        self.aggregate(Reduction::Frequencies, reduce_ops::frequencies::<T>())
     }
 
     /// The `k` items with the largest `key`, largest first, in one partition.
@@ -340,15 +246,27 @@ impl<T: Item> Bag<T> {
     where
         T: Ord,
     {
-        let uniq = |items: &mut dyn Iterator<Item = &T>| -> Vec<T> {
-            let set: std::collections::BTreeSet<&T> = items.collect();
-            set.into_iter().cloned().collect()
-        };
-        self.tree_reduce(
-            "distinct",
-            move |xs| Ok(uniq(&mut xs.iter())),
-            move |parts| Ok(uniq(&mut parts.iter().flat_map(|p| p.iter()))),
-            SPLIT_EVERY,
-        )
+        self.aggregate(Reduction::Distinct, reduce_ops::distinct::<T>())
+    }
+}
+
+impl<A> Bag<A> {
+    /// Combines the partitions with `combine`, at most `split_every` at a time, level
+    /// by level until one partition is left.
+    fn tree_of(&self, name: &str, combine: Arc<dyn Op>, split_every: usize) -> Result<Bag<A>> {
+        let split_every = split_every.max(2);
+        let (name, graph) = crate::layers::tree(
+            self.graph().clone(),
+            self.keys(),
+            split_every,
+            |depth| {
+                layer_name(
+                    &format!("{name}-aggregate"),
+                    &[&self.name(), &depth, &split_every],
+                )
+            },
+            |_| combine.clone(),
+        )?;
+        Ok(Bag::from_parts(name, 1, graph))
     }
 }

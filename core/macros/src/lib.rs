@@ -107,6 +107,8 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
     let mut inputs: Vec<Input> = Vec::new();
     let mut bound: Vec<(syn::Ident, Type)> = Vec::new();
     let mut call_args: Vec<TokenStream2> = Vec::new();
+    // The same call on one item `x` (for bags), bound parameters from `op.bound`.
+    let mut item_args: Vec<TokenStream2> = Vec::new();
     for arg in func.sig.inputs.iter_mut() {
         let FnArg::Typed(pt) = arg else {
             return Err(syn::Error::new(
@@ -127,6 +129,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
         if is_bound {
             let index = syn::Index::from(bound.len());
             call_args.push(quote!(::std::clone::Clone::clone(&self.bound.#index)));
+            item_args.push(quote!(::std::clone::Clone::clone(&op.bound.#index)));
             bound.push((name, ty));
             continue;
         }
@@ -159,6 +162,12 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             Access::Slice => quote!(inputs[#i].expect_ref::<#vt>()?.as_slice()),
             Access::Str => quote!(inputs[#i].expect_ref::<#vt>()?.as_str()),
         });
+        item_args.push(match access {
+            Access::Owned => quote!(::std::clone::Clone::clone(x)),
+            Access::Ref => quote!(x),
+            Access::Slice => quote!(x.as_slice()),
+            Access::Str => quote!(x.as_str()),
+        });
         inputs.push(Input { name, value_ty });
     }
 
@@ -179,6 +188,49 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
         quote!(super::#fn_name(#(#call_args),*).map_err(#krate::__private::core::Error::user)?)
     } else {
         quote!(super::#fn_name(#(#call_args),*))
+    };
+    let bag_items = if n_inputs == 1 {
+        let in_ty = &inputs[0].value_ty;
+        let item_result = if fallible {
+            quote!(super::#fn_name(#(#item_args),*).map_err(__core::Error::user))
+        } else {
+            quote!(Ok(super::#fn_name(#(#item_args),*)))
+        };
+        quote! {
+            /// The function as a typed [`TaskFn`](#krate::__private::TaskFn) for bag
+            /// methods (`map_task`, `filter_task`, `flat_map_task`,
+            /// `map_partitions_task`), with these bound parameters.
+            pub fn task_fn(#(#bound_names: #bound_tys),*) -> #krate::__private::TaskFn<#in_ty, #out_ty> {
+                #krate::__private::TaskFn::new(self::op(#(#bound_names),*))
+            }
+
+            fn __apply(
+                how: #krate::__private::task_fn::Apply,
+                params: &[u8],
+                partition: &__core::Value,
+            ) -> __core::Result<__core::Value> {
+                use #krate::__private::task_fn::{Apply, probe::*};
+                let op = Op {
+                    bound: #krate::__private::rmp_serde::from_slice(params).map_err(|e| __core::Error::OpParams {
+                        op: NAME.to_string(),
+                        message: e.to_string(),
+                    })?,
+                };
+                let f = |x: &#in_ty| -> __core::Result<#out_ty> { #item_result };
+                let probe = &Probe::<#in_ty, #out_ty>::new();
+                match how {
+                    Apply::Map | Apply::Filter => probe.items(how, partition, &f),
+                    Apply::FlatMap => probe.flat(partition, &f),
+                    Apply::Partitions => probe.whole(partition, &f),
+                }
+            }
+
+            #krate::__private::inventory::submit! {
+                #krate::__private::task_fn::ApplyRegistration { name: NAME, apply: __apply }
+            }
+        }
+    } else {
+        quote!()
     };
     let doc = format!(
         "The registered op of [`{fn_name}`](fn@super::{fn_name}) and its lazy call (made by `#[brisk::task]`)."
@@ -240,6 +292,8 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             pub fn op(#(#bound_names: #bound_tys),*) -> ::std::sync::Arc<dyn __core::op::Op> {
                 ::std::sync::Arc::new(Op { bound: (#(#bound_names,)*) })
             }
+
+            #bag_items
 
             /// A lazy call: each input is a `Delayed` result or a literal value.
             pub fn delayed(

@@ -1,4 +1,4 @@
-//! Shared by the array tests: the executors every test runs on, sample data, an
+//! Shared by the array and bag tests: the executors every test runs on, sample data, an
 //! approximate comparison, and scratch directories.
 #![allow(dead_code)]
 

@@ -1,0 +1,253 @@
+//! Registered functions in bags: a `#[brisk::task]` function of one input used by
+//! [`Bag::map_task`], [`Bag::filter_task`], [`Bag::flat_map_task`] or
+//! [`Bag::map_partitions_task`], so the bag runs on workers as well as locally.
+//!
+//! For every `#[brisk::task]` function of exactly one input, the macro also writes
+//! `f::task_fn(bound…)`, a typed [`TaskFn`], and registers how to apply the function
+//! to a whole partition ([`ApplyRegistration`]). A task of a bag then names the
+//! function and its bound parameters ([`ApplySpec`]), and a worker finds both by name.
+//!
+//! ```
+//! use brisk_collections::bag::Bag;
+//! use brisk_scheduler as _; // links the default (local) scheduler
+//!
+//! #[brisk_macros::task]
+//! fn shout(s: &str) -> String {
+//!     s.to_uppercase()
+//! }
+//!
+//! #[brisk_macros::task]
+//! fn longer_than(s: &str, #[bound] n: usize) -> bool {
+//!     s.len() > n
+//! }
+//!
+//! let words = Bag::from_sequence(vec!["a".to_string(), "bcd".into(), "ef".into()], 2).unwrap();
+//! let loud = words.filter_task(longer_than::task_fn(1)).unwrap().map_task(shout::task_fn()).unwrap();
+//! assert_eq!(loud.compute().unwrap(), vec!["BCD".to_string(), "EF".into()]);
+//! ```
+
+use super::{part, Item, Partition};
+use brisk_core::op::Op;
+use brisk_core::spec_op::Spec;
+use brisk_core::{Error, Result, Value};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+
+/// How a bag applies a registered function to a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Apply {
+    /// `f(item)` for every item.
+    Map,
+    /// Keeps the items for which `f(item)` is true.
+    Filter,
+    /// Concatenates `f(item)` (a `Vec`) over the items.
+    FlatMap,
+    /// `f(items)` once, on the whole partition.
+    Partitions,
+}
+
+/// A registered function of one input, `In` to `Out` (made by `#[brisk::task]` as
+/// `f::task_fn(bound…)`).
+pub struct TaskFn<In, Out> {
+    op: Arc<dyn Op>,
+    _t: PhantomData<fn(&In) -> Out>,
+}
+
+impl<In, Out> TaskFn<In, Out> {
+    /// Wraps the op of a one-input `#[brisk::task]` function (the macro calls it).
+    pub fn new(op: Arc<dyn Op>) -> Self {
+        TaskFn {
+            op,
+            _t: PhantomData,
+        }
+    }
+
+    /// The function's registered name.
+    pub fn name(&self) -> &str {
+        self.op.name()
+    }
+
+    /// The op of the whole-partition task applying the function `how`.
+    pub(crate) fn apply_op(&self, how: Apply) -> Result<Arc<dyn Op>> {
+        let spec = ApplySpec {
+            how,
+            function: self.op.name().to_string(),
+            params: self.op.params()?,
+        };
+        Ok(Arc::new(brisk_core::spec_op::SpecOp(spec)))
+    }
+}
+
+/// Applies one registered function to a partition (written by `#[brisk::task]`).
+pub struct ApplyRegistration {
+    /// The function's registered name.
+    pub name: &'static str,
+    /// Runs it `how` on a partition, with its bound parameters as bytes.
+    pub apply: fn(Apply, &[u8], &Value) -> Result<Value>,
+}
+
+inventory::collect!(ApplyRegistration);
+
+type ApplyFn = fn(Apply, &[u8], &Value) -> Result<Value>;
+
+fn registry() -> &'static HashMap<&'static str, ApplyFn> {
+    static REGISTRY: OnceLock<HashMap<&'static str, ApplyFn>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        inventory::iter::<ApplyRegistration>
+            .into_iter()
+            .map(|r| (r.name, r.apply))
+            .collect()
+    })
+}
+
+/// The task of a bag partition applying a registered function.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ApplySpec {
+    how: Apply,
+    function: String,
+    params: Vec<u8>,
+}
+
+impl Spec for ApplySpec {
+    const NAME: &'static str = "brisk::bag::apply";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        let [partition] = inputs else {
+            return Err(Error::Arity {
+                op: Self::NAME.into(),
+                expected: 1,
+                found: inputs.len(),
+            });
+        };
+        let apply = registry()
+            .get(self.function.as_str())
+            .ok_or_else(|| Error::UnknownOp {
+                name: self.function.clone(),
+            })?;
+        apply(self.how, &self.params, partition)
+    }
+}
+
+inventory::submit! {
+    brisk_core::op::OpRegistration {
+        name: ApplySpec::NAME,
+        rebuild: brisk_core::spec_op::rebuild_spec::<ApplySpec>,
+    }
+}
+
+/// Picks, at compile time, how a function of concrete types applies to partitions
+/// (autoref specialisation: an impl on `Probe` when the types fit, a fallback on
+/// `&Probe` that reports the misuse). Only the code `#[brisk::task]` writes uses it.
+pub mod probe {
+    use super::*;
+
+    /// Stands for a function `In -> Out`.
+    pub struct Probe<In, Out>(PhantomData<fn(&In) -> Out>);
+
+    impl<In, Out> Probe<In, Out> {
+        /// The probe.
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            Probe(PhantomData)
+        }
+    }
+
+    type F<'a, In, Out> = &'a dyn Fn(&In) -> Result<Out>;
+
+    fn unfit(how: Apply) -> Error {
+        Error::user(format!(
+            "this function's input and output types do not fit {how:?} on a bag"
+        ))
+    }
+
+    /// Map and filter: item types in and out.
+    pub trait OnItems<In, Out> {
+        /// Applies `f` to each item.
+        fn items(&self, how: Apply, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In: Item, Out: Item> OnItems<In, Out> for Probe<In, Out> {
+        fn items(&self, how: Apply, partition: &Value, f: F<'_, In, Out>) -> Result<Value> {
+            let xs = part::<In>(partition)?;
+            if how == Apply::Filter {
+                let mut kept = Vec::new();
+                for x in xs {
+                    let keep = f(x)?;
+                    match (&keep as &dyn std::any::Any).downcast_ref::<bool>() {
+                        Some(true) => kept.push(x.clone()),
+                        Some(false) => {}
+                        None => return Err(unfit(how)),
+                    }
+                }
+                return Ok(Arc::new(Partition(kept)));
+            }
+            let out = xs.iter().map(f).collect::<Result<Vec<Out>>>()?;
+            Ok(Arc::new(Partition(out)))
+        }
+    }
+
+    /// The fallback of [`OnItems`].
+    pub trait OnItemsUnfit<In, Out> {
+        /// Always an error.
+        fn items(&self, how: Apply, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnItemsUnfit<In, Out> for &Probe<In, Out> {
+        fn items(&self, how: Apply, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit(how))
+        }
+    }
+
+    /// Flat map: an item in, a `Vec` of items out.
+    pub trait OnItemsFlat<In, Out> {
+        /// Applies `f` to each item and concatenates.
+        fn flat(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In: Item, U: Item> OnItemsFlat<In, Vec<U>> for Probe<In, Vec<U>> {
+        fn flat(&self, partition: &Value, f: F<'_, In, Vec<U>>) -> Result<Value> {
+            let mut out = Vec::new();
+            for x in part::<In>(partition)? {
+                out.extend(f(x)?);
+            }
+            Ok(Arc::new(Partition(out)))
+        }
+    }
+
+    /// The fallback of [`OnItemsFlat`].
+    pub trait OnItemsFlatUnfit<In, Out> {
+        /// Always an error.
+        fn flat(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnItemsFlatUnfit<In, Out> for &Probe<In, Out> {
+        fn flat(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit(Apply::FlatMap))
+        }
+    }
+
+    /// Map partitions: a `Vec` of items in, a `Vec` of items out.
+    pub trait OnPartition<In, Out> {
+        /// Applies `f` to the whole partition.
+        fn whole(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<T: Item, U: Item> OnPartition<Vec<T>, Vec<U>> for Probe<Vec<T>, Vec<U>> {
+        fn whole(&self, partition: &Value, f: F<'_, Vec<T>, Vec<U>>) -> Result<Value> {
+            let p = partition.expect_ref::<Partition<T>>()?;
+            Ok(Arc::new(Partition(f(&p.0)?)))
+        }
+    }
+
+    /// The fallback of [`OnPartition`].
+    pub trait OnPartitionUnfit<In, Out> {
+        /// Always an error.
+        fn whole(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnPartitionUnfit<In, Out> for &Probe<In, Out> {
+        fn whole(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit(Apply::Partitions))
+        }
+    }
+}

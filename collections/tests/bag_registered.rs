@@ -1,0 +1,253 @@
+//! Bags made of registered ops only (registered functions through `map_task` and
+//! friends, the built-in aggregations, pluck) give the same results on the local
+//! scheduler and on an executor that rebuilds every op from its name and bytes and
+//! passes every value through its encoding, as a worker process does.
+
+mod support;
+
+use brisk_collections::bag::{Bag, Json};
+use brisk_core::executor::Executor;
+use brisk_macros::task;
+use std::collections::{BTreeSet, HashMap};
+use support::{executors, Rebuilding};
+
+const PARTITIONS: [usize; 4] = [1, 3, 7, 500];
+
+fn words() -> Vec<String> {
+    (0..200u64)
+        .map(|i| format!("w{}", (i * 7919) % 37))
+        .collect()
+}
+
+fn numbers() -> Vec<f64> {
+    (0..200i64)
+        .map(|i| ((i * 37) % 101 - 50) as f64 / 4.0)
+        .collect()
+}
+
+#[task]
+fn shout(s: &str) -> String {
+    s.to_uppercase()
+}
+
+#[task]
+fn longer_than(s: &str, #[bound] n: usize) -> bool {
+    s.len() > n
+}
+
+#[task]
+fn letters(s: &String) -> Vec<String> {
+    s.chars().map(String::from).collect()
+}
+
+#[task]
+fn lengths(xs: &[String]) -> Vec<u64> {
+    xs.iter().map(|s| s.len() as u64).collect()
+}
+
+#[task]
+fn checked_half(x: f64) -> Result<f64, String> {
+    if x < -12.0 {
+        Err(format!("{x} is too small"))
+    } else {
+        Ok(x / 2.0)
+    }
+}
+
+#[test]
+fn registered_functions_give_the_plain_rust_results_on_every_executor() {
+    let ws = words();
+    let want_map: Vec<String> = ws.iter().map(|s| s.to_uppercase()).collect();
+    let want_filter: Vec<String> = ws.iter().filter(|s| s.len() > 2).cloned().collect();
+    let want_flat: Vec<String> = ws
+        .iter()
+        .flat_map(|s| s.chars().map(String::from))
+        .collect();
+    let want_lengths: Vec<u64> = ws.iter().map(|s| s.len() as u64).collect();
+    for ex in executors() {
+        for n in PARTITIONS {
+            let b = Bag::from_sequence(ws.clone(), n).unwrap();
+            let ex = ex.as_ref();
+            let got = b
+                .map_task(shout::task_fn())
+                .unwrap()
+                .compute_with(ex)
+                .unwrap();
+            assert_eq!(got, want_map, "map, {n} partitions");
+            let got = b.filter_task(longer_than::task_fn(2)).unwrap();
+            assert_eq!(got.compute_with(ex).unwrap(), want_filter, "filter, {n}");
+            let got = b.flat_map_task(letters::task_fn()).unwrap();
+            assert_eq!(got.compute_with(ex).unwrap(), want_flat, "flat_map, {n}");
+            let got = b.map_partitions_task(lengths::task_fn()).unwrap();
+            assert_eq!(
+                got.compute_with(ex).unwrap(),
+                want_lengths,
+                "partitions, {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bound_parameter_is_part_of_the_key() {
+    let b = Bag::from_sequence(words(), 3).unwrap();
+    let two = b.filter_task(longer_than::task_fn(2)).unwrap();
+    let one = b.filter_task(longer_than::task_fn(1)).unwrap();
+    assert_ne!(two.name(), one.name());
+    let again = b.filter_task(longer_than::task_fn(2)).unwrap();
+    assert_eq!(two.name(), again.name());
+}
+
+#[test]
+fn a_failing_registered_function_names_its_error() {
+    let b = Bag::from_sequence(numbers(), 3).unwrap();
+    for ex in executors() {
+        let err = b
+            .map_task(checked_half::task_fn())
+            .unwrap()
+            .compute_with(ex.as_ref())
+            .unwrap_err();
+        assert!(err.to_string().contains("-12.5 is too small"), "{err}");
+    }
+    let fine = Bag::from_sequence(vec![2.0, 4.0], 2).unwrap();
+    let halves = fine.map_task(checked_half::task_fn()).unwrap();
+    assert_eq!(halves.compute_with(&Rebuilding).unwrap(), vec![1.0, 2.0]);
+}
+
+#[test]
+fn built_in_aggregations_rebuild_like_on_a_worker() {
+    let xs = numbers();
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let std1 = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let ws = words();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for w in &ws {
+        *counts.entry(w.clone()).or_default() += 1;
+    }
+    let mut want_freq: Vec<(String, u64)> = counts.into_iter().collect();
+    want_freq.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let want_distinct: Vec<String> = ws
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let ints: Vec<i64> = (0..100).map(|i| (i * 13) % 29 - 7).collect();
+    for ex in executors() {
+        let ex: &dyn Executor = ex.as_ref();
+        for p in PARTITIONS {
+            let b = Bag::from_sequence(xs.clone(), p).unwrap();
+            assert_eq!(b.count().unwrap().compute_with(ex).unwrap(), 200);
+            let sum = b.sum().unwrap().compute_with(ex).unwrap();
+            assert!((sum - xs.iter().sum::<f64>()).abs() < 1e-9);
+            assert_eq!(b.min().unwrap().compute_with(ex).unwrap(), -12.5);
+            assert_eq!(b.max().unwrap().compute_with(ex).unwrap(), 12.5);
+            assert!((b.mean().unwrap().compute_with(ex).unwrap() - mean).abs() < 1e-12);
+            assert!((b.std(1).unwrap().compute_with(ex).unwrap() - std1).abs() < 1e-12);
+            let w = Bag::from_sequence(ws.clone(), p).unwrap();
+            assert_eq!(
+                w.frequencies().unwrap().compute_with(ex).unwrap(),
+                want_freq
+            );
+            assert_eq!(
+                w.distinct().unwrap().compute_with(ex).unwrap(),
+                want_distinct
+            );
+            let i = Bag::from_sequence(ints.clone(), p).unwrap();
+            assert_eq!(
+                i.sum().unwrap().compute_with(ex).unwrap(),
+                ints.iter().sum::<i64>()
+            );
+            assert_eq!(i.max().unwrap().compute_with(ex).unwrap(), 21);
+        }
+    }
+}
+
+#[test]
+fn an_aggregation_a_type_lacks_is_an_error_on_the_worker() {
+    // A hand-made task asking for the sum of strings, as a hostile or stale graph
+    // could: the worker's table for bag<str> has no sum.
+    #[derive(serde::Serialize)]
+    struct Asked {
+        reduction: &'static str,
+        stage: &'static str,
+        item: &'static str,
+    }
+    let bytes = rmp_serde::to_vec_named(&Asked {
+        reduction: "Sum",
+        stage: "Partition",
+        item: "bag<str>",
+    })
+    .unwrap();
+    let op = brisk_core::op::rebuild("brisk::bag::reduce", &bytes).unwrap();
+    let words = Bag::from_sequence(words(), 1).unwrap();
+    let partition = brisk_scheduler::LocalScheduler::new()
+        .get(words.graph(), &[words.key(0)])
+        .unwrap();
+    let err = op.call(&partition).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Sum is not defined for bag<str> items"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pluck_rebuilds_like_on_a_worker() {
+    let events: Vec<Json> = (0..50)
+        .map(|i| {
+            Json::parse(
+                format!(
+                    r#"{{"type":"t{}","repo":{{"id":{i}}},"tags":["a{i}","b"]}}"#,
+                    i % 3
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        })
+        .collect();
+    for ex in executors() {
+        let ex = ex.as_ref();
+        for p in [1, 4, 60] {
+            let b = Bag::from_sequence(events.clone(), p).unwrap();
+            let types = b.pluck_str("type").unwrap().frequencies().unwrap();
+            assert_eq!(
+                types.compute_with(ex).unwrap(),
+                vec![("t0".to_string(), 17), ("t1".into(), 17), ("t2".into(), 16)]
+            );
+            let ids: Vec<String> = b
+                .pluck("repo")
+                .unwrap()
+                .pluck("id")
+                .unwrap()
+                .compute_with(ex)
+                .unwrap()
+                .iter()
+                .map(|j| j.to_text())
+                .collect();
+            assert_eq!(ids, (0..50).map(|i| i.to_string()).collect::<Vec<_>>());
+            let first_tags: Vec<String> = b
+                .pluck("tags")
+                .unwrap()
+                .pluck_index(0)
+                .unwrap()
+                .compute_with(ex)
+                .unwrap()
+                .iter()
+                .map(|j| j.to_text())
+                .collect();
+            assert_eq!(first_tags[7], "\"a7\"");
+            let err = b.pluck("nope").unwrap().compute_with(ex).unwrap_err();
+            assert!(err.to_string().contains("no key 'nope'"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn closures_cannot_be_rebuilt() {
+    let b = Bag::from_sequence(words(), 2).unwrap();
+    let local = b.map("upper", |s: &String| s.to_uppercase()).unwrap();
+    assert_eq!(local.compute().unwrap().len(), 200);
+    assert!(local.compute_with(&Rebuilding).is_err());
+}
