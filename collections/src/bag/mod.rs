@@ -7,7 +7,12 @@
 //!
 //! Functions given to bag methods are closures named by the caller: the name stands
 //! for the closure's code in the keys (see [`crate::Delayed::then`]), and closures
-//! run on the local scheduler.
+//! run on the local scheduler. For a bag that also runs on a cluster, give
+//! `#[brisk::task]` functions to [`Bag::map_task`], [`Bag::filter_task`],
+//! [`Bag::flat_map_task`] or [`Bag::map_partitions_task`] (see [`task_fn`]); the
+//! readers, `pluck` and the built-in aggregations (count, sum, min, max, mean, std,
+//! frequencies, distinct) are registered ops already. `topk`, `foldby`, `groupby`,
+//! `repartition`, `zip` and the generic folds still take closures (local only).
 //!
 //! ```
 //! use brisk_collections::bag::Bag;

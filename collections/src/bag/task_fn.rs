@@ -21,9 +21,12 @@
 //!     s.len() > n
 //! }
 //!
-//! let words = Bag::from_sequence(vec!["a".to_string(), "bcd".into(), "ef".into()], 2).unwrap();
-//! let loud = words.filter_task(longer_than::task_fn(1)).unwrap().map_task(shout::task_fn()).unwrap();
-//! assert_eq!(loud.compute().unwrap(), vec!["BCD".to_string(), "EF".into()]);
+//! fn main() {
+//!     let words = Bag::from_sequence(vec!["a".to_string(), "bcd".into(), "ef".into()], 2).unwrap();
+//!     let long = words.filter_task(longer_than::task_fn(1)).unwrap();
+//!     let loud = long.map_task(shout::task_fn()).unwrap();
+//!     assert_eq!(loud.compute().unwrap(), vec!["BCD".to_string(), "EF".into()]);
+//! }
 //! ```
 
 use super::{part, Item, Partition};

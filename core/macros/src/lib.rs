@@ -156,11 +156,12 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             other => (other.clone(), Access::Owned),
         };
         let vt = &value_ty;
+        let read = quote!((&__core::value::probe::Probe::<#vt>::new()).input(&inputs[#i])?);
         call_args.push(match access {
-            Access::Owned => quote!(::std::clone::Clone::clone(inputs[#i].expect_ref::<#vt>()?)),
-            Access::Ref => quote!(inputs[#i].expect_ref::<#vt>()?),
-            Access::Slice => quote!(inputs[#i].expect_ref::<#vt>()?.as_slice()),
-            Access::Str => quote!(inputs[#i].expect_ref::<#vt>()?.as_str()),
+            Access::Owned => quote!(::std::clone::Clone::clone(#read)),
+            Access::Ref => quote!(#read),
+            Access::Slice => quote!(#read.as_slice()),
+            Access::Str => quote!(#read.as_str()),
         });
         item_args.push(match access {
             Access::Owned => quote!(::std::clone::Clone::clone(x)),
@@ -270,8 +271,10 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                     if inputs.len() != #n_inputs {
                         return Err(__core::Error::Arity { op: NAME.to_string(), expected: #n_inputs, found: inputs.len() });
                     }
+                    #[allow(unused_imports)]
+                    use __core::value::probe::{Input as _, InputUnfit as _, Output as _, OutputUnfit as _};
                     let out: #out_ty = #result;
-                    Ok(::std::sync::Arc::new(out) as __core::Value)
+                    (&__core::value::probe::Probe::<#out_ty>::new()).output(out)
                 }
             }
 

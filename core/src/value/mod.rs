@@ -20,6 +20,7 @@ pub mod codec;
 mod nbytes;
 #[cfg(feature = "ndarray")]
 mod ndarray_data;
+pub mod probe;
 mod serde_data;
 
 pub use codec::{decode, DecoderRegistration, Encoded};
