@@ -88,6 +88,53 @@ fn registered_functions_give_the_plain_rust_results_on_every_executor() {
     }
 }
 
+#[task]
+fn by_count(pair: &(String, u64)) -> (u64, std::cmp::Reverse<String>) {
+    (pair.1, std::cmp::Reverse(pair.0.clone()))
+}
+
+#[task]
+fn magnitude(x: f64) -> i64 {
+    (x.abs() * 4.0) as i64
+}
+
+#[test]
+fn topk_by_a_registered_key_matches_a_sort() {
+    let ws = words();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for w in &ws {
+        *counts.entry(w.clone()).or_default() += 1;
+    }
+    let mut pairs: Vec<(String, u64)> = counts.into_iter().collect();
+    pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let want: Vec<(String, u64)> = pairs[..5].to_vec();
+    let xs = numbers();
+    let mut by_magnitude: Vec<f64> = xs.clone();
+    // Largest first; ties keep the input order (a stable sort).
+    by_magnitude.sort_by_key(|x| std::cmp::Reverse((x.abs() * 4.0) as i64));
+    for ex in executors() {
+        let ex = ex.as_ref();
+        for p in PARTITIONS {
+            let w = Bag::from_sequence(ws.clone(), p).unwrap();
+            let top = w
+                .frequencies()
+                .unwrap()
+                .topk_task(5, by_count::task_fn())
+                .unwrap();
+            assert_eq!(top.compute_with(ex).unwrap(), want, "{p} partitions");
+            let b = Bag::from_sequence(xs.clone(), p).unwrap();
+            let top = b
+                .topk_task(7, magnitude::task_fn())
+                .unwrap()
+                .compute_with(ex)
+                .unwrap();
+            assert_eq!(top, by_magnitude[..7].to_vec(), "{p} partitions");
+            let none = b.topk_task(0, magnitude::task_fn()).unwrap();
+            assert!(none.compute_with(ex).unwrap().is_empty());
+        }
+    }
+}
+
 #[test]
 fn a_bound_parameter_is_part_of_the_key() {
     let b = Bag::from_sequence(words(), 3).unwrap();

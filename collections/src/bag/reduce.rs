@@ -9,6 +9,7 @@
 //! ```
 
 use super::reduce_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
+use super::task_fn::{Apply, TaskFn};
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
@@ -239,6 +240,17 @@ impl<T: Item> Bag<T> {
             move |parts| Ok(top2(&mut parts.iter().flat_map(|p| p.iter()))),
             SPLIT_EVERY,
         )
+    }
+
+    /// The `k` items with the largest `key` (a registered function), largest first,
+    /// in one partition; cluster-ready [`Bag::topk`].
+    pub fn topk_task<K: Ord>(&self, k: usize, key: TaskFn<T, K>) -> Result<Bag<T>> {
+        let op = key.apply_op(Apply::TopK { k })?;
+        let mut h = brisk_core::token::Hasher::new();
+        op.tokenize_params(&mut h)?;
+        let name = format!("topk-{k}-{}", h.finish());
+        let first: Bag<T> = self.blockwise(layer_name(&name, &[&self.name()])?, op.clone());
+        first.tree_of(&name, op, SPLIT_EVERY)
     }
 
     /// The distinct items, sorted, in one partition.

@@ -48,6 +48,12 @@ pub enum Apply {
     FlatMap,
     /// `f(items)` once, on the whole partition.
     Partitions,
+    /// The `k` items with the largest `f(item)`, largest first, from all the
+    /// inputs (a partition, or the partial results of a tree).
+    TopK {
+        /// How many.
+        k: usize,
+    },
 }
 
 /// A registered function of one input, `In` to `Out` (made by `#[brisk::task]` as
@@ -115,19 +121,24 @@ pub struct ApplySpec {
 impl Spec for ApplySpec {
     const NAME: &'static str = "brisk::bag::apply";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let [partition] = inputs else {
-            return Err(Error::Arity {
-                op: Self::NAME.into(),
-                expected: 1,
-                found: inputs.len(),
-            });
-        };
         let apply = registry()
             .get(self.function.as_str())
             .ok_or_else(|| Error::UnknownOp {
                 name: self.function.clone(),
             })?;
-        apply(self.how, &self.params, partition)
+        match (self.how, inputs) {
+            (_, [partition]) => apply(self.how, &self.params, partition),
+            // A tree's combine step: several partials.
+            (Apply::TopK { .. }, _) => {
+                let all: Value = Arc::new(Inputs(inputs.to_vec()));
+                apply(self.how, &self.params, &all)
+            }
+            _ => Err(Error::Arity {
+                op: Self::NAME.into(),
+                expected: 1,
+                found: inputs.len(),
+            }),
+        }
     }
 }
 
@@ -135,6 +146,39 @@ inventory::submit! {
     brisk_core::op::OpRegistration {
         name: ApplySpec::NAME,
         rebuild: brisk_core::spec_op::rebuild_spec::<ApplySpec>,
+    }
+}
+
+/// Several partitions handed to one application (a tree's combine step); never
+/// sent anywhere.
+pub struct Inputs(pub Vec<Value>);
+
+impl brisk_core::value::Data for Inputs {
+    fn nbytes(&self) -> usize {
+        self.0.iter().map(|v| v.nbytes()).sum()
+    }
+    fn type_tag(&self) -> &'static str {
+        "bag-inputs"
+    }
+    fn encode(&self) -> Result<brisk_core::value::Encoded> {
+        Err(Error::user("the inputs of one task are never sent"))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The items of a partition, or of every partition handed together.
+fn items_of<T: Item>(v: &Value) -> Result<Vec<&T>> {
+    match v.downcast_ref::<Inputs>() {
+        Some(Inputs(parts)) => {
+            let mut out = Vec::new();
+            for p in parts {
+                out.extend(part::<T>(p)?);
+            }
+            Ok(out)
+        }
+        None => Ok(part::<T>(v)?.iter().collect()),
     }
 }
 
@@ -239,6 +283,39 @@ pub mod probe {
         fn whole(&self, partition: &Value, f: F<'_, Vec<T>, Vec<U>>) -> Result<Value> {
             let p = partition.expect_ref::<Partition<T>>()?;
             Ok(Arc::new(Partition(f(&p.0)?)))
+        }
+    }
+
+    /// Top k: ordered keys of items.
+    pub trait OnKeys<In, Out> {
+        /// The `k` items with the largest keys, largest first (ties keep input order).
+        fn top(&self, k: usize, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In: Item, Out: Ord> OnKeys<In, Out> for Probe<In, Out> {
+        fn top(&self, k: usize, partition: &Value, f: F<'_, In, Out>) -> Result<Value> {
+            let items = items_of::<In>(partition)?;
+            let mut keyed = items
+                .into_iter()
+                .map(|x| Ok((f(x)?, x)))
+                .collect::<Result<Vec<(Out, &In)>>>()?;
+            keyed.sort_by(|a, b| b.0.cmp(&a.0));
+            keyed.truncate(k);
+            Ok(Arc::new(Partition(
+                keyed.into_iter().map(|(_, x)| x.clone()).collect(),
+            )))
+        }
+    }
+
+    /// The fallback of [`OnKeys`].
+    pub trait OnKeysUnfit<In, Out> {
+        /// Always an error.
+        fn top(&self, k: usize, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnKeysUnfit<In, Out> for &Probe<In, Out> {
+        fn top(&self, k: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit(Apply::TopK { k }))
         }
     }
 
