@@ -6,9 +6,14 @@
 //! cargo run --release --example github_events -- DIR          # reads DIR/*.json.gz (generates if empty)
 //! cargo run --release --example github_events -- s3://bucket/prefix   # AWS_* variables set the endpoint;
 //!                                                                     # uploads the files if the prefix is empty
+//! cargo run --release --example github_events -- --workers 2  # on a LocalCluster of 2 worker processes
 //! ```
+//!
+//! Every step is a registered op (the functions below are `#[brisk::task]`s), so the
+//! same bag runs on the local scheduler or on a cluster's workers.
 
 use brisk::collections::bag::{read_json, Json, JsonValueTrait, ReadOptions};
+use brisk::core::executor::{default_executor, Executor};
 use brisk::collections::datasets::github_events;
 use brisk::io::{glob, objects, url::StoreOptions};
 use std::cmp::Reverse;
@@ -64,10 +69,42 @@ fn upload_if_empty(url: &str, pattern: &str) -> anyhow::Result<()> {
     }
 }
 
+#[brisk::task]
+fn on_jupyter(e: &Json) -> bool {
+    e["repo"]["name"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("jupyter/"))
+}
+
+#[brisk::task]
+fn repo_name(e: &Json) -> String {
+    e["repo"]["name"].as_str().unwrap_or("").to_string()
+}
+
+#[brisk::task]
+fn actor(e: &Json) -> String {
+    e["actor"]["login"].as_str().unwrap_or("").to_string()
+}
+
+/// Most frequent first, ties by name.
+#[brisk::task]
+fn by_count(pair: &(String, u64)) -> (u64, Reverse<String>) {
+    (pair.1, Reverse(pair.0.clone()))
+}
+
 fn main() -> anyhow::Result<()> {
     brisk::init();
-    let arg = std::env::args().nth(1);
-    let source = match arg {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let workers = match args.iter().position(|a| a == "--workers") {
+        Some(i) => {
+            let n = args.get(i + 1).and_then(|n| n.parse::<usize>().ok());
+            let n = n.ok_or_else(|| anyhow::anyhow!("--workers needs a number"))?;
+            args.drain(i..i + 2);
+            Some(n)
+        }
+        None => None,
+    };
+    let source = match args.first().cloned() {
         Some(url) if url.starts_with("s3://") => {
             let pattern = format!("{}/*.json.gz", url.trim_end_matches('/'));
             upload_if_empty(&url, &pattern)?;
@@ -81,64 +118,67 @@ fn main() -> anyhow::Result<()> {
             format!("{}/*.json.gz", dir.display())
         }
     };
-    println!("reading {source}");
-    let events = read_json(&[&source], &ReadOptions::default())?;
-    // Keep the parsed events in memory, as the 2016 session did with persist().
-    let events = timed("read + parse + persist", || events.persist())?;
+    match workers {
+        Some(n) => {
+            let cluster = brisk::LocalCluster::new(n, 1)?;
+            let client = cluster.client()?;
+            println!("on a LocalCluster of {n} worker processes");
+            questions(&source, &client)
+        }
+        None => questions(&source, default_executor()?.as_ref()),
+    }
+}
 
-    let n = timed("count", || events.count()?.compute())?;
+fn questions(source: &str, on: &dyn Executor) -> anyhow::Result<()> {
+    println!("reading {source}");
+    let events = read_json(&[source], &ReadOptions::default())?;
+    // Keep the parsed events in memory, as the 2016 session did with persist().
+    let events = timed("read + parse + persist", || events.persist_with(on))?;
+
+    let n = timed("count", || events.count()?.compute_with(on))?;
     println!("events: {n}");
 
     let types = timed("type frequencies", || {
-        events.pluck_str("type")?.frequencies()?.compute()
+        events.pluck_str("type")?.frequencies()?.compute_with(on)
     })?;
     println!("types: {types:?}");
 
-    let jupyter = events.filter("jupyter", |e| {
-        e["repo"]["name"]
-            .as_str()
-            .is_some_and(|r| r.starts_with("jupyter/"))
-    })?;
-    let jn = timed("jupyter events", || jupyter.count()?.compute())?;
+    let jupyter = events.filter_task(on_jupyter::task_fn())?;
+    let jn = timed("jupyter events", || jupyter.count()?.compute_with(on))?;
     println!("events on jupyter/ repositories: {jn}");
 
     let repos = timed("distinct jupyter repos", || {
         jupyter
-            .map("repo-name", |e| {
-                e["repo"]["name"].as_str().unwrap_or("").to_string()
-            })?
+            .map_task(repo_name::task_fn())?
             .distinct()?
-            .compute()
+            .compute_with(on)
     })?;
     println!("jupyter repositories: {repos:?}");
 
-    let login = |e: &Json| e["actor"]["login"].as_str().unwrap_or("").to_string();
     let top_actors = timed("top 10 actors", || {
         events
-            .map("actor", login)?
+            .map_task(actor::task_fn())?
             .frequencies()?
-            .topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?
-            .compute()
+            .topk_task(10, by_count::task_fn())?
+            .compute_with(on)
     })?;
     println!("top 10 actors: {top_actors:?}");
 
     let top_jupyter_actors = timed("top 10 jupyter actors", || {
         jupyter
-            .map("actor", login)?
+            .map_task(actor::task_fn())?
             .frequencies()?
-            .topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?
-            .compute()
+            .topk_task(10, by_count::task_fn())?
+            .compute_with(on)
     })?;
     println!("top 10 actors on jupyter/: {top_jupyter_actors:?}");
 
     let top_repos = timed("top 20 repos", || {
         events
-            .map("repo-name", |e| {
-                e["repo"]["name"].as_str().unwrap_or("").to_string()
-            })?
+            .map_task(repo_name::task_fn())?
             .frequencies()?
-            .topk("by-count", 20, |(r, c)| (*c, Reverse(r.clone())))?
-            .compute()
+            .topk_task(20, by_count::task_fn())?
+            .compute_with(on)
     })?;
     println!("top 20 repositories: {top_repos:?}");
     Ok(())

@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brisk/target}"
 cargo run --release --locked --example delayed_tour
 cargo run --release --locked --example github_events
+cargo run --release --locked --example github_events -- --workers 2
 cargo run --release --locked --example nyc_taxi
 cargo run --release --locked --example temperature

@@ -49,6 +49,7 @@ cargo build --workspace --all-targets --all-features --locked
 
 echo "== examples run"
 cargo run --quiet --all-features --locked --example delayed_tour
+cargo run --quiet --all-features --locked --example github_events -- --workers 2
 scripts/example_s3.sh "$BRISK_VENV/bin/moto_server"
 
 echo "== tests"
