@@ -13,8 +13,8 @@
 //! same bag runs on the local scheduler or on a cluster's workers.
 
 use brisk::collections::bag::{read_json, Json, JsonValueTrait, ReadOptions};
-use brisk::core::executor::{default_executor, Executor};
 use brisk::collections::datasets::github_events;
+use brisk::core::executor::{default_executor, Executor};
 use brisk::io::{glob, objects, url::StoreOptions};
 use std::cmp::Reverse;
 use std::path::{Path, PathBuf};

@@ -277,6 +277,11 @@ fn commit_count(e: &Json) -> f64 {
         .unwrap_or(0) as f64
 }
 
+#[brisk::task]
+fn repo_of(e: &Json) -> String {
+    e["repo"]["name"].as_str().unwrap_or("").to_string()
+}
+
 /// A bag of JSON events read from files on the workers, with registered
 /// functions, built-in aggregations and pluck; the persisted bag stays there.
 fn bag_on_the_cluster() -> R {
@@ -337,6 +342,15 @@ fn bag_on_the_cluster() -> R {
     )?;
     let repos = push.pluck("repo")?.pluck_str("name")?.distinct()?;
     check(repos.compute_with(&client)? == repos.compute()?, "repos")?;
+    let groups = push
+        .groupby_task(repo_of::task_fn(), Some(3))?
+        .repartition(1)?
+        .compute_with(&client)?;
+    let sizes: u64 = groups.iter().map(|(_, g)| g.len() as u64).sum();
+    check(
+        sizes == pushes && groups.len() == 4,
+        format!("{} groups", groups.len()),
+    )?;
     let local_only = events.map("kind", |e: &Json| e.to_text())?.count()?;
     let err = local_only
         .compute_with(&client)

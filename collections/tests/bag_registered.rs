@@ -135,6 +135,50 @@ fn topk_by_a_registered_key_matches_a_sort() {
     }
 }
 
+#[task]
+fn initial(s: &str) -> String {
+    s.chars().take(2).collect()
+}
+
+#[test]
+fn groupby_with_a_registered_key_matches_a_btree_map() {
+    let ws = words();
+    let mut want: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for w in &ws {
+        want.entry(w.chars().take(2).collect())
+            .or_default()
+            .push(w.clone());
+    }
+    for ex in executors() {
+        let ex = ex.as_ref();
+        for p in PARTITIONS {
+            let b = Bag::from_sequence(ws.clone(), p).unwrap();
+            for out in [None, Some(1), Some(4)] {
+                let g = b.groupby_task(initial::task_fn(), out).unwrap();
+                assert_eq!(g.npartitions(), out.unwrap_or(b.npartitions()));
+                let got = g.compute_with(ex).unwrap();
+                assert_eq!(got.len(), want.len(), "each key once");
+                let got: std::collections::BTreeMap<String, Vec<String>> =
+                    got.into_iter().collect();
+                assert_eq!(got, want, "{p} partitions in, {out:?} out");
+            }
+        }
+    }
+}
+
+#[test]
+fn repartition_rebuilds_like_on_a_worker() {
+    let ws = words();
+    for p in PARTITIONS {
+        let b = Bag::from_sequence(ws.clone(), p).unwrap();
+        for n in [1, 2, 9, 300] {
+            let r = b.repartition(n).unwrap();
+            assert_eq!(r.npartitions(), n);
+            assert_eq!(r.compute_with(&Rebuilding).unwrap(), ws, "{p} -> {n}");
+        }
+    }
+}
+
 #[test]
 fn a_bound_parameter_is_part_of_the_key() {
     let b = Bag::from_sequence(words(), 3).unwrap();

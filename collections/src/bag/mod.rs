@@ -9,10 +9,11 @@
 //! for the closure's code in the keys (see [`crate::Delayed::then`]), and closures
 //! run on the local scheduler. For a bag that also runs on a cluster, give
 //! `#[brisk::task]` functions to [`Bag::map_task`], [`Bag::filter_task`],
-//! [`Bag::flat_map_task`] or [`Bag::map_partitions_task`] (see [`task_fn`]); the
-//! readers, `pluck` and the built-in aggregations (count, sum, min, max, mean, std,
-//! frequencies, distinct) are registered ops already. `topk`, `foldby`, `groupby`,
-//! `repartition`, `zip` and the generic folds still take closures (local only).
+//! [`Bag::flat_map_task`], [`Bag::map_partitions_task`], [`Bag::topk_task`] or
+//! [`Bag::groupby_task`] (see [`task_fn`]); the readers, `pluck`, `repartition` and
+//! the built-in aggregations (count, sum, min, max, mean, std, frequencies, distinct)
+//! are registered ops already. `foldby`, `zip`, `fold` / `reduction` /
+//! `tree_reduce` and `to_dataframe` still take closures (local only).
 //!
 //! ```
 //! use brisk_collections::bag::Bag;
@@ -23,11 +24,11 @@
 //! assert_eq!(evens.count().unwrap().compute().unwrap(), 5);
 //! ```
 
+pub mod item_ops;
 mod json;
 pub mod partition;
 mod read;
 mod reduce;
-pub mod reduce_ops;
 mod shuffle;
 pub mod task_fn;
 mod write;

@@ -111,16 +111,17 @@ macro_rules! bag_item {
             }
         }
         const _: () = {
-            // The built-in aggregations this type supports, for workers.
+            // The built-in aggregations this type supports, and repartitioning, for
+            // workers.
             fn stages(
-                r: $crate::bag::reduce_ops::Reduction,
-            ) -> ::std::option::Option<$crate::bag::reduce_ops::Stages> {
+                r: $crate::bag::item_ops::Reduction,
+            ) -> ::std::option::Option<$crate::bag::item_ops::Stages> {
                 #[allow(unused_imports)]
-                use $crate::bag::reduce_ops::probe::*;
-                use $crate::bag::reduce_ops::Reduction as R;
+                use $crate::bag::item_ops::probe::*;
+                use $crate::bag::item_ops::Reduction as R;
                 let p = &Probe::<$t>::new();
                 match r {
-                    R::Count => Some($crate::bag::reduce_ops::count::<$t>()),
+                    R::Count => Some($crate::bag::item_ops::count::<$t>()),
                     R::Sum => p.sum(),
                     R::Min => p.min(),
                     R::Max => p.max(),
@@ -130,7 +131,11 @@ macro_rules! bag_item {
                 }
             }
             $crate::__private::inventory::submit! {
-                $crate::bag::reduce_ops::ItemOps { tag: $tag, stages }
+                $crate::bag::item_ops::ItemOps {
+                    tag: $tag,
+                    stages,
+                    reshape: $crate::bag::item_ops::reshape::<$t>,
+                }
             }
         };
     )*};

@@ -8,7 +8,7 @@
 //!                  result: a one-partition bag (or a Scalar)
 //! ```
 
-use super::reduce_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
+use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::task_fn::{Apply, TaskFn};
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
@@ -150,7 +150,7 @@ impl<T: Item> Bag<T> {
 
     /// The number of items.
     pub fn count(&self) -> Result<Scalar<u64>> {
-        self.scalar(Reduction::Count, reduce_ops::count::<T>())
+        self.scalar(Reduction::Count, item_ops::count::<T>())
     }
 
     /// The sum of the items.
@@ -158,7 +158,7 @@ impl<T: Item> Bag<T> {
     where
         T: std::iter::Sum<T>,
     {
-        self.scalar(Reduction::Sum, reduce_ops::sum::<T>())
+        self.scalar(Reduction::Sum, item_ops::sum::<T>())
     }
 
     /// The smallest item; an empty bag is an error.
@@ -166,7 +166,7 @@ impl<T: Item> Bag<T> {
     where
         T: PartialOrd,
     {
-        self.scalar(Reduction::Min, reduce_ops::min::<T>())
+        self.scalar(Reduction::Min, item_ops::min::<T>())
     }
 
     /// The largest item; an empty bag is an error.
@@ -174,7 +174,7 @@ impl<T: Item> Bag<T> {
     where
         T: PartialOrd,
     {
-        self.scalar(Reduction::Max, reduce_ops::max::<T>())
+        self.scalar(Reduction::Max, item_ops::max::<T>())
     }
 
     /// The mean of the items as `f64`.
@@ -200,7 +200,7 @@ impl<T: Item> Bag<T> {
         T: Into<f64> + Copy,
     {
         let moments: Bag<(f64, f64, f64)> =
-            self.aggregate(Reduction::Moments, reduce_ops::moments::<T>())?;
+            self.aggregate(Reduction::Moments, item_ops::moments::<T>())?;
         let layer = layer_name(what, &[&moments.name()])?;
         let bag = moments.blockwise(layer, Arc::new(SpecOp(finish)));
         Ok(Scalar {
@@ -216,7 +216,7 @@ impl<T: Item> Bag<T> {
         T: Eq + Hash + Ord,
         (T, u64): Item,
     {
-        self.aggregate(Reduction::Frequencies, reduce_ops::frequencies::<T>())
+        self.aggregate(Reduction::Frequencies, item_ops::frequencies::<T>())
     }
 
     /// The `k` items with the largest `key`, largest first, in one partition.
@@ -258,7 +258,7 @@ impl<T: Item> Bag<T> {
     where
         T: Ord,
     {
-        self.aggregate(Reduction::Distinct, reduce_ops::distinct::<T>())
+        self.aggregate(Reduction::Distinct, item_ops::distinct::<T>())
     }
 }
 

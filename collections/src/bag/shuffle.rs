@@ -7,7 +7,9 @@
 //!                                                  └─▶ … group_(m-1)
 //! ```
 
+use super::item_ops::{Reshape, ReshapeSpec};
 use super::partition::Buckets;
+use super::task_fn::{Apply, TaskFn};
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, Op};
@@ -18,7 +20,7 @@ use std::sync::Arc;
 
 /// A hash that is the same in every process (unlike `std`'s randomly seeded one), so
 /// that every worker sends a key to the same bucket.
-fn stable_hash<K: Hash>(k: &K) -> u64 {
+pub(crate) fn stable_hash<K: Hash>(k: &K) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     k.hash(&mut h);
     h.finish()
@@ -85,7 +87,6 @@ impl<T: Item> Bag<T> {
     {
         let m = npartitions.unwrap_or(self.npartitions).max(1);
         let key = Arc::new(key);
-        let split_layer = layer_name("groupby-split", &[&self.name(), &name, &m])?;
         let k1 = key.clone();
         let split: Arc<dyn Op> = Arc::new(ClosureOp::new(
             format!("groupby-split:{name}"),
@@ -97,34 +98,69 @@ impl<T: Item> Bag<T> {
                 Ok(Arc::new(Buckets(buckets)) as Value)
             },
         ));
+        let group = |j: usize| -> Result<Arc<dyn Op>> {
+            let k = key.clone();
+            Ok(Arc::new(ClosureOp::new(
+                format!("groupby:{name}#{j}"),
+                move |xs: &[Value]| {
+                    let mut groups: BTreeMap<K, Vec<T>> = BTreeMap::new();
+                    for v in xs {
+                        let b = v.expect_ref::<Buckets<T>>()?;
+                        for x in b.0.get(j).into_iter().flatten() {
+                            groups.entry(k(x)).or_default().push(x.clone());
+                        }
+                    }
+                    Ok(
+                        Arc::new(Partition(groups.into_iter().collect::<Vec<(K, Vec<T>)>>()))
+                            as Value,
+                    )
+                },
+            )))
+        };
+        self.shuffle_groups(name, m, split, group)
+    }
+
+    /// Groups items by `key`, a registered function (cluster-ready
+    /// [`Bag::groupby`]): `(key, items)` pairs in `npartitions` partitions (default:
+    /// as many as now), sorted by key within each.
+    pub fn groupby_task<K>(
+        &self,
+        key: TaskFn<T, K>,
+        npartitions: Option<usize>,
+    ) -> Result<Bag<(K, Vec<T>)>>
+    where
+        K: Item + Ord + Hash,
+        (K, Vec<T>): Item,
+    {
+        let m = npartitions.unwrap_or(self.npartitions).max(1);
+        let split = key.apply_op(Apply::GroupSplit { m })?;
+        let mut h = brisk_core::token::Hasher::new();
+        split.tokenize_params(&mut h)?;
+        let name = format!("task-{}", h.finish());
+        self.shuffle_groups(&name, m, split, |j| key.apply_op(Apply::Group { j }))
+    }
+
+    /// A hash shuffle into `m` groups: `split` on every partition, then output `j`
+    /// runs `group(j)` on bucket `j` of every split.
+    fn shuffle_groups<K>(
+        &self,
+        name: &str,
+        m: usize,
+        split: Arc<dyn Op>,
+        group: impl Fn(usize) -> Result<Arc<dyn Op>>,
+    ) -> Result<Bag<(K, Vec<T>)>> {
+        let split_layer = layer_name("groupby-split", &[&self.name(), &name, &m])?;
         let split_bag: Bag<T> = self.blockwise(split_layer.clone(), split);
         let group_layer = layer_name("groupby", &[&split_layer.as_str()])?;
         let tasks: Vec<Task> = (0..m)
             .map(|j| {
-                let k = key.clone();
-                let op: Arc<dyn Op> = Arc::new(ClosureOp::new(
-                    format!("groupby:{name}#{j}"),
-                    move |xs: &[Value]| {
-                        let mut groups: BTreeMap<K, Vec<T>> = BTreeMap::new();
-                        for v in xs {
-                            let b = v.expect_ref::<Buckets<T>>()?;
-                            for x in b.0.get(j).into_iter().flatten() {
-                                groups.entry(k(x)).or_default().push(x.clone());
-                            }
-                        }
-                        Ok(
-                            Arc::new(Partition(groups.into_iter().collect::<Vec<(K, Vec<T>)>>()))
-                                as Value,
-                        )
-                    },
-                ));
-                Task::new(
+                Ok(Task::new(
                     Key::new(group_layer.as_str(), &[j as u32]),
-                    op,
+                    group(j)?,
                     split_bag.keys(),
-                )
+                ))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let graph = Graph::from_layer(
             Layer {
                 name: group_layer.clone(),
@@ -145,14 +181,7 @@ impl<T: Item> Bag<T> {
         // With no input partitions, every output joins nothing and is empty.
         if cur == 0 || n <= cur {
             // Output j joins inputs [j*cur/n, (j+1)*cur/n).
-            let concat: Arc<dyn Op> =
-                Arc::new(ClosureOp::new("repartition-join", |xs: &[Value]| {
-                    let mut out = Vec::new();
-                    for v in xs {
-                        out.extend_from_slice(part::<T>(v)?);
-                    }
-                    Ok(Arc::new(Partition(out)) as Value)
-                }));
+            let concat: Arc<dyn Op> = ReshapeSpec::op::<T>(Reshape::Join);
             for j in 0..n {
                 let inputs = (j * cur / n..(j + 1) * cur / n)
                     .map(|i| self.key(i))
@@ -169,14 +198,7 @@ impl<T: Item> Bag<T> {
             for i in 0..cur {
                 let pieces = (i + 1) * n / cur - i * n / cur;
                 for p in 0..pieces {
-                    let op: Arc<dyn Op> = Arc::new(ClosureOp::new(
-                        format!("repartition-cut:{p}/{pieces}"),
-                        move |xs: &[Value]| {
-                            let items = part::<T>(&xs[0])?;
-                            let (a, b) = (p * items.len() / pieces, (p + 1) * items.len() / pieces);
-                            Ok(Arc::new(Partition(items[a..b].to_vec())) as Value)
-                        },
-                    ));
+                    let op: Arc<dyn Op> = ReshapeSpec::op::<T>(Reshape::Cut { p, pieces });
                     tasks.push(Task::new(
                         Key::new(layer.as_str(), &[j]),
                         op,

@@ -29,6 +29,8 @@
 //! }
 //! ```
 
+use super::partition::Buckets;
+use super::shuffle::stable_hash;
 use super::{part, Item, Partition};
 use brisk_core::op::Op;
 use brisk_core::spec_op::Spec;
@@ -53,6 +55,17 @@ pub enum Apply {
     TopK {
         /// How many.
         k: usize,
+    },
+    /// Splits a partition into `m` buckets by a hash of `f(item)` (a groupby's
+    /// first stage).
+    GroupSplit {
+        /// Buckets.
+        m: usize,
+    },
+    /// Bucket `j` of every split, grouped by `f(item)`: `(key, items)` sorted by key.
+    Group {
+        /// The bucket.
+        j: usize,
     },
 }
 
@@ -128,8 +141,8 @@ impl Spec for ApplySpec {
             })?;
         match (self.how, inputs) {
             (_, [partition]) => apply(self.how, &self.params, partition),
-            // A tree's combine step: several partials.
-            (Apply::TopK { .. }, _) => {
+            // A tree's combine step or a shuffle's collect: several inputs.
+            (Apply::TopK { .. } | Apply::Group { .. }, _) => {
                 let all: Value = Arc::new(Inputs(inputs.to_vec()));
                 apply(self.how, &self.params, &all)
             }
@@ -316,6 +329,67 @@ pub mod probe {
     impl<In, Out> OnKeysUnfit<In, Out> for &Probe<In, Out> {
         fn top(&self, k: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
             Err(unfit(Apply::TopK { k }))
+        }
+    }
+
+    /// Groupby: hashable, ordered keys of items.
+    pub trait OnGroups<In, Out> {
+        /// Splits a partition into `m` buckets by the hash of the key.
+        fn split(&self, m: usize, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+        /// Groups bucket `j` of every split by key.
+        fn group(&self, j: usize, splits: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In: Item, Out: Item + Ord + std::hash::Hash> OnGroups<In, Out> for Probe<In, Out>
+    where
+        (Out, Vec<In>): Item,
+    {
+        fn split(&self, m: usize, partition: &Value, f: F<'_, In, Out>) -> Result<Value> {
+            let mut buckets: Vec<Vec<In>> = vec![Vec::new(); m.max(1)];
+            for x in part::<In>(partition)? {
+                let b = (stable_hash(&f(x)?) % buckets.len() as u64) as usize;
+                buckets[b].push(x.clone());
+            }
+            Ok(Arc::new(Buckets(buckets)))
+        }
+
+        fn group(&self, j: usize, splits: &Value, f: F<'_, In, Out>) -> Result<Value> {
+            let splits = match splits.downcast_ref::<Inputs>() {
+                Some(Inputs(all)) => all.iter().collect::<Vec<_>>(),
+                None => vec![splits],
+            };
+            let mut groups: std::collections::BTreeMap<Out, Vec<In>> = Default::default();
+            for s in splits {
+                for x in s
+                    .expect_ref::<Buckets<In>>()?
+                    .0
+                    .get(j)
+                    .into_iter()
+                    .flatten()
+                {
+                    groups.entry(f(x)?).or_default().push(x.clone());
+                }
+            }
+            Ok(Arc::new(Partition(
+                groups.into_iter().collect::<Vec<(Out, Vec<In>)>>(),
+            )))
+        }
+    }
+
+    /// The fallback of [`OnGroups`].
+    pub trait OnGroupsUnfit<In, Out> {
+        /// Always an error.
+        fn split(&self, m: usize, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+        /// Always an error.
+        fn group(&self, j: usize, splits: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnGroupsUnfit<In, Out> for &Probe<In, Out> {
+        fn split(&self, m: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit(Apply::GroupSplit { m }))
+        }
+        fn group(&self, j: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit(Apply::Group { j }))
         }
     }
 

@@ -200,7 +200,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
         quote! {
             /// The function as a typed [`TaskFn`](#krate::__private::TaskFn) for bag
             /// methods (`map_task`, `filter_task`, `flat_map_task`,
-            /// `map_partitions_task`, `topk_task`), with these bound parameters.
+            /// `map_partitions_task`, `topk_task`, `groupby_task`), with these bound parameters.
             pub fn task_fn(#(#bound_names: #bound_tys),*) -> #krate::__private::TaskFn<#in_ty, #out_ty> {
                 #krate::__private::TaskFn::new(self::op(#(#bound_names),*))
             }
@@ -224,6 +224,8 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                     Apply::FlatMap => probe.flat(partition, &f),
                     Apply::Partitions => probe.whole(partition, &f),
                     Apply::TopK { k } => probe.top(k, partition, &f),
+                    Apply::GroupSplit { m } => probe.split(m, partition, &f),
+                    Apply::Group { j } => probe.group(j, partition, &f),
                 }
             }
 

@@ -1,4 +1,5 @@
-//! The built-in aggregations of bags as registered ops, so they run on workers.
+//! The built-in ops of bags that are generic over the item type (aggregations and
+//! repartitioning), as registered ops, so they run on workers.
 //!
 //! Each aggregation is two stages over partitions: `partition` (one partition to a
 //! partial result) and `combine` (partial results to one). The stage functions are
@@ -6,7 +7,8 @@
 //! type's tag ([`ReduceSpec`]), and a worker finds the functions of that type in a
 //! table that [`crate::bag_item!`] registers for every item type ([`ItemOps`]),
 //! holding the aggregations the type supports (sum needs `Sum`, frequencies
-//! `Hash + Ord`, and so on).
+//! `Hash + Ord`, and so on). Repartitioning ([`ReshapeSpec`]) works for every item
+//! type the same way.
 
 use super::{part, Item, Partition};
 use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
@@ -44,26 +46,104 @@ pub struct Stages {
     pub combine: fn(&[Value]) -> Result<Value>,
 }
 
-/// The aggregations of one item type (registered by [`crate::bag_item!`]).
+/// The generic ops of one item type (registered by [`crate::bag_item!`]).
 pub struct ItemOps {
     /// The item type's partition tag.
     pub tag: &'static str,
     /// The stages of an aggregation, if the type supports it.
     pub stages: fn(Reduction) -> Option<Stages>,
+    /// Repartitioning.
+    pub reshape: fn(Reshape, &[Value]) -> Result<Value>,
 }
 
 inventory::collect!(ItemOps);
 
-type StagesOf = fn(Reduction) -> Option<Stages>;
-
-fn table() -> &'static HashMap<&'static str, StagesOf> {
-    static TABLE: OnceLock<HashMap<&'static str, StagesOf>> = OnceLock::new();
+fn table() -> &'static HashMap<&'static str, &'static ItemOps> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static ItemOps>> = OnceLock::new();
     TABLE.get_or_init(|| {
         inventory::iter::<ItemOps>
             .into_iter()
-            .map(|r| (r.tag, r.stages))
+            .map(|r| (r.tag, r))
             .collect()
     })
+}
+
+fn ops_of(item: &str) -> Result<&'static ItemOps> {
+    table().get(item).copied().ok_or_else(|| {
+        Error::user(format!(
+            "no bag ops are registered for {item} items in this executable (bag_item!)"
+        ))
+    })
+}
+
+/// How a repartitioning task makes its partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Reshape {
+    /// Concatenates its inputs.
+    Join,
+    /// Piece `p` of `pieces` near-equal pieces of its input.
+    Cut {
+        /// Which piece.
+        p: usize,
+        /// Of how many.
+        pieces: usize,
+    },
+}
+
+/// Repartitioning for every item type.
+pub fn reshape<T: Item>(how: Reshape, inputs: &[Value]) -> Result<Value> {
+    match how {
+        Reshape::Join => {
+            let mut out = Vec::new();
+            for v in inputs {
+                out.extend_from_slice(part::<T>(v)?);
+            }
+            one(out)
+        }
+        Reshape::Cut { p, pieces } => {
+            let items = match inputs {
+                [v] => part::<T>(v)?,
+                _ => return Err(Error::user("a repartition cut takes one partition")),
+            };
+            let n = items.len();
+            one(items[p * n / pieces.max(1)..(p + 1) * n / pieces.max(1)].to_vec())
+        }
+    }
+}
+
+/// One repartitioning task.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ReshapeSpec {
+    how: Reshape,
+    item: String,
+    #[serde(skip)]
+    run: Option<fn(Reshape, &[Value]) -> Result<Value>>,
+}
+
+impl ReshapeSpec {
+    /// The op, with the item type's function at hand.
+    pub(crate) fn op<T: Item>(how: Reshape) -> Arc<SpecOp<Self>> {
+        Arc::new(SpecOp(ReshapeSpec {
+            how,
+            item: T::PARTITION_TAG.to_string(),
+            run: Some(reshape::<T>),
+        }))
+    }
+}
+
+impl Spec for ReshapeSpec {
+    const NAME: &'static str = "brisk::bag::reshape";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        let run = match self.run {
+            Some(r) => r,
+            None => ops_of(&self.item)?.reshape,
+        };
+        run(self.how, inputs)
+    }
+}
+
+inventory::submit! {
+    brisk_core::op::OpRegistration { name: ReshapeSpec::NAME, rebuild: rebuild_spec::<ReshapeSpec> }
 }
 
 /// Which stage a task runs.
@@ -108,20 +188,12 @@ impl Spec for ReduceSpec {
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         let stages = match self.stages {
             Some(s) => s,
-            None => {
-                let of = table().get(self.item.as_str()).ok_or_else(|| {
-                    Error::user(format!(
-                        "no aggregations are registered for {} items in this executable (bag_item!)",
-                        self.item
-                    ))
-                })?;
-                of(self.reduction).ok_or_else(|| {
-                    Error::user(format!(
-                        "{:?} is not defined for {} items",
-                        self.reduction, self.item
-                    ))
-                })?
-            }
+            None => (ops_of(&self.item)?.stages)(self.reduction).ok_or_else(|| {
+                Error::user(format!(
+                    "{:?} is not defined for {} items",
+                    self.reduction, self.item
+                ))
+            })?,
         };
         match self.stage {
             Stage::Partition => match inputs {
