@@ -53,7 +53,7 @@ pub struct ItemOps {
     /// The stages of an aggregation, if the type supports it.
     pub stages: fn(Reduction) -> Option<Stages>,
     /// Repartitioning.
-    pub reshape: fn(Reshape, &[Value]) -> Result<Value>,
+    pub reshape: ReshapeFn,
 }
 
 inventory::collect!(ItemOps);
@@ -75,6 +75,9 @@ fn ops_of(item: &str) -> Result<&'static ItemOps> {
         ))
     })
 }
+
+/// Runs a repartitioning step for one item type.
+type ReshapeFn = fn(Reshape, &[Value]) -> Result<Value>;
 
 /// How a repartitioning task makes its partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -117,7 +120,7 @@ pub struct ReshapeSpec {
     how: Reshape,
     item: String,
     #[serde(skip)]
-    run: Option<fn(Reshape, &[Value]) -> Result<Value>>,
+    run: Option<ReshapeFn>,
 }
 
 impl ReshapeSpec {
@@ -248,7 +251,7 @@ fn one<A: Item>(a: Vec<A>) -> Result<Value> {
     Ok(Arc::new(Partition(a)))
 }
 
-fn all<'a, A: Item>(parts: &'a [Value]) -> Result<impl Iterator<Item = &'a A>> {
+fn all<A: Item>(parts: &[Value]) -> Result<impl Iterator<Item = &A>> {
     let slices = parts.iter().map(part::<A>).collect::<Result<Vec<_>>>()?;
     Ok(slices.into_iter().flatten())
 }
