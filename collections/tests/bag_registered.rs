@@ -47,7 +47,7 @@ fn lengths(xs: &[String]) -> Vec<u64> {
 
 #[task]
 fn checked_half(x: f64) -> Result<f64, String> {
-    if x < -12.0 {
+    if x < -12.4 {
         Err(format!("{x} is too small"))
     } else {
         Ok(x / 2.0)
