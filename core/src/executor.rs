@@ -36,6 +36,20 @@ pub trait Executor: Send + Sync {
         Ok(())
     }
 
+    /// Like [`Executor::get_each`], but `each` may run on the executor's own threads,
+    /// several calls at once, right where each value was computed: for consumers
+    /// that can work in parallel (an array's blocks copied into disjoint parts of
+    /// the result). An error from `each` stops the computation and is returned. By
+    /// default: [`Executor::get_each`] on the calling thread.
+    fn get_each_concurrent(
+        &self,
+        graph: &Graph,
+        keys: &[Key],
+        each: &(dyn Fn(usize, Value) -> Result<()> + Sync),
+    ) -> Result<()> {
+        self.get_each(graph, keys, &mut |i, v| each(i, v))
+    }
+
     /// Computes `keys` and returns a graph that produces them without recomputing:
     /// by default the values themselves, brought into this process; a distributed
     /// client returns tasks that stand for results kept on its workers.

@@ -483,3 +483,67 @@ fn an_error_from_the_consumer_stops_the_run() {
     let n = ran.load(SeqCst);
     assert!(n < 64, "{n} of 512 tasks ran after the consumer stopped");
 }
+
+#[test]
+fn get_each_concurrent_hands_every_position_once_on_the_workers() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<Task> = (0..256)
+        .map(|i| {
+            let ran = ran.clone();
+            Task::new(
+                Key::new("leaf", &[i]),
+                op("leaf", move |_| {
+                    ran.fetch_add(1, SeqCst);
+                    Ok(Arc::new(i as i64) as Value)
+                }),
+                vec![],
+            )
+        })
+        .collect();
+    let g = Graph::from_tasks("leaves", tasks);
+    let mut keys: Vec<Key> = (0..256).map(|i| Key::new("leaf", &[i])).collect();
+    keys.push(Key::new("leaf", &[9]));
+    for (name, s) in [
+        (
+            "threads-2",
+            Box::new(LocalScheduler::with_threads(2)) as Box<dyn Executor>,
+        ),
+        ("sync (default)", Box::new(SyncScheduler::new())),
+    ] {
+        let seen: Vec<std::sync::Mutex<Option<i64>>> =
+            keys.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let caller = std::thread::current().id();
+        let off_caller = AtomicUsize::new(0);
+        s.get_each_concurrent(&g, &keys, &|i, v| {
+            let mut slot = seen[i].lock().unwrap();
+            assert!(slot.is_none(), "{name}: position {i} twice");
+            *slot = Some(*v.expect_ref::<i64>().unwrap());
+            if std::thread::current().id() != caller {
+                off_caller.fetch_add(1, SeqCst);
+            }
+            Ok(())
+        })
+        .unwrap();
+        let got: Vec<Option<i64>> = seen.into_iter().map(|m| m.into_inner().unwrap()).collect();
+        let want: Vec<Option<i64>> = (0..256).chain([9]).map(Some).collect();
+        assert_eq!(got, want, "{name}");
+        if name.starts_with("threads") {
+            // The local scheduler calls it where the values were computed.
+            assert_eq!(off_caller.load(SeqCst), keys.len(), "{name}");
+        }
+    }
+    // An error from the consumer stops the run and is returned.
+    ran.store(0, SeqCst);
+    let err = LocalScheduler::with_threads(2)
+        .get_each_concurrent(&g, &keys, &|i, _| {
+            if i == 3 {
+                Err(Error::user("enough"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("enough"), "{err}");
+    let n = ran.load(SeqCst);
+    assert!(n < 64, "{n} of 256 tasks ran after the consumer stopped");
+}

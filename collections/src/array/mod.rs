@@ -345,29 +345,30 @@ impl<T: Elem> Array<T> {
             let values = executor.get(&self.meta.graph, &self.meta.blocks)?;
             return concat_blocks::<T>(values, &grid);
         }
-        // Known sizes: each block is copied into place as soon as it is ready and
-        // then dropped, so the blocks are never all held beside the result.
+        // Known sizes: each block is copied into its place as soon as it is ready
+        // (by the thread that computed it, several at once) and then dropped, so the
+        // blocks are never all held beside the result.
         let shape: Vec<usize> = sizes.iter().map(|s| s.iter().sum()).collect();
-        let offsets: Vec<Vec<usize>> = sizes.iter().map(|s| chunks::offsets(s)).collect();
         let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
-        let grid_index: Vec<Vec<usize>> = ndindex(&grid).collect();
-        executor.get_each(&self.meta.graph, &self.meta.blocks, &mut |i, v| {
+        let places: Vec<std::sync::Mutex<ndarray::ArrayViewMutD<'_, T>>> =
+            block_views(out.view_mut(), &sizes, 0)
+                .into_iter()
+                .map(std::sync::Mutex::new)
+                .collect();
+        executor.get_each_concurrent(&self.meta.graph, &self.meta.blocks, &|i, v| {
             let a = T::array(&v)?;
-            let idx = &grid_index[i];
-            let want: Vec<usize> = (0..idx.len()).map(|k| sizes[k][idx[k]]).collect();
-            if a.shape() != want.as_slice() {
+            let mut place = places[i].lock().unwrap_or_else(|p| p.into_inner());
+            if a.shape() != place.shape() {
                 return Err(Error::user(format!(
-                    "block {idx:?} has shape {:?}, its chunks say {want:?}",
-                    a.shape()
+                    "block {i} has shape {:?}, its chunks say {:?}",
+                    a.shape(),
+                    place.shape()
                 )));
             }
-            let mut dst = out.view_mut();
-            for (k, &b) in idx.iter().enumerate() {
-                dst.slice_axis_inplace(ndarray::Axis(k), (offsets[k][b]..offsets[k][b + 1]).into());
-            }
-            dst.assign(a);
+            place.assign(a);
             Ok(())
         })?;
+        drop(places);
         Ok(out)
     }
 
@@ -521,6 +522,26 @@ fn split_grid<'a, T>(
     for &s in &sizes[axis] {
         let (head, tail) = rest.split_at(ndarray::Axis(axis), s);
         out.extend(split_grid(head, sizes, axis + 1));
+        rest = tail;
+    }
+    out
+}
+
+/// The places of the blocks in `view`, one disjoint mutable view each, in C order
+/// of the block grid (`sizes[k]`: the chunk sizes along axis `k`, from `axis` on).
+fn block_views<'a, T>(
+    view: ndarray::ArrayViewMutD<'a, T>,
+    sizes: &[Vec<usize>],
+    axis: usize,
+) -> Vec<ndarray::ArrayViewMutD<'a, T>> {
+    let Some(along) = sizes.get(axis) else {
+        return vec![view];
+    };
+    let mut out = Vec::new();
+    let mut rest = view;
+    for &n in along {
+        let (head, tail) = rest.split_at(ndarray::Axis(axis), n);
+        out.extend(block_views(head, sizes, axis + 1));
         rest = tail;
     }
     out

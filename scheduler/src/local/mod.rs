@@ -129,7 +129,7 @@ impl LocalScheduler {
                 self.drive(
                     RunState::streaming(graph, order(graph)),
                     graph,
-                    Some(&tx),
+                    Some(Sink::Channel(&tx)),
                     Some(stop),
                 )
                 .map(|_| ())
@@ -157,11 +157,39 @@ impl LocalScheduler {
         })
     }
 
+    /// [`LocalScheduler::run_each`] with `each` called on the worker that computed
+    /// each requested result, as soon as it is done (several at once).
+    pub fn run_each_concurrent(
+        &self,
+        graph: &TaskGraph,
+        each: &(dyn Fn(usize, Value) -> Result<()> + Sync),
+    ) -> Result<()> {
+        if rayon::current_thread_index().is_some() {
+            // A nested compute: see `run_each`.
+            return self.run_each(graph, &mut |i, v| each(i, v));
+        }
+        let mut positions: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+        for (i, t) in graph.requested().iter().enumerate() {
+            positions[t.idx()].push(i);
+        }
+        let sink = Sink::Call {
+            each,
+            positions: &positions,
+        };
+        self.drive(
+            RunState::streaming(graph, order(graph)),
+            graph,
+            Some(sink),
+            None,
+        )
+        .map(|_| ())
+    }
+
     fn drive<'g>(
         &self,
         state: RunState<'g>,
         graph: &'g TaskGraph,
-        sink: Option<&Sender<(TaskId, Value)>>,
+        sink: Option<Sink<'_>>,
         stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<RunState<'g>> {
         let threads = self.threads().max(1);
@@ -212,6 +240,28 @@ impl Executor for LocalScheduler {
     ) -> Result<()> {
         self.run_each(&graph.lower(keys)?, each)
     }
+
+    fn get_each_concurrent(
+        &self,
+        graph: &Graph,
+        keys: &[Key],
+        each: &(dyn Fn(usize, Value) -> Result<()> + Sync),
+    ) -> Result<()> {
+        self.run_each_concurrent(&graph.lower(keys)?, each)
+    }
+}
+
+/// Where a streaming run hands the requested results.
+#[derive(Clone, Copy)]
+enum Sink<'p> {
+    /// To the caller's thread.
+    Channel(&'p Sender<(TaskId, Value)>),
+    /// To a callback, on the worker that computed the result; `positions[t]` are
+    /// the places of task `t` among the requested keys.
+    Call {
+        each: &'p (dyn Fn(usize, Value) -> Result<()> + Sync),
+        positions: &'p [Vec<usize>],
+    },
 }
 
 /// What the threads of one run share, behind one lock.
@@ -226,8 +276,8 @@ struct Run<'g, 'p> {
     threads: usize,
     progress: Option<&'p ProgressFn>,
     graph: &'g TaskGraph,
-    /// Where a streaming run sends requested results.
-    sink: Option<&'p Sender<(TaskId, Value)>>,
+    /// Where a streaming run hands requested results.
+    sink: Option<Sink<'p>>,
     /// Set by the caller of a streaming run to stop it.
     stop: Option<&'p std::sync::atomic::AtomicBool>,
 }
@@ -288,11 +338,26 @@ impl<'g> Run<'g, '_> {
                 scope.spawn(move |s| self.worker(s));
             }
             // Last, as it may wait for the caller: nothing is held or delayed by it.
-            if let Some(sink) = self.sink {
-                for h in handed {
-                    // The receiver lives until the run ends.
-                    let _ = sink.send(h);
+            match self.sink {
+                Some(Sink::Channel(tx)) => {
+                    for h in handed {
+                        // The receiver lives until the run ends.
+                        let _ = tx.send(h);
+                    }
                 }
+                Some(Sink::Call { each, positions }) => {
+                    for (t, v) in handed {
+                        for &p in &positions[t.idx()] {
+                            if let Err(e) = each(p, v.clone()) {
+                                let mut sh = self.lock();
+                                if sh.run.error.is_none() {
+                                    sh.run.error = Some(e);
+                                }
+                            }
+                        }
+                    }
+                }
+                None => {}
             }
             let Some((t, inputs)) = next else { return };
             done = Some((t, execute(self.graph, t, &inputs)));
