@@ -179,6 +179,89 @@ fn repartition_rebuilds_like_on_a_worker() {
     }
 }
 
+#[task]
+fn allowed(s: &str, #[bound] words: std::collections::HashSet<String>) -> bool {
+    words.contains(s)
+}
+
+#[test]
+fn keys_come_from_canonical_tokens_not_serde_bytes() {
+    // Two sets with the same words, filled in different orders (and each with its
+    // own random hash seed, so their serde bytes usually differ).
+    let a: std::collections::HashSet<String> =
+        ["w1", "w2", "w3", "w5", "w8"].map(String::from).into();
+    let b: std::collections::HashSet<String> =
+        ["w8", "w5", "w3", "w2", "w1"].map(String::from).into();
+    let bag = Bag::from_sequence(words(), 3).unwrap();
+    let x = bag.filter_task(allowed::task_fn(a)).unwrap();
+    let y = bag.filter_task(allowed::task_fn(b)).unwrap();
+    assert_eq!(x.name(), y.name());
+    let want: Vec<String> = words()
+        .into_iter()
+        .filter(|w| ["w1", "w2", "w3", "w5", "w8"].contains(&w.as_str()))
+        .collect();
+    assert_eq!(x.compute_with(&Rebuilding).unwrap(), want);
+}
+
+#[test]
+fn hostile_task_parameters_are_errors_not_panics() {
+    let one = Bag::from_sequence(words(), 1).unwrap();
+    let partition = brisk_scheduler::LocalScheduler::new()
+        .get(one.graph(), &[one.key(0)])
+        .unwrap();
+    #[derive(serde::Serialize)]
+    struct Cut {
+        p: usize,
+        pieces: usize,
+    }
+    #[derive(serde::Serialize)]
+    enum How {
+        Cut(Cut),
+    }
+    #[derive(serde::Serialize)]
+    struct Reshape {
+        how: How,
+        item: &'static str,
+    }
+    for (p, pieces) in [(5, 2), (0, 0), (usize::MAX, 3)] {
+        let bytes = rmp_serde::to_vec_named(&Reshape {
+            how: How::Cut(Cut { p, pieces }),
+            item: "bag<str>",
+        })
+        .unwrap();
+        let op = brisk_core::op::rebuild("brisk::bag::reshape", &bytes).unwrap();
+        let err = op.call(&partition).unwrap_err();
+        assert!(err.to_string().contains("piece"), "{err}");
+    }
+    let finish = brisk_core::op::rebuild(
+        "brisk::bag::finish-moments",
+        &rmp_serde::to_vec_named(&"Mean").unwrap(),
+    )
+    .unwrap();
+    assert!(finish.call(&[]).is_err());
+    #[derive(serde::Serialize)]
+    enum Apply {
+        GroupSplit { m: usize },
+    }
+    #[derive(serde::Serialize)]
+    struct ApplySpec {
+        how: Apply,
+        function: String,
+        params: Vec<u8>,
+    }
+    for m in [0, usize::MAX] {
+        let bytes = rmp_serde::to_vec_named(&ApplySpec {
+            how: Apply::GroupSplit { m },
+            function: initial::NAME.to_string(),
+            params: rmp_serde::to_vec(&()).unwrap(),
+        })
+        .unwrap();
+        let op = brisk_core::op::rebuild("brisk::bag::apply", &bytes).unwrap();
+        let err = op.call(&partition).unwrap_err();
+        assert!(err.to_string().contains("groupby into"), "{err}");
+    }
+}
+
 #[test]
 fn a_bound_parameter_is_part_of_the_key() {
     let b = Bag::from_sequence(words(), 3).unwrap();

@@ -546,4 +546,14 @@ fn get_each_concurrent_hands_every_position_once_on_the_workers() {
     assert!(err.to_string().contains("enough"), "{err}");
     let n = ran.load(SeqCst);
     assert!(n < 64, "{n} of 256 tasks ran after the consumer stopped");
+    // A panicking consumer is an error too, not a crash.
+    let err = LocalScheduler::with_threads(2)
+        .get_each_concurrent(&g, &keys, &|i, _| {
+            if i == 5 {
+                panic!("consumer bug");
+            }
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("panicked"), "{err}");
 }

@@ -355,12 +355,14 @@ impl<T: Elem> Array<T> {
                 .into_iter()
                 .map(std::sync::Mutex::new)
                 .collect();
+        let grid_index: Vec<Vec<usize>> = ndindex(&grid).collect();
         executor.get_each_concurrent(&self.meta.graph, &self.meta.blocks, &|i, v| {
             let a = T::array(&v)?;
             let mut place = places[i].lock().unwrap_or_else(|p| p.into_inner());
             if a.shape() != place.shape() {
                 return Err(Error::user(format!(
-                    "block {i} has shape {:?}, its chunks say {:?}",
+                    "block {:?} has shape {:?}, its chunks say {:?}",
+                    grid_index[i],
                     a.shape(),
                     place.shape()
                 )));

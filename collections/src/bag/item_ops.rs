@@ -108,8 +108,13 @@ pub fn reshape<T: Item>(how: Reshape, inputs: &[Value]) -> Result<Value> {
                 [v] => part::<T>(v)?,
                 _ => return Err(Error::user("a repartition cut takes one partition")),
             };
+            if p >= pieces {
+                return Err(Error::user(format!(
+                    "a repartition cut asks for piece {p} of {pieces}"
+                )));
+            }
             let n = items.len();
-            one(items[p * n / pieces.max(1)..(p + 1) * n / pieces.max(1)].to_vec())
+            one(items[p * n / pieces..(p + 1) * n / pieces].to_vec())
         }
     }
 }
@@ -231,7 +236,14 @@ pub enum Finish {
 impl Spec for Finish {
     const NAME: &'static str = "brisk::bag::finish-moments";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let out = part::<(f64, f64, f64)>(&inputs[0])?
+        let [partials] = inputs else {
+            return Err(Error::Arity {
+                op: Self::NAME.into(),
+                expected: 1,
+                found: inputs.len(),
+            });
+        };
+        let out = part::<(f64, f64, f64)>(partials)?
             .iter()
             .map(|&(n, mean, m2)| match *self {
                 Finish::Mean if n > 0.0 => mean,

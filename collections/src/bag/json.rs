@@ -193,6 +193,7 @@ impl<J: JsonRecord> Bag<J> {
         let spec = PluckSpec {
             what,
             item: J::PARTITION_TAG.to_string(),
+            run: Some(PluckSpec::run::<J>),
         };
         let layer = layer_name("pluck", &[&self.name(), &Bytes(&spec_bytes(&spec)?)])?;
         Ok(self.blockwise(layer, Arc::new(SpecOp(spec))))
@@ -213,7 +214,13 @@ enum Pluck {
 struct PluckSpec {
     what: Pluck,
     item: String,
+    /// The typed code, when built in this process (any `JsonRecord` type); a
+    /// rebuilt spec picks it by the item tag.
+    #[serde(skip)]
+    run: Option<PluckFn>,
 }
+
+type PluckFn = fn(&PluckSpec, &Value) -> Result<Value>;
 
 fn spec_bytes(spec: &PluckSpec) -> Result<Vec<u8>> {
     rmp_serde::to_vec(spec).map_err(|e| Error::Tokenize {
@@ -269,12 +276,18 @@ impl Spec for PluckSpec {
                 found: inputs.len(),
             });
         };
+        if let Some(run) = self.run {
+            return run(self, p);
+        }
         match self.item.as_str() {
             t if t == Json::PARTITION_TAG => self.run::<Json>(p),
             t if t == <serde_json::Value as Item>::PARTITION_TAG => {
                 self.run::<serde_json::Value>(p)
             }
-            other => Err(Error::user(format!("pluck needs JSON items, not {other}"))),
+            other => Err(Error::user(format!(
+                "pluck on {other} items runs only in the process that built it \
+                 (workers know Json and serde_json::Value)"
+            ))),
         }
     }
 }

@@ -265,11 +265,8 @@ impl<T: Item> Bag<T> {
         f: &TaskFn<In, Out>,
         how: task_fn::Apply,
     ) -> Result<Bag<U>> {
-        let op = f.apply_op(how)?;
-        let mut h = Hasher::new();
-        op.tokenize_params(&mut h)?;
-        let layer = layer_name(method, &[&self.name.as_str(), &h.finish()])?;
-        Ok(self.blockwise(layer, op))
+        let layer = layer_name(method, &[&self.name.as_str(), &f.token(how)?])?;
+        Ok(self.blockwise(layer, f.apply_op(how)?))
     }
 
     /// Computes every partition and concatenates them, in partition order.

@@ -246,9 +246,7 @@ impl<T: Item> Bag<T> {
     /// in one partition; cluster-ready [`Bag::topk`].
     pub fn topk_task<K: Ord>(&self, k: usize, key: TaskFn<T, K>) -> Result<Bag<T>> {
         let op = key.apply_op(Apply::TopK { k })?;
-        let mut h = brisk_core::token::Hasher::new();
-        op.tokenize_params(&mut h)?;
-        let name = format!("topk-{k}-{}", h.finish());
+        let name = format!("topk-{k}-{}", key.token(Apply::TopK { k })?);
         let first: Bag<T> = self.blockwise(layer_name(&name, &[&self.name()])?, op.clone());
         first.tree_of(&name, op, SPLIT_EVERY)
     }

@@ -133,10 +133,14 @@ impl<T: Item> Bag<T> {
         (K, Vec<T>): Item,
     {
         let m = npartitions.unwrap_or(self.npartitions).max(1);
+        if m > super::task_fn::MAX_GROUPS {
+            return Err(Error::user(format!(
+                "groupby_task into {m} partitions (at most {})",
+                super::task_fn::MAX_GROUPS
+            )));
+        }
         let split = key.apply_op(Apply::GroupSplit { m })?;
-        let mut h = brisk_core::token::Hasher::new();
-        split.tokenize_params(&mut h)?;
-        let name = format!("task-{}", h.finish());
+        let name = format!("task-{}", key.token(Apply::GroupSplit { m })?);
         self.shuffle_groups(&name, m, split, |j| key.apply_op(Apply::Group { j }))
     }
 

@@ -34,7 +34,8 @@ use super::shuffle::stable_hash;
 use super::{part, Item, Partition};
 use brisk_core::op::Op;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::token::Hasher;
+use brisk_core::{Error, Result, Token, Value};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
@@ -90,6 +91,17 @@ impl<In, Out> TaskFn<In, Out> {
         self.op.name()
     }
 
+    /// The content token of applying the function `how`: its name, its bound
+    /// parameters by their canonical [`Tokenize`](brisk_core::Tokenize) (not their
+    /// serde bytes, whose order may vary, as for a `HashMap`), and `how`.
+    pub(crate) fn token(&self, how: Apply) -> Result<Token> {
+        let mut h = Hasher::new();
+        h.write_str(self.op.name());
+        self.op.tokenize_params(&mut h)?;
+        h.write_str(&format!("{how:?}"));
+        Ok(h.finish())
+    }
+
     /// The op of the whole-partition task applying the function `how`.
     pub(crate) fn apply_op(&self, how: Apply) -> Result<Arc<dyn Op>> {
         let spec = ApplySpec {
@@ -97,8 +109,49 @@ impl<In, Out> TaskFn<In, Out> {
             function: self.op.name().to_string(),
             params: self.op.params()?,
         };
-        Ok(Arc::new(brisk_core::spec_op::SpecOp(spec)))
+        Ok(Arc::new(ApplyOp {
+            spec,
+            token: self.token(how)?,
+        }))
     }
+}
+
+/// The op of an [`ApplySpec`], tokenized by the function's canonical token.
+struct ApplyOp {
+    spec: ApplySpec,
+    token: Token,
+}
+
+impl Op for ApplyOp {
+    fn name(&self) -> &str {
+        ApplySpec::NAME
+    }
+    fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
+        brisk_core::Tokenize::tokenize(&self.token, h)
+    }
+    fn params(&self) -> Result<Vec<u8>> {
+        rmp_serde::to_vec_named(&self.spec).map_err(|e| Error::OpParams {
+            op: ApplySpec::NAME.into(),
+            message: e.to_string(),
+        })
+    }
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        self.spec.call(inputs)
+    }
+}
+
+fn rebuild_apply(params: &[u8]) -> Result<Arc<dyn Op>> {
+    let spec: ApplySpec = rmp_serde::from_slice(params).map_err(|e| Error::OpParams {
+        op: ApplySpec::NAME.into(),
+        message: e.to_string(),
+    })?;
+    // A rebuilt op only runs (its token is not used again): the bytes stand in.
+    let mut h = Hasher::new();
+    h.write_raw(params);
+    Ok(Arc::new(ApplyOp {
+        spec,
+        token: h.finish(),
+    }))
 }
 
 /// Applies one registered function to a partition (written by `#[brisk::task]`).
@@ -123,6 +176,9 @@ fn registry() -> &'static HashMap<&'static str, ApplyFn> {
     })
 }
 
+/// The most output partitions of a groupby.
+pub const MAX_GROUPS: usize = 1 << 20;
+
 /// The task of a bag partition applying a registered function.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct ApplySpec {
@@ -139,6 +195,13 @@ impl Spec for ApplySpec {
             .ok_or_else(|| Error::UnknownOp {
                 name: self.function.clone(),
             })?;
+        if let Apply::GroupSplit { m } = self.how {
+            if m == 0 || m > MAX_GROUPS {
+                return Err(Error::user(format!(
+                    "a groupby into {m} partitions (1 to {MAX_GROUPS})"
+                )));
+            }
+        }
         match (self.how, inputs) {
             (_, [partition]) => apply(self.how, &self.params, partition),
             // A tree's combine step or a shuffle's collect: several inputs.
@@ -158,7 +221,7 @@ impl Spec for ApplySpec {
 inventory::submit! {
     brisk_core::op::OpRegistration {
         name: ApplySpec::NAME,
-        rebuild: brisk_core::spec_op::rebuild_spec::<ApplySpec>,
+        rebuild: rebuild_apply,
     }
 }
 
@@ -214,9 +277,11 @@ pub mod probe {
 
     type F<'a, In, Out> = &'a dyn Fn(&In) -> Result<Out>;
 
-    fn unfit(how: Apply) -> Error {
+    fn unfit<In, Out>(how: Apply) -> Error {
         Error::user(format!(
-            "this function's input and output types do not fit {how:?} on a bag"
+            "a function from {} to {} does not fit {how:?} on a bag",
+            std::any::type_name::<In>(),
+            std::any::type_name::<Out>()
         ))
     }
 
@@ -236,7 +301,7 @@ pub mod probe {
                     match (&keep as &dyn std::any::Any).downcast_ref::<bool>() {
                         Some(true) => kept.push(x.clone()),
                         Some(false) => {}
-                        None => return Err(unfit(how)),
+                        None => return Err(unfit::<In, Out>(how)),
                     }
                 }
                 return Ok(Arc::new(Partition(kept)));
@@ -254,7 +319,7 @@ pub mod probe {
 
     impl<In, Out> OnItemsUnfit<In, Out> for &Probe<In, Out> {
         fn items(&self, how: Apply, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
-            Err(unfit(how))
+            Err(unfit::<In, Out>(how))
         }
     }
 
@@ -282,7 +347,7 @@ pub mod probe {
 
     impl<In, Out> OnItemsFlatUnfit<In, Out> for &Probe<In, Out> {
         fn flat(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
-            Err(unfit(Apply::FlatMap))
+            Err(unfit::<In, Out>(Apply::FlatMap))
         }
     }
 
@@ -328,7 +393,7 @@ pub mod probe {
 
     impl<In, Out> OnKeysUnfit<In, Out> for &Probe<In, Out> {
         fn top(&self, k: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
-            Err(unfit(Apply::TopK { k }))
+            Err(unfit::<In, Out>(Apply::TopK { k }))
         }
     }
 
@@ -386,10 +451,10 @@ pub mod probe {
 
     impl<In, Out> OnGroupsUnfit<In, Out> for &Probe<In, Out> {
         fn split(&self, m: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
-            Err(unfit(Apply::GroupSplit { m }))
+            Err(unfit::<In, Out>(Apply::GroupSplit { m }))
         }
         fn group(&self, j: usize, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
-            Err(unfit(Apply::Group { j }))
+            Err(unfit::<In, Out>(Apply::Group { j }))
         }
     }
 
@@ -401,7 +466,7 @@ pub mod probe {
 
     impl<In, Out> OnPartitionUnfit<In, Out> for &Probe<In, Out> {
         fn whole(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
-            Err(unfit(Apply::Partitions))
+            Err(unfit::<In, Out>(Apply::Partitions))
         }
     }
 }

@@ -109,6 +109,16 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
     let mut call_args: Vec<TokenStream2> = Vec::new();
     // The same call on one item `x` (for bags), bound parameters from `op.bound`.
     let mut item_args: Vec<TokenStream2> = Vec::new();
+    let one_input = func
+        .sig
+        .inputs
+        .iter()
+        .filter(|a| match a {
+            FnArg::Typed(pt) => !pt.attrs.iter().any(|a| a.path().is_ident("bound")),
+            FnArg::Receiver(_) => true,
+        })
+        .count()
+        == 1;
     for arg in func.sig.inputs.iter_mut() {
         let FnArg::Typed(pt) = arg else {
             return Err(syn::Error::new(
@@ -156,7 +166,14 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             other => (other.clone(), Access::Owned),
         };
         let vt = &value_ty;
-        let read = quote!((&__core::value::probe::Probe::<#vt>::new()).input(&inputs[#i])?);
+        // A one-input function may be over bag items that are not task results: it
+        // reads through a probe (an error when run as a task of its own); others
+        // need task result types, which the compiler checks.
+        let read = if one_input {
+            quote!((&__core::value::probe::Probe::<#vt>::new()).input(&inputs[#i], NAME)?)
+        } else {
+            quote!(inputs[#i].expect_ref::<#vt>()?)
+        };
         call_args.push(match access {
             Access::Owned => quote!(::std::clone::Clone::clone(#read)),
             Access::Ref => quote!(#read),
@@ -189,6 +206,19 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
         quote!(super::#fn_name(#(#call_args),*).map_err(#krate::__private::core::Error::user)?)
     } else {
         quote!(super::#fn_name(#(#call_args),*))
+    };
+    let boxed = if n_inputs == 1 {
+        quote! {
+            #[allow(unused_imports)]
+            use __core::value::probe::{Input as _, InputUnfit as _, Output as _, OutputUnfit as _};
+            let out: #out_ty = #result;
+            (&__core::value::probe::Probe::<#out_ty>::new()).output(out, NAME)
+        }
+    } else {
+        quote! {
+            let out: #out_ty = #result;
+            Ok(::std::sync::Arc::new(out) as __core::Value)
+        }
     };
     let bag_items = if n_inputs == 1 {
         let in_ty = &inputs[0].value_ty;
@@ -274,10 +304,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                     if inputs.len() != #n_inputs {
                         return Err(__core::Error::Arity { op: NAME.to_string(), expected: #n_inputs, found: inputs.len() });
                     }
-                    #[allow(unused_imports)]
-                    use __core::value::probe::{Input as _, InputUnfit as _, Output as _, OutputUnfit as _};
-                    let out: #out_ty = #result;
-                    (&__core::value::probe::Probe::<#out_ty>::new()).output(out)
+                    #boxed
                 }
             }
 

@@ -182,8 +182,13 @@ pub async fn serve(
             },
         }
     }
+    // Wait for the cancelled tasks to end, so the listener and every connection
+    // are closed when this returns (a restart binds the same address next, on the
+    // same runtime).
     acceptor.abort();
     ticker.abort();
+    let _ = acceptor.await;
+    let _ = ticker.await;
     core.goodbye();
     Ok(())
 }

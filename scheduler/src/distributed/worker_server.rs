@@ -9,7 +9,7 @@
 
 use super::comm::{accept, connect, read_batch, split, BoxStream, Outbox, Reader, Writer};
 use super::ids::WorkerId;
-use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing};
+use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireValue};
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
 use crate::error::{Error, Result};
 use crate::protocol::{Limits, Role};
@@ -568,6 +568,7 @@ impl<'a> Session<'a> {
                 tls.as_ref(),
                 &limits,
                 &keys,
+                true,
             )
             .await;
             if result.is_err() {
@@ -593,6 +594,7 @@ pub(crate) async fn get_data(
     tls: Option<&super::tls::Tls>,
     limits: &Limits,
     keys: &[Key],
+    decode_here: bool,
 ) -> Result<Fetched> {
     if conn.is_none() {
         let s = connect(address, Role::Worker, token, tls).await?;
@@ -620,16 +622,45 @@ pub(crate) async fn get_data(
             reason: format!("{address} did not answer a data request with data"),
         });
     };
-    let mut frames = frames.into_iter();
-    let mut out = Vec::with_capacity(values.len());
-    for (k, v) in values {
-        let f = Incoming::take_frames(&mut frames, v.nframes)?;
-        let value = decode(encoded(v, f)).map_err(|e| Error::Malformed {
-            reason: e.to_string(),
-        })?;
-        out.push((k, value));
+    let raw = RawData {
+        values,
+        frames,
+        missing,
+    };
+    let bytes: usize = raw.frames.iter().map(Vec::len).sum();
+    if decode_here || bytes < (1 << 20) {
+        raw.decode()
+    } else {
+        // Large values are decoded away from this thread (a client's may be the
+        // scheduler's).
+        tokio::task::spawn_blocking(move || raw.decode())
+            .await
+            .map_err(|e| Error::Malformed {
+                reason: format!("decoding fetched data: {e}"),
+            })?
     }
-    Ok((out, missing))
+}
+
+/// A data reply before its values are decoded.
+struct RawData {
+    values: Vec<(Key, WireValue)>,
+    frames: Vec<Vec<u8>>,
+    missing: Vec<Key>,
+}
+
+impl RawData {
+    fn decode(self) -> Result<Fetched> {
+        let mut frames = self.frames.into_iter();
+        let mut out = Vec::with_capacity(self.values.len());
+        for (k, v) in self.values {
+            let f = Incoming::take_frames(&mut frames, v.nframes)?;
+            let value = decode(encoded(v, f)).map_err(|e| Error::Malformed {
+                reason: e.to_string(),
+            })?;
+            out.push((k, value));
+        }
+        Ok((out, self.missing))
+    }
 }
 
 /// Serves `GetData` requests from peers and clients.

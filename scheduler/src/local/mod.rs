@@ -348,7 +348,17 @@ impl<'g> Run<'g, '_> {
                 Some(Sink::Call { each, positions }) => {
                     for (t, v) in handed {
                         for &p in &positions[t.idx()] {
-                            if let Err(e) = each(p, v.clone()) {
+                            // After an error the run is stopping: hand nothing more.
+                            if self.lock().run.error.is_some() {
+                                break;
+                            }
+                            let outcome = catch_unwind(AssertUnwindSafe(|| each(p, v.clone())))
+                                .unwrap_or_else(|_| {
+                                    Err(Error::Other(
+                                        "the consumer of get_each_concurrent panicked".into(),
+                                    ))
+                                });
+                            if let Err(e) = outcome {
                                 let mut sh = self.lock();
                                 if sh.run.error.is_none() {
                                     sh.run.error = Some(e);

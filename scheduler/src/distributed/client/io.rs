@@ -312,7 +312,7 @@ async fn gather_from_workers(
     for (addr, ks) in by_worker {
         let slot = lock(peers).entry(addr.clone()).or_default().clone();
         let mut guard = slot.lock().await;
-        let result = get_data(&mut guard, &addr, token, tls, limits, &ks).await;
+        let result = get_data(&mut guard, &addr, token, tls, limits, &ks, false).await;
         if result.is_err() {
             *guard = None;
         }
