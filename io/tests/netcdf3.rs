@@ -162,3 +162,72 @@ fn headers_claiming_more_than_the_file_holds_are_refused_at_open() {
     assert!(netcdf3::open(path.to_str().unwrap(), &Default::default()).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Float slabs read straight into `f32` (local files: the bytes land in the result
+/// and are swapped in place) equal the generic read, whichever path a slab takes;
+/// a file cut short after it was opened is an error naming it.
+#[test]
+fn float_slabs_read_straight_into_f32() {
+    let (ny, nx) = (200usize, 200usize);
+    let values: Vec<f32> = (0..3 * ny * nx).map(|i| (i as f32).sin() * 300.0).collect();
+    let file = NcFile {
+        dims: vec![
+            Dim {
+                name: "time".into(),
+                len: None,
+            },
+            Dim {
+                name: "y".into(),
+                len: Some(ny as u64),
+            },
+            Dim {
+                name: "x".into(),
+                len: Some(nx as u64),
+            },
+        ],
+        attrs: vec![],
+        vars: vec![
+            NewVar::new("time", &[0], Data::Int(vec![0, 6, 12])),
+            NewVar::new("t", &[0, 1, 2], Data::Float(values.clone())),
+        ],
+    };
+    let dir = std::env::temp_dir().join(format!("brisk-nc3-f32-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("f.nc");
+    std::fs::write(&path, netcdf3::encode(&file).unwrap()).unwrap();
+    let f = netcdf3::open(path.to_str().unwrap(), &Default::default()).unwrap();
+    assert!(f.local.is_some());
+    let t = f.header.var("t").unwrap();
+    let slabs: [([u64; 3], [u64; 3]); 4] = [
+        ([0, 0, 0], [3, ny as u64, nx as u64]), // whole records, read in place
+        ([1, 0, 0], [2, ny as u64, nx as u64]),
+        ([0, 10, 0], [3, 150, nx as u64]), // 120 KB pieces, in place
+        ([1, 3, 5], [2, 7, 11]),           // small pieces: range reads
+    ];
+    for (start, count) in slabs {
+        let fast = f.read_f32(t, &start, &count).unwrap();
+        let generic: Vec<f32> = f.read(t, &start, &count, |x| x as f32).unwrap();
+        assert_eq!(fast, generic, "{start:?} {count:?}");
+    }
+    assert_eq!(
+        f.read_f32(t, &[0, 0, 0], &[3, ny as u64, nx as u64])
+            .unwrap(),
+        values
+    );
+    let not_float = f.read_f32(f.header.var("time").unwrap(), &[0], &[3]);
+    assert!(not_float.unwrap_err().to_string().contains("not float"));
+    // Cut short after opening (another process rewriting it).
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len - 50_000)
+        .unwrap();
+    let err = f
+        .read_f32(t, &[0, 0, 0], &[3, ny as u64, nx as u64])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("f.nc"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

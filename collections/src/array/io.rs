@@ -216,9 +216,7 @@ impl NetcdfRead {
         let data: Vec<T> = if plain && v.nc_type == NcType::Float && T::DTYPE == DType::Float32 {
             // The common case: big-endian float32 straight into float32.
             let raw: Vec<f32> = f
-                .read_with(v, &self.start, &self.count, |_, raw, out: &mut Vec<f32>| {
-                    netcdf3::read::decode_f32(raw, out)
-                })
+                .read_f32(v, &self.start, &self.count)
                 .map_err(|e| fmt_err(&self.url, e))?;
             // `T` is f32 here: hand the vector over without a copy.
             let any: Box<dyn std::any::Any> = Box::new(raw);

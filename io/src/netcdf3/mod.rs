@@ -81,6 +81,8 @@ pub struct Opened {
     /// The parsed header (`numrecs` derived from the size when the file was
     /// written in streaming mode).
     pub header: Header,
+    /// The file's path when it is on the local disk.
+    pub local: Option<std::path::PathBuf>,
 }
 
 fn err(url: &str, e: NcError) -> crate::Error {
@@ -187,6 +189,7 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
         path,
         size,
         header,
+        local: (loc.root == "file://").then(|| loc.url(&loc.path).into()),
     })
 }
 
@@ -205,21 +208,79 @@ impl Opened {
         })
     }
 
-    /// [`Opened::read`] with a custom decoder of big-endian bytes.
-    pub fn read_with<T>(
+    /// The slab of a `float` variable as `f32`. From a local file, the bytes of the
+    /// slab are read straight into the result and byte-swapped in place (no buffer
+    /// between the file and the values); otherwise as [`Opened::read_with`] with
+    /// [`read::decode_f32`].
+    pub fn read_f32(&self, v: &Var, start: &[u64], count: &[u64]) -> crate::Result<Vec<f32>> {
+        let decoded = |_: NcType, raw: &[u8], out: &mut Vec<f32>| read::decode_f32(raw, out);
+        if v.nc_type != NcType::Float {
+            return Err(err(
+                &self.url,
+                NcError::Malformed {
+                    at: v.begin,
+                    reason: format!("{} is {:?}, not float", v.name, v.nc_type),
+                },
+            ));
+        }
+        let Some(local) = &self.local else {
+            return self.read_with(v, start, count, decoded);
+        };
+        let (runs, picks) = self.plan(v, start, count)?;
+        let total = usize::try_from(header::product(count)).unwrap_or(usize::MAX);
+        let piece: u64 = picks.iter().map(|&(_, l)| l).sum();
+        // Many small pieces are cheaper as one range read each.
+        if picks.is_empty() || piece / (picks.len() as u64) < (64 << 10) {
+            return self.read_with(v, start, count, decoded);
+        }
+        let short = |offset: u64, end: u64| {
+            err(
+                &self.url,
+                NcError::ShortData {
+                    var: v.name.clone(),
+                    offset,
+                    end,
+                    size: self.size,
+                },
+            )
+        };
+        if (runs.len() as u64).checked_mul(piece) != Some(total as u64 * 4) {
+            return Err(short(0, piece));
+        }
+        let file = std::fs::File::open(local).map_err(|e| crate::Error::Store {
+            url: self.url.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut out = vec![0f32; total];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+        let mut at = 0usize;
+        for r in &runs {
+            for &(o, l) in &picks {
+                if o + l > r.len {
+                    return Err(short(r.offset + o, r.offset + o + l));
+                }
+                let dst = &mut bytes[at..at + l as usize];
+                std::os::unix::fs::FileExt::read_exact_at(&file, dst, r.offset + o)
+                    .map_err(|_| short(r.offset + o, r.offset + o + l))?;
+                at += l as usize;
+            }
+        }
+        for x in out.iter_mut() {
+            *x = f32::from_bits(u32::from_be(x.to_bits()));
+        }
+        Ok(out)
+    }
+
+    /// The byte ranges of a slab and the pieces of each range it keeps, checked
+    /// against the file's size.
+    fn plan(
         &self,
         v: &Var,
         start: &[u64],
         count: &[u64],
-        decode: impl Fn(NcType, &[u8], &mut Vec<T>),
-    ) -> crate::Result<Vec<T>> {
+    ) -> crate::Result<(Vec<read::Run>, Vec<(u64, u64)>)> {
         let h = &self.header;
         let runs = read::ranges(h, v, start, count).map_err(|e| err(&self.url, e))?;
-        let total: u64 = header::product(count);
-        if total == 0 {
-            return Ok(Vec::new());
-        }
-        // Check the ranges against the file before allocating anything by them.
         for r in &runs {
             if r.offset + r.len > self.size {
                 return Err(err(
@@ -233,12 +294,28 @@ impl Opened {
                 ));
             }
         }
-        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         let shape = h.shape(v);
         let rec = usize::from(h.is_record(v));
         let (inner, istart, icount) = (&shape[rec..], &start[rec..], &count[rec..]);
-        let size = v.nc_type.size() as u64;
-        let picks = read::pick(inner, istart, icount, size);
+        let picks = read::pick(inner, istart, icount, v.nc_type.size() as u64);
+        Ok((runs, picks))
+    }
+
+    /// [`Opened::read`] with a custom decoder of big-endian bytes.
+    pub fn read_with<T>(
+        &self,
+        v: &Var,
+        start: &[u64],
+        count: &[u64],
+        decode: impl Fn(NcType, &[u8], &mut Vec<T>),
+    ) -> crate::Result<Vec<T>> {
+        // The ranges are checked against the file before anything is allocated by them.
+        let (runs, picks) = self.plan(v, start, count)?;
+        let total: u64 = header::product(count);
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         // One range at a time, decoded before the next is fetched, so that only one
         // range's bytes are held beside the values.
         for r in &runs {
