@@ -1,6 +1,7 @@
 //! `LocalCluster`: a scheduler in this process and worker processes started from
 //! this very executable, so every function registered with `#[brisk::task]` is
-//! there on the workers.
+//! there on the workers. The scheduler and the connections of the cluster's own
+//! clients share one I/O thread.
 //!
 //! A worker process is this executable started again with `BRISK_WORKER_*`
 //! variables in its environment; `brisk::init()` (first thing in `main`) sees them,

@@ -1,7 +1,8 @@
 //! The client: submits graphs to a scheduler and hands back futures.
 //!
-//! A [`Client`] owns one background thread running a small tokio runtime that
-//! talks to the scheduler (and to workers when gathering). The API is blocking, like
+//! A [`Client`] talks to the scheduler (and to workers when gathering) from a small
+//! tokio runtime on a background thread of its own, or, for a client of a
+//! [`super::LocalCluster`], as a task on the cluster's scheduler thread. The API is blocking, like
 //! Dask's synchronous client; futures can also be awaited. A [`Future`] stands for
 //! a result kept on the cluster: dropping the last future of a key lets the
 //! scheduler release it. A future is also a lazy value ([`brisk_core::Lazy`]), so
