@@ -11,6 +11,15 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Incremental state is large and helps little for one run on a fresh machine.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 mkdir -p "$CARGO_TARGET_DIR"
+# A reused cache keeps every build's test executables (hundreds of MB each, one per
+# test file and build): keep the newest of each name only.
+if [ -d "$CARGO_TARGET_DIR/debug/deps" ]; then
+  find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -perm -u+x \
+      ! -name '*.so' ! -name '*.rlib' ! -name '*.rmeta' -printf '%T@ %f\n' |
+    sort -rn |
+    awk '{ n = $2; sub(/-[0-9a-f]+$/, "", n); if (seen[n]++) print $2 }' |
+    while read -r stale; do rm -f "$CARGO_TARGET_DIR/debug/deps/$stale"; done
+fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required (https://rustup.rs)" >&2
