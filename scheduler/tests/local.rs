@@ -451,10 +451,10 @@ fn get_each_hands_results_over_as_they_finish_and_does_not_hold_them() {
     assert!(err.to_string().contains("stop"));
 }
 
-#[test]
-fn an_error_from_the_consumer_stops_the_run() {
+/// `n` leaves `("leaf", i)` holding `i`, and how many of them ran.
+fn counted_leaves(n: u32) -> (Graph, Arc<AtomicUsize>) {
     let ran = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<Task> = (0..512)
+    let tasks: Vec<Task> = (0..n)
         .map(|i| {
             let ran = ran.clone();
             Task::new(
@@ -467,7 +467,12 @@ fn an_error_from_the_consumer_stops_the_run() {
             )
         })
         .collect();
-    let g = Graph::from_tasks("leaves", tasks);
+    (Graph::from_tasks("leaves", tasks), ran)
+}
+
+#[test]
+fn an_error_from_the_consumer_stops_the_run() {
+    let (g, ran) = counted_leaves(512);
     let keys: Vec<Key> = (0..512).map(|i| Key::new("leaf", &[i])).collect();
     let err = LocalScheduler::with_threads(2)
         .get_each(&g, &keys, &mut |i, _| {
@@ -486,21 +491,7 @@ fn an_error_from_the_consumer_stops_the_run() {
 
 #[test]
 fn get_each_concurrent_hands_every_position_once_on_the_workers() {
-    let ran = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<Task> = (0..256)
-        .map(|i| {
-            let ran = ran.clone();
-            Task::new(
-                Key::new("leaf", &[i]),
-                op("leaf", move |_| {
-                    ran.fetch_add(1, SeqCst);
-                    Ok(Arc::new(i as i64) as Value)
-                }),
-                vec![],
-            )
-        })
-        .collect();
-    let g = Graph::from_tasks("leaves", tasks);
+    let (g, ran) = counted_leaves(256);
     let mut keys: Vec<Key> = (0..256).map(|i| Key::new("leaf", &[i])).collect();
     keys.push(Key::new("leaf", &[9]));
     for (name, s) in [

@@ -113,10 +113,7 @@ impl LocalScheduler {
             }
             return Ok(());
         }
-        let mut positions: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
-        for (i, t) in graph.requested().iter().enumerate() {
-            positions[t.idx()].push(i);
-        }
+        let positions = positions(graph);
         // A bounded channel: a worker that finished a requested task waits while the
         // caller is behind, so finished results cannot pile up (`each` must not wait
         // for this scheduler's threads).
@@ -168,10 +165,7 @@ impl LocalScheduler {
             // A nested compute: see `run_each`.
             return self.run_each(graph, &mut |i, v| each(i, v));
         }
-        let mut positions: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
-        for (i, t) in graph.requested().iter().enumerate() {
-            positions[t.idx()].push(i);
-        }
+        let positions = positions(graph);
         let sink = Sink::Call {
             each,
             positions: &positions,
@@ -387,6 +381,15 @@ impl<'g> Run<'g, '_> {
             }
         }
     }
+}
+
+/// For each task, its places among the requested keys (a key may be asked twice).
+fn positions(graph: &TaskGraph) -> Vec<Vec<usize>> {
+    let mut positions: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+    for (i, t) in graph.requested().iter().enumerate() {
+        positions[t.idx()].push(i);
+    }
+    positions
 }
 
 /// Runs one task, turning a panic into an error, and tags any error with the task.
