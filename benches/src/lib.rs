@@ -20,7 +20,16 @@ pub fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Runs `f` `reps` times and returns the median wall time in seconds.
+/// `default` repetitions, or as many as `BRISK_BENCH_REPS` says.
+pub fn reps(default: usize) -> usize {
+    std::env::var("BRISK_BENCH_REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `f` `reps` times and returns the median wall time in seconds
+/// (`BRISK_BENCH_EACH` prints every time).
 pub fn median_seconds<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut times = Vec::with_capacity(reps);
     let mut last = None;
@@ -29,6 +38,9 @@ pub fn median_seconds<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
         let out = f();
         times.push(t.elapsed().as_secs_f64());
         last = Some(out);
+        if std::env::var_os("BRISK_BENCH_EACH").is_some() {
+            eprintln!("rep {:.4} s", times[times.len() - 1]);
+        }
     }
     times.sort_by(|a, b| a.total_cmp(b));
     (

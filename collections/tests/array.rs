@@ -504,6 +504,67 @@ fn chains_of_arithmetic_fuse_into_one_task_per_block() {
 }
 
 #[test]
+fn chains_on_long_rows_run_row_by_row_with_the_same_answer() {
+    // Rows of 40 take the row-by-row path; the operands broadcast along the leading
+    // axes (a row), along the last axis (a column: a stride-0 lane) and not at all.
+    let x = ArrayD::from_shape_fn(IxDyn(&[5, 9, 40]), |i| {
+        ((i[0] * 31 + i[1] * 7 + i[2] * 3) % 23) as f64 - 11.0
+    });
+    let row = ArrayD::from_shape_fn(IxDyn(&[40]), |i| i[0] as f64 * 0.5 + 1.0);
+    let col = ArrayD::from_shape_fn(IxDyn(&[9, 1]), |i| i[0] as f64 - 4.5);
+    let y = x.mapv(|v| v * 0.25 + 2.0);
+    for chunks in [[5, 9, 40], [2, 4, 40], [3, 9, 17]] {
+        let a = array::from_array(&x, &chunks).unwrap();
+        let r = array::from_array(&row, &[40]).unwrap();
+        let c = array::from_array(&col, &[9, 1]).unwrap();
+        let b = array::from_array(&y, &chunks).unwrap();
+        let m = a.mean(&[0], false).unwrap();
+        let s = a.std(&[0], 0, false).unwrap();
+        let z = a
+            .sub(&m)
+            .unwrap()
+            .div(&s)
+            .unwrap()
+            .mul(&r)
+            .unwrap()
+            .add(&c)
+            .unwrap()
+            .sub(&b)
+            .unwrap()
+            .maximum(&b)
+            .unwrap()
+            .rsub_scalar(3.0)
+            .unwrap()
+            .clip(-8.0, 8.0)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .neg()
+            .unwrap();
+        let mean = x.mean_axis(Axis(0)).unwrap();
+        let sd = x.std_axis(Axis(0), 0.0);
+        let before = (((&x - &mean) / &sd) * &row + &col) - &y;
+        let want = ndarray::Zip::from(&before)
+            .and(&y)
+            .map_collect(|&v, &w| -(3.0 - v.max(w)).clamp(-8.0, 8.0).abs());
+        for ex in executors() {
+            close(
+                &z.compute_with(ex.as_ref()).unwrap(),
+                &want,
+                &format!("{chunks:?}"),
+            );
+        }
+    }
+    // Integers: the same steps as the element-by-element path (division truncates).
+    let xi = ArrayD::from_shape_fn(IxDyn(&[3, 32]), |i| (i[0] * 32 + i[1]) as i64 - 40);
+    let di = ArrayD::from_shape_fn(IxDyn(&[32]), |i| (i[0] % 5) as i64 + 1);
+    let a = array::from_array(&xi, &[2, 32]).unwrap();
+    let d = array::from_array(&di, &[32]).unwrap();
+    let got = a.mul_scalar(3).unwrap().div(&d).unwrap().compute().unwrap();
+    assert_eq!(got, (&xi * 3) / &di);
+}
+
+#[test]
 fn large_blocks_reduce_in_tiles_with_the_same_answer() {
     // Kept parts above the tile size (2^16 positions) are processed in tiles.
     let mut x = ArrayD::from_shape_fn(IxDyn(&[3, 301, 257]), |i| {

@@ -69,6 +69,53 @@ fn generated_days_read_back_exactly_one_block_per_file() {
 }
 
 #[test]
+fn inlined_slabs_are_read_by_each_reader_with_the_same_answer() {
+    let (dir, want) = three_days();
+    let zscore = |inline_array: bool| {
+        let opts = NetcdfOptions {
+            chunks: vec![Some(2)],
+            inline_array,
+            ..Default::default()
+        };
+        let x = read_netcdf::<f32>(&[&glob(dir)], "t2m", &opts).unwrap();
+        x.sub(&x.mean(&[0], false).unwrap())
+            .unwrap()
+            .div(&x.std(&[0], 0, false).unwrap())
+            .unwrap()
+    };
+    let read_tasks = |z: &Array<f32>| {
+        let tg = z.graph().lower(z.keys()).unwrap();
+        let names: Vec<String> = (0..tg.len() as u32)
+            .map(|i| tg.op(brisk_core::TaskId(i)).name().to_string())
+            .collect();
+        names
+            .iter()
+            .filter(|n| n.as_str() == "brisk::array::read_netcdf")
+            .count()
+    };
+    let (held, inlined) = (zscore(false), zscore(true));
+    assert_eq!(
+        read_tasks(&held),
+        6,
+        "one read per block, held for both passes"
+    );
+    assert_eq!(read_tasks(&inlined), 0, "each reader reads its own slab");
+    let m = want.mean_axis(Axis(0)).unwrap();
+    let s = want.std_axis(Axis(0), 0.0);
+    let oracle = (want - &m) / &s;
+    for z in [&held, &inlined] {
+        let got = z.compute().unwrap();
+        let worst = got
+            .iter()
+            .zip(oracle.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-3, "{worst}");
+    }
+    assert_eq!(held.compute().unwrap(), inlined.compute().unwrap());
+}
+
+#[test]
 fn requested_chunks_split_files_and_read_only_their_hyperslab() {
     let (dir, want) = three_days();
     let opts = NetcdfOptions {

@@ -29,6 +29,12 @@ pub trait Op: Send + Sync + 'static {
     fn is_local_only(&self) -> bool {
         false
     }
+    /// True when, as a root, the result is cheaper to compute again inside each task
+    /// that reads it than to hold until the last reader ran: a slab of a local file.
+    /// Lowering then inlines it into its readers ([`inline_roots`](crate::graph::inline_roots)).
+    fn inline(&self) -> bool {
+        false
+    }
 }
 
 /// The token of a task: its op's name and parameters plus its input keys.

@@ -35,6 +35,10 @@ pub trait Spec: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + '
     const NAME: &'static str;
     /// Runs the op on its inputs.
     fn call(&self, inputs: &[Value]) -> Result<Value>;
+    /// See [`Op::inline`].
+    fn inline(&self) -> bool {
+        false
+    }
 }
 
 /// The [`Op`] of a [`Spec`].
@@ -60,6 +64,9 @@ impl<S: Spec> Op for SpecOp<S> {
     }
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         self.0.call(inputs)
+    }
+    fn inline(&self) -> bool {
+        self.0.inline()
     }
 }
 

@@ -65,6 +65,17 @@ impl Location {
     }
 }
 
+/// Whether `url` names a file on the local disk (a path or a `file://` URL).
+///
+/// ```
+/// use brisk_io::url::is_local;
+/// assert!(is_local("/data/day1.nc") && is_local("file:///data/day1.nc") && is_local("day1.nc"));
+/// assert!(!is_local("s3://bucket/day1.nc"));
+/// ```
+pub fn is_local(url: &str) -> bool {
+    url.starts_with("file://") || !url.contains("://")
+}
+
 /// Parses a URL or local path into a [`Location`].
 ///
 /// ```

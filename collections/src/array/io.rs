@@ -31,6 +31,12 @@ pub struct NetcdfOptions {
     pub mask_and_scale: bool,
     /// Store settings (S3 endpoint, credentials).
     pub store: StoreOptions,
+    /// Read a local file's slab again inside each task that uses it instead of
+    /// holding it between them (Dask's `inline_array`). A z-score then never holds the
+    /// whole array while its moments are computed (its peak memory is about halved),
+    /// at the price of reading every file twice. Default: false, as in Dask. Slabs
+    /// from remote stores are always held.
+    pub inline_array: bool,
 }
 
 impl Default for NetcdfOptions {
@@ -40,6 +46,7 @@ impl Default for NetcdfOptions {
             chunks: Vec::new(),
             mask_and_scale: true,
             store: StoreOptions::default(),
+            inline_array: false,
         }
     }
 }
@@ -67,6 +74,9 @@ pub struct NetcdfRead {
     pub store: StoreOptions,
     /// The file format.
     pub format: NcFormat,
+    /// Whether readers run this read themselves ([`NetcdfOptions::inline_array`]).
+    #[serde(default)]
+    pub inline: bool,
 }
 
 /// The format of a NetCDF file.
@@ -247,6 +257,9 @@ impl Spec for NetcdfRead {
         }
         for_dtype!(self.dtype, T => Ok(T::value(self.read::<T>()?)))
     }
+    fn inline(&self) -> bool {
+        self.inline
+    }
 }
 
 inventory::submit! { OpRegistration { name: NetcdfRead::NAME, rebuild: rebuild_spec::<NetcdfRead> } }
@@ -390,6 +403,7 @@ pub fn read_netcdf<T: Elem>(
                     mask_and_scale: options.mask_and_scale,
                     store: options.store.clone(),
                     format: opened[file].format,
+                    inline: options.inline_array && brisk_io::url::is_local(&f.url),
                 }),
                 vec![],
             ))

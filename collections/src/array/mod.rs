@@ -26,6 +26,7 @@
 //! assert_eq!(y.compute().unwrap().into_raw_vec_and_offset().0, vec![18.0, 19.0]);
 //! ```
 
+mod chain_rows;
 pub mod chunks;
 mod create;
 mod dtype;

@@ -168,6 +168,27 @@ fn decode_parts<const S: usize>(e: &Encoded, tag: &str) -> Result<Parts<S>> {
 /// The pass goes over the reduced positions with whole kept-shape accumulators
 /// when the kept part is the larger, else over the kept positions.
 pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments<T::Float> {
+    let lead = axes.len();
+    let leading = (0..lead).all(|k| axes.contains(&k)) && axes.iter().all(|&k| k < lead);
+    if let (Some(xs), true, false) = (a.as_slice(), leading && lead < a.ndim(), skip_nan) {
+        let reduced: usize = a.shape()[..lead].iter().product();
+        if reduced > 0 {
+            let kept_shape = &a.shape()[lead..];
+            let (mean, m2) = leading_moments(xs, reduced, kept_shape.iter().product());
+            let shape: Vec<usize> = std::iter::repeat_n(1, lead)
+                .chain(kept_shape.iter().copied())
+                .collect();
+            let shaped = |v: Vec<T::Float>| {
+                ArrayD::from_shape_vec(IxDyn(&shape), v)
+                    .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&shape), T::Float::ZERO))
+            };
+            return Moments {
+                n: Count::Uniform(reduced as f64),
+                mean: shaped(mean),
+                m2: shaped(m2),
+            };
+        }
+    }
     // Large kept parts go in tiles along the first kept axis, so that the f64
     // accumulators stay small whatever the chunk size.
     const TILE: usize = 1 << 15;
@@ -188,6 +209,49 @@ pub fn chunk<T: Num>(a: &ArrayD<T>, axes: &[usize], skip_nan: bool) -> Moments<T
         }
         _ => chunk_view(a.view(), axes, skip_nan),
     }
+}
+
+/// The moments of a C-ordered chunk along its leading axes (a time-major block over
+/// time), NaN not skipped: `xs` is `reduced` rows of `kept` values. One pass over the
+/// data, a tile of positions at a time with f64 accumulators that stay in cache; the
+/// same shifted sums as [`chunk_view`], written straight into the results.
+fn leading_moments<T: Num>(
+    xs: &[T],
+    reduced: usize,
+    kept: usize,
+) -> (Vec<T::Float>, Vec<T::Float>) {
+    const TILE: usize = 2048;
+    let mut mean = vec![T::Float::ZERO; kept];
+    let mut m2 = vec![T::Float::ZERO; kept];
+    let (mut c, mut s1, mut s2) = ([0.0f64; TILE], [0.0f64; TILE], [0.0f64; TILE]);
+    let n = reduced as f64;
+    for start in (0..kept).step_by(TILE) {
+        let w = TILE.min(kept - start);
+        let (c, s1, s2) = (&mut c[..w], &mut s1[..w], &mut s2[..w]);
+        for (cj, &x) in c.iter_mut().zip(&xs[start..start + w]) {
+            *cj = x.to_f64();
+        }
+        s1.fill(0.0);
+        s2.fill(0.0);
+        for r in 1..reduced {
+            let row = &xs[r * kept + start..r * kept + start + w];
+            for (((a1, a2), &cj), &x) in s1.iter_mut().zip(s2.iter_mut()).zip(c.iter()).zip(row) {
+                let d = x.to_f64() - cj;
+                *a1 += d;
+                *a2 += d * d;
+            }
+        }
+        let outs = mean[start..start + w]
+            .iter_mut()
+            .zip(&mut m2[start..start + w]);
+        for (((m, q), &cj), (&a1, &a2)) in outs.zip(c.iter()).zip(s1.iter().zip(s2.iter())) {
+            *m = T::Float::from_f64(cj + a1 / n);
+            // Rounding can make it slightly negative; NaN stays NaN.
+            let v = a2 - a1 * a1 / n;
+            *q = T::Float::from_f64(if v < 0.0 { 0.0 } else { v });
+        }
+    }
+    (mean, m2)
 }
 
 /// Tiles of one chunk's partial joined along `axis`.
@@ -431,6 +495,13 @@ fn shifted_sums_of<'a, T: Num>(
 
 /// Merges two partials (Chan et al.), in f64.
 pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
+    let mut acc = a.clone();
+    merge_into(&mut acc, b)?;
+    Ok(acc)
+}
+
+/// [`merge`] into `a`, in place.
+pub fn merge_into<F: Float>(a: &mut Moments<F>, b: &Moments<F>) -> Result<()> {
     if a.mean.shape() != b.mean.shape() {
         return Err(Error::user(format!(
             "partials of shapes {:?} and {:?} cannot merge",
@@ -438,8 +509,6 @@ pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
             b.mean.shape()
         )));
     }
-    let mut mean = a.mean.clone();
-    let mut m2 = a.m2.clone();
     // One position: (count, mean, M2) of `a` updated with those of `b`.
     let chan = |na: f64, m: &mut F, q: &mut F, nb: f64, mb: F, qb: F| {
         if nb == 0.0 {
@@ -458,16 +527,22 @@ pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
     match (&a.n, &b.n) {
         (Count::Uniform(na), Count::Uniform(nb)) => {
             let (na, nb) = (*na, *nb);
-            Zip::from(&mut mean)
-                .and(&mut m2)
-                .and(&b.mean)
-                .and(&b.m2)
-                .for_each(|m, q, &mb, &qb| chan(na, m, q, nb, mb, qb));
-            Ok(Moments {
-                n: Count::Uniform(na + nb),
-                mean,
-                m2,
-            })
+            let both = a.mean.as_slice_mut().zip(a.m2.as_slice_mut());
+            match (both, b.mean.as_slice().zip(b.m2.as_slice())) {
+                (Some((m, q)), Some((mb, qb))) => {
+                    for ((m, q), (&mb, &qb)) in
+                        m.iter_mut().zip(q.iter_mut()).zip(mb.iter().zip(qb))
+                    {
+                        chan(na, m, q, nb, mb, qb);
+                    }
+                }
+                _ => Zip::from(&mut a.mean)
+                    .and(&mut a.m2)
+                    .and(&b.mean)
+                    .and(&b.m2)
+                    .for_each(|m, q, &mb, &qb| chan(na, m, q, nb, mb, qb)),
+            }
+            a.n = Count::Uniform(na + nb);
         }
         _ => {
             let counts = |c: &Count| match c {
@@ -475,12 +550,12 @@ pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
                 Count::Each(n) => n.clone(),
             };
             let (mut na, nb) = (counts(&a.n), counts(&b.n));
-            if na.shape() != nb.shape() || na.shape() != mean.shape() {
+            if na.shape() != nb.shape() || na.shape() != a.mean.shape() {
                 return Err(Error::user("moments partials with mismatched counts"));
             }
             Zip::from(&mut na)
-                .and(&mut mean)
-                .and(&mut m2)
+                .and(&mut a.mean)
+                .and(&mut a.m2)
                 .and(&nb)
                 .and(&b.mean)
                 .and(&b.m2)
@@ -488,13 +563,10 @@ pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
                     chan(*na, m, q, nb, mb, qb);
                     *na += nb;
                 });
-            Ok(Moments {
-                n: Count::Each(na),
-                mean,
-                m2,
-            })
+            a.n = Count::Each(na);
         }
     }
+    Ok(())
 }
 
 /// The mean, variance or standard deviation of a partial.

@@ -314,6 +314,10 @@ pub(crate) fn arith_unary<T: Num>(u: Unary) -> Option<impl Fn(T) -> T> {
 }
 
 fn chain<T: Num>(links: &[Link], inputs: &[Value]) -> Result<ArrayD<T>> {
+    let arrays = inputs.iter().map(T::array).collect::<Result<Vec<_>>>()?;
+    if let Some(out) = super::chain_rows::chain_by_rows(links, &arrays) {
+        return Ok(out);
+    }
     let x0 = T::array(
         inputs
             .first()
@@ -541,7 +545,7 @@ impl Reduce {
                         .ok_or_else(|| Error::user("a reduction of no chunks"))?;
                     let mut acc = first.clone();
                     for p in it {
-                        acc = moments::merge(&acc, p)?;
+                        moments::merge_into(&mut acc, p)?;
                     }
                     acc
                 }

@@ -1,3 +1,4 @@
+use super::inline::inline_roots;
 use super::lower::TaskGraph;
 use super::task::Task;
 use crate::error::Result;
@@ -153,9 +154,10 @@ impl Graph {
         self.layers().iter().map(|l| l.tasks.len()).sum()
     }
 
-    /// The tasks needed for `keys`, interned and checked (see [`TaskGraph`]).
+    /// The tasks needed for `keys`, interned and checked (see [`TaskGraph`]), with
+    /// the roots that ask for it inlined into their readers ([`inline_roots`]).
     pub fn lower(&self, keys: &[Key]) -> Result<TaskGraph> {
-        TaskGraph::build(&self.layers(), keys)
+        inline_roots(TaskGraph::build(&self.layers(), keys)?)
     }
 }
 

@@ -10,14 +10,17 @@
 //! requested keys (culled), with keys interned to dense [`TaskId`](crate::TaskId)s,
 //! dependencies and dependents in flat arrays, and a topological order. Lowering is
 //! where a cycle or a missing dependency is found and reported by key.
-//! [`fuse_linear`] then folds linear chains into single tasks.
+//! Lowering also inlines the roots that are cheaper to compute again than to hold
+//! ([`inline_roots`]). [`fuse_linear`] folds linear chains into single tasks.
 
 mod fuse;
 mod highlevel;
+mod inline;
 mod lower;
 mod task;
 
 pub use fuse::{fuse_linear, FusedOp};
 pub use highlevel::{Graph, Layer};
+pub use inline::{inline_roots, Arg, InlinedOp};
 pub use lower::TaskGraph;
 pub use task::Task;

@@ -92,7 +92,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         reset_peak_rss();
         let base = peak_rss_mb();
-        let (s, n) = median_seconds(REPS, || op(&open(&dir)?));
+        let (s, n) = median_seconds(brisk_benches::reps(REPS), || op(&open(&dir)?));
         let n = n?;
         let peak = peak_rss_mb();
         emit(
