@@ -565,6 +565,40 @@ fn chains_on_long_rows_run_row_by_row_with_the_same_answer() {
 }
 
 #[test]
+fn a_value_that_is_not_finite_makes_its_variance_nan_whatever_the_chunking() {
+    // NaN and inf in the first row (the shift of the one-pass moments) and later.
+    let mut x = ArrayD::from_shape_fn(IxDyn(&[3, 20]), |i| (i[0] * 20 + i[1]) as f64 * 0.5);
+    x[[0, 2]] = f64::NAN;
+    x[[0, 7]] = f64::INFINITY;
+    x[[1, 5]] = f64::NEG_INFINITY;
+    let bad = [2usize, 5, 7];
+    for chunks in [[3, 20], [1, 20], [2, 7]] {
+        let a = array::from_array(&x, &chunks).unwrap();
+        let var = a.var(&[0], 0, false).unwrap().compute().unwrap();
+        let want = x.var_axis(Axis(0), 0.0);
+        for j in 0..20 {
+            if bad.contains(&j) {
+                assert!(var[[j]].is_nan(), "{chunks:?} position {j}: {}", var[[j]]);
+            } else {
+                assert!(
+                    (var[[j]] - want[[j]]).abs() < 1e-9,
+                    "{chunks:?} position {j}"
+                );
+            }
+        }
+    }
+    // A reduced length of one: the variance of one NaN or inf is NaN, not 0.
+    let one = x.slice(ndarray::s![0..1, ..]).to_owned().into_dyn();
+    let var = array::from_array(&one, &[1, 20])
+        .unwrap()
+        .var(&[0], 0, false)
+        .unwrap();
+    let var = var.compute().unwrap();
+    assert!(var[[2]].is_nan() && var[[7]].is_nan(), "{var}");
+    assert_eq!(var[[0]], 0.0);
+}
+
+#[test]
 fn large_blocks_reduce_in_tiles_with_the_same_answer() {
     // Kept parts above the tile size (2^16 positions) are processed in tiles.
     let mut x = ArrayD::from_shape_fn(IxDyn(&[3, 301, 257]), |i| {

@@ -1,7 +1,7 @@
 //! Inlining roots into their readers: a root whose op asks for it (a slab of a local
 //! file) is run inside each task that reads it instead of being held between them.
 
-use brisk_core::graph::{inline_roots, Arg, Graph, InlinedOp, Task, TaskGraph};
+use brisk_core::graph::{inline_roots, Arg, FusedOp, Graph, InlinedOp, Task, TaskGraph};
 use brisk_core::op::{rebuild, Op, OpRegistration};
 use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
 use brisk_core::{Error, Key, Result, Value};
@@ -151,6 +151,37 @@ fn an_inlined_op_travels_by_name_and_hostile_parameters_are_errors() {
     let short = InlinedOp::new(sum(), vec![], vec![Arg::Input(2)]).unwrap();
     assert!(matches!(short.call(&[]), Err(Error::Arity { .. })));
     assert!(rebuild(InlinedOp::NAME, b"\x93garbage").is_err());
+    // Wrappers inside wrappers are refused, so nesting cannot exhaust the stack.
+    let inner: Arc<dyn Op> = Arc::new(InlinedOp::new(sum(), vec![], vec![]).unwrap());
+    let nested = InlinedOp::new(inner, vec![], vec![]).unwrap();
+    let err = rebuild(InlinedOp::NAME, &nested.params().unwrap())
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("cannot hold 'brisk::inlined'"),
+        "{err}"
+    );
+    let fused_in_fused =
+        rmp_serde::to_vec(&vec![(FusedOp::NAME.to_string(), Vec::<u8>::new())]).unwrap();
+    let err = rebuild(FusedOp::NAME, &fused_in_fused).err().unwrap();
+    assert!(
+        err.to_string().contains("cannot hold 'brisk::fused'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_readers_own_errors_are_not_wrapped() {
+    let op = InlinedOp::new(
+        sum(),
+        vec![slab(5, 1, true)],
+        vec![Arg::Root(0), Arg::Input(0)],
+    )
+    .unwrap();
+    let text: Value = Arc::new(String::from("not a number"));
+    let err = op.call(&[text]).unwrap_err();
+    assert!(!matches!(err, Error::InOp { .. }), "{err:?}");
+    assert_eq!(CALLS[5].load(Ordering::SeqCst), 1);
 }
 
 #[test]

@@ -32,9 +32,10 @@ pub struct NetcdfOptions {
     /// Store settings (S3 endpoint, credentials).
     pub store: StoreOptions,
     /// Read a local file's slab again inside each task that uses it instead of
-    /// holding it between them (Dask's `inline_array`). A z-score then never holds the
-    /// whole array while its moments are computed (its peak memory is about halved),
-    /// at the price of reading every file twice. Default: false, as in Dask. Slabs
+    /// holding it between them (as Dask inlines cheap chunk getters into their
+    /// readers). A slab is then read once per reader: a z-score reads every file
+    /// twice (the moments, then the scores) but never holds the whole array while the
+    /// moments are computed (its peak memory is about halved). Default: false. Slabs
     /// from remote stores are always held.
     pub inline_array: bool,
 }
@@ -366,6 +367,7 @@ pub fn read_netcdf<T: Elem>(
         &options.chunks,
         options.mask_and_scale,
         T::DTYPE,
+        options.inline_array,
     ))?;
     let offsets: Vec<Vec<usize>> = chunks
         .iter()

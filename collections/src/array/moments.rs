@@ -228,11 +228,14 @@ fn leading_moments<T: Num>(
     for start in (0..kept).step_by(TILE) {
         let w = TILE.min(kept - start);
         let (c, s1, s2) = (&mut c[..w], &mut s1[..w], &mut s2[..w]);
-        for (cj, &x) in c.iter_mut().zip(&xs[start..start + w]) {
+        // The first row is the shift; its own deviation is 0, or NaN when it is not
+        // finite (as in the general path, so an inf or NaN gives NaN moments).
+        let first = c.iter_mut().zip(s1.iter_mut().zip(s2.iter_mut()));
+        for ((cj, (a1, a2)), &x) in first.zip(&xs[start..start + w]) {
             *cj = x.to_f64();
+            *a1 = *cj - *cj;
+            *a2 = *a1 * *a1;
         }
-        s1.fill(0.0);
-        s2.fill(0.0);
         for r in 1..reduced {
             let row = &xs[r * kept + start..r * kept + start + w];
             for (((a1, a2), &cj), &x) in s1.iter_mut().zip(s2.iter_mut()).zip(c.iter()).zip(row) {

@@ -74,6 +74,11 @@ inventory::submit! {
         rebuild: |bytes| {
             let parts: Vec<(String, Vec<u8>)> = rmp_serde::from_slice(bytes)
                 .map_err(|e| Error::OpParams { op: FusedOp::NAME.into(), message: e.to_string() })?;
+            // Only plain ops inside: a hostile message cannot nest wrappers deep
+            // enough to exhaust the stack.
+            if let Some((n, _)) = parts.iter().find(|(n, _)| n == FusedOp::NAME || n == super::InlinedOp::NAME) {
+                return Err(Error::OpParams { op: FusedOp::NAME.into(), message: format!("a fused op cannot hold '{n}'") });
+            }
             let ops = parts.iter().map(|(n, p)| rebuild(n, p)).collect::<Result<Vec<_>>>()?;
             Ok(Arc::new(FusedOp { ops }))
         },

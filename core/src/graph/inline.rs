@@ -1,3 +1,4 @@
+use super::fuse::FusedOp;
 use super::lower::TaskGraph;
 use super::task::Task;
 use crate::error::{Error, Result};
@@ -115,7 +116,8 @@ impl Op for InlinedOp {
             })
             .collect::<Result<_>>()?;
         drop(roots);
-        self.op.call(&args).map_err(|e| in_op(&self.op, e))
+        // The reader's own errors are its errors, as without inlining.
+        self.op.call(&args)
     }
     fn is_local_only(&self) -> bool {
         self.op.is_local_only() || self.roots.iter().any(|r| r.is_local_only())
@@ -128,14 +130,25 @@ inventory::submit! {
         rebuild: |bytes| {
             let ((name, params), roots, args): Parts = rmp_serde::from_slice(bytes)
                 .map_err(|e| Error::OpParams { op: InlinedOp::NAME.into(), message: e.to_string() })?;
-            let roots = roots.iter().map(|(n, p)| rebuild(n, p)).collect::<Result<Vec<_>>>()?;
-            Ok(Arc::new(InlinedOp::new(rebuild(&name, &params)?, roots, args)?))
+            // Only plain ops inside: a hostile message cannot nest wrappers deep
+            // enough to exhaust the stack.
+            let plain = |n: &str, p: &[u8]| {
+                if n == InlinedOp::NAME || n == FusedOp::NAME {
+                    return Err(Error::OpParams {
+                        op: InlinedOp::NAME.into(),
+                        message: format!("an inlined op cannot hold '{n}'"),
+                    });
+                }
+                rebuild(n, p)
+            };
+            let roots = roots.iter().map(|(n, p)| plain(n, p)).collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(InlinedOp::new(plain(&name, &params)?, roots, args)?))
         },
     }
 }
 
 /// Inlines the roots whose ops ask for it ([`Op::inline`]) into the tasks that read
-/// them, as Dask's `inline_array=True` does for array slabs.
+/// them, as Dask inlines cheap chunk getters into their readers.
 ///
 /// A root (a task with no inputs) that is not requested and whose op is cheaper to
 /// run again than to hold (a slab of a local file) disappears from the graph; each
