@@ -233,7 +233,7 @@ fn leading_moments<T: Num>(
         let first = c.iter_mut().zip(s1.iter_mut().zip(s2.iter_mut()));
         for ((cj, (a1, a2)), &x) in first.zip(&xs[start..start + w]) {
             *cj = x.to_f64();
-            *a1 = *cj - *cj;
+            *a1 = if cj.is_finite() { 0.0 } else { f64::NAN };
             *a2 = *a1 * *a1;
         }
         for r in 1..reduced {
