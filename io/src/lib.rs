@@ -9,6 +9,7 @@
 //!   record is read exactly once whatever the block size;
 //! - [`compression`]: gzip, zstd and bz2, inferred from the extension;
 //! - [`objects`]: whole objects written and read by URL;
+//! - [`records`]: the records of delimited text counted without parsing;
 //! - [`netcdf3`]: NetCDF classic files, read by byte ranges and written, in pure Rust.
 //!
 //! ```
@@ -32,6 +33,7 @@ mod error;
 pub mod glob;
 pub mod netcdf3;
 pub mod objects;
+pub mod records;
 pub mod runtime;
 pub mod url;
 

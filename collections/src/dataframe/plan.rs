@@ -114,6 +114,11 @@ pub(crate) struct Plan {
 impl Spec for Plan {
     const NAME: &'static str = "brisk::dataframe::partition";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
+        if let (Source::Text(block), Some(name)) = (&self.source, row_count_only(&self.steps)) {
+            if let Some(rows) = block.count_rows()? {
+                return Ok(Arc::new(Frame(rows_frame(name, rows, &block.file.url)?)));
+            }
+        }
         let lf = match &self.source {
             Source::Inputs => concat_inputs(inputs, &self.schema)?,
             Source::Text(block) => block.lazy()?,
@@ -131,6 +136,30 @@ impl Spec for Plan {
 
 inventory::submit! {
     OpRegistration { name: Plan::NAME, rebuild: rebuild_spec::<Plan> }
+}
+
+/// The output name when `steps` only count the rows (`select(len().alias(name))`),
+/// which a text block answers by counting its records, without parsing them (as
+/// Polars answers `scan_csv(..).select(len())`).
+fn row_count_only(steps: &[Step]) -> Option<&pl::PlSmallStr> {
+    match steps {
+        [Step::Select(exprs)] => match exprs.as_slice() {
+            [pl::Expr::Alias(inner, name)] if **inner == pl::len() => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A one-row frame holding `rows` in column `name`, typed as `len()` is.
+fn rows_frame(name: &pl::PlSmallStr, rows: usize, url: &str) -> Result<pl::DataFrame> {
+    let rows = pl::IdxSize::try_from(rows).map_err(|_| {
+        Error::user(format!(
+            "{url}: {rows} rows in one block is too many to count"
+        ))
+    })?;
+    pl::DataFrame::new_infer_height(vec![pl::Column::new(name.clone(), [rows])])
+        .map_err(|e| Error::user(e.to_string()))
 }
 
 /// The schema as an owned Polars schema.

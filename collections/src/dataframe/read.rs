@@ -183,6 +183,22 @@ impl TextBlock {
         lf.map_err(|e| self.explain(e))
     }
 
+    /// The rows of a CSV block, counted without parsing (`None` for other formats):
+    /// records outside quotes, less the skipped rows and the header of a file's
+    /// first block. Like Polars' own row count, it does not check the fields.
+    pub(crate) fn count_rows(&self) -> Result<Option<usize>> {
+        let TextFormat::Csv(p) = &self.format else {
+            return Ok(None);
+        };
+        let records = brisk_io::records::count_records(&self.bytes()?, b'\n', Some(b'"'));
+        let skipped = if self.offset == 0 {
+            p.skip_rows + usize::from(p.has_header)
+        } else {
+            0
+        };
+        Ok(Some(records.saturating_sub(skipped)))
+    }
+
     /// Where line `line` (0-based within the block) is, for messages.
     pub(crate) fn place(&self, line: usize) -> String {
         if self.offset == 0 {
