@@ -64,3 +64,32 @@ pub fn round(x: f64, digits: i32) -> f64 {
     let p = 10f64.powi(digits);
     (x * p).round() / p
 }
+
+/// The allocator setting the array and dataframe groups run with: mimalloc keeps
+/// freed memory instead of returning it to the kernel after 10 ms, so the 16–64 MB
+/// blocks that every task allocates are reused rather than faulted in (and zeroed by
+/// the kernel) again. Python Polars' jemalloc keeps freed memory the same way.
+pub const ALLOCATOR_ENV: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "-1");
+
+/// Re-executes this program with [`ALLOCATOR_ENV`] set (mimalloc reads it when the
+/// process starts), unless it is set already or `BRISK_BENCH_DEFAULT_ALLOCATOR` asks
+/// for the default. Returns only when no re-execution was needed.
+pub fn with_allocator_setting() -> anyhow::Result<()> {
+    if std::env::var_os(ALLOCATOR_ENV.0).is_some()
+        || std::env::var_os("BRISK_BENCH_DEFAULT_ALLOCATOR").is_some()
+    {
+        return Ok(());
+    }
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(ALLOCATOR_ENV.0, ALLOCATOR_ENV.1)
+        .exec();
+    anyhow::bail!("cannot re-execute the benchmark: {err}")
+}
+
+/// The allocator setting in force, for the JSON lines.
+pub fn allocator_setting() -> String {
+    std::env::var(ALLOCATOR_ENV.0).unwrap_or_else(|_| "default".into())
+}

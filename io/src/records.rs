@@ -4,7 +4,7 @@
 //! bytes outside quoted fields, plus one for a last record without a line end. This is
 //! what `len()` of a text source needs, and it is a scan of the bytes at memory speed:
 //! where the block holds no quote byte at all (the usual case, found with one
-//! `memchr`), the line ends are counted 32 bytes at a time; otherwise a quote-aware
+//! `memchr`), the line ends are found with `memchr` too; otherwise a quote-aware
 //! loop keeps the parity of the quotes seen.
 //!
 //! ```
@@ -17,56 +17,28 @@
 /// Records in `bytes`: `eol` bytes outside `quote`d fields, plus one when the last
 /// record has no `eol` (an empty input has none). `quote` `None` counts every `eol`.
 pub fn count_records(bytes: &[u8], eol: u8, quote: Option<u8>) -> usize {
-    if bytes.is_empty() {
+    let Some(&last) = bytes.last() else {
         return 0;
-    }
-    let ends = match quote {
-        Some(q) if memchr::memchr(q, bytes).is_some() => count_outside_quotes(bytes, eol, q),
-        _ => count_byte(bytes, eol),
     };
-    ends + usize::from(!ends_record(bytes, eol, quote))
+    let (ends, inside_at_end) = match quote {
+        Some(q) if memchr::memchr(q, bytes).is_some() => count_outside_quotes(bytes, eol, q),
+        _ => (memchr::memchr_iter(eol, bytes).count(), false),
+    };
+    // A final eol inside an open quote does not end the last record.
+    let ended = last == eol && !inside_at_end;
+    ends + usize::from(!ended)
 }
 
-/// True when `bytes` ends with a record end (an `eol` outside quotes).
-fn ends_record(bytes: &[u8], eol: u8, quote: Option<u8>) -> bool {
-    if bytes.last() != Some(&eol) {
-        return false;
-    }
-    match quote {
-        // An odd number of quotes before the final eol puts it inside a field.
-        Some(q) => count_byte(bytes, q) % 2 == 0,
-        None => true,
-    }
-}
-
-/// Occurrences of `needle`, 32 lanes of byte counters at a time (the inner loop
-/// vectorises; 255 rounds at most between flushes, so no counter overflows).
-fn count_byte(bytes: &[u8], needle: u8) -> usize {
-    const LANES: usize = 32;
-    let mut total = 0usize;
-    for block in bytes.chunks(255 * LANES) {
-        let mut lanes = [0u8; LANES];
-        let mut rows = block.chunks_exact(LANES);
-        for row in &mut rows {
-            for (acc, &b) in lanes.iter_mut().zip(row) {
-                *acc += u8::from(b == needle);
-            }
-        }
-        total += lanes.iter().map(|&n| usize::from(n)).sum::<usize>();
-        total += rows.remainder().iter().filter(|&&b| b == needle).count();
-    }
-    total
-}
-
-/// `eol` bytes with an even number of `quote` bytes before them.
-fn count_outside_quotes(bytes: &[u8], eol: u8, quote: u8) -> usize {
+/// `eol` bytes with an even number of `quote` bytes before them, and whether the
+/// input ends inside a quoted field.
+fn count_outside_quotes(bytes: &[u8], eol: u8, quote: u8) -> (usize, bool) {
     let mut inside = false;
     let mut n = 0usize;
     for &b in bytes {
         inside ^= b == quote;
         n += usize::from(b == eol && !inside);
     }
-    n
+    (n, inside)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::{Error, Result, Value};
 use polars::prelude as pl;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// One blockwise step of a partition's LazyFrame.
@@ -121,7 +122,7 @@ impl Spec for Plan {
         }
         let lf = match &self.source {
             Source::Inputs => concat_inputs(inputs, &self.schema)?,
-            Source::Text(block) => block.lazy()?,
+            Source::Text(block) => block.lazy(needed_columns(&self.steps).as_ref())?,
             Source::Parquet(part) => part.lazy()?,
         };
         let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
@@ -136,6 +137,59 @@ impl Spec for Plan {
 
 inventory::submit! {
     OpRegistration { name: Plan::NAME, rebuild: rebuild_spec::<Plan> }
+}
+
+/// The columns of the source that `steps` read (`None`: all of them), found by
+/// walking the steps backwards from the last one that selects. A superset is always
+/// safe; an expression this walk does not understand (a selector other than names)
+/// makes it give up and read everything.
+pub(crate) fn needed_columns(steps: &[Step]) -> Option<BTreeSet<String>> {
+    let mut needed: Option<BTreeSet<String>> = None;
+    for step in steps.iter().rev() {
+        match step {
+            Step::Select(exprs) => needed = leaves(exprs),
+            Step::GroupBy { keys, aggs, .. } => needed = leaves(keys.iter().chain(aggs)),
+            Step::Filter(e) => needed = union(needed, leaves([e])),
+            Step::WithColumns(exprs) => needed = union(needed, leaves(exprs)),
+            Step::Slice { .. } | Step::Part { .. } => {}
+            Step::Unique(columns) if columns.is_empty() => needed = None,
+            Step::Unique(columns) => {
+                needed = union(needed, Some(columns.iter().cloned().collect()))
+            }
+            Step::Sort { by, .. } => needed = union(needed, Some(by.iter().cloned().collect())),
+        }
+    }
+    needed
+}
+
+fn union(a: Option<BTreeSet<String>>, b: Option<BTreeSet<String>>) -> Option<BTreeSet<String>> {
+    let (mut a, b) = (a?, b?);
+    a.extend(b);
+    Some(a)
+}
+
+/// The column names that `exprs` read, or `None` when one of them selects columns
+/// in a way other than by name (`all()`, by type, by pattern...).
+fn leaves<'a>(exprs: impl IntoIterator<Item = &'a pl::Expr>) -> Option<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for expr in exprs {
+        for node in expr {
+            match node {
+                pl::Expr::Column(name) => {
+                    names.insert(name.to_string());
+                }
+                pl::Expr::Selector(pl::Selector::ByName { names: by, .. }) => {
+                    names.extend(by.iter().map(|n| n.to_string()));
+                }
+                pl::Expr::Selector(_)
+                | pl::Expr::DataTypeFunction(_)
+                | pl::Expr::Eval { .. }
+                | pl::Expr::StructEval { .. } => return None,
+                _ => {}
+            }
+        }
+    }
+    Some(names)
 }
 
 /// The output name when `steps` only count the rows (`select(len().alias(name))`),
@@ -207,4 +261,58 @@ pub(crate) fn schema_after(
         .collect_schema()
         .map_err(|e| Error::user(e.to_string()))?;
     Ok(from_schema(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(names: &[&str]) -> Option<BTreeSet<String>> {
+        Some(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn needed_columns_walk_back_from_the_last_selection() {
+        // filter(a > 0) -> with_columns(d = b / c) -> group_by(hour(e)).agg(mean(d))
+        let steps = vec![
+            Step::Filter(pl::col("a").gt(pl::lit(0))),
+            Step::WithColumns(vec![(pl::col("b") / pl::col("c")).alias("d")]),
+            Step::GroupBy {
+                keys: vec![pl::col("e").dt().hour()],
+                aggs: vec![pl::col("d").mean()],
+                sort_by: vec![],
+            },
+        ];
+        assert_eq!(needed_columns(&steps), set(&["a", "b", "c", "d", "e"]));
+        // A selection ends what earlier steps may add; a row count needs no column.
+        let count = [Step::Select(vec![pl::len().alias("n")])];
+        assert_eq!(needed_columns(&count), set(&[]));
+        let sorted = [
+            Step::Sort {
+                by: vec!["k".into()],
+                descending: vec![false],
+            },
+            Step::Select(vec![pl::col("x")]),
+        ];
+        // ... and a sort before the selection needs its key too.
+        assert_eq!(needed_columns(&sorted), set(&["k", "x"]));
+    }
+
+    #[test]
+    fn needed_columns_read_everything_unless_a_step_selects_by_name() {
+        assert_eq!(needed_columns(&[]), None);
+        assert_eq!(
+            needed_columns(&[Step::Filter(pl::col("a").is_null())]),
+            None
+        );
+        assert_eq!(needed_columns(&[Step::Select(vec![pl::col("*")])]), None);
+        assert_eq!(
+            needed_columns(&[Step::Select(vec![pl::col("^x.*$")])]),
+            None
+        );
+        assert_eq!(needed_columns(&[Step::Unique(vec![])]), None);
+        // ... but a selection before it bounds what the source must give.
+        let unique_after = [Step::Select(vec![pl::col("a")]), Step::Unique(vec![])];
+        assert_eq!(needed_columns(&unique_after), set(&["a"]));
+    }
 }

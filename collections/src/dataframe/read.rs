@@ -16,6 +16,7 @@ use brisk_io::url::{parse, StoreOptions};
 use polars::prelude as pl;
 use polars::prelude::{LazyFileListReader, SerReader};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Bytes read from the start of each file to find its schema.
@@ -144,43 +145,79 @@ impl TextBlock {
         Ok(blocks::read(loc.store.as_ref(), &block, b"\n")?)
     }
 
-    /// The block as a LazyFrame scan (projections and filters reach the parser).
-    pub(crate) fn lazy(&self) -> Result<pl::LazyFrame> {
+    /// The block as a LazyFrame over the rows it holds, reading only the columns in
+    /// `columns` (`None`: all) when the format allows it.
+    ///
+    /// CSV blocks are parsed by Polars' eager reader: its line splitter is quote-aware
+    /// and branch-predicted, several times faster on stable Rust than the streaming
+    /// scan's (which tracks two quote states per byte), and a block is already a
+    /// bounded piece of the file, so nothing is gained by streaming it.
+    pub(crate) fn lazy(&self, columns: Option<&BTreeSet<String>>) -> Result<pl::LazyFrame> {
+        use pl::IntoLazy;
         let bytes = self.bytes()?;
-        let sources = pl::ScanSources::Buffers(Arc::new([polars_buffer::Buffer::from(bytes)]));
         let schema = Arc::new(to_schema(&self.schema));
-        let lf = match &self.format {
+        match &self.format {
             TextFormat::Csv(p) => {
                 let first = self.offset == 0;
                 let mut read_schema = (*schema).clone();
                 for d in &p.dates {
                     read_schema.with_column(d.as_str().into(), pl::DataType::String);
                 }
-                pl::LazyCsvReader::new_with_sources(sources)
+                let projection: Option<Vec<pl::PlSmallStr>> = columns.map(|wanted| {
+                    let mut names: Vec<pl::PlSmallStr> = self
+                        .schema
+                        .iter()
+                        .filter(|(n, _)| wanted.contains(n))
+                        .map(|(n, _)| n.as_str().into())
+                        .collect();
+                    // A row count needs no column, but the reader needs one to count.
+                    if names.is_empty() {
+                        names.extend(self.schema.first().map(|(n, _)| n.as_str().into()));
+                    }
+                    names
+                });
+                let dates: Vec<&String> = p
+                    .dates
+                    .iter()
+                    .filter(|d| {
+                        projection
+                            .as_ref()
+                            .is_none_or(|names| names.iter().any(|n| n == d.as_str()))
+                    })
+                    .collect();
+                let parse = pl::CsvParseOptions::default()
+                    .with_separator(p.separator)
+                    .with_null_values(null_values(&p.null_values));
+                let df = pl::CsvReadOptions::default()
                     .with_has_header(first && p.has_header)
                     .with_skip_rows(if first { p.skip_rows } else { 0 })
-                    .with_separator(p.separator)
                     .with_schema(Some(Arc::new(read_schema)))
-                    .with_null_values(null_values(&p.null_values))
+                    .with_columns(projection.map(Arc::from))
+                    .with_parse_options(parse)
+                    .into_reader_with_file_handle(std::io::Cursor::new(bytes))
                     .finish()
-                    .map(|lf| {
-                        if p.dates.is_empty() {
-                            lf
-                        } else {
-                            lf.with_columns(
-                                p.dates
-                                    .iter()
-                                    .map(|d| super::dates::parse_expr(d))
-                                    .collect::<Vec<_>>(),
-                            )
-                        }
-                    })
+                    .map_err(|e| self.explain(e))?;
+                let lf = df.lazy();
+                Ok(if dates.is_empty() {
+                    lf
+                } else {
+                    lf.with_columns(
+                        dates
+                            .iter()
+                            .map(|d| super::dates::parse_expr(d))
+                            .collect::<Vec<_>>(),
+                    )
+                })
             }
-            TextFormat::Ndjson => pl::LazyJsonLineReader::new_with_sources(sources)
-                .with_schema(Some(schema))
-                .finish(),
-        };
-        lf.map_err(|e| self.explain(e))
+            TextFormat::Ndjson => {
+                let sources =
+                    pl::ScanSources::Buffers(Arc::new([polars_buffer::Buffer::from(bytes)]));
+                pl::LazyJsonLineReader::new_with_sources(sources)
+                    .with_schema(Some(schema))
+                    .finish()
+                    .map_err(|e| self.explain(e))
+            }
+        }
     }
 
     /// The rows of a CSV block, counted without parsing (`None` for other formats):

@@ -63,24 +63,8 @@ const OPS: [(&str, Op); 6] = [
     ("zscore", |x| Ok(zscore(x)?.compute()?.len())),
 ];
 
-/// The allocator setting the array group runs with: mimalloc keeps freed memory
-/// instead of returning it to the kernel after 10 ms, so the 16 MB blocks that
-/// every task allocates are reused rather than faulted in (and zeroed) again. It is
-/// read when the process starts, so the group re-executes itself with it once.
-const ALLOCATOR_ENV: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "-1");
-
 pub fn run(args: &[String]) -> Result<()> {
-    if std::env::var_os(ALLOCATOR_ENV.0).is_none()
-        && std::env::var_os("BRISK_BENCH_DEFAULT_ALLOCATOR").is_none()
-    {
-        use std::os::unix::process::CommandExt;
-        let exe = std::env::current_exe()?;
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env(ALLOCATOR_ENV.0, ALLOCATOR_ENV.1)
-            .exec();
-        bail!("cannot re-execute the benchmark: {err}");
-    }
+    brisk_benches::with_allocator_setting()?;
     let dir = data_dir(args)?;
     let x = open(&dir)?;
     let shape = x.shape()?;
@@ -106,7 +90,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 ("baseline_rss_mb", json!(round(base, 1))),
                 (
                     "mimalloc_purge_delay",
-                    json!(std::env::var(ALLOCATOR_ENV.0).unwrap_or_else(|_| "default".into())),
+                    json!(brisk_benches::allocator_setting()),
                 ),
             ],
         );

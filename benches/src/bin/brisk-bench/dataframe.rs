@@ -82,6 +82,7 @@ const QUERIES: [(&str, Query); 6] = [
 ];
 
 pub fn run(args: &[String]) -> Result<()> {
+    brisk_benches::with_allocator_setting()?;
     let dir = data_dir(args)?;
     let csv = || -> brisk::Result<DataFrame> {
         read_csv(
@@ -130,6 +131,10 @@ pub fn run(args: &[String]) -> Result<()> {
                     ("seconds", json!(round(s, 4))),
                     ("result_rows", json!(out.height())),
                     ("peak_rss_mb", json!(round(peak_rss_mb(), 1))),
+                    (
+                        "mimalloc_purge_delay",
+                        json!(brisk_benches::allocator_setting()),
+                    ),
                 ],
             );
         }
