@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::glob::FileInfo;
 use crate::runtime::block_on;
 use object_store::{ObjectStore, ObjectStoreExt};
+use std::ops::Range;
 
 /// How far to read past a cut, at a time, while looking for the delimiter.
 const SEEK_CHUNK: u64 = 64 * 1024;
@@ -93,6 +94,76 @@ pub fn read_aligned(
     length: u64,
     delimiter: &[u8],
 ) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let range = aligned(f, offset, length, delimiter, &mut buf, |from, to, buf| {
+        let b =
+            block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
+        if buf.is_empty() {
+            *buf = Vec::from(b);
+        } else {
+            buf.extend_from_slice(&b);
+        }
+        Ok(())
+    })?;
+    buf.truncate(range.end);
+    buf.drain(..range.start);
+    Ok(buf)
+}
+
+/// [`read_aligned`] for a file on local disk at `path`, read into `buf` (cleared
+/// first; a buffer kept between calls is filled without new memory): returns where
+/// in `buf` the aligned bytes are.
+///
+/// ```
+/// use brisk_io::{blocks, glob, url::StoreOptions};
+/// let dir = std::env::temp_dir().join(format!("brisk-local-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("a.txt");
+/// std::fs::write(&path, "one\ntwo\nthree\n").unwrap();
+/// let (_, files) = glob::expand(&path.display().to_string(), &StoreOptions::default()).unwrap();
+/// let mut buf = Vec::new();
+/// let r = blocks::read_local_aligned(&path, &files[0], 2, 5, b"\n", &mut buf).unwrap();
+/// assert_eq!(&buf[r], b"two\n");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn read_local_aligned(
+    path: &std::path::Path,
+    f: &FileInfo,
+    offset: u64,
+    length: u64,
+    delimiter: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<Range<usize>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path).map_err(|e| Error::Store {
+        url: f.url.clone(),
+        reason: e.to_string(),
+    })?;
+    buf.clear();
+    aligned(f, offset, length, delimiter, buf, |from, to, buf| {
+        let at = buf.len();
+        buf.resize(at + (to - from) as usize, 0);
+        file.read_exact_at(&mut buf[at..], from)
+            .map_err(|e| Error::Store {
+                url: f.url.clone(),
+                reason: format!(
+                    "bytes {from}..{to}: {e} (was the file changed while it was read?)"
+                ),
+            })
+    })
+}
+
+/// The delimiter-aligned cut of `[offset, offset + length)`: `fetch(from, to, buf)`
+/// appends the file's bytes `from..to` to `buf`, which holds the bytes from `offset`
+/// on; returns the range of `buf` that the block's records occupy.
+fn aligned(
+    f: &FileInfo,
+    offset: u64,
+    length: u64,
+    delimiter: &[u8],
+    buf: &mut Vec<u8>,
+    mut fetch: impl FnMut(u64, u64, &mut Vec<u8>) -> Result<()>,
+) -> Result<Range<usize>> {
     if delimiter.is_empty() {
         return Err(Error::BadBlock {
             url: f.url.clone(),
@@ -107,20 +178,18 @@ pub fn read_aligned(
         });
     }
     let target = offset.saturating_add(length).min(size);
-    let fetch = |from: u64, to: u64| -> Result<Vec<u8>> {
+    let mut fetch = |from: u64, to: u64, buf: &mut Vec<u8>| -> Result<()> {
         if from >= to {
-            return Ok(Vec::new());
+            return Ok(());
         }
-        let b =
-            block_on(store.get_range(&f.path, from..to)).map_err(|e| Error::store(&f.url, e))?;
-        Ok(Vec::from(b))
+        fetch(from, to, buf)
     };
     let dlen = delimiter.len() as u64;
     // The block's own bytes, plus enough to see a delimiter that starts before the cut
     // at `target` but ends after it.
-    let mut buf = fetch(offset, target.saturating_add(dlen - 1).min(size))?;
+    fetch(offset, target.saturating_add(dlen - 1).min(size), buf)?;
     // Finds the first delimiter starting at or after `from`, growing `buf` as needed.
-    let find = |buf: &mut Vec<u8>, from: u64| -> Result<Option<u64>> {
+    let mut find = |buf: &mut Vec<u8>, from: u64| -> Result<Option<u64>> {
         let mut scan_from = from;
         loop {
             let rel = (scan_from - offset) as usize;
@@ -133,8 +202,7 @@ pub fn read_aligned(
             if end >= size {
                 return Ok(None);
             }
-            let more = fetch(end, (end + SEEK_CHUNK).min(size))?;
-            buf.extend_from_slice(&more);
+            fetch(end, (end + SEEK_CHUNK).min(size), buf)?;
             // A delimiter may straddle the old end.
             scan_from = scan_from.max(end.saturating_sub(dlen - 1));
         }
@@ -145,28 +213,32 @@ pub fn read_aligned(
     let start = if offset == 0 {
         0
     } else {
-        match find_bytes(&buf, delimiter) {
+        match find_bytes(buf, delimiter) {
             Some(p) if offset + (p as u64) < target => offset + p as u64 + dlen,
-            _ => return Ok(Vec::new()),
+            _ => return Ok(0..0),
         }
     };
     let end = if target >= size {
         size
     } else {
-        find(&mut buf, target)?.map_or(size, |p| p + dlen)
+        find(buf, target)?.map_or(size, |p| p + dlen)
     };
     if start >= end {
-        return Ok(Vec::new());
+        return Ok(0..0);
     }
     let (s, e) = ((start - offset) as usize, (end - offset) as usize);
     if e > buf.len() {
         // `end == size` with the buffer short of it (no delimiter searched that far).
-        let tail = fetch(offset + buf.len() as u64, end)?;
-        buf.extend_from_slice(&tail);
+        let have = offset + buf.len() as u64;
+        fetch(have, end, buf)?;
     }
-    buf.truncate(e);
-    buf.drain(..s);
-    Ok(buf)
+    if e > buf.len() {
+        return Err(Error::BadBlock {
+            url: f.url.clone(),
+            reason: format!("the file is shorter than its listed {size} bytes"),
+        });
+    }
+    Ok(s..e)
 }
 
 fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -54,6 +54,34 @@ proptest! {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A local file read into a kept buffer gives the same bytes as the store read,
+    /// block by block, whatever was in the buffer before.
+    #[test]
+    fn local_reads_into_a_kept_buffer_equal_store_reads(
+        lines in prop::collection::vec("[a-z0-9 ]{0,120}", 1..60),
+        final_newline in any::<bool>(),
+        blocksize in 1u64..300,
+        two_byte in any::<bool>(),
+    ) {
+        let delimiter: &[u8] = if two_byte { b"\r\n" } else { b"\n" };
+        let mut text = lines.join(std::str::from_utf8(delimiter).unwrap());
+        if final_newline {
+            text.push_str(std::str::from_utf8(delimiter).unwrap());
+        }
+        let dir = tempdir("local");
+        let path = dir.join("data.txt");
+        std::fs::write(&path, &text).unwrap();
+        let (loc, files) = glob::expand(path.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        let mut buf = b"left over from an earlier block".to_vec();
+        for b in blocks::plan(&files, Some(blocksize), None) {
+            let want = blocks::read(loc.store.as_ref(), &b, delimiter).unwrap();
+            let length = b.length.unwrap_or(files[0].size);
+            let range = blocks::read_local_aligned(&path, &files[0], b.offset, length, delimiter, &mut buf).unwrap();
+            prop_assert_eq!(&buf[range], &want[..], "block at {}", b.offset);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// Two-byte delimiters that straddle a cut or a read-ahead chunk are found.
     #[test]
     fn multi_byte_delimiters_straddling_cuts_are_found(
@@ -252,5 +280,20 @@ fn globs_match_characters_not_bytes() {
     )
     .unwrap();
     assert_eq!(files.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A file cut short after it was listed is an error naming it, not a short block.
+#[test]
+fn a_local_file_cut_short_after_listing_is_an_error() {
+    let dir = tempdir("cut");
+    let path = dir.join("data.txt");
+    std::fs::write(&path, "one\ntwo\nthree\nfour\n").unwrap();
+    let (_, files) = glob::expand(path.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    std::fs::write(&path, "one\ntw").unwrap();
+    let mut buf = Vec::new();
+    let err = blocks::read_local_aligned(&path, &files[0], 0, 12, b"\n", &mut buf).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("data.txt"), "{msg}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
