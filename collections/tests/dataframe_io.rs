@@ -248,9 +248,11 @@ fn ndjson_and_csv_options_match_eager_polars() {
 }
 
 /// `len()` and `agg(size)` of a CSV frame count records without parsing them; the
-/// counts must equal the height of the parsed frame whatever the blocks, with quoted
-/// fields holding line ends, a blank line, skipped rows, a file without a final line
-/// end and a file holding only its header.
+/// counts, and the parsed frame, must equal eager Polars reading the whole file,
+/// whatever the blocks: quoted fields holding line ends, a row of empty fields,
+/// skipped rows, blank lines before the header, a file without a final line end, a
+/// file holding only its header, and lines longer than a block (blocks holding no
+/// record at all).
 #[test]
 fn csv_row_counts_equal_the_parsed_height() {
     let dir = tempdir("csv-count");
@@ -262,11 +264,16 @@ fn csv_row_counts_equal_the_parsed_height() {
             quoted.push_str(&format!("{i},plain,{i}.25\n"));
         }
     }
+    let long = format!(
+        "id,note,v\n1,{},1.5\n2,b,2.5\n3,{},3.5\n",
+        "x".repeat(90),
+        "y".repeat(60)
+    );
     // Blocks are cut at line ends (as Dask's are), so a file whose quoted fields hold
     // line ends is read whole.
     let whole: &[Option<u64>] = &[None];
     let cut: &[Option<u64>] = &[None, Some(24), Some(1_000)];
-    let cases: [(&str, String, usize, &[Option<u64>]); 4] = [
+    let cases: [(&str, String, usize, &[Option<u64>]); 6] = [
         ("quoted", quoted, 0, whole),
         (
             "unterminated",
@@ -280,12 +287,26 @@ fn csv_row_counts_equal_the_parsed_height() {
             1,
             cut,
         ),
+        (
+            "blank_first",
+            "\n\nid,note,v\n1,a,1.5\n2,b,2.5\n".to_string(),
+            0,
+            whole,
+        ),
         ("header_only", "id,note,v\n".to_string(), 0, cut),
+        ("long_lines", long, 0, &[None, Some(8), Some(24), Some(40)]),
     ];
     for (name, text, skip_rows, blocksizes) in cases {
         let sub = dir.join(name);
         std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(sub.join("t.csv"), &text).unwrap();
+        let path = sub.join("t.csv");
+        std::fs::write(&path, &text).unwrap();
+        let want = CsvReadOptions::default()
+            .with_skip_rows(skip_rows)
+            .try_into_reader_with_file_path(Some(path.clone()))
+            .unwrap()
+            .finish()
+            .unwrap();
         for &blocksize in blocksizes {
             let options = CsvOptions {
                 skip_rows,
@@ -293,10 +314,14 @@ fn csv_row_counts_equal_the_parsed_height() {
                 ..Default::default()
             };
             let ddf = read_csv(&[&glob(&sub, "csv")], &options).unwrap();
-            let parsed = ddf.compute().unwrap().height();
+            let got = ddf.compute().unwrap();
+            assert!(
+                got.equals_missing(&want),
+                "{name}, blocksize {blocksize:?}: {got} vs {want}"
+            );
             assert_eq!(
                 ddf.len().unwrap(),
-                parsed,
+                want.height(),
                 "{name}, blocksize {blocksize:?}"
             );
             let size = ddf.agg(&[Agg::size()]).unwrap().compute().unwrap();
@@ -305,26 +330,28 @@ fn csv_row_counts_equal_the_parsed_height() {
                 .unwrap()
                 .cast(&DataType::UInt64)
                 .unwrap();
-            assert_eq!(counted.u64().unwrap().get(0), Some(parsed as u64), "{name}");
+            assert_eq!(
+                counted.u64().unwrap().get(0),
+                Some(want.height() as u64),
+                "{name}"
+            );
         }
     }
-    // The hand-computed heights, so the oracle itself is pinned.
-    let quoted_rows = read_csv(&[&glob(&dir.join("quoted"), "csv")], &CsvOptions::default())
-        .unwrap()
-        .len()
-        .unwrap();
-    assert_eq!(quoted_rows, 400);
-    let skipped = read_csv(
-        &[&glob(&dir.join("skipped"), "csv")],
-        &CsvOptions {
-            skip_rows: 1,
+    // The heights, by hand, so the oracle itself is pinned.
+    let height = |name: &str, skip_rows: usize| {
+        let options = CsvOptions {
+            skip_rows,
             ..Default::default()
-        },
-    )
-    .unwrap()
-    .len()
-    .unwrap();
-    assert_eq!(skipped, 3);
+        };
+        read_csv(&[&glob(&dir.join(name), "csv")], &options)
+            .unwrap()
+            .len()
+            .unwrap()
+    };
+    assert_eq!(height("quoted", 0), 400);
+    assert_eq!(height("skipped", 1), 3);
+    assert_eq!(height("blank_first", 0), 2);
+    assert_eq!(height("long_lines", 0), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -140,6 +140,10 @@ pub fn read_local_aligned(
         reason: e.to_string(),
     })?;
     buf.clear();
+    // The block, the delimiter and one read-ahead chunk, so the usual block needs
+    // no second allocation.
+    let want = length.saturating_add(SEEK_CHUNK + delimiter.len() as u64);
+    buf.reserve_exact(usize::try_from(want.min(f.size.saturating_sub(offset) + 1)).unwrap_or(0));
     aligned(f, offset, length, delimiter, buf, |from, to, buf| {
         let at = buf.len();
         buf.resize(at + (to - from) as usize, 0);

@@ -181,10 +181,17 @@ fn leaves<'a>(exprs: impl IntoIterator<Item = &'a pl::Expr>) -> Option<BTreeSet<
                 pl::Expr::Selector(pl::Selector::ByName { names: by, .. }) => {
                     names.extend(by.iter().map(|n| n.to_string()));
                 }
+                // Columns this walk cannot see: types computed from expressions.
+                // (Rolling windows, whose index column the walk would miss, are not
+                // in this build of Polars: `dynamic_group_by` is off; enabling it
+                // needs an arm here.)
                 pl::Expr::Selector(_)
                 | pl::Expr::DataTypeFunction(_)
                 | pl::Expr::Eval { .. }
                 | pl::Expr::StructEval { .. } => return None,
+                pl::Expr::Cast { dtype, .. } if !matches!(dtype, pl::DataTypeExpr::Literal(_)) => {
+                    return None
+                }
                 _ => {}
             }
         }
@@ -325,6 +332,9 @@ mod tests {
             needed_columns(&[Step::Select(vec![pl::col("^x.*$")])]),
             None
         );
+        // A cast to the type of another expression reads that expression's columns.
+        let cast = pl::col("a").cast(pl::DataTypeExpr::OfExpr(Box::new(pl::col("b"))));
+        assert_eq!(needed_columns(&[Step::Select(vec![cast])]), None);
         assert_eq!(needed_columns(&[Step::Unique(vec![])]), None);
         // ... but a selection before it bounds what the source must give.
         let unique_after = [Step::Select(vec![pl::col("a")]), Step::Unique(vec![])];

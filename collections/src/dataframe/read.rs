@@ -141,6 +141,9 @@ static BLOCK_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 /// Buffers kept at most (blocks read at once, for two to four threads).
 const KEPT_BUFFERS: usize = 4;
 
+/// Buffers larger than this (blocks far above the default 64 MB) are not kept.
+const MAX_KEPT_BYTES: usize = 160 * 1024 * 1024;
+
 impl TextBlock {
     /// Runs `f` on the block's bytes, aligned on lines. An uncompressed block of a
     /// local file is read into a kept buffer ([`BLOCK_BUFFERS`]).
@@ -165,9 +168,11 @@ impl TextBlock {
             &mut buf,
         )?;
         let out = f(&buf[range]);
-        if let Ok(mut kept) = BLOCK_BUFFERS.lock() {
-            if kept.len() < KEPT_BUFFERS {
-                kept.push(buf);
+        if buf.capacity() <= MAX_KEPT_BYTES {
+            if let Ok(mut kept) = BLOCK_BUFFERS.lock() {
+                if kept.len() < KEPT_BUFFERS {
+                    kept.push(buf);
+                }
             }
         }
         out
@@ -227,7 +232,9 @@ impl TextBlock {
                 let parse = pl::CsvParseOptions::default()
                     .with_separator(p.separator)
                     .with_null_values(null_values(&p.null_values));
+                // A block may hold no record at all (one line longer than the block).
                 let options = pl::CsvReadOptions::default()
+                    .with_raise_if_empty(false)
                     .with_has_header(first && p.has_header)
                     .with_skip_rows(if first { p.skip_rows } else { 0 })
                     .with_schema(Some(Arc::new(read_schema)))
@@ -270,14 +277,20 @@ impl TextBlock {
         let TextFormat::Csv(p) = &self.format else {
             return Ok(None);
         };
-        let records =
-            self.with_bytes(|b| Ok(brisk_io::records::count_records(b, b'\n', Some(b'"'))))?;
-        let skipped = if self.offset == 0 {
-            p.skip_rows + usize::from(p.has_header)
-        } else {
-            0
-        };
-        Ok(Some(records.saturating_sub(skipped)))
+        let first = self.offset == 0;
+        self.with_bytes(|b| {
+            // Polars drops blank lines before a header: such files are parsed.
+            if first && p.has_header && matches!(b.first(), Some(b'\n' | b'\r')) {
+                return Ok(None);
+            }
+            let records = brisk_io::records::count_records(b, b'\n', Some(b'"'));
+            let skipped = if first {
+                p.skip_rows + usize::from(p.has_header)
+            } else {
+                0
+            };
+            Ok(Some(records.saturating_sub(skipped)))
+        })
     }
 
     /// Where line `line` (0-based within the block) is, for messages.
