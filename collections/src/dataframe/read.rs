@@ -207,19 +207,7 @@ impl TextBlock {
                 for d in &p.dates {
                     read_schema.with_column(d.as_str().into(), pl::DataType::String);
                 }
-                let projection: Option<Vec<pl::PlSmallStr>> = columns.map(|wanted| {
-                    let mut names: Vec<pl::PlSmallStr> = self
-                        .schema
-                        .iter()
-                        .filter(|(n, _)| wanted.contains(n))
-                        .map(|(n, _)| n.as_str().into())
-                        .collect();
-                    // A row count needs no column, but the reader needs one to count.
-                    if names.is_empty() {
-                        names.extend(self.schema.first().map(|(n, _)| n.as_str().into()));
-                    }
-                    names
-                });
+                let projection = columns.map(|wanted| self.projection(wanted));
                 let dates: Vec<&String> = p
                     .dates
                     .iter()
@@ -268,6 +256,21 @@ impl TextBlock {
                     .map_err(|e| self.explain(e))
             }
         }
+    }
+
+    /// The block's columns in `wanted`, in file order (at least one: a row count
+    /// needs no column, but the reader needs one to count).
+    fn projection(&self, wanted: &BTreeSet<String>) -> Vec<pl::PlSmallStr> {
+        let mut names: Vec<pl::PlSmallStr> = self
+            .schema
+            .iter()
+            .filter(|(n, _)| wanted.contains(n))
+            .map(|(n, _)| n.as_str().into())
+            .collect();
+        if names.is_empty() {
+            names.extend(self.schema.first().map(|(n, _)| n.as_str().into()));
+        }
+        names
     }
 
     /// The rows of a CSV block, counted without parsing (`None` for other formats):
