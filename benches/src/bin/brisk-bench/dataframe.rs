@@ -120,7 +120,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 continue;
             }
             reset_peak_rss();
-            let (s, out) = median_seconds(REPS, || query(&open()?));
+            let (s, out) = median_seconds(brisk_benches::reps(REPS), || query(&open()?));
             let out = out?;
             total += s;
             emit(
