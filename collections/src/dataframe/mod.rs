@@ -21,6 +21,7 @@
 //! assert_eq!(sums.column("x").unwrap().i64().unwrap().to_vec(), [Some(3), Some(6)]);
 //! ```
 
+mod csv_scan;
 mod dates;
 mod diagnose;
 mod frame;
@@ -33,6 +34,7 @@ mod repartition;
 mod series;
 mod shuffle;
 mod stats;
+mod temporal;
 mod to_array;
 mod write;
 

@@ -5,6 +5,7 @@
 
 use super::frame::{frame, Frame};
 use super::read::{ParquetPart, TextBlock};
+use super::temporal::fast_accessors;
 use brisk_core::op::OpRegistration;
 pub(crate) use brisk_core::spec_op::SpecOp;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -44,17 +45,21 @@ pub(crate) enum Step {
 
 impl Step {
     /// Adds this step to a LazyFrame.
+    ///
+    /// Expressions run with [`fast_accessors`] applied; the step as stored keeps
+    /// them as written.
     pub(crate) fn apply(&self, lf: pl::LazyFrame) -> pl::LazyFrame {
+        let fast = |e: &[pl::Expr]| e.iter().cloned().map(fast_accessors).collect::<Vec<_>>();
         match self {
-            Step::Select(e) => lf.select(e.clone()),
-            Step::Filter(e) => lf.filter(e.clone()),
-            Step::WithColumns(e) => lf.with_columns(e.clone()),
+            Step::Select(e) => lf.select(fast(e)),
+            Step::Filter(e) => lf.filter(fast_accessors(e.clone())),
+            Step::WithColumns(e) => lf.with_columns(fast(e)),
             Step::GroupBy {
                 keys,
                 aggs,
                 sort_by,
             } => {
-                let grouped = lf.group_by(keys.clone()).agg(aggs.clone());
+                let grouped = lf.group_by(fast(keys)).agg(fast(aggs));
                 if sort_by.is_empty() {
                     grouped
                 } else {

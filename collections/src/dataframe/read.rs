@@ -4,6 +4,7 @@
 //! data), and every file's sample must agree with the first file's: a disagreement
 //! is an error naming both files and the column.
 
+use super::csv_scan;
 use super::diagnose;
 use super::plan::{from_schema, to_schema, Plan, Source};
 use super::DataFrame;
@@ -226,15 +227,40 @@ impl TextBlock {
                     .with_has_header(first && p.has_header)
                     .with_skip_rows(if first { p.skip_rows } else { 0 })
                     .with_schema(Some(Arc::new(read_schema)))
-                    .with_columns(projection.map(Arc::from))
+                    .with_columns(projection.clone().map(Arc::from))
                     .with_parse_options(parse);
-                let df = self.with_bytes(|bytes| {
+                let all: Vec<pl::PlSmallStr>;
+                let wanted = match &projection {
+                    Some(names) => names.as_slice(),
+                    None => {
+                        all = self.schema.iter().map(|(n, _)| n.as_str().into()).collect();
+                        &all
+                    }
+                };
+                let layout = csv_scan::Layout {
+                    schema: &self.schema,
+                    projection: wanted,
+                    dates: &p.dates,
+                    separator: p.separator,
+                    header: first && p.has_header,
+                    null_values: &p.null_values,
+                };
+                let skips = first && p.skip_rows > 0;
+                let (df, parsed) = self.with_bytes(|bytes| {
+                    if !skips {
+                        if let Some(df) = csv_scan::read(bytes, &layout) {
+                            return Ok((df, true));
+                        }
+                    }
                     options
                         .into_reader_with_file_handle(std::io::Cursor::new(bytes))
                         .finish()
+                        .map(|df| (df, false))
                         .map_err(|e| self.explain(e))
                 })?;
                 let lf = df.lazy();
+                // The fast reader parses the datetimes itself.
+                let dates = if parsed { Vec::new() } else { dates };
                 Ok(if dates.is_empty() {
                     lf
                 } else {
