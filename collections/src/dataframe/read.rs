@@ -194,10 +194,14 @@ impl TextBlock {
     /// The block as a LazyFrame over the rows it holds, reading only the columns in
     /// `columns` (`None`: all) when the format allows it.
     ///
-    /// CSV blocks are parsed by Polars' eager reader: its line splitter is quote-aware
-    /// and branch-predicted, several times faster on stable Rust than the streaming
-    /// scan's (which tracks two quote states per byte), and a block is already a
-    /// bounded piece of the file, so nothing is gained by streaming it.
+    /// A CSV block with no quote byte and only integer, float, string and datetime
+    /// columns is read by [`csv_scan`], which finds fields a word at a time and parses
+    /// only the projected ones, straight into columns. Any other block, or one that
+    /// reader declines (a ragged line, a value it does not parse), goes to Polars'
+    /// eager reader, whose result or error is the reference: its line splitter is
+    /// quote-aware and several times faster on stable Rust than the streaming scan's
+    /// (which tracks two quote states per byte), and a block is already a bounded
+    /// piece of the file, so nothing is gained by streaming it.
     pub(crate) fn lazy(&self, columns: Option<&BTreeSet<String>>) -> Result<pl::LazyFrame> {
         use pl::IntoLazy;
         let schema = Arc::new(to_schema(&self.schema));
