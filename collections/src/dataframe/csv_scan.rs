@@ -2,10 +2,11 @@
 //! string and datetime columns.
 //!
 //! Such a block needs no quote-aware tokenizer: fields end at the separator and
-//! records at `\n`. The reader finds both 64 bytes at a time as bit masks (compiled
-//! into vector compares), walks the set bits, and parses only the projected fields
-//! straight into column buffers (datetimes go straight to microseconds, with no
-//! string column in between). Anything it does not handle exactly as Polars does
+//! records at `\n`. The reader finds both as bit masks of 64-byte windows (eight
+//! bytes per word operation), walks the set bits of the projected fields, counts the
+//! separators of the others with popcounts (so a record with the wrong number of
+//! fields is still seen), and parses the projected fields straight into column
+//! buffers (datetimes straight to microseconds, with no string column in between). Anything it does not handle exactly as Polars does
 //! (a quote, a ragged line, a value it does not recognise, a skipped row, another
 //! type) makes it return `None`, and the block is read by Polars' reader, whose
 //! result or error is the reference: this reader is only a faster way to the same
