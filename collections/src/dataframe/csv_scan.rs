@@ -575,13 +575,20 @@ mod tests {
     }
 
     /// A block's text: optional header, rows, `\n` or `\r\n`, a final line end or not.
-    fn block(header: bool, rows: &[Vec<String>], crlf: bool, last_newline: bool) -> Vec<u8> {
+    fn block(
+        header: bool,
+        rows: &[Vec<String>],
+        separator: u8,
+        crlf: bool,
+        last_newline: bool,
+    ) -> Vec<u8> {
         let eol = if crlf { "\r\n" } else { "\n" };
+        let sep = char::from(separator).to_string();
         let mut lines = Vec::new();
         if header {
-            lines.push("id,x,s,t,k".to_string());
+            lines.push(["id", "x", "s", "t", "k"].join(&sep));
         }
-        lines.extend(rows.iter().map(|r| r.join(",")));
+        lines.extend(rows.iter().map(|r| r.join(&sep)));
         let mut text = lines.join(eol);
         if last_newline && !lines.is_empty() {
             text.push_str(eol);
@@ -600,6 +607,7 @@ mod tests {
             last_newline in any::<bool>(),
             wanted in prop::collection::vec(any::<bool>(), 5),
             na in any::<bool>(),
+            separator in prop::sample::select(vec![b',', b';', b'\t', b'|']),
         ) {
             let schema = schema();
             let mut projection: Vec<pl::PlSmallStr> = schema
@@ -627,8 +635,8 @@ mod tests {
                     r
                 })
                 .collect();
-            let bytes = block(header, &rows, crlf, last_newline);
-            let layout = layout(&schema, &projection, header, &nulls);
+            let bytes = block(header, &rows, separator, crlf, last_newline);
+            let layout = Layout { separator, ..layout(&schema, &projection, header, &nulls) };
             let fast = read(&bytes, &layout);
             prop_assert!(fast.is_some(), "declined {:?}", String::from_utf8_lossy(&bytes));
             let fast = fast.unwrap();
