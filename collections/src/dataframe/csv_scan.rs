@@ -195,11 +195,15 @@ impl<'b> Column<'b> {
         let nulls = self.nulls;
         let validity = |i: usize| nulls.binary_search(&i).is_err();
         let series = match self.buffer {
-            Buffer::Text(v) => pl::StringChunked::from_iter_options(name, v.into_iter()).into_series(),
+            Buffer::Text(v) => {
+                pl::StringChunked::from_iter_options(name, v.into_iter()).into_series()
+            }
             Buffer::Int(v) if nulls.is_empty() => pl::Int64Chunked::from_vec(name, v).into_series(),
             Buffer::Int(v) => pl::Int64Chunked::from_iter_options(
                 name,
-                v.into_iter().enumerate().map(|(i, x)| validity(i).then_some(x)),
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, x)| validity(i).then_some(x)),
             )
             .into_series(),
             Buffer::Float(v) if nulls.is_empty() => {
@@ -207,7 +211,9 @@ impl<'b> Column<'b> {
             }
             Buffer::Float(v) => pl::Float64Chunked::from_iter_options(
                 name,
-                v.into_iter().enumerate().map(|(i, x)| validity(i).then_some(x)),
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, x)| validity(i).then_some(x)),
             )
             .into_series(),
             Buffer::Datetime(v) => {
@@ -216,10 +222,13 @@ impl<'b> Column<'b> {
                 } else {
                     pl::Int64Chunked::from_iter_options(
                         name,
-                        v.into_iter().enumerate().map(|(i, x)| validity(i).then_some(x)),
+                        v.into_iter()
+                            .enumerate()
+                            .map(|(i, x)| validity(i).then_some(x)),
                     )
                 };
-                ints.into_datetime(pl::TimeUnit::Microseconds, None).into_series()
+                ints.into_datetime(pl::TimeUnit::Microseconds, None)
+                    .into_series()
             }
         };
         debug_assert_eq!(series.len(), rows);
@@ -390,7 +399,11 @@ impl<'b> Structure<'b> {
                 m &= m - 1;
             }
             let bit = m.trailing_zeros();
-            let taken = if bit == 63 { u64::MAX } else { (2u64 << bit) - 1 };
+            let taken = if bit == 63 {
+                u64::MAX
+            } else {
+                (2u64 << bit) - 1
+            };
             if self.mask & self.lines & taken != 0 {
                 return None;
             }
@@ -410,7 +423,11 @@ impl<'b> Structure<'b> {
                 let bit = pending.trailing_zeros();
                 let before = (1u64 << bit) - 1;
                 separators += (self.mask & before).count_ones() as usize;
-                let taken = if bit == 63 { u64::MAX } else { (2u64 << bit) - 1 };
+                let taken = if bit == 63 {
+                    u64::MAX
+                } else {
+                    (2u64 << bit) - 1
+                };
                 self.mask &= !taken;
                 return (separators, self.base + bit as usize);
             }
@@ -479,7 +496,13 @@ mod tests {
             read_schema.with_column(n.as_str().into(), t);
         }
         let nulls = (!layout.null_values.is_empty()).then(|| {
-            pl::NullValues::AllColumns(layout.null_values.iter().map(|s| s.as_str().into()).collect())
+            pl::NullValues::AllColumns(
+                layout
+                    .null_values
+                    .iter()
+                    .map(|s| s.as_str().into())
+                    .collect(),
+            )
         });
         let df = pl::CsvReadOptions::default()
             .with_raise_if_empty(false)
@@ -500,7 +523,10 @@ mod tests {
             .filter(|d| layout.projection.iter().any(|p| p == d.as_str()))
             .map(|d| super::dates::parse_expr(d))
             .collect();
-        df.lazy().with_columns(dates).collect().expect("dates parse")
+        df.lazy()
+            .with_columns(dates)
+            .collect()
+            .expect("dates parse")
     }
 
     fn layout<'a>(
@@ -570,7 +596,13 @@ mod tests {
     }
 
     fn row() -> impl Strategy<Value = Vec<String>> {
-        (int_text(), float_text(), string_text(), date_text(), int_text())
+        (
+            int_text(),
+            float_text(),
+            string_text(),
+            date_text(),
+            int_text(),
+        )
             .prop_map(|(a, b, c, d, e)| vec![a, b, c, d, e])
     }
 
@@ -701,10 +733,19 @@ mod tests {
     fn declines_ragged_lines_whatever_it_reads() {
         let schema = schema();
         let ok = "1,2.5,a,2015-01-15 19:05:39,3\n";
-        for wanted in [vec!["id", "x", "s", "t", "k"], vec!["id"], vec!["x"], vec!["k"], vec!["id", "k"]] {
+        for wanted in [
+            vec!["id", "x", "s", "t", "k"],
+            vec!["id"],
+            vec!["x"],
+            vec!["k"],
+            vec!["id", "k"],
+        ] {
             let projection: Vec<pl::PlSmallStr> = wanted.iter().map(|n| (*n).into()).collect();
             let layout = layout(&schema, &projection, false, &[]);
-            assert!(read(format!("{ok}{ok}").as_bytes(), &layout).is_some(), "{wanted:?}");
+            assert!(
+                read(format!("{ok}{ok}").as_bytes(), &layout).is_some(),
+                "{wanted:?}"
+            );
             for bad in [
                 "1,2.5,a,2015-01-15 19:05:39\n",
                 "1,2.5,a,2015-01-15 19:05:39,3,4\n",
@@ -713,8 +754,15 @@ mod tests {
                 "\n",
                 "1,2.5,a,2015-01-15 19:05:39", // the data ends inside a record
             ] {
-                for bytes in [format!("{ok}{bad}{ok}"), format!("{bad}{ok}"), format!("{ok}{bad}")] {
-                    assert!(read(bytes.as_bytes(), &layout).is_none(), "{wanted:?} {bytes:?}");
+                for bytes in [
+                    format!("{ok}{bad}{ok}"),
+                    format!("{bad}{ok}"),
+                    format!("{ok}{bad}"),
+                ] {
+                    assert!(
+                        read(bytes.as_bytes(), &layout).is_none(),
+                        "{wanted:?} {bytes:?}"
+                    );
                 }
             }
         }
@@ -723,21 +771,22 @@ mod tests {
     #[test]
     fn declines_what_it_does_not_parse() {
         let schema = schema();
-        let projection: Vec<pl::PlSmallStr> = schema.iter().map(|(n, _)| n.as_str().into()).collect();
+        let projection: Vec<pl::PlSmallStr> =
+            schema.iter().map(|(n, _)| n.as_str().into()).collect();
         let ok = "1,2.5,a,2015-01-15 19:05:39,3\n";
         let layout = layout(&schema, &projection, false, &[]);
         assert!(read(ok.as_bytes(), &layout).is_some());
         for bad in [
-            "1,2.5,\"a\",2015-01-15 19:05:39,3\n",  // a quote
-            "1,2.5,a,2015-01-15 19:05:39\n",        // too few fields
-            "1,2.5,a,2015-01-15 19:05:39,3,4\n",    // too many fields
-            "1,2.5,a,2015-01-15 19:05:39,3\n\n",    // a blank line
-            "x,2.5,a,2015-01-15 19:05:39,3\n",      // not an integer
-            "1,inf,a,2015-01-15 19:05:39,3\n",      // a float spelled out
-            " 1,2.5,a,2015-01-15 19:05:39,3\n",     // a space before a number
-            "1,2.5,a,2015-02-30 19:05:39,3\n",      // no such date
+            "1,2.5,\"a\",2015-01-15 19:05:39,3\n",               // a quote
+            "1,2.5,a,2015-01-15 19:05:39\n",                     // too few fields
+            "1,2.5,a,2015-01-15 19:05:39,3,4\n",                 // too many fields
+            "1,2.5,a,2015-01-15 19:05:39,3\n\n",                 // a blank line
+            "x,2.5,a,2015-01-15 19:05:39,3\n",                   // not an integer
+            "1,inf,a,2015-01-15 19:05:39,3\n",                   // a float spelled out
+            " 1,2.5,a,2015-01-15 19:05:39,3\n",                  // a space before a number
+            "1,2.5,a,2015-02-30 19:05:39,3\n",                   // no such date
             "1,2.5,a,2015-01-15 19:05:39,1234567890123456789\n", // 19 digits
-            "1,2.5,a,2015-01-15 19:05:39,NA\n",     // "NA" without null_values
+            "1,2.5,a,2015-01-15 19:05:39,NA\n",                  // "NA" without null_values
         ] {
             let bytes = format!("{ok}{bad}");
             assert!(read(bytes.as_bytes(), &layout).is_none(), "{bad:?}");

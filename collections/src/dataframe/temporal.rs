@@ -15,8 +15,8 @@
 
 use polars::chunked_array::ops::arity::unary_elementwise_values;
 use polars::prelude as pl;
-use polars::prelude::{FunctionExpr, IntoColumn, IntoSeries, PolarsResult, TemporalFunction};
 use polars::prelude::TemporalMethods;
+use polars::prelude::{FunctionExpr, IntoColumn, IntoSeries, PolarsResult, TemporalFunction};
 
 /// A part of the time of day.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,7 +96,9 @@ mod tests {
     use polars::prelude as pl;
     use polars::prelude::{IntoLazy, NamedFrom};
 
-    fn accessors() -> Vec<(&'static str, fn(pl::Expr) -> pl::Expr)> {
+    type Accessor = fn(pl::Expr) -> pl::Expr;
+
+    fn accessors() -> Vec<(&'static str, Accessor)> {
         vec![
             ("hour", |e| e.dt().hour()),
             ("minute", |e| e.dt().minute()),
@@ -119,7 +121,13 @@ mod tests {
             let frac = (x >> 8).rem_euclid(per_second);
             values.push((i % 37 != 0).then_some(secs * per_second + frac * secs.signum()));
         }
-        values.extend([Some(-1), Some(0), Some(1), Some(-per_second), Some(-3600 * per_second - 1)]);
+        values.extend([
+            Some(-1),
+            Some(0),
+            Some(1),
+            Some(-per_second),
+            Some(-3600 * per_second - 1),
+        ]);
         let ints = pl::Series::new("t".into(), values);
         let t = ints.cast(&pl::DataType::Datetime(unit, None)).unwrap();
         pl::DataFrame::new_infer_height(vec![t.into()]).unwrap()
@@ -147,7 +155,10 @@ mod tests {
                     .collect()
                     .unwrap();
                 assert_eq!(ours.schema(), polars.schema(), "{name} {unit:?}");
-                assert!(ours.equals_missing(&polars), "{name} {unit:?}\n{ours}\n{polars}");
+                assert!(
+                    ours.equals_missing(&polars),
+                    "{name} {unit:?}\n{ours}\n{polars}"
+                );
             }
         }
     }
@@ -157,7 +168,12 @@ mod tests {
         let df = frame(pl::TimeUnit::Microseconds);
         let e = (pl::col("t").dt().hour().cast(pl::DataType::Int64) * pl::lit(60i64))
             + pl::col("t").dt().minute().cast(pl::DataType::Int64);
-        let ours = df.clone().lazy().select([fast_accessors(e.clone())]).collect().unwrap();
+        let ours = df
+            .clone()
+            .lazy()
+            .select([fast_accessors(e.clone())])
+            .collect()
+            .unwrap();
         let polars = df.lazy().select([e]).collect().unwrap();
         assert_eq!(ours.get_column_names(), ["t"]);
         assert!(ours.equals_missing(&polars));
@@ -173,7 +189,11 @@ mod tests {
             .collect()
             .unwrap();
         // A Date column has no time of day: both give Polars' own error.
-        let ours = df.clone().lazy().select([fast_accessors(pl::col("d").dt().hour())]).collect();
+        let ours = df
+            .clone()
+            .lazy()
+            .select([fast_accessors(pl::col("d").dt().hour())])
+            .collect();
         assert!(ours.is_err());
     }
 }
