@@ -453,6 +453,26 @@ fn written_parquet_and_csv_read_back_the_same() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A file found by a glob is read as that file, even when its name looks like a
+/// pattern (read as one, `run[1]-0.parquet` names `run1-0.parquet`, which is not there).
+#[test]
+fn parquet_files_with_pattern_characters_in_their_names_are_read() {
+    let dir = tempdir("pattern-names");
+    let pdf = df!("a" => [1i64, 2, 3], "b" => [0.5, 1.5, 2.5]).unwrap();
+    let ddf = brisk_collections::dataframe::from_polars(&pdf, 1).unwrap();
+    let store = StoreOptions::default();
+    ddf.to_parquet(&format!("{}/run[1]-*.parquet", dir.display()), &store)
+        .unwrap();
+    let back = read_parquet(
+        &[&format!("{}/*.parquet", dir.display())],
+        &ParquetOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(back.npartitions(), 1);
+    assert!(back.compute().unwrap().equals_missing(&pdf));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn bag_records_become_a_dataframe() {
     use brisk_collections::bag::{Bag, Json};

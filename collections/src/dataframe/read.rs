@@ -390,7 +390,9 @@ pub struct ParquetOptions {
 
 fn scan_parquet(file: &FileRef) -> Result<pl::LazyFrame> {
     let mut args = pl::ScanArgsParquet::default();
-    // Brisk cuts the files itself; no hive partitions from paths.
+    // Brisk expands globs and cuts the files itself: no second expansion (a file
+    // whose name holds `[` or `*` is that file), no hive partitions from paths.
+    args.glob = false;
     args.hive_options.enabled = Some(false);
     let lf = match file.local_path() {
         Some(path) => pl::LazyFrame::scan_parquet(pl::PlRefPath::new(path), args),
