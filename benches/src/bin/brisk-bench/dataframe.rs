@@ -81,6 +81,82 @@ const QUERIES: [(&str, Query); 6] = [
     }),
 ];
 
+/// Polars' form of [`tipped`].
+fn tipped_lazy(lf: pl::LazyFrame) -> pl::LazyFrame {
+    lf.filter(
+        col("tip_amount")
+            .gt(lit(0.0))
+            .and(col("fare_amount").gt(lit(0.0))),
+    )
+    .with_columns([(col("tip_amount") / col("fare_amount")).alias("tip_fraction")])
+}
+
+/// The six questions as Polars lazy queries, for one plan over all the Parquet files
+/// with the Polars of this build: what Brisk's partitions cost over Polars itself,
+/// apart from how Polars was compiled.
+const POLARS_QUERIES: [(&str, fn(pl::LazyFrame) -> pl::LazyFrame); 6] = [
+    ("rides", |lf| lf.select([pl::len()])),
+    ("passengers", |lf| lf.select([col("passenger_count").sum()])),
+    ("payment_types", |lf| {
+        lf.group_by([col("payment_type")]).agg([pl::len()])
+    }),
+    ("zero_tip_payment_types", |lf| {
+        lf.filter(col("tip_amount").eq(lit(0.0)))
+            .group_by([col("payment_type")])
+            .agg([pl::len()])
+    }),
+    ("tip_fraction_by_weekday", |lf| {
+        tipped_lazy(lf)
+            .group_by([col("tpep_pickup_datetime").dt().weekday()])
+            .agg([col("tip_fraction").mean()])
+    }),
+    ("tip_fraction_by_hour", |lf| {
+        tipped_lazy(lf)
+            .group_by([col("tpep_pickup_datetime").dt().hour()])
+            .agg([col("tip_fraction").mean()])
+    }),
+];
+
+/// `dataframe.parquet_one_polars_plan.*`: [`POLARS_QUERIES`] on Polars' streaming
+/// engine over all the Parquet files at once.
+fn run_polars(dir: &Path) -> Result<()> {
+    let pattern = format!("{}/*.parquet", dir.display());
+    let mut total = 0.0;
+    for (name, query) in POLARS_QUERIES {
+        let full = format!("parquet_one_polars_plan.{name}");
+        if std::env::var("BRISK_BENCH_FILTER").is_ok_and(|f| !full.contains(&f)) {
+            continue;
+        }
+        reset_peak_rss();
+        let (s, out) = median_seconds(brisk_benches::reps(REPS), || {
+            let lf = pl::LazyFrame::scan_parquet(
+                pl::PlRefPath::new(pattern.as_str()),
+                pl::ScanArgsParquet::default(),
+            )?;
+            Ok::<_, pl::PolarsError>(
+                query(lf)
+                    .collect_with_engine(pl::Engine::Streaming)?
+                    .unwrap_single(),
+            )
+        });
+        let out = out?;
+        total += s;
+        emit(
+            &format!("dataframe.{full}"),
+            &[
+                ("seconds", json!(round(s, 4))),
+                ("result_rows", json!(out.height())),
+                ("peak_rss_mb", json!(round(peak_rss_mb(), 1))),
+            ],
+        );
+    }
+    emit(
+        "dataframe.parquet_one_polars_plan.total",
+        &[("seconds", json!(round(total, 4)))],
+    );
+    Ok(())
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     brisk_benches::with_allocator_setting()?;
     let dir = data_dir(args)?;
@@ -143,5 +219,5 @@ pub fn run(args: &[String]) -> Result<()> {
             &[("seconds", json!(round(total, 4)))],
         );
     }
-    Ok(())
+    run_polars(&dir)
 }
