@@ -191,49 +191,38 @@ impl<'b> Column<'b> {
     }
 
     fn finish(self, rows: usize) -> pl::Column {
-        let name = self.name;
-        let nulls = self.nulls;
-        let validity = |i: usize| nulls.binary_search(&i).is_err();
+        let (name, nulls) = (self.name, self.nulls);
         let series = match self.buffer {
             Buffer::Text(v) => {
                 pl::StringChunked::from_iter_options(name, v.into_iter()).into_series()
             }
-            Buffer::Int(v) if nulls.is_empty() => pl::Int64Chunked::from_vec(name, v).into_series(),
-            Buffer::Int(v) => pl::Int64Chunked::from_iter_options(
-                name,
-                v.into_iter()
-                    .enumerate()
-                    .map(|(i, x)| validity(i).then_some(x)),
-            )
-            .into_series(),
-            Buffer::Float(v) if nulls.is_empty() => {
-                pl::Float64Chunked::from_vec(name, v).into_series()
-            }
-            Buffer::Float(v) => pl::Float64Chunked::from_iter_options(
-                name,
-                v.into_iter()
-                    .enumerate()
-                    .map(|(i, x)| validity(i).then_some(x)),
-            )
-            .into_series(),
-            Buffer::Datetime(v) => {
-                let ints = if nulls.is_empty() {
-                    pl::Int64Chunked::from_vec(name, v)
-                } else {
-                    pl::Int64Chunked::from_iter_options(
-                        name,
-                        v.into_iter()
-                            .enumerate()
-                            .map(|(i, x)| validity(i).then_some(x)),
-                    )
-                };
-                ints.into_datetime(pl::TimeUnit::Microseconds, None)
-                    .into_series()
-            }
+            Buffer::Int(v) => numbers::<pl::Int64Type>(name, v, &nulls).into_series(),
+            Buffer::Float(v) => numbers::<pl::Float64Type>(name, v, &nulls).into_series(),
+            Buffer::Datetime(v) => numbers::<pl::Int64Type>(name, v, &nulls)
+                .into_datetime(pl::TimeUnit::Microseconds, None)
+                .into_series(),
         };
         debug_assert_eq!(series.len(), rows);
         series.into_column()
     }
+}
+
+/// A numeric column of `values`, null at the rows in `nulls` (sorted).
+fn numbers<T: pl::PolarsNumericType>(
+    name: pl::PlSmallStr,
+    values: Vec<T::Native>,
+    nulls: &[usize],
+) -> pl::ChunkedArray<T> {
+    if nulls.is_empty() {
+        return pl::ChunkedArray::from_vec(name, values);
+    }
+    pl::ChunkedArray::from_iter_options(
+        name,
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| nulls.binary_search(&i).is_err().then_some(x)),
+    )
 }
 
 /// A decimal integer (`-?[0-9]{1,18}`; longer ones go to Polars).
