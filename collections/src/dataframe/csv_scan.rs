@@ -6,11 +6,12 @@
 //! bytes per word operation), walks the set bits of the projected fields, counts the
 //! separators of the others with popcounts (so a record with the wrong number of
 //! fields is still seen), and parses the projected fields straight into column
-//! buffers (datetimes straight to microseconds, with no string column in between). Anything it does not handle exactly as Polars does
-//! (a quote, a ragged line, a value it does not recognise, a skipped row, another
-//! type) makes it return `None`, and the block is read by Polars' reader, whose
-//! result or error is the reference: this reader is only a faster way to the same
-//! frame, which the tests check against Polars on generated blocks.
+//! buffers (datetimes straight to microseconds, with no string column in between).
+//! Anything it does not handle exactly as Polars does (a quote, a ragged line, a
+//! value it does not recognise, rows to skip, another type) makes it return `None`,
+//! and the block is read by Polars' reader, whose result or error is the reference:
+//! this reader is only a faster way to the same frame, which the tests check
+//! against Polars on generated blocks.
 //!
 //! ```ignore
 //! let frame = read(b"a,b\n1,2.5\n3,\n", &layout)?;   // Some(frame) or None
@@ -31,6 +32,8 @@ pub(crate) struct Layout<'a> {
     pub separator: u8,
     /// Whether the block's first line is a header to skip.
     pub header: bool,
+    /// Lines to skip before the header (this reader declines blocks with any).
+    pub skip_rows: usize,
     /// Field texts read as null (besides the empty field).
     pub null_values: &'a [String],
 }
@@ -56,7 +59,7 @@ struct Column<'b> {
 pub(crate) fn read(bytes: &[u8], layout: &Layout<'_>) -> Option<pl::DataFrame> {
     let sep = layout.separator;
     // A zero separator would match the padding past the end of the block.
-    if matches!(sep, 0 | b'"' | b'\n' | b'\r') || layout.schema.len() < 2 {
+    if matches!(sep, 0 | b'"' | b'\n' | b'\r') || layout.schema.len() < 2 || layout.skip_rows > 0 {
         return None;
     }
     if memchr::memchr(b'"', bytes).is_some() {
@@ -327,17 +330,17 @@ impl<'b> Structure<'b> {
     #[inline]
     fn load(&mut self) {
         let rest = self.bytes.get(self.base..).unwrap_or(&[]);
-        let (separators, lines) = match rest.first_chunk::<64>() {
-            Some(chunk) => (mask64(chunk, self.sep), mask64(chunk, b'\n')),
+        let mut padded = [0u8; 64];
+        let chunk = match rest.first_chunk::<64>() {
+            Some(chunk) => chunk,
             None => {
-                let mut chunk = [0u8; 64];
-                chunk[..rest.len()].copy_from_slice(rest);
                 // Zero bytes are neither separator nor line end (the separator is not 0).
-                (mask64(&chunk, self.sep), mask64(&chunk, b'\n'))
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded
             }
         };
-        self.mask = separators | lines;
-        self.lines = lines;
+        self.lines = mask64(chunk, b'\n');
+        self.mask = mask64(chunk, self.sep) | self.lines;
     }
 
     /// Moves to the next window; false past the end.
@@ -388,11 +391,7 @@ impl<'b> Structure<'b> {
                 m &= m - 1;
             }
             let bit = m.trailing_zeros();
-            let taken = if bit == 63 {
-                u64::MAX
-            } else {
-                (2u64 << bit) - 1
-            };
+            let taken = through(bit);
             if self.mask & self.lines & taken != 0 {
                 return None;
             }
@@ -412,12 +411,7 @@ impl<'b> Structure<'b> {
                 let bit = pending.trailing_zeros();
                 let before = (1u64 << bit) - 1;
                 separators += (self.mask & before).count_ones() as usize;
-                let taken = if bit == 63 {
-                    u64::MAX
-                } else {
-                    (2u64 << bit) - 1
-                };
-                self.mask &= !taken;
+                self.mask &= !through(bit);
                 return (separators, self.base + bit as usize);
             }
             separators += self.mask.count_ones() as usize;
@@ -427,6 +421,12 @@ impl<'b> Structure<'b> {
             }
         }
     }
+}
+
+/// Bits `0..=bit`.
+#[inline]
+fn through(bit: u32) -> u64 {
+    u64::MAX >> (63 - bit)
 }
 
 /// Bit `i` is set when `chunk[i]` is `byte`: eight bytes at a time as one word (a
@@ -530,6 +530,7 @@ mod tests {
             dates: std::slice::from_ref(&schema[3].0),
             separator: b',',
             header,
+            skip_rows: 0,
             null_values: nulls,
         }
     }
@@ -763,6 +764,12 @@ mod tests {
         let projection: Vec<pl::PlSmallStr> =
             schema.iter().map(|(n, _)| n.as_str().into()).collect();
         let ok = "1,2.5,a,2015-01-15 19:05:39,3\n";
+        // Rows to skip are Polars' to count.
+        let skipping = Layout {
+            skip_rows: 1,
+            ..layout(&schema, &projection, false, &[])
+        };
+        assert!(read(ok.as_bytes(), &skipping).is_none());
         let layout = layout(&schema, &projection, false, &[]);
         assert!(read(ok.as_bytes(), &layout).is_some());
         for bad in [

@@ -247,14 +247,12 @@ impl TextBlock {
                     dates: &p.dates,
                     separator: p.separator,
                     header: first && p.has_header,
+                    skip_rows: if first { p.skip_rows } else { 0 },
                     null_values: &p.null_values,
                 };
-                let skips = first && p.skip_rows > 0;
                 let (df, parsed) = self.with_bytes(|bytes| {
-                    if !skips {
-                        if let Some(df) = csv_scan::read(bytes, &layout) {
-                            return Ok((df, true));
-                        }
+                    if let Some(df) = csv_scan::read(bytes, &layout) {
+                        return Ok((df, true));
                     }
                     options
                         .into_reader_with_file_handle(std::io::Cursor::new(bytes))

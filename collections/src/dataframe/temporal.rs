@@ -32,16 +32,28 @@ pub(crate) fn fast_accessors(expr: pl::Expr) -> pl::Expr {
         pl::Expr::Function {
             mut input,
             function: FunctionExpr::TemporalExpr(f),
-        } if input.len() == 1 && part_of(&f).is_some() => {
-            let part = part_of(&f).unwrap_or(Part::Hour);
-            input.remove(0).map_with_fmt_str(
+        } if input.len() == 1 => match part_of(&f) {
+            Some(part) => input.remove(0).map_with_fmt_str(
                 move |c| part.apply(c),
                 |_, f| Ok(pl::Field::new(f.name().clone(), pl::DataType::Int8)),
                 format!("dt.{part:?}").to_lowercase(),
-            )
-        }
+            ),
+            None => pl::Expr::Function {
+                input,
+                function: FunctionExpr::TemporalExpr(f),
+            },
+        },
         other => other,
     })
+}
+
+/// Timestamp units in a second.
+fn per_second(unit: pl::TimeUnit) -> i64 {
+    match unit {
+        pl::TimeUnit::Milliseconds => 1_000,
+        pl::TimeUnit::Microseconds => 1_000_000,
+        pl::TimeUnit::Nanoseconds => 1_000_000_000,
+    }
 }
 
 fn part_of(f: &TemporalFunction) -> Option<Part> {
@@ -58,11 +70,7 @@ impl Part {
         let s = c.as_materialized_series();
         let out = match s.dtype() {
             pl::DataType::Datetime(unit, None) => {
-                let per_second = match unit {
-                    pl::TimeUnit::Milliseconds => 1_000,
-                    pl::TimeUnit::Microseconds => 1_000_000,
-                    pl::TimeUnit::Nanoseconds => 1_000_000_000,
-                };
+                let per_second = per_second(*unit);
                 unary_elementwise_values(s.datetime()?.physical(), |t: i64| {
                     self.of_second(t.div_euclid(per_second))
                 })
@@ -92,7 +100,7 @@ impl Part {
 mod tests {
     //! The kernels give exactly Polars' own values and type, before and after 1970,
     //! in every time unit, with nulls; other inputs still get Polars' method.
-    use super::fast_accessors;
+    use super::{fast_accessors, per_second};
     use polars::prelude as pl;
     use polars::prelude::{IntoLazy, NamedFrom};
 
@@ -107,17 +115,14 @@ mod tests {
     }
 
     fn frame(unit: pl::TimeUnit) -> pl::DataFrame {
-        let per_second: i64 = match unit {
-            pl::TimeUnit::Milliseconds => 1_000,
-            pl::TimeUnit::Microseconds => 1_000_000,
-            pl::TimeUnit::Nanoseconds => 1_000_000_000,
-        };
-        // Seconds around 1970 and far from it, with sub-second parts of both signs.
+        let per_second = per_second(unit);
+        // Seconds around 1970 and up to 150 years from it, with sub-second parts of
+        // both signs.
         let mut values: Vec<Option<i64>> = Vec::new();
         let mut x: i64 = 12_345;
         for i in -400..400i64 {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let secs = i * 7_919 + (x >> 40) % 5_000_000_000;
+            let secs = i * 7_919 + (x >> 20) % 4_700_000_000;
             let frac = (x >> 8).rem_euclid(per_second);
             values.push((i % 37 != 0).then_some(secs * per_second + frac * secs.signum()));
         }
@@ -180,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn other_accessors_and_time_zones_are_left_to_polars() {
+    fn other_accessors_and_inputs_are_left_to_polars() {
         let day = pl::col("t").dt().day();
         assert_eq!(fast_accessors(day.clone()), day);
         let df = frame(pl::TimeUnit::Microseconds)

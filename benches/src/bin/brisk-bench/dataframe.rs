@@ -81,6 +81,12 @@ const QUERIES: [(&str, Query); 6] = [
     }),
 ];
 
+/// Whether query `full` (`csv.passengers`...) runs: `BRISK_BENCH_FILTER=csv.passengers`
+/// runs only the queries whose names contain it.
+fn selected(full: &str) -> bool {
+    std::env::var("BRISK_BENCH_FILTER").map_or(true, |f| full.contains(&f))
+}
+
 /// Polars' form of [`tipped`].
 fn tipped_lazy(lf: pl::LazyFrame) -> pl::LazyFrame {
     lf.filter(
@@ -124,7 +130,7 @@ fn run_polars(dir: &Path) -> Result<()> {
     let mut total = 0.0;
     for (name, query) in POLARS_QUERIES {
         let full = format!("parquet_one_polars_plan.{name}");
-        if std::env::var("BRISK_BENCH_FILTER").is_ok_and(|f| !full.contains(&f)) {
+        if !selected(&full) {
             continue;
         }
         reset_peak_rss();
@@ -190,9 +196,8 @@ pub fn run(args: &[String]) -> Result<()> {
     ] {
         let mut total = 0.0;
         for (name, query) in QUERIES {
-            // BRISK_BENCH_FILTER=csv.passengers runs only the matching queries.
             let full = format!("{format}.{name}");
-            if std::env::var("BRISK_BENCH_FILTER").is_ok_and(|f| !full.contains(&f)) {
+            if !selected(&full) {
                 continue;
             }
             reset_peak_rss();
