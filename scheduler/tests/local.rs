@@ -474,9 +474,13 @@ fn counted_leaves(n: u32) -> (Graph, Arc<AtomicUsize>) {
 fn an_error_from_the_consumer_stops_the_run() {
     let (g, ran) = counted_leaves(512);
     let keys: Vec<Key> = (0..512).map(|i| Key::new("leaf", &[i])).collect();
+    // The fourth value handed over, whichever position it is: results come in
+    // finishing order, so a fixed position could arrive after most of the run.
+    let mut handed = 0;
     let err = LocalScheduler::with_threads(2)
-        .get_each(&g, &keys, &mut |i, _| {
-            if i == 3 {
+        .get_each(&g, &keys, &mut |_, _| {
+            handed += 1;
+            if handed == 4 {
                 Err(Error::user("enough"))
             } else {
                 Ok(())
