@@ -132,7 +132,7 @@ impl GroupBy {
                 .collect::<Vec<_>>(),
         )?;
         if self.split_out == 1 {
-            let parts = self.df.parts(&first)?;
+            let parts = self.df.partials(&first)?;
             let (name, graph) = tree(
                 "groupby",
                 parts,
@@ -146,7 +146,7 @@ impl GroupBy {
         // One tree per output partition, each starting from its bucket's rows.
         let mut outputs = Vec::with_capacity(self.split_out);
         for j in 0..self.split_out {
-            let parts = self.df.parts(&first)?;
+            let parts = self.df.partials(&first)?;
             let only_j = Step::Filter(col(BUCKET).eq(lit(j as u64)));
             outputs.push(tree(
                 &format!("groupby-out{j}"),

@@ -25,6 +25,7 @@ mod csv_scan;
 mod dates;
 mod diagnose;
 mod frame;
+mod fuse;
 mod from_bag;
 mod groupby;
 mod plan;
@@ -490,7 +491,7 @@ impl DataFrame {
 
     /// The number of rows (computed now, like Dask's `len(df)`).
     pub fn len(&self) -> Result<usize> {
-        let parts = self.parts(&[Step::Select(vec![pl::len().alias("len")])])?;
+        let parts = self.partials(&[Step::Select(vec![pl::len().alias("len")])])?;
         let values = default_executor()?.get(&parts.graph, &parts.keys())?;
         let mut total = 0usize;
         for v in &values {

@@ -4,7 +4,7 @@
 //! that runs it can be rebuilt in another process.
 
 use super::frame::{frame, Frame};
-use super::read::{ParquetPart, TextBlock};
+use super::read::{scan_parquet_files, FileRef, ParquetPart, TextBlock};
 use super::temporal::fast_accessors;
 use brisk_core::op::OpRegistration;
 pub(crate) use brisk_core::spec_op::SpecOp;
@@ -106,6 +106,9 @@ pub(crate) enum Source {
     Text(TextBlock),
     /// Some rows of a Parquet file.
     Parquet(ParquetPart),
+    /// Whole Parquet files read by one scan, in order: the partitions of a
+    /// reduction's first level fused into one task (see `fuse.rs`).
+    ParquetFiles(Vec<FileRef>),
 }
 
 /// What one partition task runs.
@@ -129,14 +132,55 @@ impl Spec for Plan {
             Source::Inputs => concat_inputs(inputs, &self.schema)?,
             Source::Text(block) => block.lazy(needed_columns(&self.steps).as_ref())?,
             Source::Parquet(part) => part.lazy()?,
+            Source::ParquetFiles(files) => match scan_parquet_files(files) {
+                Ok(lf) => lf,
+                Err(_) => return self.file_by_file(files),
+            },
         };
         let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
-        let df = collect(lf, &self.source).map_err(|e| match &self.source {
-            Source::Text(block) => block.explain(e),
-            Source::Parquet(part) => Error::user(format!("reading {}: {e}", part.file.url)),
-            Source::Inputs => Error::user(e.to_string()),
-        })?;
+        let df = match (collect(lf, &self.source), &self.source) {
+            (Ok(df), _) => df,
+            (Err(e), Source::Text(block)) => return Err(block.explain(e)),
+            (Err(e), Source::Parquet(part)) => {
+                return Err(Error::user(format!("reading {}: {e}", part.file.url)))
+            }
+            (Err(_), Source::ParquetFiles(files)) => return self.file_by_file(files),
+            (Err(e), Source::Inputs) => return Err(Error::user(e.to_string())),
+        };
         Ok(Arc::new(Frame(df)))
+    }
+}
+
+impl Plan {
+    /// The steps run on each file by itself, the results concatenated in order:
+    /// what a fused scan falls back to when it fails, so that an error names its
+    /// file, and files that one scan cannot read together (schemas that differ in
+    /// width) are still read.
+    fn file_by_file(&self, files: &[FileRef]) -> Result<Value> {
+        let mut out: Option<pl::DataFrame> = None;
+        for file in files {
+            let one = Plan {
+                source: Source::Parquet(ParquetPart {
+                    file: file.clone(),
+                    rows: None,
+                }),
+                steps: self.steps.clone(),
+                schema: self.schema.clone(),
+            }
+            .call(&[])?;
+            let one = frame(&one)?;
+            match &mut out {
+                None => out = Some(one.clone()),
+                Some(acc) => {
+                    acc.vstack_mut(one)
+                        .map_err(|e| Error::user(format!("cannot concatenate partitions: {e}")))?;
+                }
+            }
+        }
+        let schema = schema_after(&self.schema, &self.steps)?;
+        Ok(Arc::new(Frame(out.unwrap_or_else(|| {
+            pl::DataFrame::empty_with_schema(&to_schema(&schema))
+        }))))
     }
 }
 
@@ -236,7 +280,7 @@ fn collect(lf: pl::LazyFrame, source: &Source) -> pl::PolarsResult<pl::DataFrame
     match source {
         // One LazyFrame has one sink, so the result is a single frame (the
         // several-frames form only comes from collecting several plans at once).
-        Source::Parquet(_) => Ok(lf
+        Source::Parquet(_) | Source::ParquetFiles(_) => Ok(lf
             .collect_with_engine(pl::Engine::Streaming)?
             .unwrap_single()),
         _ => lf.collect(),

@@ -387,20 +387,35 @@ pub struct ParquetOptions {
 }
 
 fn scan_parquet(file: &FileRef) -> Result<pl::LazyFrame> {
+    scan_parquet_files(std::slice::from_ref(file))
+}
+
+/// One scan over whole Parquet files, in order (their schemas must match).
+pub(crate) fn scan_parquet_files(files: &[FileRef]) -> Result<pl::LazyFrame> {
     let mut args = pl::ScanArgsParquet::default();
     // Brisk expands globs and cuts the files itself: no second expansion (a file
     // whose name holds `[` or `*` is that file), no hive partitions from paths.
     args.glob = false;
     args.hive_options.enabled = Some(false);
-    let lf = match file.local_path() {
-        Some(path) => pl::LazyFrame::scan_parquet(pl::PlRefPath::new(path), args),
+    let named = |e: pl::PolarsError| {
+        let urls: Vec<&str> = files.iter().map(|f| f.url.as_str()).collect();
+        Error::user(format!("reading {}: {e}", urls.join(", ")))
+    };
+    let paths: Option<Vec<pl::PlRefPath>> = files
+        .iter()
+        .map(|f| f.local_path().map(pl::PlRefPath::new))
+        .collect();
+    let sources = match paths {
+        Some(paths) => pl::ScanSources::Paths(paths.into_iter().collect()),
         None => {
-            let bytes = objects::get(&file.url, &file.store)?;
-            let sources = pl::ScanSources::Buffers(Arc::new([polars_buffer::Buffer::from(bytes)]));
-            pl::LazyFrame::scan_parquet_sources(sources, args)
+            let mut buffers = Vec::with_capacity(files.len());
+            for f in files {
+                buffers.push(polars_buffer::Buffer::from(objects::get(&f.url, &f.store)?));
+            }
+            pl::ScanSources::Buffers(buffers.into())
         }
     };
-    lf.map_err(|e| Error::user(format!("reading {}: {e}", file.url)))
+    pl::LazyFrame::scan_parquet_sources(sources, args).map_err(named)
 }
 
 fn expand(urls: &[&str], store: &StoreOptions) -> Result<Vec<FileInfo>> {

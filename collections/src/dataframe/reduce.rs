@@ -299,7 +299,7 @@ impl DataFrame {
             &partial_schema,
             &[Step::Select(merge.clone()), Step::Select(finish.clone())],
         )?;
-        let parts = self.parts(&[first])?;
+        let parts = self.partials(&[first])?;
         let (name, graph) = tree(
             "agg",
             parts,

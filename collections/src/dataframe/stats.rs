@@ -70,7 +70,7 @@ impl DataFrame {
             .alias(column);
         let finish = vec![sums, Step::Select(vec![estimate])];
         let out_schema = super::plan::schema_after(&partial_schema, &finish)?;
-        let parts = self.parts(&sketch)?;
+        let parts = self.partials(&sketch)?;
         let (name, graph) = tree(
             "approx_nunique",
             parts,

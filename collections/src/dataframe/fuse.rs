@@ -1,0 +1,246 @@
+//! Fusing the first level of a reduction over Parquet files: when a reduction reads
+//! few of a file's columns, one task scans several whole files and computes the
+//! partial statistics of their union (Dask's `FusedParquetIO`). Fewer, larger
+//! tasks cost less to plan and schedule, and one Polars scan over several files
+//! overlaps their reads and decoding where one scan per file would wait at each
+//! file's end.
+//!
+//! Two conditions keep the result the same as one partial per file:
+//!
+//! - every blockwise step before the partial is *row-separable*: its result on the
+//!   union of two files is the union of its results on each (selections of
+//!   elementwise expressions, filters by them, new columns from them). Polars' own
+//!   plan says so: the steps are planned on an empty frame and every expression
+//!   is asked `is_elementwise`. A slice, a sort, a per-partition aggregate or a
+//!   window expression keeps one task per file;
+//! - the partial statistics of a union are valid partials: every merge of the
+//!   reductions here is associative and takes partial rows in file order.
+//!
+//! How many files share a task follows Dask's rule: the inverse of the fraction of
+//! columns read, at most the square root of the number of files (so that a
+//! cluster still has tasks to spread), and at most 100.
+
+use super::plan::{needed_columns, to_schema, Plan, Source, SpecOp, Step};
+use super::read::FileRef;
+use super::{steps_bytes, Base, DataFrame, Parts};
+use crate::bag::layer_name;
+use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::op::Op;
+use brisk_core::token::Bytes;
+use brisk_core::{Key, Result};
+use polars::prelude as pl;
+use polars_plan::plans::{is_elementwise_rec, is_scalar_ae, IR};
+use polars_plan::prelude::Node;
+use std::sync::Arc;
+
+impl DataFrame {
+    /// The partitions with the pending steps and a reduction's `partial` steps
+    /// applied, as graph keys: several Parquet files per task when the steps allow
+    /// it (see the module documentation), one partition per task otherwise.
+    pub(crate) fn partials(&self, partial: &[Step]) -> Result<Parts> {
+        let Base::Scans {
+            method,
+            name,
+            plans,
+        } = &*self.base
+        else {
+            return self.parts(partial);
+        };
+        let Some(files) = whole_files(plans) else {
+            return self.parts(partial);
+        };
+        let source_schema = &plans[0].schema;
+        let steps: Vec<Step> = self.steps.iter().chain(partial).cloned().collect();
+        let size = bucket_size(
+            files.len(),
+            needed_columns(&steps).map(|c| c.len()),
+            source_schema.len(),
+        );
+        if size < 2 || !row_separable(source_schema, &self.steps) {
+            return self.parts(partial);
+        }
+        let bytes = steps_bytes(&steps)?;
+        let layer = layer_name(
+            &format!("{method}-fused"),
+            &[&name.as_str(), &Bytes(&bytes), &size],
+        )?;
+        let tasks: Vec<Task> = buckets(files.len(), size)
+            .into_iter()
+            .enumerate()
+            .map(|(i, range)| {
+                let op = SpecOp(Plan {
+                    source: Source::ParquetFiles(files[range].to_vec()),
+                    steps: steps.clone(),
+                    schema: source_schema.clone(),
+                });
+                Task::new(
+                    Key::new(layer.as_str(), &[i as u32]),
+                    Arc::new(op) as Arc<dyn Op>,
+                    vec![],
+                )
+            })
+            .collect();
+        let npartitions = tasks.len();
+        let graph = Graph::from_layer(
+            Layer {
+                name: layer.clone(),
+                tasks,
+            },
+            None,
+        );
+        Ok(Parts {
+            name: layer,
+            npartitions,
+            graph,
+        })
+    }
+}
+
+/// The files when every plan reads one whole Parquet file and has no steps of its
+/// own (`None` otherwise).
+fn whole_files(plans: &[Plan]) -> Option<Vec<FileRef>> {
+    plans
+        .iter()
+        .map(|p| match &p.source {
+            Source::Parquet(part) if part.rows.is_none() && p.steps.is_empty() => {
+                Some(part.file.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Files per task: `1 / (columns read / columns)`, at most `⌈√files⌉` and 100
+/// (1: no fusing). `read` is `None` when the columns read are unknown.
+///
+/// ```text
+/// bucket_size(8, Some(1), 19) == 3     // ⌈√8⌉ caps 19
+/// bucket_size(8, Some(10), 19) == 2
+/// bucket_size(8, None, 19) == 1
+/// ```
+pub(crate) fn bucket_size(files: usize, read: Option<usize>, columns: usize) -> usize {
+    let Some(read) = read else { return 1 };
+    if columns == 0 || files < 2 {
+        return 1;
+    }
+    let fraction = (read as f64 / columns as f64).max(0.001);
+    let by_columns = (1.0 / fraction).ceil() as usize;
+    let by_files = (files as f64).sqrt().ceil() as usize;
+    by_columns.min(by_files).clamp(1, 100)
+}
+
+/// `files` cut into `⌈files / size⌉` runs of near-equal length, in order.
+pub(crate) fn buckets(files: usize, size: usize) -> Vec<std::ops::Range<usize>> {
+    let n = files.div_ceil(size.max(1)).max(1);
+    (0..n).map(|i| i * files / n..(i + 1) * files / n).collect()
+}
+
+/// True when `steps`, planned by Polars on an empty frame of `schema`, only select,
+/// filter and add columns with elementwise expressions (and a selection keeps one
+/// row per input row: not only scalars).
+pub(crate) fn row_separable(schema: &[(String, pl::DataType)], steps: &[Step]) -> bool {
+    use pl::IntoLazy;
+    let lf = pl::DataFrame::empty_with_schema(&to_schema(schema)).lazy();
+    let Ok(plan) = steps.iter().fold(lf, |lf, s| s.apply(lf)).to_alp() else {
+        return false;
+    };
+    let exprs = &plan.expr_arena;
+    let elementwise = |nodes: &[Node]| nodes.iter().all(|n| is_elementwise_rec(*n, exprs));
+    let mut node = plan.lp_top;
+    loop {
+        node = match plan.lp_arena.get(node) {
+            IR::DataFrameScan { .. } => return true,
+            IR::SimpleProjection { input, .. } => *input,
+            IR::Filter { input, predicate } => {
+                if !elementwise(&[predicate.node()]) {
+                    return false;
+                }
+                *input
+            }
+            IR::HStack { input, exprs: e, .. } => {
+                if !elementwise(&e.iter().map(|e| e.node()).collect::<Vec<_>>()) {
+                    return false;
+                }
+                *input
+            }
+            IR::Select { input, expr, .. } => {
+                let keeps_rows = expr.iter().any(|e| !is_scalar_ae(e.node(), exprs));
+                if !keeps_rows || !elementwise(&expr.iter().map(|e| e.node()).collect::<Vec<_>>()) {
+                    return false;
+                }
+                *input
+            }
+            _ => return false,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{col, len, lit};
+
+    #[test]
+    fn files_per_task_follow_the_fraction_of_columns_read_capped_by_the_root_of_the_files() {
+        assert_eq!(bucket_size(8, Some(1), 19), 3);
+        assert_eq!(bucket_size(8, Some(0), 19), 3);
+        assert_eq!(bucket_size(8, Some(10), 19), 2);
+        assert_eq!(bucket_size(8, Some(19), 19), 1);
+        assert_eq!(bucket_size(8, None, 19), 1);
+        assert_eq!(bucket_size(1, Some(1), 19), 1);
+        assert_eq!(bucket_size(100_000, Some(0), 19), 100);
+    }
+
+    #[test]
+    fn buckets_are_near_equal_runs_in_order() {
+        assert_eq!(buckets(8, 3), [0..2, 2..5, 5..8]);
+        assert_eq!(buckets(9, 3), [0..3, 3..6, 6..9]);
+        assert_eq!(buckets(2, 3), [0..2]);
+        let cover: Vec<usize> = buckets(101, 7).into_iter().flatten().collect();
+        assert_eq!(cover, (0..101).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn only_elementwise_selections_filters_and_new_columns_are_row_separable() {
+        let schema = vec![
+            ("x".to_string(), pl::DataType::Int64),
+            ("t".to_string(), pl::DataType::Datetime(pl::TimeUnit::Microseconds, None)),
+        ];
+        let yes = [
+            vec![],
+            vec![Step::Filter(col("x").gt(lit(1)))],
+            vec![
+                Step::WithColumns(vec![(col("x") * lit(2)).alias("y"), col("t").dt().hour()]),
+                Step::Select(vec![col("y"), lit(1).alias("one")]),
+            ],
+        ];
+        for steps in yes {
+            assert!(row_separable(&schema, &steps), "{steps:?}");
+        }
+        let no = [
+            vec![Step::Select(vec![col("x").sum()])],
+            vec![Step::Select(vec![lit(1).alias("one")])],
+            vec![Step::Select(vec![len()])],
+            vec![Step::WithColumns(vec![col("x").cum_sum(false).alias("c")])],
+            vec![Step::WithColumns(vec![(col("x") - col("x").mean()).alias("c")])],
+            vec![Step::Filter(col("x").gt(col("x").mean()))],
+            vec![Step::Slice { offset: 0, len: 5 }],
+            vec![Step::Part { index: 0, of: 2 }],
+            vec![Step::Unique(vec!["x".into()])],
+            vec![Step::Sort {
+                by: vec!["x".into()],
+                descending: vec![false],
+            }],
+            vec![Step::GroupBy {
+                keys: vec![col("x")],
+                aggs: vec![len()],
+                sort_by: vec![],
+            }],
+            // An unknown column: Polars cannot plan it, so nothing is fused.
+            vec![Step::Filter(col("nope").gt(lit(1)))],
+        ];
+        for steps in no {
+            assert!(!row_separable(&schema, &steps), "{steps:?}");
+        }
+    }
+}
