@@ -1,5 +1,5 @@
-//! Reductions over Parquet files that read few of the columns scan several whole
-//! files in one task (Dask's fused Parquet reads). The results are those of eager
+//! With `aggregate_files`, reductions over Parquet files that read few of the
+//! columns scan several whole files in one task (Dask's fused Parquet reads). The results are those of eager
 //! Polars on the files concatenated in order; steps whose result depends on where
 //! the partitions end keep one task per file; a bad file is still named.
 #![cfg(feature = "dataframe")]
@@ -33,9 +33,16 @@ fn nine_files(tag: &str) -> (PathBuf, DataFrame, polars::prelude::DataFrame) {
             }
         }
     }
-    let ddf = read_parquet(&[&pattern(&dir)], &ParquetOptions::default()).unwrap();
+    let ddf = read_parquet(&[&pattern(&dir)], &aggregated()).unwrap();
     assert_eq!(ddf.npartitions(), 9);
     (dir, ddf, want.unwrap())
+}
+
+fn aggregated() -> ParquetOptions {
+    ParquetOptions {
+        aggregate_files: true,
+        ..Default::default()
+    }
 }
 
 fn pattern(dir: &Path) -> String {
@@ -113,6 +120,16 @@ fn a_whole_frame_aggregation_reads_three_files_a_task_and_matches_eager_polars()
         .unwrap();
     assert_close(&got.compute().unwrap(), &eager);
     assert_eq!(ddf.len().unwrap(), 9 * 700);
+    // Without `aggregate_files`, one task per file and the same values.
+    let apart = read_parquet(&[&pattern(&dir)], &ParquetOptions::default())
+        .unwrap()
+        .filter(col("tip_amount").gt(lit(0.0)))
+        .unwrap()
+        .agg(&[Agg::size(), Agg::sum("passenger_count")])
+        .unwrap();
+    assert!(tasks_in_layers(&apart, "fused").is_empty());
+    let apart = apart.compute().unwrap();
+    assert_close(&apart, &eager.select(["size", "passenger_count"]).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

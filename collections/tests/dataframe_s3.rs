@@ -60,8 +60,8 @@ fn taxi_files_from_s3_match_local_disk() {
         .equals_missing(&local.compute().unwrap()));
 
     let s3 = ParquetOptions {
-        split_row_groups: false,
         store: store.clone(),
+        ..Default::default()
     };
     let remote = read_parquet(&["s3://taxi/2015/*.parquet"], &s3).unwrap();
     let local = read_parquet(
@@ -77,6 +77,22 @@ fn taxi_files_from_s3_match_local_disk() {
             .unwrap()
     };
     assert!(q(&remote).equals_missing(&q(&local)));
+    // Several objects in one scan, fetched into memory.
+    let fused = ParquetOptions {
+        aggregate_files: true,
+        ..s3.clone()
+    };
+    let remote = read_parquet(&["s3://taxi/2015/*.parquet"], &fused).unwrap();
+    let counts = |df: &brisk_collections::dataframe::DataFrame| {
+        df.groupby([col("payment_type")])
+            .agg(&[Agg::sum("passenger_count"), Agg::size()])
+            .unwrap()
+            .compute()
+            .unwrap()
+    };
+    assert!(counts(&remote).equals_missing(&counts(&local)));
+    let (graph, _) = remote.agg(&[Agg::size()]).unwrap().to_graph().unwrap();
+    assert!(graph.layers().iter().any(|l| l.name.contains("fused")));
 
     // Written to S3 and read back.
     let files = local

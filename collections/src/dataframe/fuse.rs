@@ -1,6 +1,7 @@
-//! Fusing the first level of a reduction over Parquet files: when a reduction reads
-//! few of a file's columns, one task scans several whole files and computes the
-//! partial statistics of their union (Dask's `FusedParquetIO`). Fewer, larger
+//! Fusing the first level of a reduction over Parquet files read with
+//! `aggregate_files`: when a reduction reads few of a file's columns, one task scans
+//! several whole files and computes the partial statistics of their union (Dask's
+//! `FusedParquetIO`). Fewer, larger
 //! tasks cost less to plan and schedule, and one Polars scan over several files
 //! overlaps their reads and decoding where one scan per file would wait at each
 //! file's end.
@@ -96,13 +97,15 @@ impl DataFrame {
     }
 }
 
-/// The files when every plan reads one whole Parquet file and has no steps of its
-/// own (`None` otherwise).
+/// The files when every plan reads one whole Parquet file that may be read with
+/// others and has no steps of its own (`None` otherwise).
 fn whole_files(plans: &[Plan]) -> Option<Vec<FileRef>> {
     plans
         .iter()
         .map(|p| match &p.source {
-            Source::Parquet(part) if part.rows.is_none() && p.steps.is_empty() => {
+            Source::Parquet(part)
+                if part.aggregate_files && part.rows.is_none() && p.steps.is_empty() =>
+            {
                 Some(part.file.clone())
             }
             _ => None,

@@ -163,6 +163,7 @@ impl Plan {
                 source: Source::Parquet(ParquetPart {
                     file: file.clone(),
                     rows: None,
+                    aggregate_files: false,
                 }),
                 steps: self.steps.clone(),
                 schema: self.schema.clone(),

@@ -1,13 +1,15 @@
-//! Integer kernels for `dt().hour()`, `minute()` and `second()` on datetimes without
-//! a time zone.
+//! Integer kernels for the `dt()` accessors `hour`, `minute`, `second`, `weekday`,
+//! `day`, `month` and `year` on datetimes without a time zone.
 //!
 //! Polars computes these by turning every timestamp into a calendar datetime (a
 //! chrono date, then the time of day): on the taxi queries that conversion is a
-//! tenth of the CPU time. Without a time zone the time of day is plain arithmetic on
-//! the timestamp (floored division and remainder, so times before 1970 come out
-//! right). [`fast_accessors`] swaps these accessors for the kernels when a
-//! partition's plan is run; the plan as stored and hashed keeps Polars' own
-//! expression. Other inputs (a time zone, a `Time` column) get Polars' own method.
+//! tenth of the CPU time. Without a time zone each part is plain arithmetic on the
+//! timestamp: floored division and remainder for the time of day and the weekday
+//! (so times before 1970 come out right), and the days-to-civil-date formula of
+//! H. Hinnant's `chrono`-compatible date algorithms for day, month and year.
+//! [`fast_accessors`] swaps these accessors for the kernels when a partition's plan
+//! is run; the plan as stored and hashed keeps Polars' own expression. Other inputs
+//! (a time zone, a `Date` or `Time` column) get Polars' own method.
 //!
 //! ```ignore
 //! let e = fast_accessors(col("pickup").dt().hour());   // same values, same Int8 type
@@ -18,15 +20,20 @@ use polars::prelude as pl;
 use polars::prelude::TemporalMethods;
 use polars::prelude::{FunctionExpr, IntoColumn, IntoSeries, PolarsResult, TemporalFunction};
 
-/// A part of the time of day.
+/// A calendar or time-of-day part of a timestamp.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Part {
     Hour,
     Minute,
     Second,
+    /// ISO weekday: Monday 1 to Sunday 7.
+    Weekday,
+    Day,
+    Month,
+    Year,
 }
 
-/// `expr` with every hour, minute and second accessor replaced by its kernel.
+/// `expr` with every accessor that has a kernel replaced by it.
 pub(crate) fn fast_accessors(expr: pl::Expr) -> pl::Expr {
     expr.map_expr(|node| match node {
         pl::Expr::Function {
@@ -35,7 +42,7 @@ pub(crate) fn fast_accessors(expr: pl::Expr) -> pl::Expr {
         } if input.len() == 1 => match part_of(&f) {
             Some(part) => input.remove(0).map_with_fmt_str(
                 move |c| part.apply(c),
-                |_, f| Ok(pl::Field::new(f.name().clone(), pl::DataType::Int8)),
+                move |_, f| Ok(pl::Field::new(f.name().clone(), part.dtype())),
                 format!("dt.{part:?}").to_lowercase(),
             ),
             None => pl::Expr::Function {
@@ -61,39 +68,85 @@ fn part_of(f: &TemporalFunction) -> Option<Part> {
         TemporalFunction::Hour => Some(Part::Hour),
         TemporalFunction::Minute => Some(Part::Minute),
         TemporalFunction::Second => Some(Part::Second),
+        TemporalFunction::WeekDay => Some(Part::Weekday),
+        TemporalFunction::Day => Some(Part::Day),
+        TemporalFunction::Month => Some(Part::Month),
+        TemporalFunction::Year => Some(Part::Year),
         _ => None,
     }
 }
 
 impl Part {
+    /// Polars' result type for the part.
+    fn dtype(self) -> pl::DataType {
+        match self {
+            Part::Year => pl::DataType::Int32,
+            _ => pl::DataType::Int8,
+        }
+    }
+
     fn apply(self, c: pl::Column) -> PolarsResult<pl::Column> {
         let s = c.as_materialized_series();
         let out = match s.dtype() {
             pl::DataType::Datetime(unit, None) => {
                 let per_second = per_second(*unit);
-                unary_elementwise_values(s.datetime()?.physical(), |t: i64| {
-                    self.of_second(t.div_euclid(per_second))
-                })
+                let t = s.datetime()?.physical();
+                match self {
+                    Part::Year => unary_elementwise_values::<_, pl::Int32Type, _>(t, |t: i64| {
+                        civil(t.div_euclid(per_second).div_euclid(86_400)).0 as i32
+                    })
+                    .into_series(),
+                    _ => unary_elementwise_values::<_, pl::Int8Type, _>(t, |t: i64| {
+                        self.of_second(t.div_euclid(per_second))
+                    })
+                    .into_series(),
+                }
             }
             _ => match self {
-                Part::Hour => s.hour()?,
-                Part::Minute => s.minute()?,
-                Part::Second => s.second()?,
+                Part::Hour => s.hour()?.into_series(),
+                Part::Minute => s.minute()?.into_series(),
+                Part::Second => s.second()?.into_series(),
+                Part::Weekday => s.weekday()?.into_series(),
+                Part::Day => s.day()?.into_series(),
+                Part::Month => s.month()?.into_series(),
+                Part::Year => s.year()?.into_series(),
             },
         };
-        Ok(out.with_name(s.name().clone()).into_series().into_column())
+        Ok(out.with_name(s.name().clone()).into_column())
     }
 
-    /// The part of the time of day of second `secs` since the epoch.
+    /// The part (other than the year) of second `secs` since the epoch.
     #[inline]
     fn of_second(self, secs: i64) -> i8 {
+        let days = || secs.div_euclid(86_400);
         let v = match self {
             Part::Hour => secs.div_euclid(3600).rem_euclid(24),
             Part::Minute => secs.div_euclid(60).rem_euclid(60),
             Part::Second => secs.rem_euclid(60),
+            // 1970-01-01 was a Thursday (4).
+            Part::Weekday => (days() + 3).rem_euclid(7) + 1,
+            Part::Day => civil(days()).2,
+            Part::Month => civil(days()).1,
+            Part::Year => civil(days()).0,
         };
         v as i8
     }
+}
+
+/// `(year, month, day)` of day `z` since 1970-01-01 in the proleptic Gregorian
+/// calendar (Hinnant's `civil_from_days`: 400-year eras of 146,097 days, years
+/// counted from March so that the leap day ends the year).
+#[inline]
+fn civil(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
@@ -111,6 +164,10 @@ mod tests {
             ("hour", |e| e.dt().hour()),
             ("minute", |e| e.dt().minute()),
             ("second", |e| e.dt().second()),
+            ("weekday", |e| e.dt().weekday()),
+            ("day", |e| e.dt().day()),
+            ("month", |e| e.dt().month()),
+            ("year", |e| e.dt().year()),
         ]
     }
 
@@ -126,6 +183,9 @@ mod tests {
             let frac = (x >> 8).rem_euclid(per_second);
             values.push((i % 37 != 0).then_some(secs * per_second + frac * secs.signum()));
         }
+        // Every 13th day from 1770 to 2169 (leap days and century years among them),
+        // at the last second of the day's first hour.
+        values.extend((-73_000..73_000i64).step_by(13).map(|d| Some((d * 86_400 + 3_599) * per_second)));
         values.extend([
             Some(-1),
             Some(0),
@@ -139,7 +199,7 @@ mod tests {
     }
 
     #[test]
-    fn time_of_day_matches_polars() {
+    fn every_part_matches_polars() {
         for unit in [
             pl::TimeUnit::Milliseconds,
             pl::TimeUnit::Microseconds,
@@ -186,8 +246,8 @@ mod tests {
 
     #[test]
     fn other_accessors_and_inputs_are_left_to_polars() {
-        let day = pl::col("t").dt().day();
-        assert_eq!(fast_accessors(day.clone()), day);
+        let ordinal = pl::col("t").dt().ordinal_day();
+        assert_eq!(fast_accessors(ordinal.clone()), ordinal);
         let df = frame(pl::TimeUnit::Microseconds)
             .lazy()
             .select([pl::col("t").dt().date().alias("d")])

@@ -178,21 +178,27 @@ pub fn run(args: &[String]) -> Result<()> {
             },
         )
     };
-    let parquet = |split_row_groups: bool| {
-        read_parquet(
-            &[&format!("{}/*.parquet", dir.display())],
-            &ParquetOptions {
-                split_row_groups,
-                ..Default::default()
-            },
-        )
+    let parquet = |options: ParquetOptions| {
+        read_parquet(&[&format!("{}/*.parquet", dir.display())], &options)
     };
-    let by_file = || parquet(false);
-    let by_row_group = || parquet(true);
+    let by_file = || parquet(ParquetOptions::default());
+    let by_row_group = || {
+        parquet(ParquetOptions {
+            split_row_groups: true,
+            ..Default::default()
+        })
+    };
+    let aggregated = || {
+        parquet(ParquetOptions {
+            aggregate_files: true,
+            ..Default::default()
+        })
+    };
     for (format, open) in [
         ("csv", &csv as &dyn Fn() -> brisk::Result<DataFrame>),
         ("parquet", &by_file),
         ("parquet_row_groups", &by_row_group),
+        ("parquet_aggregate_files", &aggregated),
     ] {
         let mut total = 0.0;
         for (name, query) in QUERIES {
