@@ -89,17 +89,12 @@ impl Part {
         let s = c.as_materialized_series();
         let out = match s.dtype() {
             pl::DataType::Datetime(unit, None) => {
-                let per_second = per_second(*unit);
                 let t = s.datetime()?.physical();
-                match self {
-                    Part::Year => unary_elementwise_values::<_, pl::Int32Type, _>(t, |t: i64| {
-                        civil(t.div_euclid(per_second).div_euclid(86_400)).0 as i32
-                    })
-                    .into_series(),
-                    _ => unary_elementwise_values::<_, pl::Int8Type, _>(t, |t: i64| {
-                        self.of_second(t.div_euclid(per_second))
-                    })
-                    .into_series(),
+                // The unit as a constant, so that every division is by a constant.
+                match unit {
+                    pl::TimeUnit::Milliseconds => self.kernel::<1_000>(t),
+                    pl::TimeUnit::Microseconds => self.kernel::<1_000_000>(t),
+                    pl::TimeUnit::Nanoseconds => self.kernel::<1_000_000_000>(t),
                 }
             }
             _ => match self {
@@ -115,21 +110,26 @@ impl Part {
         Ok(out.with_name(s.name().clone()).into_column())
     }
 
-    /// The part (other than the year) of second `secs` since the epoch.
-    #[inline]
-    fn of_second(self, secs: i64) -> i8 {
-        let days = || secs.div_euclid(86_400);
-        let v = match self {
-            Part::Hour => secs.div_euclid(3600).rem_euclid(24),
-            Part::Minute => secs.div_euclid(60).rem_euclid(60),
-            Part::Second => secs.rem_euclid(60),
+    /// The part of every timestamp of `t`, in units of `1 / PER_SECOND` seconds.
+    fn kernel<const PER_SECOND: i64>(self, t: &pl::Int64Chunked) -> pl::Series {
+        let day = 86_400 * PER_SECOND;
+        // Generic, not a function pointer: each part's loop is compiled on its own.
+        fn each<F: Fn(i64) -> i64>(t: &pl::Int64Chunked, f: F) -> pl::Series {
+            unary_elementwise_values::<_, pl::Int8Type, _>(t, |t: i64| f(t) as i8).into_series()
+        }
+        match self {
+            Part::Hour => each(t, |t| t.div_euclid(3_600 * PER_SECOND).rem_euclid(24)),
+            Part::Minute => each(t, |t| t.div_euclid(60 * PER_SECOND).rem_euclid(60)),
+            Part::Second => each(t, |t| t.div_euclid(PER_SECOND).rem_euclid(60)),
             // 1970-01-01 was a Thursday (4).
-            Part::Weekday => (days() + 3).rem_euclid(7) + 1,
-            Part::Day => civil(days()).2,
-            Part::Month => civil(days()).1,
-            Part::Year => civil(days()).0,
-        };
-        v as i8
+            Part::Weekday => each(t, |t| (t.div_euclid(86_400 * PER_SECOND) + 3).rem_euclid(7) + 1),
+            Part::Day => each(t, |t| civil(t.div_euclid(86_400 * PER_SECOND)).2),
+            Part::Month => each(t, |t| civil(t.div_euclid(86_400 * PER_SECOND)).1),
+            Part::Year => unary_elementwise_values::<_, pl::Int32Type, _>(t, |t: i64| {
+                civil(t.div_euclid(day)).0 as i32
+            })
+            .into_series(),
+        }
     }
 }
 
