@@ -68,7 +68,9 @@ fn assert_close(got: &polars::prelude::DataFrame, want: &polars::prelude::DataFr
             let (g, w) = (g.f64().unwrap(), w.f64().unwrap());
             for (a, b) in g.iter().zip(w.iter()) {
                 match (a, b) {
-                    (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}"),
+                    (Some(a), Some(b)) => {
+                        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}")
+                    }
                     (a, b) => assert_eq!(a, b),
                 }
             }
@@ -202,24 +204,46 @@ fn steps_that_depend_on_partition_ends_keep_one_task_per_file() {
             .unwrap();
         let s = df
             .lazy()
-            .select([col("passenger_count").cum_sum(false).sum().cast(DataType::Int64)])
+            .select([col("passenger_count")
+                .cum_sum(false)
+                .sum()
+                .cast(DataType::Int64)])
             .collect()
             .unwrap();
         want += s.columns()[0].i64().unwrap().get(0).unwrap();
     }
     let got = got.compute().unwrap();
-    let got = got.column("running").unwrap().cast(&DataType::Int64).unwrap();
+    let got = got
+        .column("running")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap();
     assert_eq!(got.i64().unwrap().get(0), Some(want));
     // A per-partition aggregate in a selection is not row-wise either.
     let per_file = ddf.select([col("fare_amount").max().alias("top")]).unwrap();
     let n = per_file.agg(&[Agg::size()]).unwrap();
     assert!(tasks_in_layers(&n, "fused").is_empty());
     assert_eq!(
-        n.compute().unwrap().column("size").unwrap().cast(&DataType::UInt64).unwrap().u64().unwrap().get(0),
+        n.compute()
+            .unwrap()
+            .column("size")
+            .unwrap()
+            .cast(&DataType::UInt64)
+            .unwrap()
+            .u64()
+            .unwrap()
+            .get(0),
         Some(9)
     );
     // Reading every column: one file a task.
-    let everything = ddf.agg(&ddf.columns().iter().map(|c| Agg::count(c)).collect::<Vec<_>>()).unwrap();
+    let everything = ddf
+        .agg(
+            &ddf.columns()
+                .iter()
+                .map(|c| Agg::count(c))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
     assert!(tasks_in_layers(&everything, "fused").is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -160,7 +160,9 @@ pub(crate) fn row_separable(schema: &[(String, pl::DataType)], steps: &[Step]) -
                 }
                 *input
             }
-            IR::HStack { input, exprs: e, .. } => {
+            IR::HStack {
+                input, exprs: e, ..
+            } => {
                 if !elementwise(&e.iter().map(|e| e.node()).collect::<Vec<_>>()) {
                     return false;
                 }
@@ -207,7 +209,10 @@ mod tests {
     fn only_elementwise_selections_filters_and_new_columns_are_row_separable() {
         let schema = vec![
             ("x".to_string(), pl::DataType::Int64),
-            ("t".to_string(), pl::DataType::Datetime(pl::TimeUnit::Microseconds, None)),
+            (
+                "t".to_string(),
+                pl::DataType::Datetime(pl::TimeUnit::Microseconds, None),
+            ),
         ];
         let yes = [
             vec![],
@@ -225,7 +230,9 @@ mod tests {
             vec![Step::Select(vec![lit(1).alias("one")])],
             vec![Step::Select(vec![len()])],
             vec![Step::WithColumns(vec![col("x").cum_sum(false).alias("c")])],
-            vec![Step::WithColumns(vec![(col("x") - col("x").mean()).alias("c")])],
+            vec![Step::WithColumns(vec![
+                (col("x") - col("x").mean()).alias("c")
+            ])],
             vec![Step::Filter(col("x").gt(col("x").mean()))],
             vec![Step::Slice { offset: 0, len: 5 }],
             vec![Step::Part { index: 0, of: 2 }],

@@ -54,15 +54,6 @@ pub(crate) fn fast_accessors(expr: pl::Expr) -> pl::Expr {
     })
 }
 
-/// Timestamp units in a second.
-fn per_second(unit: pl::TimeUnit) -> i64 {
-    match unit {
-        pl::TimeUnit::Milliseconds => 1_000,
-        pl::TimeUnit::Microseconds => 1_000_000,
-        pl::TimeUnit::Nanoseconds => 1_000_000_000,
-    }
-}
-
 fn part_of(f: &TemporalFunction) -> Option<Part> {
     match f {
         TemporalFunction::Hour => Some(Part::Hour),
@@ -122,7 +113,9 @@ impl Part {
             Part::Minute => each(t, |t| t.div_euclid(60 * PER_SECOND).rem_euclid(60)),
             Part::Second => each(t, |t| t.div_euclid(PER_SECOND).rem_euclid(60)),
             // 1970-01-01 was a Thursday (4).
-            Part::Weekday => each(t, |t| (t.div_euclid(86_400 * PER_SECOND) + 3).rem_euclid(7) + 1),
+            Part::Weekday => each(t, |t| {
+                (t.div_euclid(86_400 * PER_SECOND) + 3).rem_euclid(7) + 1
+            }),
             Part::Day => each(t, |t| civil(t.div_euclid(86_400 * PER_SECOND)).2),
             Part::Month => each(t, |t| civil(t.div_euclid(86_400 * PER_SECOND)).1),
             Part::Year => unary_elementwise_values::<_, pl::Int32Type, _>(t, |t: i64| {
@@ -153,9 +146,18 @@ fn civil(z: i64) -> (i64, i64, i64) {
 mod tests {
     //! The kernels give exactly Polars' own values and type, before and after 1970,
     //! in every time unit, with nulls; other inputs still get Polars' method.
-    use super::{fast_accessors, per_second};
+    use super::fast_accessors;
     use polars::prelude as pl;
     use polars::prelude::{IntoLazy, NamedFrom};
+
+    /// Timestamp units in a second.
+    fn per_second(unit: pl::TimeUnit) -> i64 {
+        match unit {
+            pl::TimeUnit::Milliseconds => 1_000,
+            pl::TimeUnit::Microseconds => 1_000_000,
+            pl::TimeUnit::Nanoseconds => 1_000_000_000,
+        }
+    }
 
     type Accessor = fn(pl::Expr) -> pl::Expr;
 
@@ -185,7 +187,11 @@ mod tests {
         }
         // Every 13th day from 1770 to 2169 (leap days and century years among them),
         // at the last second of the day's first hour.
-        values.extend((-73_000..73_000i64).step_by(13).map(|d| Some((d * 86_400 + 3_599) * per_second)));
+        values.extend(
+            (-73_000..73_000i64)
+                .step_by(13)
+                .map(|d| Some((d * 86_400 + 3_599) * per_second)),
+        );
         values.extend([
             Some(-1),
             Some(0),
