@@ -505,3 +505,54 @@ fn bag_records_become_a_dataframe() {
         );
     }
 }
+
+
+/// Files whose numeric columns differ in width (or integer against float) are read
+/// as the common type, which every partition then has.
+#[test]
+fn parquet_files_whose_numbers_differ_in_width_are_read_as_the_common_type() {
+    let dir = tempdir("widen");
+    let mut a = df!("k" => ["a", "b"], "x" => [1i32, 2], "y" => [0.5f64, 1.5]).unwrap();
+    let mut b = df!("k" => ["a", "c"], "x" => [3i64, 4], "y" => [2i32, 3]).unwrap();
+    for (name, df) in [("a.parquet", &mut a), ("b.parquet", &mut b)] {
+        ParquetWriter::new(std::fs::File::create(dir.join(name)).unwrap())
+            .finish(df)
+            .unwrap();
+    }
+    for split_row_groups in [false, true] {
+        let options = ParquetOptions {
+            split_row_groups,
+            ..Default::default()
+        };
+        let ddf = read_parquet(&[&glob(&dir, "parquet")], &options).unwrap();
+        assert_eq!(
+            ddf.dtypes(),
+            [
+                ("k".to_string(), DataType::String),
+                ("x".to_string(), DataType::Float64),
+                ("y".to_string(), DataType::Float64),
+            ]
+        );
+        let want = df!(
+            "k" => ["a", "b", "a", "c"],
+            "x" => [1.0f64, 2.0, 3.0, 4.0],
+            "y" => [0.5f64, 1.5, 2.0, 3.0]
+        )
+        .unwrap();
+        assert!(ddf.compute().unwrap().equals_missing(&want));
+        let sums = ddf
+            .groupby([col("k")])
+            .agg(&[Agg::sum("x"), Agg::sum("y")])
+            .unwrap()
+            .compute()
+            .unwrap();
+        let want = df!(
+            "k" => ["a", "b", "c"],
+            "x" => [4.0f64, 2.0, 4.0],
+            "y" => [2.5f64, 1.5, 3.0]
+        )
+        .unwrap();
+        assert!(sums.equals_missing(&want), "{sums}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,7 +6,7 @@
 
 use super::csv_scan;
 use super::diagnose;
-use super::plan::{from_schema, to_schema, Plan, Source};
+use super::plan::{from_schema, to_schema, Plan, Source, Step};
 use super::DataFrame;
 use brisk_core::{Error, Result};
 use brisk_io::blocks::{self, Block};
@@ -671,6 +671,8 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
     let files = expand(urls, store)?;
     let mut schema: Option<(Vec<(String, pl::DataType)>, String)> = None;
     let mut plans = Vec::new();
+    // Each plan's file's own schema, to cast it to the common one at the end.
+    let mut own = Vec::new();
     for f in &files {
         let file = FileRef::new(f, store);
         let mut lf = scan_parquet(&file)?;
@@ -679,7 +681,7 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
                 .map_err(|e| Error::user(format!("reading {}: {e}", f.url)))?,
         );
         match &mut schema {
-            None => schema = Some((s, f.url.clone())),
+            None => schema = Some((s.clone(), f.url.clone())),
             Some((first, first_url)) => unify(first, first_url, &s, &f.url)?,
         }
         let parts: Vec<Option<(u64, u64)>> = if options.split_row_groups {
@@ -688,6 +690,7 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
             vec![None]
         };
         for rows in parts {
+            own.push(s.clone());
             plans.push(Plan {
                 source: Source::Parquet(ParquetPart {
                     file: file.clone(),
@@ -702,8 +705,19 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
     let Some((schema, _)) = schema else {
         return Err(Error::user("read_parquet: no files".to_string()));
     };
-    for p in plans.iter_mut() {
+    for (p, own) in plans.iter_mut().zip(&own) {
         p.schema = schema.clone();
+        // A file whose column is narrower (or all null) than the common type is
+        // cast to it as it is read, so that all partitions have the frame's schema.
+        let casts: Vec<pl::Expr> = schema
+            .iter()
+            .zip(own)
+            .filter(|((_, common), (_, mine))| common != mine)
+            .map(|((name, common), _)| pl::col(name.as_str()).cast(common.clone()))
+            .collect();
+        if !casts.is_empty() {
+            p.steps.push(Step::WithColumns(casts));
+        }
     }
     DataFrame::from_scans("read-parquet", plans, schema)
 }
