@@ -273,7 +273,7 @@ fn csv_row_counts_equal_the_parsed_height() {
     // line ends is read whole.
     let whole: &[Option<u64>] = &[None];
     let cut: &[Option<u64>] = &[None, Some(24), Some(1_000)];
-    let cases: [(&str, String, usize, &[Option<u64>]); 6] = [
+    let cases: [(&str, String, usize, &[Option<u64>]); 7] = [
         ("quoted", quoted, 0, whole),
         (
             "unterminated",
@@ -295,6 +295,15 @@ fn csv_row_counts_equal_the_parsed_height() {
         ),
         ("header_only", "id,note,v\n".to_string(), 0, cut),
         ("long_lines", long, 0, &[None, Some(8), Some(24), Some(40)]),
+        // Skipped lines and a header longer than a block: later blocks start after
+        // them, not inside them.
+        (
+            "long_preamble",
+            "# written by a tool with a long banner line\n# second\n# third\nid,note,v\n1,a,1.5\n2,b,2.5\n3,c,3.5\n"
+                .to_string(),
+            3,
+            &[None, Some(8), Some(24), Some(40), Some(70)],
+        ),
     ];
     for (name, text, skip_rows, blocksizes) in cases {
         let sub = dir.join(name);
@@ -352,6 +361,7 @@ fn csv_row_counts_equal_the_parsed_height() {
     assert_eq!(height("skipped", 1), 3);
     assert_eq!(height("blank_first", 0), 2);
     assert_eq!(height("long_lines", 0), 3);
+    assert_eq!(height("long_preamble", 3), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -505,7 +515,6 @@ fn bag_records_become_a_dataframe() {
         );
     }
 }
-
 
 /// Files whose numeric columns differ in width (or integer against float) are read
 /// as the common type, which every partition then has.

@@ -559,15 +559,17 @@ fn head_bytes(f: &FileInfo, store: &StoreOptions, compression: Compression) -> R
 pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
     let files = expand(urls, &options.store)?;
     let mut schema: Option<(Vec<(String, pl::DataType)>, String)> = None;
+    let mut preambles = Vec::with_capacity(files.len());
     for f in &files {
         let compression = options
             .compression
             .unwrap_or_else(|| Compression::infer(&f.url));
-        let s = csv_sample_schema(
-            &head_bytes(f, &options.store, compression)?,
-            options,
-            &f.url,
-        )?;
+        let head = head_bytes(f, &options.store, compression)?;
+        preambles.push(preamble_bytes(
+            &head,
+            options.skip_rows + usize::from(options.has_header),
+        ));
+        let s = csv_sample_schema(&head, options, &f.url)?;
         match &mut schema {
             None => schema = Some((s, f.url.clone())),
             Some((first, first_url)) => unify(first, first_url, &s, &f.url)?,
@@ -592,6 +594,7 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
     text_frame(
         "read-csv",
         &files,
+        &preambles,
         options.blocksize,
         options.compression,
         &options.store,
@@ -628,6 +631,7 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
     text_frame(
         "read-json",
         &files,
+        &vec![0; files.len()],
         blocksize,
         None,
         store,
@@ -636,16 +640,61 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
     )
 }
 
+/// The bytes that the first `lines` lines of a file take, from its first bytes
+/// (all of them when the sample holds fewer lines).
+fn preamble_bytes(head: &[u8], lines: usize) -> u64 {
+    if lines == 0 {
+        return 0;
+    }
+    let end = memchr::memchr_iter(b'\n', head)
+        .nth(lines - 1)
+        .map_or(head.len(), |p| p + 1);
+    end as u64
+}
+
+/// `blocks` with every block that starts inside its file's first `preambles[i]`
+/// bytes (skipped lines and the header, which only the first block skips) merged
+/// into the file's first block.
+fn after_preambles(blocks: Vec<Block>, files: &[FileInfo], preambles: &[u64]) -> Vec<Block> {
+    let by_url: std::collections::HashMap<&str, u64> = files
+        .iter()
+        .map(|f| f.url.as_str())
+        .zip(preambles.iter().copied())
+        .collect();
+    let preamble = |b: &Block| by_url.get(b.file.url.as_str()).copied().unwrap_or(0);
+    let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let inside = b.offset > 0 && b.offset < preamble(&b);
+        match out.last_mut() {
+            Some(first) if inside && first.file.url == b.file.url => {
+                first.length = match (first.length, b.length) {
+                    (Some(a), Some(l)) => Some(a + l),
+                    _ => None,
+                };
+            }
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
 fn text_frame(
     method: &str,
     files: &[FileInfo],
+    preambles: &[u64],
     blocksize: Option<u64>,
     compression: Option<Compression>,
     store: &StoreOptions,
     format: TextFormat,
     schema: Vec<(String, pl::DataType)>,
 ) -> Result<DataFrame> {
-    let plans: Vec<Plan> = blocks::plan(files, blocksize, compression)
+    let blocks = after_preambles(
+        blocks::plan(files, blocksize, compression),
+        files,
+        preambles,
+    );
+    let plans: Vec<Plan> = blocks
         .into_iter()
         .map(|b| Plan {
             source: Source::Text(TextBlock {
