@@ -370,6 +370,30 @@ fn plans_rebuild_from_their_bytes_like_on_a_worker() {
     assert_same(&run_rebuilt(&grouped), &grouped.compute().unwrap());
 }
 
+#[test]
+fn fused_parquet_reads_rebuild_from_their_bytes_like_on_a_worker() {
+    use brisk_collections::dataframe::{read_parquet, ParquetOptions};
+    use brisk_collections::datasets::{nyc_taxi, TaxiFormat};
+    let dir = std::env::temp_dir().join(format!("brisk-df-rebuild-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    nyc_taxi(4 * 300, 4, 7, &dir, TaxiFormat::Parquet).unwrap();
+    let options = ParquetOptions {
+        aggregate_files: true,
+        ..Default::default()
+    };
+    let ddf = read_parquet(&[&format!("{}/*.parquet", dir.display())], &options).unwrap();
+    let grouped = ddf
+        .filter(col("fare_amount").gt(lit(0.0)))
+        .unwrap()
+        .groupby([col("payment_type")])
+        .agg(&[Agg::mean("tip_amount"), Agg::size()])
+        .unwrap();
+    let (graph, _) = grouped.to_graph().unwrap();
+    assert!(graph.layers().iter().any(|l| l.name.contains("fused")));
+    assert_same(&run_rebuilt(&grouped), &grouped.compute().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The partitions of a frame, computed one by one.
 fn partitions(ddf: &DataFrame) -> Vec<polars::prelude::DataFrame> {
     let (graph, keys) = ddf.to_graph().unwrap();
