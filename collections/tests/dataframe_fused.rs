@@ -10,32 +10,17 @@ use brisk_scheduler as _;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("brisk-fused-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod frames;
+use frames::{eager_parquet, tempdir};
 
 /// Nine taxi Parquet files and eager Polars' frame of all of them, in file order.
 fn nine_files(tag: &str) -> (PathBuf, DataFrame, polars::prelude::DataFrame) {
     let dir = tempdir(tag);
     let paths = nyc_taxi(9 * 700, 9, 11, &dir, TaxiFormat::Parquet).unwrap();
-    let mut want: Option<polars::prelude::DataFrame> = None;
-    for p in &paths {
-        let df = ParquetReader::new(std::fs::File::open(p).unwrap())
-            .finish()
-            .unwrap();
-        match &mut want {
-            None => want = Some(df),
-            Some(w) => {
-                w.vstack_mut(&df).unwrap();
-            }
-        }
-    }
+    let want = eager_parquet(&paths);
     let ddf = read_parquet(&[&pattern(&dir)], &aggregated()).unwrap();
     assert_eq!(ddf.npartitions(), 9);
-    (dir, ddf, want.unwrap())
+    (dir, ddf, want)
 }
 
 fn aggregated() -> ParquetOptions {
@@ -43,6 +28,16 @@ fn aggregated() -> ParquetOptions {
         aggregate_files: true,
         ..Default::default()
     }
+}
+
+/// The files of `dir`, sorted.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
 }
 
 fn pattern(dir: &Path) -> String {
@@ -193,16 +188,8 @@ fn steps_that_depend_on_partition_ends_keep_one_task_per_file() {
     let got = running.agg(&[Agg::sum("running")]).unwrap();
     assert!(tasks_in_layers(&got, "fused").is_empty());
     let mut want = 0i64;
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    for p in &files {
-        let df = ParquetReader::new(std::fs::File::open(p).unwrap())
-            .finish()
-            .unwrap();
-        let s = df
+    for p in &files_in(&dir) {
+        let s = eager_parquet(&[p])
             .lazy()
             .select([col("passenger_count")
                 .cum_sum(false)
@@ -253,11 +240,7 @@ fn a_corrupt_file_among_fused_files_is_named_in_the_error() {
     let (dir, ddf, _) = nine_files("corrupt");
     let sum = ddf.agg(&[Agg::sum("passenger_count")]).unwrap();
     assert_eq!(tasks_in_layers(&sum, "read-parquet-fused"), [3]);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = files_in(&dir);
     let victim = &files[4];
     // Same size, garbage where the column chunks are (the footer kept).
     let mut bytes = std::fs::read(victim).unwrap();

@@ -11,17 +11,12 @@ use brisk_scheduler as _;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("brisk-df-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod frames;
+use frames::{concat, eager_parquet, tempdir};
 
 /// Eager Polars over each file, concatenated.
 fn eager_csv(paths: &[PathBuf], dates: &[&str]) -> polars::prelude::DataFrame {
-    let mut out: Option<polars::prelude::DataFrame> = None;
-    for p in paths {
+    concat(paths.iter().map(|p| {
         let mut overwrite = Schema::default();
         for d in dates {
             overwrite.with_column(
@@ -29,21 +24,14 @@ fn eager_csv(paths: &[PathBuf], dates: &[&str]) -> polars::prelude::DataFrame {
                 DataType::Datetime(TimeUnit::Microseconds, None),
             );
         }
-        let df = CsvReadOptions::default()
+        CsvReadOptions::default()
             .with_has_header(true)
             .with_schema_overwrite(Some(Arc::new(overwrite)))
             .try_into_reader_with_file_path(Some(p.clone()))
             .unwrap()
             .finish()
-            .unwrap();
-        match &mut out {
-            None => out = Some(df),
-            Some(o) => {
-                o.vstack_mut(&df).unwrap();
-            }
-        }
-    }
-    out.unwrap()
+            .unwrap()
+    }))
 }
 
 fn glob(dir: &Path, ext: &str) -> String {
@@ -145,19 +133,7 @@ fn taxi_parquet_by_row_group_matches_eager_polars() {
     let ddf = read_parquet(&[&glob(&dir, "parquet")], &split).unwrap();
     // 150,000 rows a file in row groups of 131,072: two row groups each.
     assert_eq!(ddf.npartitions(), 4);
-    let mut want: Option<polars::prelude::DataFrame> = None;
-    for p in &paths {
-        let df = ParquetReader::new(std::fs::File::open(p).unwrap())
-            .finish()
-            .unwrap();
-        match &mut want {
-            None => want = Some(df),
-            Some(w) => {
-                w.vstack_mut(&df).unwrap();
-            }
-        }
-    }
-    let want = want.unwrap();
+    let want = eager_parquet(&paths);
     assert!(ddf.compute().unwrap().equals_missing(&want));
     assert!(by_file.compute().unwrap().equals_missing(&want));
     // A projection and a filter run inside each partition's scan.
