@@ -194,6 +194,22 @@ fn aggregations_match_eager_polars() {
             assert_same(&got.compute().unwrap(), &eager);
         }
     }
+    // Partitions left empty by a filter (the first two and the last of five) add
+    // nothing: first and last are those of the rows that remain.
+    let indexed = pdf.with_row_index("i".into(), None).unwrap();
+    let middle = || col("i").gt(lit(130u32)).and(col("i").lt(lit(200u32)));
+    let eager = indexed
+        .clone()
+        .lazy()
+        .filter(middle())
+        .select(aggs.iter().map(eager_expr).collect::<Vec<_>>())
+        .collect()
+        .unwrap();
+    for split_every in [2, 8] {
+        let ddf = from_polars(&indexed, 5).unwrap().filter(middle()).unwrap();
+        let got = ddf.agg_split_every(&aggs, split_every).unwrap();
+        assert_same(&got.compute().unwrap(), &eager);
+    }
     // The shortcuts agree with the same aggregation per column.
     let ddf = from_polars(&pdf, 5).unwrap();
     let mean = ddf.mean().unwrap().compute().unwrap();

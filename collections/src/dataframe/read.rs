@@ -468,7 +468,7 @@ fn unify(
         if t1 == &pl::DataType::Null {
             *t1 = t2.clone();
         } else if t1.is_primitive_numeric() && t2.is_primitive_numeric() {
-            *t1 = pl::DataType::Float64;
+            *t1 = polars_core::utils::get_supertype(t1, t2).unwrap_or(pl::DataType::Float64);
         } else {
             return Err(Error::user(format!(
                 "the schemas of {first_url} and {url} disagree at column '{name}': {t1} versus {t2}"

@@ -135,8 +135,16 @@ impl Agg {
             AggKind::Sum => vec![c().sum().alias(self.p(j, "s"))],
             AggKind::Min => vec![c().min().alias(self.p(j, "m"))],
             AggKind::Max => vec![c().max().alias(self.p(j, "m"))],
-            AggKind::First => vec![c().first().alias(self.p(j, "m"))],
-            AggKind::Last => vec![c().last().alias(self.p(j, "m"))],
+            // With the rows, so that a merge skips the partials of empty partitions
+            // (whose first value is a null that is not in the data).
+            AggKind::First => vec![
+                c().first().alias(self.p(j, "m")),
+                pl::len().alias(self.p(j, "r")),
+            ],
+            AggKind::Last => vec![
+                c().last().alias(self.p(j, "m")),
+                pl::len().alias(self.p(j, "r")),
+            ],
             AggKind::Mean => vec![
                 f().sum().alias(self.p(j, "s")),
                 c().count().alias(self.p(j, "n")),
@@ -161,8 +169,15 @@ impl Agg {
             AggKind::Sum => vec![pc("s").sum().alias(self.p(j, "s"))],
             AggKind::Min => vec![pc("m").min().alias(self.p(j, "m"))],
             AggKind::Max => vec![pc("m").max().alias(self.p(j, "m"))],
-            AggKind::First => vec![pc("m").first().alias(self.p(j, "m"))],
-            AggKind::Last => vec![pc("m").last().alias(self.p(j, "m"))],
+            AggKind::First | AggKind::Last => {
+                let of_rows = pc("m").filter(pc("r").gt(lit(0)));
+                let m = if self.kind == AggKind::First {
+                    of_rows.first()
+                } else {
+                    of_rows.last()
+                };
+                vec![m.alias(self.p(j, "m")), pc("r").sum().alias(self.p(j, "r"))]
+            }
             AggKind::Mean => vec![
                 pc("s").sum().alias(self.p(j, "s")),
                 pc("n").sum().alias(self.p(j, "n")),
