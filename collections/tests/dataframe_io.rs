@@ -249,7 +249,7 @@ fn csv_row_counts_equal_the_parsed_height() {
     // line ends is read whole.
     let whole: &[Option<u64>] = &[None];
     let cut: &[Option<u64>] = &[None, Some(24), Some(1_000)];
-    let cases: [(&str, String, usize, &[Option<u64>]); 7] = [
+    let cases: [(&str, String, usize, &[Option<u64>]); 8] = [
         ("quoted", quoted, 0, whole),
         (
             "unterminated",
@@ -279,6 +279,12 @@ fn csv_row_counts_equal_the_parsed_height() {
                 .to_string(),
             3,
             &[None, Some(8), Some(24), Some(40), Some(70)],
+        ),
+        (
+            "blank_preamble",
+            "# banner line one\n\n# two\n\nid,note,v\n1,a,1.5\n2,b,2.5\n".to_string(),
+            4,
+            &[None, Some(6), Some(20), Some(30)],
         ),
     ];
     for (name, text, skip_rows, blocksizes) in cases {
@@ -338,6 +344,7 @@ fn csv_row_counts_equal_the_parsed_height() {
     assert_eq!(height("blank_first", 0), 2);
     assert_eq!(height("long_lines", 0), 3);
     assert_eq!(height("long_preamble", 3), 3);
+    assert_eq!(height("blank_preamble", 4), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -47,16 +47,19 @@ impl DataFrame {
         else {
             return self.parts(partial);
         };
-        let Some(files) = whole_files(plans) else {
+        let (Some(files), Some(first)) = (whole_files(plans), plans.first()) else {
             return self.parts(partial);
         };
-        let source_schema = &plans[0].schema;
+        let source_schema = &first.schema;
         let steps: Vec<Step> = self.steps.iter().chain(partial).cloned().collect();
-        let size = bucket_size(
-            files.len(),
-            needed_columns(&steps).map(|c| c.len()),
-            source_schema.len(),
-        );
+        // Only the file's columns count, not those the steps add.
+        let read = needed_columns(&steps).map(|names| {
+            source_schema
+                .iter()
+                .filter(|(n, _)| names.contains(n))
+                .count()
+        });
+        let size = bucket_size(files.len(), read, source_schema.len());
         if size < 2 || !row_separable(source_schema, &self.steps) {
             return self.parts(partial);
         }
@@ -97,14 +100,18 @@ impl DataFrame {
     }
 }
 
-/// The files when every plan reads one whole Parquet file that may be read with
-/// others and has no steps of its own (`None` otherwise).
+/// The files when every plan reads one whole local Parquet file that may be read
+/// with others and has no steps of its own, such as a cast to the frame's schema
+/// (`None` otherwise).
 fn whole_files(plans: &[Plan]) -> Option<Vec<FileRef>> {
     plans
         .iter()
         .map(|p| match &p.source {
             Source::Parquet(part)
-                if part.aggregate_files && part.rows.is_none() && p.steps.is_empty() =>
+                if part.aggregate_files
+                    && part.rows.is_none()
+                    && p.steps.is_empty()
+                    && part.file.local_path().is_some() =>
             {
                 Some(part.file.clone())
             }
@@ -184,6 +191,62 @@ pub(crate) fn row_separable(schema: &[(String, pl::DataType)], steps: &[Step]) -
 mod tests {
     use super::*;
     use polars::prelude::{col, len, lit};
+
+    /// One scan over several files gives the steps' result over their rows in file
+    /// order, without the file-by-file fallback.
+    #[test]
+    fn a_fused_scan_reads_its_files_in_order() {
+        use crate::dataframe::read::FileRef;
+        use brisk_io::url::StoreOptions;
+        use polars::prelude::{df, ParquetWriter};
+        let dir = std::env::temp_dir().join(format!("brisk-fuse-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let files: Vec<FileRef> = (0..3i64)
+            .map(|i| {
+                let path = dir.join(format!("{i}.parquet"));
+                let mut part = df!("x" => [10 * i, 10 * i + 1, 10 * i + 2]).unwrap();
+                ParquetWriter::new(std::fs::File::create(&path).unwrap())
+                    .finish(&mut part)
+                    .unwrap();
+                FileRef {
+                    url: path.display().to_string(),
+                    size: std::fs::metadata(&path).unwrap().len(),
+                    modified_ns: 0,
+                    e_tag: None,
+                    store: StoreOptions::default(),
+                }
+            })
+            .collect();
+        let plan = Plan {
+            source: Source::ParquetFiles(files.clone()),
+            steps: vec![
+                Step::Filter(col("x").neq(lit(1i64))),
+                Step::Select(vec![
+                    col("x").first().alias("first"),
+                    col("x").last().alias("last"),
+                    col("x").sum().alias("sum"),
+                    len().alias("rows"),
+                ]),
+            ],
+            schema: vec![("x".to_string(), pl::DataType::Int64)],
+        };
+        let got = plan.fused(&files).unwrap();
+        let value = |c: &str| {
+            got.column(c)
+                .unwrap()
+                .cast(&pl::DataType::Int64)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .get(0)
+        };
+        assert_eq!(value("first"), Some(0));
+        assert_eq!(value("last"), Some(22));
+        assert_eq!(value("sum"), Some(2 + 10 + 11 + 12 + 20 + 21 + 22)); // 1 filtered out
+        assert_eq!(value("rows"), Some(8));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn files_per_task_follow_the_fraction_of_columns_read_capped_by_the_root_of_the_files() {

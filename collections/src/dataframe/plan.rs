@@ -132,30 +132,35 @@ impl Spec for Plan {
             Source::Inputs => concat_inputs(inputs, &self.schema)?,
             Source::Text(block) => block.lazy(needed_columns(&self.steps).as_ref())?,
             Source::Parquet(part) => part.lazy()?,
-            Source::ParquetFiles(files) => match scan_parquet_files(files) {
-                Ok(lf) => lf,
-                Err(_) => return self.file_by_file(files),
-            },
+            Source::ParquetFiles(files) => {
+                return match self.fused(files) {
+                    Ok(df) => Ok(Arc::new(Frame(df))),
+                    Err(_) => self.file_by_file(files),
+                }
+            }
         };
         let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
-        let df = match (collect(lf, &self.source), &self.source) {
-            (Ok(df), _) => df,
-            (Err(e), Source::Text(block)) => return Err(block.explain(e)),
-            (Err(e), Source::Parquet(part)) => {
-                return Err(Error::user(format!("reading {}: {e}", part.file.url)))
-            }
-            (Err(_), Source::ParquetFiles(files)) => return self.file_by_file(files),
-            (Err(e), Source::Inputs) => return Err(Error::user(e.to_string())),
-        };
+        let df = collect(lf, &self.source).map_err(|e| match &self.source {
+            Source::Text(block) => block.explain(e),
+            Source::Parquet(part) => Error::user(format!("reading {}: {e}", part.file.url)),
+            Source::Inputs | Source::ParquetFiles(_) => Error::user(e.to_string()),
+        })?;
         Ok(Arc::new(Frame(df)))
     }
 }
 
 impl Plan {
+    /// The steps over one scan of whole Parquet files.
+    pub(crate) fn fused(&self, files: &[FileRef]) -> Result<pl::DataFrame> {
+        let lf = scan_parquet_files(files)?;
+        let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
+        collect(lf, &self.source).map_err(|e| Error::user(e.to_string()))
+    }
+
     /// The steps run on each file by itself, the results concatenated in order:
-    /// what a fused scan falls back to when it fails, so that an error names its
-    /// file, and files that one scan cannot read together (schemas that differ in
-    /// width) are still read.
+    /// what a fused scan falls back to when it fails, so that the error names its
+    /// file (the files of a fused scan share one schema, so each failing alone
+    /// is expected).
     fn file_by_file(&self, files: &[FileRef]) -> Result<Value> {
         let mut out: Option<pl::DataFrame> = None;
         for file in files {

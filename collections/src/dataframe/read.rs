@@ -98,7 +98,7 @@ impl FileRef {
     }
 
     /// The local path, for files on local disk.
-    fn local_path(&self) -> Option<String> {
+    pub(crate) fn local_path(&self) -> Option<String> {
         let loc = parse(&self.url, &self.store).ok()?;
         (loc.root == "file://").then(|| loc.url(&loc.path))
     }
@@ -390,7 +390,9 @@ pub struct ParquetOptions {
     /// `⌈√files⌉`, when the steps before it are row-wise. Fewer tasks and one Polars
     /// scan over several files: 5-8 % faster on the taxi queries of
     /// `brisk-bench dataframe`, but Polars then opens several files of each scan at
-    /// once, and peak memory there is a quarter higher. Off by default.
+    /// once, and peak memory there is a quarter higher. Local files only: an object
+    /// store's files are fetched whole, so several at once would be held in memory
+    /// together. Off by default.
     pub aggregate_files: bool,
     /// Store settings (S3 endpoint, credentials...).
     pub store: StoreOptions,
@@ -640,16 +642,26 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
     )
 }
 
-/// The bytes that the first `lines` lines of a file take, from its first bytes
-/// (all of them when the sample holds fewer lines).
+/// The bytes that the first `lines` non-blank lines of a file take, from its first
+/// bytes: at least the skipped lines and the header, whichever way blank lines
+/// count. `u64::MAX` (the whole file) when the sample holds fewer lines.
 fn preamble_bytes(head: &[u8], lines: usize) -> u64 {
     if lines == 0 {
         return 0;
     }
-    let end = memchr::memchr_iter(b'\n', head)
-        .nth(lines - 1)
-        .map_or(head.len(), |p| p + 1);
-    end as u64
+    let mut start = 0;
+    let mut seen = 0;
+    for end in memchr::memchr_iter(b'\n', head) {
+        let line = &head[start..end];
+        start = end + 1;
+        if !matches!(line, [] | [b'\r']) {
+            seen += 1;
+            if seen == lines {
+                return start as u64;
+            }
+        }
+    }
+    u64::MAX
 }
 
 /// `blocks` with every block that starts inside its file's first `preambles[i]`

@@ -42,7 +42,7 @@ pub(crate) fn fast_accessors(expr: pl::Expr) -> pl::Expr {
         } if input.len() == 1 => match part_of(&f) {
             Some(part) => input.remove(0).map_with_fmt_str(
                 move |c| part.apply(c),
-                move |_, f| Ok(pl::Field::new(f.name().clone(), part.dtype())),
+                move |_, f| part.field(f),
                 format!("dt.{part:?}").to_lowercase(),
             ),
             None => pl::Expr::Function {
@@ -68,12 +68,28 @@ fn part_of(f: &TemporalFunction) -> Option<Part> {
 }
 
 impl Part {
-    /// Polars' result type for the part.
-    fn dtype(self) -> pl::DataType {
-        match self {
+    /// Polars' result field for the part of `input`; an error, as Polars' own is
+    /// when the plan is made, for a column that has no such part.
+    fn field(self, input: &pl::Field) -> PolarsResult<pl::Field> {
+        let of_day = matches!(self, Part::Hour | Part::Minute | Part::Second);
+        let has = match input.dtype() {
+            pl::DataType::Datetime(..) => true,
+            pl::DataType::Date => !of_day,
+            pl::DataType::Time => of_day,
+            _ => false,
+        };
+        if !has {
+            polars::prelude::polars_bail!(
+                InvalidOperation: "dt.{}: no such part in a {} column",
+                format!("{self:?}").to_lowercase(),
+                input.dtype()
+            );
+        }
+        let dtype = match self {
             Part::Year => pl::DataType::Int32,
             _ => pl::DataType::Int8,
-        }
+        };
+        Ok(pl::Field::new(input.name().clone(), dtype))
     }
 
     fn apply(self, c: pl::Column) -> PolarsResult<pl::Column> {
@@ -259,6 +275,19 @@ mod tests {
             .select([pl::col("t").dt().date().alias("d")])
             .collect()
             .unwrap();
+        // Planning finds a column without the part (Polars' own accessor fails too,
+        // when planning or when run).
+        for (column, accessor) in [("d", "hour"), ("s", "year")] {
+            let frame = df.clone().lazy().with_columns([pl::lit("text").alias("s")]);
+            let e = match accessor {
+                "hour" => pl::col(column).dt().hour(),
+                _ => pl::col(column).dt().year(),
+            };
+            let mut ours = frame.clone().select([fast_accessors(e.clone())]);
+            let polars = frame.select([e]);
+            assert!(polars.collect().is_err(), "{column} {accessor}");
+            assert!(ours.collect_schema().is_err(), "{column} {accessor}");
+        }
         // A Date column has no time of day: both give Polars' own error.
         let ours = df
             .clone()
