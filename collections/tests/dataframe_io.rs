@@ -249,7 +249,7 @@ fn csv_row_counts_equal_the_parsed_height() {
     // line ends is read whole.
     let whole: &[Option<u64>] = &[None];
     let cut: &[Option<u64>] = &[None, Some(24), Some(1_000)];
-    let cases: [(&str, String, usize, &[Option<u64>]); 8] = [
+    let cases: [(&str, String, usize, &[Option<u64>]); 9] = [
         ("quoted", quoted, 0, whole),
         (
             "unterminated",
@@ -285,6 +285,12 @@ fn csv_row_counts_equal_the_parsed_height() {
             "# banner line one\n\n# two\n\nid,note,v\n1,a,1.5\n2,b,2.5\n".to_string(),
             4,
             &[None, Some(6), Some(20), Some(30)],
+        ),
+        (
+            "quoted_preamble",
+            "\"a skipped line,\nquoted over two lines\"\nid,note,v\n1,a,1.5\n2,b,2.5\n".to_string(),
+            1,
+            &[None, Some(6), Some(20), Some(30), Some(45)],
         ),
     ];
     for (name, text, skip_rows, blocksizes) in cases {

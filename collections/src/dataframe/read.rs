@@ -642,23 +642,32 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
     )
 }
 
-/// The bytes that the first `lines` non-blank lines of a file take, from its first
-/// bytes: at least the skipped lines and the header, whichever way blank lines
-/// count. `u64::MAX` (the whole file) when the sample holds fewer lines.
+/// The bytes that the first `lines` non-blank records of a file take, from its
+/// first bytes: at least the skipped lines and the header, whichever way blank lines
+/// count and whether a line end inside quotes ends a skipped line (here it does
+/// not). `u64::MAX` (the whole file) when the sample holds fewer.
 fn preamble_bytes(head: &[u8], lines: usize) -> u64 {
     if lines == 0 {
         return 0;
     }
-    let mut start = 0;
-    let mut seen = 0;
-    for end in memchr::memchr_iter(b'\n', head) {
-        let line = &head[start..end];
-        start = end + 1;
-        if !matches!(line, [] | [b'\r']) {
-            seen += 1;
-            if seen == lines {
-                return start as u64;
+    let (mut seen, mut quoted, mut blank) = (0, false, true);
+    for (i, &b) in head.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                if !blank {
+                    seen += 1;
+                    if seen == lines {
+                        return i as u64 + 1;
+                    }
+                }
+                blank = true;
+                continue;
             }
+            _ => {}
+        }
+        if b != b'\r' {
+            blank = false;
         }
     }
     u64::MAX
