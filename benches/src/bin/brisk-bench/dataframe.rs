@@ -230,5 +230,9 @@ pub fn run(args: &[String]) -> Result<()> {
             &[("seconds", json!(round(total, 4)))],
         );
     }
-    run_polars(&dir)
+    run_polars(&dir)?;
+    if selected("parquet_floor") {
+        super::parquet_floor::run(&dir, brisk_benches::reps(REPS))?;
+    }
+    Ok(())
 }

@@ -29,6 +29,7 @@ mod array;
 mod bag;
 mod dataframe;
 mod distributed;
+mod parquet_floor;
 
 const N: u32 = 100_000;
 const REPS: usize = 5;

@@ -1,0 +1,226 @@
+//! `dataframe.parquet_floor.*`: how fast the tip-by-hour question could go on these
+//! Parquet files with a reader written for it, as a bound for Brisk and Polars.
+//!
+//! Two lines, each over all files, row groups in parallel on rayon:
+//! - `decompress`: the pages of the three columns the question reads, decompressed
+//!   and nothing else (no engine can skip this);
+//! - `tip_fraction_by_hour`: decompressed, the plain-encoded values read in place,
+//!   and the question (`tip > 0 and fare > 0`, mean of `tip / fare` by pickup hour)
+//!   in one pass into 24 sums and counts. Its means are checked against Polars.
+//!
+//! Only files whose three columns are plain-encoded without nulls are measured;
+//! anything else is an error saying what.
+
+use anyhow::{anyhow, bail, Result};
+use brisk::collections::dataframe::polars::prelude as pl;
+use brisk_benches::{emit, median_seconds, round};
+use polars_buffer::Buffer;
+use polars_parquet::parquet::encoding::Encoding;
+use polars_parquet::parquet::metadata::FileMetadata;
+use polars_parquet::parquet::page::split_buffer;
+use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecompressor};
+use rayon::prelude::*;
+use serde_json::json;
+use std::io::Cursor;
+use std::path::Path;
+
+const COLUMNS: [&str; 3] = ["tip_amount", "fare_amount", "tpep_pickup_datetime"];
+
+struct File {
+    bytes: Buffer<u8>,
+    meta: FileMetadata,
+}
+
+/// Per hour: the sum of tip fractions and the rides counted.
+type Bins = ([f64; 24], [u64; 24]);
+
+/// Calls `each` with every decompressed page's values of `column` in row group `rg`.
+fn pages(
+    file: &File,
+    rg: usize,
+    column: &str,
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let group = &file.meta.row_groups[rg];
+    let chunk = group
+        .columns_under_root_iter(column)
+        .and_then(|mut c| c.next())
+        .ok_or_else(|| anyhow!("no column {column}"))?;
+    let reader = get_page_iterator(chunk, Cursor::new(file.bytes.clone()), vec![], usize::MAX)?;
+    let mut pages = BasicDecompressor::new(reader, vec![]);
+    if pages.read_dict_page()?.is_some() {
+        bail!("{column} is dictionary-encoded");
+    }
+    while let Some(item) = pages.next() {
+        let page = item?.decompress(&mut pages)?;
+        if page.encoding() != Encoding::Plain || page.null_count().is_some_and(|n| n > 0) {
+            bail!("{column}: a page is not plain without nulls");
+        }
+        let values = split_buffer(&page)?.values;
+        if values.len() != page.num_values() * 8 {
+            bail!("{column}: a page holds nulls or other widths");
+        }
+        each(values)?;
+        pages.reuse_page_buffer(page);
+    }
+    Ok(())
+}
+
+/// The column's values of a row group, decoded.
+fn column<T: Copy>(file: &File, rg: usize, name: &str, from: fn([u8; 8]) -> T) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(file.meta.row_groups[rg].num_rows());
+    pages(file, rg, name, |v| {
+        out.extend(
+            v.chunks_exact(8)
+                .map(|w| from(w.try_into().expect("eight bytes"))),
+        );
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn tip_by_hour(file: &File, rg: usize, per_hour: i64) -> Result<Bins> {
+    let tip = column(file, rg, COLUMNS[0], f64::from_le_bytes)?;
+    let fare = column(file, rg, COLUMNS[1], f64::from_le_bytes)?;
+    let pickup = column(file, rg, COLUMNS[2], i64::from_le_bytes)?;
+    let (mut sums, mut counts) = ([0.0; 24], [0u64; 24]);
+    for ((t, f), p) in tip.iter().zip(&fare).zip(&pickup) {
+        if *t > 0.0 && *f > 0.0 {
+            let h = p.div_euclid(per_hour).rem_euclid(24) as usize;
+            sums[h] += t / f;
+            counts[h] += 1;
+        }
+    }
+    Ok((sums, counts))
+}
+
+pub fn run(dir: &Path, reps: usize) -> Result<()> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    paths.sort();
+    let pattern = format!("{}/*.parquet", dir.display());
+    let schema =
+        pl::LazyFrame::scan_parquet(pl::PlRefPath::new(pattern.as_str()), Default::default())?
+            .collect_schema()?;
+    let per_hour = match schema.get(COLUMNS[2]) {
+        Some(pl::DataType::Datetime(pl::TimeUnit::Milliseconds, _)) => 3_600_000,
+        Some(pl::DataType::Datetime(pl::TimeUnit::Microseconds, _)) => 3_600_000_000,
+        Some(pl::DataType::Datetime(pl::TimeUnit::Nanoseconds, _)) => 3_600_000_000_000,
+        other => bail!("{}: {other:?}", COLUMNS[2]),
+    };
+    // Each file's footer and the three columns' chunks, read into a buffer of the
+    // file's length (the rest is never touched, so never paged in).
+    let open = || -> Result<Vec<File>> {
+        use std::os::unix::fs::FileExt;
+        paths
+            .iter()
+            .map(|p| {
+                let f = std::fs::File::open(p)?;
+                let len = f.metadata()?.len() as usize;
+                let mut bytes = vec![0u8; len];
+                let tail = len.min(1 << 20);
+                f.read_exact_at(&mut bytes[len - tail..], (len - tail) as u64)?;
+                let meta = read_metadata(&mut Cursor::new(&bytes))?;
+                for group in &meta.row_groups {
+                    for c in COLUMNS {
+                        for chunk in group.columns_under_root_iter(c).into_iter().flatten() {
+                            let r = chunk.byte_range();
+                            let (a, b) = (r.start as usize, r.end as usize);
+                            f.read_exact_at(&mut bytes[a..b], r.start)?;
+                        }
+                    }
+                }
+                Ok(File {
+                    bytes: Buffer::from(bytes),
+                    meta,
+                })
+            })
+            .collect()
+    };
+    let units = |files: &[File]| -> Vec<(usize, usize)> {
+        files
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| (0..f.meta.row_groups.len()).map(move |rg| (i, rg)))
+            .collect()
+    };
+
+    let (s, out) = median_seconds(reps, || -> Result<usize> {
+        let files = open()?;
+        units(&files)
+            .into_par_iter()
+            .map(|(i, rg)| {
+                let mut n = 0;
+                for c in COLUMNS {
+                    pages(&files[i], rg, c, |v| {
+                        n += v.len();
+                        Ok(())
+                    })?;
+                }
+                Ok(n)
+            })
+            .sum()
+    });
+    emit(
+        "dataframe.parquet_floor.decompress",
+        &[("seconds", json!(round(s, 4))), ("bytes", json!(out?))],
+    );
+
+    let (s, out) = median_seconds(reps, || -> Result<Bins> {
+        let files = open()?;
+        units(&files)
+            .into_par_iter()
+            .map(|(i, rg)| tip_by_hour(&files[i], rg, per_hour))
+            .try_reduce(
+                || ([0.0; 24], [0; 24]),
+                |(mut s, mut c), (s2, c2)| {
+                    for h in 0..24 {
+                        s[h] += s2[h];
+                        c[h] += c2[h];
+                    }
+                    Ok((s, c))
+                },
+            )
+    });
+    let (sums, counts) = out?;
+    // The oracle: Polars lazy on the same files.
+    let want =
+        pl::LazyFrame::scan_parquet(pl::PlRefPath::new(pattern.as_str()), Default::default())?
+            .filter(
+                pl::col("tip_amount")
+                    .gt(pl::lit(0.0))
+                    .and(pl::col("fare_amount").gt(pl::lit(0.0))),
+            )
+            .group_by([pl::col("tpep_pickup_datetime")
+                .dt()
+                .hour()
+                .cast(pl::DataType::Int64)
+                .alias("h")])
+            .agg([(pl::col("tip_amount") / pl::col("fare_amount"))
+                .mean()
+                .alias("m")])
+            .collect()?;
+    let hours = want.column("h")?.i64()?;
+    let means = want.column("m")?.f64()?;
+    for (h, m) in hours.iter().zip(means.iter()) {
+        let (h, m) = (
+            h.ok_or_else(|| anyhow!("null hour"))? as usize,
+            m.unwrap_or(f64::NAN),
+        );
+        let ours = sums[h] / counts[h] as f64;
+        if (ours - m).abs() > 1e-9 * m.abs().max(1.0) {
+            bail!("hour {h}: {ours} against Polars' {m}");
+        }
+    }
+    emit(
+        "dataframe.parquet_floor.tip_fraction_by_hour",
+        &[
+            ("seconds", json!(round(s, 4))),
+            ("result_rows", json!(want.height())),
+        ],
+    );
+    Ok(())
+}
