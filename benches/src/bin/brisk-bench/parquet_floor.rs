@@ -4,6 +4,9 @@
 //! Two lines, each over all files, row groups in parallel on rayon:
 //! - `decompress`: the pages of the three columns the question reads, decompressed
 //!   and nothing else (no engine can skip this);
+//! - `decompress_bulk`: the same pages decompressed by zstd in one call each (the
+//!   page headers read here), where the reader above streams them through a
+//!   decoder;
 //! - `tip_fraction_by_hour`: decompressed, the plain-encoded values read in place,
 //!   and the question (`tip > 0 and fare > 0`, mean of `tip / fare` by pickup hour)
 //!   in one pass into 24 sums and counts. Its means are checked against Polars.
@@ -77,6 +80,58 @@ fn column<T: Copy>(file: &File, rg: usize, name: &str, from: fn([u8; 8]) -> T) -
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The bytes of the column's pages in row group `rg`, each page decompressed with one
+/// call of zstd into `out` (reused).
+fn pages_bulk(
+    file: &File,
+    rg: usize,
+    column: &str,
+    zstd: &mut zstd::bulk::Decompressor<'static>,
+    out: &mut Vec<u8>,
+) -> Result<usize> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    use polars_parquet_format::{PageHeader, PageType};
+    let group = &file.meta.row_groups[rg];
+    let chunk = group
+        .columns_under_root_iter(column)
+        .and_then(|mut c| c.next())
+        .ok_or_else(|| anyhow!("no column {column}"))?;
+    let r = chunk.byte_range();
+    let mut rest = &file.bytes[r.start as usize..r.end as usize];
+    let mut total = 0;
+    while !rest.is_empty() {
+        let mut cursor = Cursor::new(rest);
+        let header = PageHeader::read_from_in_protocol(&mut TCompactInputProtocol::new(
+            &mut cursor,
+            1 << 20,
+        ))
+        .map_err(|e| anyhow!("{column}: a page header: {e}"))?;
+        let start = cursor.position() as usize;
+        let end = start + usize::try_from(header.compressed_page_size)?;
+        let body = rest
+            .get(start..end)
+            .ok_or_else(|| anyhow!("{column}: a page runs past its column chunk"))?;
+        rest = &rest[end..];
+        let levels = match header.type_ {
+            PageType::DATA_PAGE => 0,
+            PageType::DATA_PAGE_V2 => header.data_page_header_v2.as_ref().map_or(0, |h| {
+                (h.definition_levels_byte_length + h.repetition_levels_byte_length) as usize
+            }),
+            _ => bail!("{column}: a page that is not a data page"),
+        };
+        let (Some(values), Some(size)) = (
+            body.get(levels..),
+            usize::try_from(header.uncompressed_page_size)?.checked_sub(levels),
+        ) else {
+            bail!("{column}: page levels longer than the page");
+        };
+        out.clear();
+        out.resize(size, 0);
+        total += zstd.decompress_to_buffer(values, &mut out[..])? + levels;
+    }
+    Ok(total)
 }
 
 fn tip_by_hour(file: &File, rg: usize, per_hour: i64) -> Result<Bins> {
@@ -166,6 +221,28 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
     });
     emit(
         "dataframe.parquet_floor.decompress",
+        &[("seconds", json!(round(s, 4))), ("bytes", json!(out?))],
+    );
+
+    let (s, out) = median_seconds(reps, || -> Result<usize> {
+        let files = open()?;
+        units(&files)
+            .into_par_iter()
+            .map_init(
+                || (zstd::bulk::Decompressor::new(), Vec::new()),
+                |(zstd, buf), (i, rg)| {
+                    let zstd = zstd.as_mut().map_err(|e| anyhow!("zstd: {e}"))?;
+                    let mut n = 0;
+                    for c in COLUMNS {
+                        n += pages_bulk(&files[i], rg, c, zstd, buf)?;
+                    }
+                    Ok(n)
+                },
+            )
+            .sum()
+    });
+    emit(
+        "dataframe.parquet_floor.decompress_bulk",
         &[("seconds", json!(round(s, 4))), ("bytes", json!(out?))],
     );
 
