@@ -25,13 +25,12 @@ use super::plan::{needed_columns, to_schema, Plan, Source, SpecOp, Step};
 use super::read::FileRef;
 use super::{steps_bytes, Base, DataFrame, Parts};
 use crate::bag::layer_name;
-use brisk_core::graph::{Graph, Layer, Task};
+use brisk_core::graph::Task;
 use brisk_core::op::Op;
 use brisk_core::token::Bytes;
 use brisk_core::{Key, Result};
 use polars::prelude as pl;
-use polars_plan::plans::{is_elementwise_rec, is_scalar_ae, IR};
-use polars_plan::prelude::Node;
+use polars_plan::plans::{all_elementwise, is_scalar_ae, IR};
 use std::sync::Arc;
 
 impl DataFrame {
@@ -84,19 +83,7 @@ impl DataFrame {
                 )
             })
             .collect();
-        let npartitions = tasks.len();
-        let graph = Graph::from_layer(
-            Layer {
-                name: layer.clone(),
-                tasks,
-            },
-            None,
-        );
-        Ok(Parts {
-            name: layer,
-            npartitions,
-            graph,
-        })
+        Ok(Parts::from_layer(layer, tasks, None))
     }
 }
 
@@ -155,14 +142,13 @@ pub(crate) fn row_separable(schema: &[(String, pl::DataType)], steps: &[Step]) -
         return false;
     };
     let exprs = &plan.expr_arena;
-    let elementwise = |nodes: &[Node]| nodes.iter().all(|n| is_elementwise_rec(*n, exprs));
     let mut node = plan.lp_top;
     loop {
         node = match plan.lp_arena.get(node) {
             IR::DataFrameScan { .. } => return true,
             IR::SimpleProjection { input, .. } => *input,
             IR::Filter { input, predicate } => {
-                if !elementwise(&[predicate.node()]) {
+                if !all_elementwise(std::slice::from_ref(predicate), exprs) {
                     return false;
                 }
                 *input
@@ -170,14 +156,14 @@ pub(crate) fn row_separable(schema: &[(String, pl::DataType)], steps: &[Step]) -
             IR::HStack {
                 input, exprs: e, ..
             } => {
-                if !elementwise(&e.iter().map(|e| e.node()).collect::<Vec<_>>()) {
+                if !all_elementwise(e, exprs) {
                     return false;
                 }
                 *input
             }
             IR::Select { input, expr, .. } => {
                 let keeps_rows = expr.iter().any(|e| !is_scalar_ae(e.node(), exprs));
-                if !keeps_rows || !elementwise(&expr.iter().map(|e| e.node()).collect::<Vec<_>>()) {
+                if !keeps_rows || !all_elementwise(expr, exprs) {
                     return false;
                 }
                 *input

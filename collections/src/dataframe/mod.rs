@@ -104,6 +104,24 @@ pub(crate) struct Parts {
 }
 
 impl Parts {
+    /// The partitions computed by `tasks`, one per partition in order, as layer
+    /// `name` over `deps`.
+    pub(crate) fn from_layer(name: String, tasks: Vec<Task>, deps: Option<&Graph>) -> Parts {
+        let npartitions = tasks.len();
+        let graph = Graph::from_layer(
+            Layer {
+                name: name.clone(),
+                tasks,
+            },
+            deps,
+        );
+        Parts {
+            name,
+            npartitions,
+            graph,
+        }
+    }
+
     pub(crate) fn key(&self, i: usize) -> Key {
         Key::new(self.name.as_str(), &[i as u32])
     }
@@ -387,19 +405,7 @@ impl DataFrame {
                 (layer, tasks, None)
             }
         };
-        let n = tasks.len();
-        let graph = Graph::from_layer(
-            Layer {
-                name: name.clone(),
-                tasks,
-            },
-            deps,
-        );
-        Ok(Parts {
-            name,
-            npartitions: n,
-            graph,
-        })
+        Ok(Parts::from_layer(name, tasks, deps))
     }
 
     /// The graph computing the partitions, and the partitions' keys in order.
@@ -513,7 +519,7 @@ impl DataFrame {
 }
 
 /// Frames concatenated vertically (none: an empty frame of `schema`).
-fn concat<'a>(
+pub(crate) fn concat<'a>(
     frames: impl Iterator<Item = Result<&'a pl::DataFrame>>,
     schema: &[(String, pl::DataType)],
 ) -> Result<pl::DataFrame> {

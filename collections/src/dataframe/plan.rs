@@ -162,31 +162,26 @@ impl Plan {
     /// file (the files of a fused scan share one schema, so each failing alone
     /// is expected).
     fn file_by_file(&self, files: &[FileRef]) -> Result<Value> {
-        let mut out: Option<pl::DataFrame> = None;
-        for file in files {
-            let one = Plan {
-                source: Source::Parquet(ParquetPart {
-                    file: file.clone(),
-                    rows: None,
-                    aggregate_files: false,
-                }),
-                steps: self.steps.clone(),
-                schema: self.schema.clone(),
-            }
-            .call(&[])?;
-            let one = frame(&one)?;
-            match &mut out {
-                None => out = Some(one.clone()),
-                Some(acc) => {
-                    acc.vstack_mut(one)
-                        .map_err(|e| Error::user(format!("cannot concatenate partitions: {e}")))?;
+        let parts = files
+            .iter()
+            .map(|file| {
+                Plan {
+                    source: Source::Parquet(ParquetPart {
+                        file: file.clone(),
+                        rows: None,
+                        aggregate_files: false,
+                    }),
+                    steps: self.steps.clone(),
+                    schema: self.schema.clone(),
                 }
-            }
-        }
+                .call(&[])
+            })
+            .collect::<Result<Vec<Value>>>()?;
         let schema = schema_after(&self.schema, &self.steps)?;
-        Ok(Arc::new(Frame(out.unwrap_or_else(|| {
-            pl::DataFrame::empty_with_schema(&to_schema(&schema))
-        }))))
+        Ok(Arc::new(Frame(super::concat(
+            parts.iter().map(frame),
+            &schema,
+        )?)))
     }
 }
 

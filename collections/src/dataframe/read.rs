@@ -633,7 +633,7 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
     text_frame(
         "read-json",
         &files,
-        &vec![0; files.len()],
+        &[],
         blocksize,
         None,
         store,
@@ -675,7 +675,7 @@ fn preamble_bytes(head: &[u8], lines: usize) -> u64 {
 
 /// `blocks` with every block that starts inside its file's first `preambles[i]`
 /// bytes (skipped lines and the header, which only the first block skips) merged
-/// into the file's first block.
+/// into the file's first block; files without an entry have no preamble.
 fn after_preambles(blocks: Vec<Block>, files: &[FileInfo], preambles: &[u64]) -> Vec<Block> {
     let by_url: std::collections::HashMap<&str, u64> = files
         .iter()

@@ -68,8 +68,9 @@ fn part_of(f: &TemporalFunction) -> Option<Part> {
 }
 
 impl Part {
-    /// Polars' result field for the part of `input`; an error, as Polars' own is
-    /// when the plan is made, for a column that has no such part.
+    /// Polars' result field for the part of `input`; an error when the plan is made
+    /// for a column that has no such part (Polars' own accessor fails then or when
+    /// it runs).
     fn field(self, input: &pl::Field) -> PolarsResult<pl::Field> {
         let of_day = matches!(self, Part::Hour | Part::Minute | Part::Second);
         let has = match input.dtype() {
@@ -129,11 +130,9 @@ impl Part {
             Part::Minute => each(t, |t| t.div_euclid(60 * PER_SECOND).rem_euclid(60)),
             Part::Second => each(t, |t| t.div_euclid(PER_SECOND).rem_euclid(60)),
             // 1970-01-01 was a Thursday (4).
-            Part::Weekday => each(t, |t| {
-                (t.div_euclid(86_400 * PER_SECOND) + 3).rem_euclid(7) + 1
-            }),
-            Part::Day => each(t, |t| civil(t.div_euclid(86_400 * PER_SECOND)).2),
-            Part::Month => each(t, |t| civil(t.div_euclid(86_400 * PER_SECOND)).1),
+            Part::Weekday => each(t, |t| (t.div_euclid(day) + 3).rem_euclid(7) + 1),
+            Part::Day => each(t, |t| civil(t.div_euclid(day)).2),
+            Part::Month => each(t, |t| civil(t.div_euclid(day)).1),
             Part::Year => unary_elementwise_values::<_, pl::Int32Type, _>(t, |t: i64| {
                 civil(t.div_euclid(day)).0 as i32
             })

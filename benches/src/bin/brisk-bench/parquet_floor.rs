@@ -19,7 +19,7 @@ use brisk::collections::dataframe::polars::prelude as pl;
 use brisk_benches::{emit, median_seconds, round};
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
-use polars_parquet::parquet::metadata::FileMetadata;
+use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
 use polars_parquet::parquet::page::split_buffer;
 use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecompressor};
 use rayon::prelude::*;
@@ -37,6 +37,14 @@ struct File {
 /// Per hour: the sum of tip fractions and the rides counted.
 type Bins = ([f64; 24], [u64; 24]);
 
+/// The column chunk of `column` in row group `rg`.
+fn chunk<'a>(file: &'a File, rg: usize, column: &str) -> Result<&'a ColumnChunkMetadata> {
+    file.meta.row_groups[rg]
+        .columns_under_root_iter(column)
+        .and_then(|mut c| c.next())
+        .ok_or_else(|| anyhow!("no column {column}"))
+}
+
 /// Calls `each` with every decompressed page's values of `column` in row group `rg`.
 fn pages(
     file: &File,
@@ -44,11 +52,7 @@ fn pages(
     column: &str,
     mut each: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
-    let group = &file.meta.row_groups[rg];
-    let chunk = group
-        .columns_under_root_iter(column)
-        .and_then(|mut c| c.next())
-        .ok_or_else(|| anyhow!("no column {column}"))?;
+    let chunk = chunk(file, rg, column)?;
     let reader = get_page_iterator(chunk, Cursor::new(file.bytes.clone()), vec![], usize::MAX)?;
     let mut pages = BasicDecompressor::new(reader, vec![]);
     if pages.read_dict_page()?.is_some() {
@@ -93,11 +97,7 @@ fn pages_bulk(
 ) -> Result<usize> {
     use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
     use polars_parquet_format::{PageHeader, PageType};
-    let group = &file.meta.row_groups[rg];
-    let chunk = group
-        .columns_under_root_iter(column)
-        .and_then(|mut c| c.next())
-        .ok_or_else(|| anyhow!("no column {column}"))?;
+    let chunk = chunk(file, rg, column)?;
     let r = chunk.byte_range();
     let mut rest = &file.bytes[r.start as usize..r.end as usize];
     let mut total = 0;
