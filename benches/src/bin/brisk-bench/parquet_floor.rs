@@ -1,7 +1,12 @@
 //! `dataframe.parquet_floor.*`: how fast the tip-by-hour question could go on these
 //! Parquet files with a reader written for it, as a bound for Brisk and Polars.
 //!
-//! Two lines, each over all files, row groups in parallel on rayon:
+//! Lines over all files, row groups in parallel on rayon:
+//! - `read_decompress.<question>` and `read_decompress.total`: for each of the six
+//!   questions, the footers and the column chunks it reads taken from the files and
+//!   every page of them decompressed (dictionary pages too), nothing decoded: what
+//!   any engine answering the questions one at a time from these files must spend,
+//!   summed over the questions;
 //! - `decompress`: the pages of the three columns the question reads, decompressed
 //!   and nothing else (no engine can skip this);
 //! - `decompress_bulk`: the same pages decompressed by zstd in one call each (the
@@ -28,6 +33,17 @@ use std::io::Cursor;
 use std::path::Path;
 
 const COLUMNS: [&str; 3] = ["tip_amount", "fare_amount", "tpep_pickup_datetime"];
+
+/// The columns each of the six questions of `brisk-bench dataframe` reads (`rides`
+/// counts rows from the footers).
+const QUESTIONS: [(&str, &[&str]); 6] = [
+    ("rides", &[]),
+    ("passengers", &["passenger_count"]),
+    ("payment_types", &["payment_type"]),
+    ("zero_tip_payment_types", &["tip_amount", "payment_type"]),
+    ("tip_fraction_by_weekday", &COLUMNS),
+    ("tip_fraction_by_hour", &COLUMNS),
+];
 
 struct File {
     bytes: Buffer<u8>,
@@ -71,6 +87,21 @@ fn pages(
         pages.reuse_page_buffer(page);
     }
     Ok(())
+}
+
+/// Decompresses every page of `column` in row group `rg`, its dictionary page
+/// included; returns the bytes out.
+fn decompress_all(file: &File, rg: usize, column: &str) -> Result<usize> {
+    let chunk = chunk(file, rg, column)?;
+    let reader = get_page_iterator(chunk, Cursor::new(file.bytes.clone()), vec![], usize::MAX)?;
+    let mut pages = BasicDecompressor::new(reader, vec![]);
+    let mut n = pages.read_dict_page()?.map_or(0, |d| d.buffer.len());
+    while let Some(item) = pages.next() {
+        let page = item?.decompress(&mut pages)?;
+        n += page.buffer().len();
+        pages.reuse_page_buffer(page);
+    }
+    Ok(n)
 }
 
 /// The column's values of a row group, decoded.
@@ -166,9 +197,9 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
         Some(pl::DataType::Datetime(pl::TimeUnit::Nanoseconds, _)) => 3_600_000_000_000,
         other => bail!("{}: {other:?}", COLUMNS[2]),
     };
-    // Each file's footer and the three columns' chunks, read into a buffer of the
+    // Each file's footer and the chunks of `columns`, read into a buffer of the
     // file's length (the rest is never touched, so never paged in).
-    let open = || -> Result<Vec<File>> {
+    let open_columns = |columns: &[&str]| -> Result<Vec<File>> {
         use std::os::unix::fs::FileExt;
         paths
             .iter()
@@ -176,11 +207,17 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
                 let f = std::fs::File::open(p)?;
                 let len = f.metadata()?.len() as usize;
                 let mut bytes = vec![0u8; len];
-                let tail = len.min(1 << 20);
-                f.read_exact_at(&mut bytes[len - tail..], (len - tail) as u64)?;
+                // The footer: its length and the magic in the last eight bytes.
+                if len < 12 {
+                    bail!("{}: too short for Parquet", p.display());
+                }
+                f.read_exact_at(&mut bytes[len - 8..], (len - 8) as u64)?;
+                let footer = u32::from_le_bytes(bytes[len - 8..len - 4].try_into()?) as usize;
+                let tail = (footer + 8).min(len);
+                f.read_exact_at(&mut bytes[len - tail..len - 8], (len - tail) as u64)?;
                 let meta = read_metadata(&mut Cursor::new(&bytes))?;
                 for group in &meta.row_groups {
-                    for c in COLUMNS {
+                    for c in columns {
                         for chunk in group.columns_under_root_iter(c).into_iter().flatten() {
                             let r = chunk.byte_range();
                             let (a, b) = (r.start as usize, r.end as usize);
@@ -195,6 +232,7 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
             })
             .collect()
     };
+    let open = || open_columns(&COLUMNS);
     let units = |files: &[File]| -> Vec<(usize, usize)> {
         files
             .iter()
@@ -202,6 +240,31 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
             .flat_map(|(i, f)| (0..f.meta.row_groups.len()).map(move |rg| (i, rg)))
             .collect()
     };
+
+    let mut total = 0.0;
+    for (question, columns) in QUESTIONS {
+        let (s, out) = median_seconds(reps, || -> Result<usize> {
+            let files = open_columns(columns)?;
+            units(&files)
+                .into_par_iter()
+                .map(|(i, rg)| {
+                    columns
+                        .iter()
+                        .map(|c| decompress_all(&files[i], rg, c))
+                        .sum::<Result<usize>>()
+                })
+                .sum()
+        });
+        total += s;
+        emit(
+            &format!("dataframe.parquet_floor.read_decompress.{question}"),
+            &[("seconds", json!(round(s, 4))), ("bytes", json!(out?))],
+        );
+    }
+    emit(
+        "dataframe.parquet_floor.read_decompress.total",
+        &[("seconds", json!(round(total, 4)))],
+    );
 
     let (s, out) = median_seconds(reps, || -> Result<usize> {
         let files = open()?;
