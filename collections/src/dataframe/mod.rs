@@ -28,6 +28,7 @@ mod frame;
 mod from_bag;
 mod fuse;
 mod groupby;
+mod parquet_write;
 mod plan;
 mod read;
 mod reduce;
@@ -42,6 +43,7 @@ mod write;
 pub use frame::{Frame, FRAME_TAG};
 pub use groupby::GroupBy;
 /// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
+pub use parquet_write::write_parquet;
 pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
 pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};

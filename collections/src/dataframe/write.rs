@@ -2,6 +2,7 @@
 //! parallel, each partition dropped once written).
 
 use super::frame::{frame, Frame};
+use super::parquet_write::{write_parquet, DEFAULT_ROW_GROUP};
 use super::DataFrame;
 use crate::bag::layer_name;
 use brisk_core::executor::default_executor;
@@ -37,7 +38,7 @@ impl Spec for WriteSpec {
         let mut df = frame(&inputs[0])?.clone();
         let mut buf = Vec::new();
         let written = match s.format {
-            Format::Parquet => pl::ParquetWriter::new(&mut buf).finish(&mut df).map(|_| ()),
+            Format::Parquet => write_parquet(&df, &mut buf, DEFAULT_ROW_GROUP).map(|_| ()),
             Format::Csv => pl::CsvWriter::new(&mut buf).finish(&mut df),
         };
         written.map_err(|e| Error::user(format!("cannot write {}: {e}", s.url)))?;
@@ -96,7 +97,9 @@ impl DataFrame {
     }
 
     /// Writes one Parquet file per partition; `pattern` (a local path or URL) has one
-    /// `*`, replaced by the partition number. Returns the files written.
+    /// `*`, replaced by the partition number. Returns the files written. Files are
+    /// zstd-compressed, in row groups of 262,144 rows, and float columns whose values
+    /// repeat are dictionary-encoded, as pyarrow writes them ([`write_parquet`]).
     pub fn to_parquet(&self, pattern: &str, store: &StoreOptions) -> Result<Vec<String>> {
         self.write(pattern, Format::Parquet, store)
     }

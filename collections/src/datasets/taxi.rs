@@ -1,9 +1,11 @@
 //! NYC yellow-taxi trips shaped like the 2015 TLC files.
 
 use super::Rng;
+use crate::dataframe::write_parquet;
 use brisk_core::{Error, Result};
 use polars::prelude as pl;
 use polars::prelude::SerWriter;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The file format of [`nyc_taxi`].
@@ -11,7 +13,8 @@ use std::path::{Path, PathBuf};
 pub enum TaxiFormat {
     /// CSV with a header; datetimes as `2015-01-15 19:05:39`.
     Csv,
-    /// Parquet with datetime columns, row groups of 131,072 rows.
+    /// Parquet with datetime columns, row groups of 131,072 rows, written by
+    /// [`write_parquet`] (amounts dictionary-encoded, as pyarrow writes them).
     Parquet,
 }
 
@@ -72,29 +75,16 @@ pub fn nyc_taxi(
             TaxiFormat::Csv => pl::CsvWriter::new(file)
                 .with_datetime_format(Some("%Y-%m-%d %H:%M:%S".into()))
                 .finish(&mut df),
-            TaxiFormat::Parquet => row_group_chunks(&df).and_then(|mut df| {
-                pl::ParquetWriter::new(file)
-                    .with_row_group_size(Some(ROW_GROUP))
-                    .finish(&mut df)
-                    .map(|_| ())
-            }),
+            TaxiFormat::Parquet => {
+                let mut out = std::io::BufWriter::new(file);
+                write_parquet(&df, &mut out, ROW_GROUP)
+                    .and_then(|_| out.flush().map_err(pl::PolarsError::from))
+            }
         };
         written.map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
         paths.push(path);
     }
     Ok(paths)
-}
-
-/// The frame as chunks of [`ROW_GROUP`] rows (the Parquet writer makes one row group
-/// per chunk).
-fn row_group_chunks(df: &pl::DataFrame) -> pl::PolarsResult<pl::DataFrame> {
-    let mut out = df.slice(0, ROW_GROUP);
-    let mut offset = ROW_GROUP;
-    while offset < df.height() {
-        out.vstack_mut(&df.slice(offset as i64, ROW_GROUP))?;
-        offset += ROW_GROUP;
-    }
-    Ok(out)
 }
 
 fn pick(rng: &mut Rng, table: &[(f64, i64)]) -> i64 {

@@ -26,9 +26,10 @@ use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
 use polars_parquet::parquet::page::split_buffer;
-use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecompressor};
+use polars_parquet::parquet::read::{read_metadata, BasicDecompressor, PageReader};
 use rayon::prelude::*;
 use serde_json::json;
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -45,9 +46,10 @@ const QUESTIONS: [(&str, &[&str]); 6] = [
     ("tip_fraction_by_hour", &COLUMNS),
 ];
 
+/// A file's footer, and the column chunks read so far, each in a buffer of its own.
 struct File {
-    bytes: Buffer<u8>,
     meta: FileMetadata,
+    chunks: HashMap<(usize, String), Buffer<u8>>,
 }
 
 /// Per hour: the sum of tip fractions and the rides counted.
@@ -61,6 +63,24 @@ fn chunk<'a>(file: &'a File, rg: usize, column: &str) -> Result<&'a ColumnChunkM
         .ok_or_else(|| anyhow!("no column {column}"))
 }
 
+/// The bytes of the column chunk of `column` in row group `rg`.
+fn chunk_bytes<'a>(file: &'a File, rg: usize, column: &str) -> Result<&'a Buffer<u8>> {
+    file.chunks
+        .get(&(rg, column.to_string()))
+        .ok_or_else(|| anyhow!("{column} was not read"))
+}
+
+/// The pages of `column` in row group `rg`, compressed.
+fn page_reader(file: &File, rg: usize, column: &str) -> Result<PageReader> {
+    let bytes = chunk_bytes(file, rg, column)?.clone();
+    Ok(PageReader::new(
+        Cursor::new(bytes),
+        chunk(file, rg, column)?,
+        vec![],
+        usize::MAX,
+    ))
+}
+
 /// Calls `each` with every decompressed page's values of `column` in row group `rg`.
 fn pages(
     file: &File,
@@ -68,9 +88,7 @@ fn pages(
     column: &str,
     mut each: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
-    let chunk = chunk(file, rg, column)?;
-    let reader = get_page_iterator(chunk, Cursor::new(file.bytes.clone()), vec![], usize::MAX)?;
-    let mut pages = BasicDecompressor::new(reader, vec![]);
+    let mut pages = BasicDecompressor::new(page_reader(file, rg, column)?, vec![]);
     if pages.read_dict_page()?.is_some() {
         bail!("{column} is dictionary-encoded");
     }
@@ -92,9 +110,7 @@ fn pages(
 /// Decompresses every page of `column` in row group `rg`, its dictionary page
 /// included; returns the bytes out.
 fn decompress_all(file: &File, rg: usize, column: &str) -> Result<usize> {
-    let chunk = chunk(file, rg, column)?;
-    let reader = get_page_iterator(chunk, Cursor::new(file.bytes.clone()), vec![], usize::MAX)?;
-    let mut pages = BasicDecompressor::new(reader, vec![]);
+    let mut pages = BasicDecompressor::new(page_reader(file, rg, column)?, vec![]);
     let mut n = pages.read_dict_page()?.map_or(0, |d| d.buffer.len());
     while let Some(item) = pages.next() {
         let page = item?.decompress(&mut pages)?;
@@ -128,9 +144,7 @@ fn pages_bulk(
 ) -> Result<usize> {
     use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
     use polars_parquet_format::{PageHeader, PageType};
-    let chunk = chunk(file, rg, column)?;
-    let r = chunk.byte_range();
-    let mut rest = &file.bytes[r.start as usize..r.end as usize];
+    let mut rest = &chunk_bytes(file, rg, column)?[..];
     let mut total = 0;
     while !rest.is_empty() {
         let mut cursor = Cursor::new(rest);
@@ -197,38 +211,38 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
         Some(pl::DataType::Datetime(pl::TimeUnit::Nanoseconds, _)) => 3_600_000_000_000,
         other => bail!("{}: {other:?}", COLUMNS[2]),
     };
-    // Each file's footer and the chunks of `columns`, read into a buffer of the
-    // file's length (the rest is never touched, so never paged in).
+    // Each file's footer and the chunks of `columns`, each read into a buffer of its
+    // own.
     let open_columns = |columns: &[&str]| -> Result<Vec<File>> {
         use std::os::unix::fs::FileExt;
         paths
             .iter()
             .map(|p| {
                 let f = std::fs::File::open(p)?;
-                let len = f.metadata()?.len() as usize;
-                let mut bytes = vec![0u8; len];
+                let len = f.metadata()?.len();
                 // The footer: its length and the magic in the last eight bytes.
                 if len < 12 {
                     bail!("{}: too short for Parquet", p.display());
                 }
-                f.read_exact_at(&mut bytes[len - 8..], (len - 8) as u64)?;
-                let footer = u32::from_le_bytes(bytes[len - 8..len - 4].try_into()?) as usize;
+                let mut end = [0u8; 8];
+                f.read_exact_at(&mut end, len - 8)?;
+                let footer = u64::from(u32::from_le_bytes(end[..4].try_into()?));
                 let tail = (footer + 8).min(len);
-                f.read_exact_at(&mut bytes[len - tail..len - 8], (len - tail) as u64)?;
+                let mut bytes = vec![0u8; tail as usize];
+                f.read_exact_at(&mut bytes, len - tail)?;
                 let meta = read_metadata(&mut Cursor::new(&bytes))?;
-                for group in &meta.row_groups {
+                let mut chunks = HashMap::new();
+                for (rg, group) in meta.row_groups.iter().enumerate() {
                     for c in columns {
                         for chunk in group.columns_under_root_iter(c).into_iter().flatten() {
                             let r = chunk.byte_range();
-                            let (a, b) = (r.start as usize, r.end as usize);
-                            f.read_exact_at(&mut bytes[a..b], r.start)?;
+                            let mut bytes = vec![0u8; usize::try_from(r.end - r.start)?];
+                            f.read_exact_at(&mut bytes, r.start)?;
+                            chunks.insert((rg, c.to_string()), Buffer::from(bytes));
                         }
                     }
                 }
-                Ok(File {
-                    bytes: Buffer::from(bytes),
-                    meta,
-                })
+                Ok(File { meta, chunks })
             })
             .collect()
     };
