@@ -4,7 +4,7 @@ files, as JSON lines.
     python3 benches/compare/dask_dataframe.py [--data DIR]
 
 DIR defaults to the directory `brisk-bench dataframe` generates into
-($TMPDIR/brisk-bench-taxi); run `brisk-bench dataframe` first. Each query is timed
+($TMPDIR/brisk-bench-taxi-2); run `brisk-bench dataframe` first. Each query is timed
 from the files (read, parse, compute); the median of the repetitions is printed.
 """
 
@@ -53,7 +53,7 @@ QUERIES = [
 
 def main():
     args = sys.argv[1:]
-    data = args[1] if len(args) == 2 and args[0] == "--data" else os.path.join(tempfile.gettempdir(), "brisk-bench-taxi")
+    data = args[1] if len(args) == 2 and args[0] == "--data" else os.path.join(tempfile.gettempdir(), "brisk-bench-taxi-2")
     # FORMATS=parquet runs one format.
     for fmt in os.environ.get("FORMATS", "csv,parquet").split(","):
         pattern = os.path.join(data, f"*.{fmt}")

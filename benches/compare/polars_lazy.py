@@ -48,7 +48,7 @@ QUERIES = [
 
 def main():
     args = sys.argv[1:]
-    data = args[1] if len(args) == 2 and args[0] == "--data" else os.path.join(tempfile.gettempdir(), "brisk-bench-taxi")
+    data = args[1] if len(args) == 2 and args[0] == "--data" else os.path.join(tempfile.gettempdir(), "brisk-bench-taxi-2")
     # FORMATS=parquet runs one format (then the peak RSS printed is that format's).
     for fmt in os.environ.get("FORMATS", "csv,parquet").split(","):
         pattern = os.path.join(data, f"*.{fmt}")

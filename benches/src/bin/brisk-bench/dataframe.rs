@@ -26,7 +26,9 @@ fn has(dir: &Path, ext: &str) -> bool {
 
 fn data_dir(args: &[String]) -> Result<PathBuf> {
     let dir = match args {
-        [] => std::env::temp_dir().join("brisk-bench-taxi"),
+        // `-2`: the files of `write_parquet` (amounts dictionary-encoded); the
+        // directory of earlier builds holds Polars-written files.
+        [] => std::env::temp_dir().join("brisk-bench-taxi-2"),
         [flag, dir] if flag == "--data" => PathBuf::from(dir),
         _ => bail!("usage: brisk-bench dataframe [--data DIR]"),
     };
