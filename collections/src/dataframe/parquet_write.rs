@@ -34,6 +34,7 @@ pub const DEFAULT_ROW_GROUP: usize = 512 * 512;
 ///
 /// ```
 /// use brisk_collections::dataframe::{polars, polars::prelude as pl, write_parquet};
+/// use pl::SerReader;
 ///
 /// let df = polars::df!("price" => [2.5, 2.5, 3.0, 2.5], "n" => [1i64, 2, 3, 4]).unwrap();
 /// let mut file = Vec::new();
