@@ -71,34 +71,36 @@ fn dictionary_encoded(meta: &FileMetadata, column: &str) -> Vec<bool> {
         .collect()
 }
 
+/// A float column's values as their bits (`None`: not a float column).
+fn float_bits(s: &Series) -> Option<Vec<Option<u64>>> {
+    match s.dtype() {
+        DataType::Float64 => Some(
+            s.f64()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(f64::to_bits))
+                .collect(),
+        ),
+        DataType::Float32 => Some(
+            s.f32()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(|v| u64::from(v.to_bits())))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 /// `a` and `b` hold the same columns, dtypes, nulls and values, floats compared by
 /// their bits (so `-0.0` is not `0.0` and NaN is NaN).
 fn assert_same_bits(a: &DataFrame, b: &DataFrame) {
     assert_eq!(a.schema(), b.schema());
     for (x, y) in a.columns().iter().zip(b.columns()) {
         let (x, y) = (x.as_materialized_series(), y.as_materialized_series());
-        match x.dtype() {
-            DataType::Float64 => {
-                let bits = |s: &Series| -> Vec<Option<u64>> {
-                    s.f64()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.map(f64::to_bits))
-                        .collect()
-                };
-                assert_eq!(bits(x), bits(y), "{}", x.name());
-            }
-            DataType::Float32 => {
-                let bits = |s: &Series| -> Vec<Option<u32>> {
-                    s.f32()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.map(f32::to_bits))
-                        .collect()
-                };
-                assert_eq!(bits(x), bits(y), "{}", x.name());
-            }
-            _ => assert!(x.equals_missing(y), "{}", x.name()),
+        match float_bits(x) {
+            Some(bits) => assert_eq!(Some(bits), float_bits(y), "{}", x.name()),
+            None => assert!(x.equals_missing(y), "{}", x.name()),
         }
     }
 }
