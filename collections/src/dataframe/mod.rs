@@ -42,8 +42,8 @@ mod write;
 
 pub use frame::{Frame, FRAME_TAG};
 pub use groupby::GroupBy;
-/// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
 pub use parquet_write::write_parquet;
+/// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
 pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
 pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};

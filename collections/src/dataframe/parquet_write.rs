@@ -16,15 +16,15 @@
 use polars::prelude as pl;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-use polars_arrow::record_batch::RecordBatchT;
 use polars_arrow::types::NativeType;
+use polars_parquet::parquet::error::ParquetError;
 use polars_parquet::write::{
-    get_dtype_encoding, row_group_iter, CompressionOptions, FileWriter, StatisticsOptions, Version,
+    array_to_columns, get_dtype_encoding, CompressionOptions, Compressor, DynIter,
+    DynStreamingIterator, FallibleStreamingIterator, FileWriter, StatisticsOptions, Version,
     WriteOptions,
 };
 use std::hash::Hash;
 use std::io::Write;
-use std::sync::Arc;
 
 /// Rows in a row group when none is asked for (Polars' default).
 pub const DEFAULT_ROW_GROUP: usize = 512 * 512;
@@ -59,32 +59,32 @@ pub fn write_parquet(
         compression: CompressionOptions::Zstd(None),
         data_page_size: None,
     };
-    let encodings: polars_buffer::Buffer<Vec<_>> = schema
+    let encodings: Vec<_> = schema
         .iter_values()
         .map(|f| get_dtype_encoding(&f.dtype))
         .collect();
-    let mut writer = FileWriter::try_new(out, schema.clone(), options)?;
+    let mut writer = FileWriter::try_new(out, schema, options)?;
     let fields = writer.parquet_schema().fields().to_vec();
-    let schema = Arc::new(schema);
     let row_group = row_group.max(1);
     let mut offset = 0;
     while offset < df.height() {
         let mut part = df.slice(offset as i64, row_group);
         part.rechunk_mut();
-        let height = part.height();
-        let arrays = part
-            .columns()
-            .iter()
-            .map(|c| {
-                let array = c.as_materialized_series().to_arrow(0, level);
-                dictionary_floats(array)
-            })
-            .collect::<Vec<_>>();
-        let batch = RecordBatchT::try_new(height, schema.clone(), arrays)?;
-        writer.write(
-            height as u64,
-            row_group_iter(batch, encodings.clone(), fields.clone(), options),
-        )?;
+        // Each column's pages, encoded here so that an encoder's error is returned
+        // (polars-parquet's row-group iterator unwraps it).
+        let mut columns = Vec::new();
+        for ((c, field), encoding) in part.columns().iter().zip(&fields).zip(&encodings) {
+            let array = dictionary_floats(c.as_materialized_series().to_arrow(0, level));
+            for pages in array_to_columns(array, field.clone(), options, encoding)? {
+                let pages = DynIter::new(
+                    pages.map(|page| page.map_err(|e| ParquetError::OutOfSpec(e.to_string()))),
+                );
+                let compressed = Compressor::new(pages, options.compression, vec![])
+                    .map_err(pl::PolarsError::from);
+                columns.push(Ok(DynStreamingIterator::new(compressed)));
+            }
+        }
+        writer.write(part.height() as u64, DynIter::new(columns.into_iter()))?;
         offset += row_group;
     }
     writer.end(None)
@@ -117,8 +117,8 @@ fn dictionary<T: NativeType, B: Hash + Eq>(
     let n = array.len();
     let width = std::mem::size_of::<T>();
     let plain = n * width;
-    // Past this many entries the dictionary alone is half the plain bytes.
-    let most = plain / 2 / width;
+    // Past `n / 2` entries the dictionary alone is half the plain bytes.
+    let most = n / 2;
     let mut index: pl::PlHashMap<B, u32> = pl::PlHashMap::default();
     let mut values: Vec<T> = Vec::new();
     let mut keys: Vec<u32> = Vec::with_capacity(n);

@@ -7,11 +7,11 @@
 //!   every page of them decompressed (dictionary pages too), nothing decoded: what
 //!   any engine answering the questions one at a time from these files must spend,
 //!   summed over the questions;
-//! - `decompress`: the pages of the three columns the question reads, decompressed
-//!   and nothing else (no engine can skip this);
-//! - `decompress_bulk`: the same pages decompressed by zstd in one call each (the
-//!   page headers read here), where the reader above streams them through a
-//!   decoder;
+//!   (`read_decompress.tip_fraction_by_hour` is what the `decompress` line of
+//!   earlier builds measured);
+//! - `decompress_bulk`: the pages of the tip question's three columns decompressed by
+//!   zstd in one call each (the page headers read here), where the reader above
+//!   streams them through a decoder;
 //! - `tip_fraction_by_hour`: decompressed, the values decoded (plain, or dictionary
 //!   keys looked up), and the question (`tip > 0 and fare > 0`, mean of `tip / fare` by pickup hour)
 //!   in one pass into 24 sums and counts. Its means are checked against Polars.
@@ -284,24 +284,6 @@ pub fn run(dir: &Path, reps: usize) -> Result<()> {
     emit(
         "dataframe.parquet_floor.read_decompress.total",
         &[("seconds", json!(round(total, 4)))],
-    );
-
-    let (s, out) = median_seconds(reps, || -> Result<usize> {
-        let files = open()?;
-        units(&files)
-            .into_par_iter()
-            .map(|(i, rg)| {
-                let mut n = 0;
-                for c in COLUMNS {
-                    n += decompress_all(&files[i], rg, c)?;
-                }
-                Ok(n)
-            })
-            .sum()
-    });
-    emit(
-        "dataframe.parquet_floor.decompress",
-        &[("seconds", json!(round(s, 4))), ("bytes", json!(out?))],
     );
 
     let (s, out) = median_seconds(reps, || -> Result<usize> {
