@@ -46,7 +46,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 if ! "$BRISK_VENV/bin/python" -c "import netCDF4" >/dev/null 2>&1; then
   "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check netCDF4

@@ -6,7 +6,7 @@ use super::dtype::{Elem, Float};
 use super::ops::{Create, Dist, Fill};
 use super::reduce_kernels::Place;
 use super::{op, spec_bytes, Array, Block, Meta};
-use crate::bag::TokenizeDyn;
+use crate::layers::TokenizeDyn;
 use crate::delayed::Delayed;
 use brisk_core::op::LiteralOp;
 use brisk_core::token::Bytes;
@@ -260,7 +260,7 @@ pub mod random {
 pub fn from_delayed<T: Elem>(d: &Delayed<ArrayD<T>>, shape: &[usize]) -> Result<Array<T>> {
     let key: Key = d.key().clone();
     let chunks: Vec<AxisChunks> = shape.iter().map(|&s| AxisChunks::Known(vec![s])).collect();
-    let name = crate::bag::layer_name("from_delayed", &[&key, &shape.to_vec()])?;
+    let name = crate::layers::layer_name("from_delayed", &[&key, &shape.to_vec()])?;
     Ok(Array::wrap(Meta {
         graph: d.graph().clone(),
         name,

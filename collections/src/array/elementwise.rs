@@ -7,7 +7,7 @@ use super::dtype::{Elem, Num};
 use super::kernels::BinOp;
 use super::ops::{Chain, Elementwise, Kernel, Link, Unary};
 use super::{op, spec_bytes, Array, Block, Meta};
-use crate::bag::TokenizeDyn;
+use crate::layers::TokenizeDyn;
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Result};
 use std::sync::Arc;

@@ -7,7 +7,7 @@
 use super::create::ChunkSpec;
 use super::dtype::{for_dtype, DType, Elem};
 use super::{op, spec_bytes, Array, Block, Meta};
-use crate::bag::TokenizeDyn;
+use crate::layers::TokenizeDyn;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::token::Bytes;

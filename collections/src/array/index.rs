@@ -7,7 +7,7 @@ use super::dtype::Elem;
 use super::kernels::Sel;
 use super::ops::{Masked, Select, Take};
 use super::{op, spec_bytes, Array, Block, Meta};
-use crate::bag::TokenizeDyn;
+use crate::layers::TokenizeDyn;
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
 

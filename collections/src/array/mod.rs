@@ -62,7 +62,7 @@ pub use reduce_kernels::Reduction;
 pub use shape::Rechunk;
 pub use shape::{block, concatenate, stack};
 
-use crate::bag::{layer_name, TokenizeDyn};
+use crate::layers::{layer_name, TokenizeDyn};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::Op;

@@ -7,13 +7,13 @@ use super::dtype::{DType, Elem, Num};
 use super::ops::{Cumsum, Reduce, Stage};
 use super::reduce_kernels::{Place, Reduction};
 use super::{ndindex, op, spec_bytes, Array, Block, Meta};
-use crate::bag::TokenizeDyn;
+use crate::layers::TokenizeDyn;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
 
 /// The fan-in of combine tasks when the caller gives none.
-pub const DEFAULT_SPLIT_EVERY: usize = 4;
+pub use crate::layers::ARRAY_SPLIT_EVERY as DEFAULT_SPLIT_EVERY;
 
 fn normalize_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
     let mut out: Vec<usize> = Vec::with_capacity(axes.len());
@@ -126,7 +126,7 @@ pub(crate) fn reduce(
         depth += 1;
         let mut parts: Vec<&dyn TokenizeDyn> = tag.to_vec();
         parts.push(&depth);
-        let name = crate::bag::layer_name("reduce-combine", &parts)?;
+        let name = crate::layers::layer_name("reduce-combine", &parts)?;
         let mut tasks = Vec::new();
         let mut next = Vec::with_capacity(groups.len());
         for (keys, o) in groups.iter().zip(&out_index) {
@@ -144,7 +144,7 @@ pub(crate) fn reduce(
     }
     // The finishing layer: the reduction's own value from each group's one partial.
     let final_params = spec_bytes(&spec(reduction, Stage::Finish { keepdims }))?;
-    let name = crate::bag::layer_name("reduce", &[tag[0], tag[1], tag[2], &Bytes(&final_params)])?;
+    let name = crate::layers::layer_name("reduce", &[tag[0], tag[1], tag[2], &Bytes(&final_params)])?;
     let finish = op(spec(reduction, Stage::Finish { keepdims }));
     let tasks: Vec<Task> = groups
         .iter()
@@ -346,7 +346,7 @@ impl<T: Num> Array<T> {
             dtype: m.dtype,
             kernel: super::ops::Kernel::Binary(super::BinOp::Add),
         });
-        let carry_name = crate::bag::layer_name("cumsum-carry", &[&m.name.as_str(), &ax])?;
+        let carry_name = crate::layers::layer_name("cumsum-carry", &[&m.name.as_str(), &ax])?;
         let mut tasks = Vec::new();
         let mut carry: Vec<Option<Key>> = vec![None; m.blocks.len()];
         for idx in ndindex(&grid) {

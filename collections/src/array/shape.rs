@@ -6,7 +6,7 @@ use super::dtype::Elem;
 use super::kernels::{Region, Sel};
 use super::ops::{Assemble, Reshape, Select, Transpose};
 use super::{ndindex, op, Array, Block, Meta};
-use crate::bag::TokenizeDyn;
+use crate::layers::TokenizeDyn;
 use brisk_core::{Error, Key, Result};
 use std::sync::Arc;
 
@@ -362,7 +362,7 @@ pub fn concatenate<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>
         blocks.push(metas[i].key(&src).clone());
     }
     let names: Vec<&str> = metas.iter().map(|m| m.name.as_str()).collect();
-    let name = crate::bag::layer_name("concatenate", &[&names, &axis])?;
+    let name = crate::layers::layer_name("concatenate", &[&names, &axis])?;
     let graph = brisk_core::Graph::merge(metas.iter().map(|m| &m.graph));
     Ok(Array::wrap(Meta {
         graph,

@@ -24,6 +24,7 @@
 //! assert_eq!(evens.count().unwrap().compute().unwrap(), 5);
 //! ```
 
+mod hash;
 pub mod item_ops;
 mod json;
 pub mod partition;
@@ -38,17 +39,18 @@ pub use partition::{Item, Partition};
 pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;
 pub use task_fn::TaskFn;
+pub(crate) use crate::layers::layer_name;
 
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Task};
 use brisk_core::op::{ClosureOp, LiteralOp, Op};
-use brisk_core::token::{Bytes, Hasher, Tokenize};
+use brisk_core::token::{Bytes, Tokenize};
 use brisk_core::{Error, Key, Result, Value};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// The default fan-in of tree reductions.
-pub const SPLIT_EVERY: usize = 8;
+/// The default fan-in of a bag's tree reductions.
+pub use crate::layers::SPLIT_EVERY;
 
 /// A lazy, partitioned collection of `T`.
 pub struct Bag<T> {
@@ -78,27 +80,6 @@ impl<T> std::fmt::Debug for Bag<T> {
             self.name,
             self.npartitions
         )
-    }
-}
-
-/// A layer name `method-<token>` from the method and what identifies its work.
-pub(crate) fn layer_name(method: &str, parts: &[&dyn TokenizeDyn]) -> Result<String> {
-    let mut h = Hasher::new();
-    h.write_str(method);
-    for p in parts {
-        p.tokenize_dyn(&mut h)?;
-    }
-    Ok(format!("{method}-{}", h.finish()))
-}
-
-/// Object-safe [`Tokenize`].
-pub(crate) trait TokenizeDyn {
-    fn tokenize_dyn(&self, h: &mut Hasher) -> Result<()>;
-}
-
-impl<T: Tokenize + ?Sized> TokenizeDyn for T {
-    fn tokenize_dyn(&self, h: &mut Hasher) -> Result<()> {
-        self.tokenize(h)
     }
 }
 

@@ -10,6 +10,7 @@
 
 use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::task_fn::{Apply, TaskFn};
+use super::hash::init_token;
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
@@ -52,14 +53,6 @@ impl<A: Item> Scalar<A> {
     }
 }
 
-/// A token of a fold's initial value, so folds from different starts differ.
-pub(crate) fn init_token<A: Item>(init: &A) -> Result<brisk_core::Token> {
-    let bytes = rmp_serde::to_vec(init).map_err(|e| Error::Tokenize {
-        what: "the initial value of a fold".into(),
-        reason: e.to_string(),
-    })?;
-    brisk_core::tokenize(&(A::PARTITION_TAG, brisk_core::token::Bytes(&bytes)))
-}
 
 impl<T: Item> Bag<T> {
     /// A tree reduction: `per_partition` on each partition, then `combine` on groups
@@ -265,7 +258,7 @@ impl<A> Bag<A> {
     /// by level until one partition is left.
     fn tree_of(&self, name: &str, combine: Arc<dyn Op>, split_every: usize) -> Result<Bag<A>> {
         let split_every = split_every.max(2);
-        let (name, graph) = crate::layers::tree(
+        let (name, graph) = crate::layers::tree_reduction(
             self.graph().clone(),
             self.keys(),
             split_every,

@@ -7,6 +7,7 @@
 //!                                                  └─▶ … group_(m-1)
 //! ```
 
+use super::hash::{init_token, stable_hash};
 use super::item_ops::{Reshape, ReshapeSpec};
 use super::partition::Buckets;
 use super::task_fn::{Apply, TaskFn};
@@ -15,16 +16,9 @@ use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Error, Key, Result, Value};
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Arc;
 
-/// A hash that is the same in every process (unlike `std`'s randomly seeded one), so
-/// that every worker sends a key to the same bucket.
-pub(crate) fn stable_hash<K: Hash>(k: &K) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    k.hash(&mut h);
-    h.finish()
-}
 
 impl<T: Item> Bag<T> {
     /// Groups items by `key` and folds each group (Dask's `foldby`): `binop` folds an
@@ -44,7 +38,7 @@ impl<T: Item> Bag<T> {
         A: Item,
         (K, A): Item,
     {
-        let name = format!("foldby:{name}-init{}", super::reduce::init_token(&init)?);
+        let name = format!("foldby:{name}-init{}", init_token(&init)?);
         self.tree_reduce(
             &name,
             move |xs| {

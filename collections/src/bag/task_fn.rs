@@ -30,7 +30,7 @@
 //! ```
 
 use super::partition::Buckets;
-use super::shuffle::stable_hash;
+use super::hash::stable_hash;
 use super::{part, Item, Partition};
 use brisk_core::op::Op;
 use brisk_core::spec_op::Spec;

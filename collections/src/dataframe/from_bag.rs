@@ -4,7 +4,8 @@
 use super::frame::Frame;
 use super::plan::{from_schema, to_schema};
 use super::DataFrame;
-use crate::bag::{layer_name, part, Bag, Item};
+use crate::bag::{part, Bag, Item};
+use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Error, Result, Value};

@@ -24,7 +24,7 @@
 use super::plan::{needed_columns, to_schema, Plan, Source, SpecOp, Step};
 use super::read::FileRef;
 use super::{steps_bytes, Base, DataFrame, Parts};
-use crate::bag::layer_name;
+use crate::layers::layer_name;
 use brisk_core::graph::Task;
 use brisk_core::op::Op;
 use brisk_core::token::Bytes;

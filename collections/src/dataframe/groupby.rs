@@ -6,7 +6,7 @@ use super::plan::{schema_after, Plan, Source, SpecOp, Step};
 use super::reduce::{tree, Agg, AggKind};
 use super::shuffle::{hash_bucket, BUCKET};
 use super::DataFrame;
-use crate::bag::{layer_name, SPLIT_EVERY};
+use crate::layers::{layer_name, SPLIT_EVERY};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::Op;
 use brisk_core::{Error, Key, Result};

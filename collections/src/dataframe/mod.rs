@@ -52,7 +52,7 @@ pub use series::{Scalar, Series};
 pub use shuffle::{FrameBuckets, How};
 pub use to_array::FrameToArray;
 
-use crate::bag::layer_name;
+use crate::layers::layer_name;
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{LiteralOp, Op};

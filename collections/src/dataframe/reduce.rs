@@ -12,7 +12,7 @@
 
 use super::plan::{Plan, Source, SpecOp, Step};
 use super::{DataFrame, Parts};
-use crate::bag::{layer_name, SPLIT_EVERY};
+use crate::layers::{layer_name, SPLIT_EVERY};
 use brisk_core::graph::Graph;
 use brisk_core::op::Op;
 use brisk_core::token::Bytes;
@@ -260,7 +260,7 @@ pub(crate) fn tree(
         schema: partial_schema,
     }));
     let leaves = parts.keys();
-    crate::layers::tree(
+    crate::layers::tree_reduction(
         parts.graph,
         leaves,
         split_every,

@@ -4,7 +4,7 @@
 use super::frame::Frame;
 use super::plan::{Plan, Source, SpecOp, Step};
 use super::DataFrame;
-use crate::bag::layer_name;
+use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::Op;

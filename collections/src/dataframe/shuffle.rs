@@ -13,7 +13,7 @@
 use super::frame::{frame, Frame};
 use super::plan::{from_schema, schema_after, to_schema, Plan, Source, SpecOp, Step};
 use super::{DataFrame, Parts};
-use crate::bag::layer_name;
+use crate::layers::layer_name;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
 use brisk_core::spec_op::{rebuild_spec, Spec};

@@ -4,7 +4,7 @@
 use super::plan::Step;
 use super::reduce::{tree, Agg};
 use super::DataFrame;
-use crate::bag::SPLIT_EVERY;
+use crate::layers::SPLIT_EVERY;
 use brisk_core::{Error, Result};
 use polars::prelude as pl;
 use polars::prelude::{col, lit};

@@ -4,7 +4,7 @@
 use super::frame::{frame, Frame};
 use super::parquet_write::{write_parquet, DEFAULT_ROW_GROUP};
 use super::DataFrame;
-use crate::bag::layer_name;
+use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
