@@ -7,6 +7,7 @@
 //! cargo run --release -p brisk-benches --bin brisk-bench -- dataframe [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- array [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- distributed
+//! cargo run --release -p brisk-benches --bin brisk-bench -- worker-state
 //! ```
 
 use anyhow::{bail, Result};
@@ -30,6 +31,7 @@ mod bag;
 mod dataframe;
 mod distributed;
 mod parquet_floor;
+mod worker_state;
 
 const N: u32 = 100_000;
 const REPS: usize = 5;
@@ -193,9 +195,10 @@ fn main() -> Result<()> {
         Some("bag") => bag::run(&args[1..]),
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
+        Some("worker-state") => worker_state::run(&args[1..]),
         Some(other) => {
             bail!(
-                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, distributed"
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, distributed, worker-state"
             )
         }
         None => {
