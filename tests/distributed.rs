@@ -76,8 +76,15 @@ fn pairwise_sum(parts: &[Delayed<i64>]) -> brisk::Result<Delayed<i64>> {
     Ok(level.remove(0))
 }
 
+/// A cluster of `n` one-thread workers whose scheduler and workers validate their
+/// state machines after every event (a broken invariant panics them).
 fn cluster(n: usize) -> brisk::Result<LocalCluster> {
-    LocalCluster::new(n, 1)
+    LocalCluster::with_options(LocalClusterOptions {
+        n_workers: n,
+        threads_per_worker: 1,
+        validate: true,
+        ..Default::default()
+    })
 }
 
 fn submit_and_result() -> R {
@@ -458,6 +465,7 @@ fn scheduler_restart() -> R {
 
 fn token_rejects_strangers_and_garbage_is_survived() -> R {
     let c = LocalCluster::with_options(LocalClusterOptions {
+        validate: true,
         n_workers: 1,
         token: Some("s3cret".into()),
         ..Default::default()
@@ -522,6 +530,7 @@ fn tls_everywhere() -> R {
     std::fs::create_dir_all(&dir)?;
     let files = tls_files(&dir, "cluster");
     let c = LocalCluster::with_options(LocalClusterOptions {
+        validate: true,
         n_workers: 2,
         tls: Some(files),
         ..Default::default()
@@ -661,7 +670,7 @@ const SYS_PIDFD_OPEN: i64 = 434;
 /// panics or waits to be killed, as `BRISK_TEST_PARENT` says.
 fn parent_role() -> Option<()> {
     let role = std::env::var("BRISK_TEST_PARENT").ok()?;
-    let c = LocalCluster::new(2, 1).expect("cluster");
+    let c = cluster(2).expect("cluster");
     let pids: Vec<String> = c.worker_pids().iter().map(|p| p.to_string()).collect();
     println!("{}", pids.join(" "));
     std::io::stdout().flush().expect("flush");

@@ -4,6 +4,7 @@
 use brisk_core::Key;
 use brisk_scheduler::distributed::comm::{read_batch, write_batch};
 use brisk_scheduler::distributed::messages::{Msg, Outgoing, WireValue};
+use brisk_scheduler::distributed::StimulusId;
 use brisk_scheduler::protocol::{Limits, MAGIC};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -40,6 +41,7 @@ fn a_batch_round_trips_with_its_frames() {
             Msg::Store {
                 key: Key::new("x", &[1]),
                 value: value.clone(),
+                stimulus_id: StimulusId::scheduler(1),
             },
             vec![big.clone()],
         );
@@ -54,7 +56,8 @@ fn a_batch_round_trips_with_its_frames() {
             got[1].msg,
             Msg::Store {
                 key: Key::new("x", &[1]),
-                value
+                value,
+                stimulus_id: StimulusId::scheduler(1),
             }
         );
         assert_eq!(got[1].frames, vec![big]);
@@ -105,6 +108,7 @@ fn small_messages_leave_in_one_write() {
                 Msg::Store {
                     key: Key::new("x", &[1]),
                     value: value.clone(),
+                    stimulus_id: StimulusId::scheduler(1),
                 },
                 vec![frame],
             );
@@ -160,6 +164,7 @@ fn byte_buffers_are_sent_from_the_value_itself() {
             Msg::Store {
                 key: Key::new("b", &[0]),
                 value: wv.clone(),
+                stimulus_id: StimulusId::scheduler(1),
             },
             frames,
         );

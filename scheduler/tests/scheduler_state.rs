@@ -627,3 +627,37 @@ fn unknown_input_is_an_error_naming_it() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// Regression (found by the random test): a worker dies running `k` and `x`, the
+/// two inputs of `r`. `k` has now killed two workers and is erred, which errs `r`;
+/// `x` was to run again for `r`, but nobody needs it any more by the time its turn
+/// comes in the same event: it stays released instead of waiting for a worker.
+///
+/// ```text
+///   k ──┐    k kills the workers it runs on
+///       ├──▶ r (wanted)
+///   x ──┘
+/// ```
+#[test]
+fn a_rerun_whose_reader_erred_in_the_same_event_is_not_run() {
+    let mut h = Harness::with(SchedulerConfig {
+        allowed_failures: 2,
+        ..SchedulerConfig::default()
+    });
+    let (k, x, r) = (key("k"), key("x"), key("r"));
+    h.worker(W1, 1);
+    h.submit(&[(&k, &[])], &[&k]);
+    h.on(Event::RemoveWorker { worker: W1 });
+    h.worker(W2, 2);
+    assert_eq!(h.status(&k), Some("processing"));
+    h.submit(&[(&x, &[]), (&r, &[&k, &x])], &[&r]);
+    assert_eq!(h.status(&x), Some("processing"));
+    h.on(Event::RemoveWorker { worker: W2 });
+    assert_eq!(h.status(&k), Some("erred"));
+    assert_eq!(h.status(&r), Some("erred"));
+    assert!(
+        matches!(h.status(&x), None | Some("released")),
+        "x is {:?}",
+        h.status(&x)
+    );
+}

@@ -265,3 +265,154 @@ fn replicate_fetches_and_reports() {
     );
     assert_eq!(w.status(&d), Some(&WorkerTaskStatus::Memory));
 }
+
+/// Regression (found by the random test): the scheduler asks for a key to be
+/// computed here while a fetch of it (for a replica) is in flight from a peer that
+/// has died since. The key is `resumed`: when the fetch fails it runs here, instead
+/// of being dropped while the scheduler waits for it forever.
+#[test]
+fn compute_of_a_key_in_flight_runs_it_when_the_fetch_fails() {
+    let mut w = WorkerState::new(1);
+    let d = key("d");
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::Replicate {
+                key: d.clone(),
+                holders: vec![P2]
+            }
+        ),
+        vec![I::Fetch {
+            peer: P2,
+            keys: vec![d.clone()]
+        }]
+    );
+    assert_eq!(step(&mut w, compute(&d, &[], 0)), vec![]);
+    assert_eq!(w.status(&d), Some(&WorkerTaskStatus::Resumed { peer: P2 }));
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::FetchFailed {
+                peer: P2,
+                keys: vec![d.clone()]
+            }
+        ),
+        vec![execute(&d, &[])]
+    );
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::ExecuteDone {
+                key: d.clone(),
+                nbytes: 4,
+                duration: 0.5
+            }
+        ),
+        vec![finished(&d, 4)]
+    );
+    let story: Vec<_> = w.story(&d).iter().map(|l| (l.from, l.to)).collect();
+    assert_eq!(
+        story,
+        [
+            ("released", "fetch"),
+            ("fetch", "flight"),
+            ("flight", "resumed"),
+            ("resumed", "ready"),
+            ("ready", "executing"),
+            ("executing", "memory")
+        ]
+    );
+}
+
+/// A key the scheduler asks to compute while it is in flight here is reported
+/// finished when the fetch brings it.
+#[test]
+fn compute_of_a_key_in_flight_reports_it_when_it_arrives() {
+    let mut w = WorkerState::new(1);
+    let d = key("d");
+    step(
+        &mut w,
+        WorkerEvent::Replicate {
+            key: d.clone(),
+            holders: vec![P2],
+        },
+    );
+    assert_eq!(step(&mut w, compute(&d, &[], 0)), vec![]);
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::FetchDone {
+                peer: P2,
+                received: vec![(d.clone(), 4)],
+                missing: vec![]
+            }
+        ),
+        vec![I::TaskFinished {
+            key: d.clone(),
+            nbytes: 4,
+            duration: 0.0,
+            send_value: false
+        }]
+    );
+    assert_eq!(w.status(&d), Some(&WorkerTaskStatus::Memory));
+}
+
+/// An input still waiting in a fetch queue (its peer busy) that the scheduler asks
+/// to compute here becomes a task; the reader that waited for it runs after it.
+#[test]
+fn compute_of_a_queued_input_makes_it_a_task() {
+    let mut w = WorkerState::new(1);
+    let (x, y, v, z) = (key("x"), key("y"), key("v"), key("z"));
+    assert_eq!(
+        step(&mut w, compute(&y, &[(&x, &[P2])], 0)),
+        vec![I::Fetch {
+            peer: P2,
+            keys: vec![x.clone()]
+        }]
+    );
+    assert_eq!(step(&mut w, compute(&z, &[(&v, &[P2])], 1)), vec![]);
+    assert_eq!(w.status(&v), Some(&WorkerTaskStatus::Fetch));
+    assert_eq!(step(&mut w, compute(&v, &[], 2)), vec![execute(&v, &[])]);
+    assert_eq!(
+        step(
+            &mut w,
+            WorkerEvent::ExecuteDone {
+                key: v.clone(),
+                nbytes: 2,
+                duration: 0.5
+            }
+        ),
+        vec![finished(&v, 2), execute(&z, &[&v])]
+    );
+}
+
+/// Each task keeps a bounded story of its transitions, each line naming the
+/// stimulus; a stimulus id given by the scheduler is the one recorded.
+#[test]
+fn stories_record_the_schedulers_stimulus_ids() {
+    use brisk_scheduler::distributed::StimulusId;
+    let mut w = WorkerState::new(1);
+    let a = key("a");
+    w.handle_stimulus(compute(&a, &[], 0), StimulusId::scheduler(41));
+    w.handle(WorkerEvent::ExecuteDone {
+        key: a.clone(),
+        nbytes: 1,
+        duration: 0.1,
+    });
+    let story: Vec<String> = w.story(&a).iter().map(|l| l.to_string()).collect();
+    assert_eq!(
+        story,
+        [
+            "released -> ready (compute s41)",
+            "ready -> executing (compute s41)",
+            "executing -> memory (execute-done w1)"
+        ]
+    );
+    for _ in 0..40 {
+        w.handle_stimulus(compute(&a, &[], 0), StimulusId::scheduler(42));
+        w.handle(WorkerEvent::Free {
+            keys: vec![key("nothing")],
+        });
+    }
+    assert!(w.story(&a).len() <= brisk_scheduler::distributed::ids::STORY_LEN);
+}

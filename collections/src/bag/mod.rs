@@ -44,7 +44,7 @@ pub(crate) use crate::layers::layer_name;
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Task};
 use brisk_core::op::{ClosureOp, LiteralOp, Op};
-use brisk_core::token::{Bytes, Tokenize};
+use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result, Value};
 use std::marker::PhantomData;
 use std::sync::Arc;

@@ -30,6 +30,7 @@ const ENV_NAME: &str = "BRISK_WORKER_NAME";
 const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
 const ENV_TOKEN: &str = "BRISK_WORKER_TOKEN";
 const ENV_RECONNECT: &str = "BRISK_WORKER_RECONNECT_MS";
+const ENV_VALIDATE: &str = "BRISK_WORKER_VALIDATE";
 const ENV_TLS: [&str; 3] = [
     "BRISK_WORKER_TLS_CA",
     "BRISK_WORKER_TLS_CERT",
@@ -69,6 +70,7 @@ pub fn worker_main_if_requested() {
     {
         options.reconnect = Duration::from_millis(ms);
     }
+    options.validate = std::env::var(ENV_VALIDATE).is_ok_and(|v| v == "1");
     if let [Ok(ca), Ok(cert), Ok(key)] = ENV_TLS.map(std::env::var) {
         let files = TlsFiles {
             ca: ca.into(),
@@ -110,6 +112,9 @@ pub struct LocalClusterOptions {
     pub worker_reconnect: Duration,
     /// TLS for every connection (the same files for every process).
     pub tls: Option<TlsFiles>,
+    /// The scheduler and every worker check their state machines after every
+    /// event (for tests; see `SchedulerOptions::validate`).
+    pub validate: bool,
 }
 
 impl Default for LocalClusterOptions {
@@ -122,6 +127,7 @@ impl Default for LocalClusterOptions {
             timeout: Duration::from_secs(60),
             worker_reconnect: Duration::from_secs(20),
             tls: None,
+            validate: false,
         }
     }
 }
@@ -192,6 +198,7 @@ impl SchedulerTask {
         listen: &str,
         token: Option<String>,
         tls: Option<Tls>,
+        validate: bool,
     ) -> Result<(SchedulerTask, String, watch::Receiver<SchedulerStatus>)> {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -211,6 +218,7 @@ impl SchedulerTask {
                 listen,
                 token,
                 tls,
+                validate,
                 ..Default::default()
             };
             let _ = serve(listener, options, status_tx, async {
@@ -280,8 +288,13 @@ impl LocalCluster {
     pub fn with_options(options: LocalClusterOptions) -> Result<LocalCluster> {
         let tls = options.tls.as_ref().map(Tls::from_files).transpose()?;
         let io = IoThread::start()?;
-        let (scheduler, address, status) =
-            SchedulerTask::start(&io, "127.0.0.1:0", options.token.clone(), tls.clone())?;
+        let (scheduler, address, status) = SchedulerTask::start(
+            &io,
+            "127.0.0.1:0",
+            options.token.clone(),
+            tls.clone(),
+            options.validate,
+        )?;
         let mut cluster = LocalCluster {
             options,
             tls,
@@ -350,6 +363,9 @@ impl LocalCluster {
         if let Some(t) = &self.options.token {
             cmd.env(ENV_TOKEN, t);
         }
+        if self.options.validate {
+            cmd.env(ENV_VALIDATE, "1");
+        }
         if let Some(f) = &self.options.tls {
             cmd.env(ENV_TLS[0], &f.ca)
                 .env(ENV_TLS[1], &f.cert)
@@ -413,6 +429,7 @@ impl LocalCluster {
             &listen,
             self.options.token.clone(),
             self.tls.clone(),
+            self.options.validate,
         )?;
         self.scheduler = scheduler;
         self.address = address;

@@ -7,7 +7,7 @@
 //! tag and small header in the msgpack) plus its bulk frames, which are written
 //! from where they lie.
 
-use super::ids::{Priority, TaskSpec, WorkerId};
+use super::ids::{NewTask, Priority, StimulusId, TaskSpec, WorkerId};
 use crate::error::{Error, Result};
 use brisk_core::value::{Encoded, Value};
 use brisk_core::Key;
@@ -23,19 +23,6 @@ pub struct WireValue {
     pub header: Vec<u8>,
     /// How many of the message's frames are this value's.
     pub nframes: u32,
-}
-
-/// A task as a client submits it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WireTask {
-    /// Its key.
-    pub key: Key,
-    /// Its code.
-    pub spec: TaskSpec,
-    /// Its inputs.
-    pub dependencies: Vec<Key>,
-    /// Its position in `order()`.
-    pub order: u32,
 }
 
 /// Every message of the runtime. Values ride in the frames: a message with
@@ -112,11 +99,15 @@ pub enum Msg {
         priority: Priority,
         /// Attach the value to the report when small.
         send_value: bool,
+        /// The scheduler's event that sent it.
+        stimulus_id: StimulusId,
     },
     /// Drop these keys.
     Free {
         /// The keys.
         keys: Vec<Key>,
+        /// The scheduler's event that freed them.
+        stimulus_id: StimulusId,
     },
     /// Hold this value (scatter).
     Store {
@@ -124,6 +115,8 @@ pub enum Msg {
         key: Key,
         /// The value.
         value: WireValue,
+        /// The scheduler's event that stored it.
+        stimulus_id: StimulusId,
     },
     /// Fetch a copy of a key.
     Replicate {
@@ -131,6 +124,8 @@ pub enum Msg {
         key: Key,
         /// Who has it.
         holders: Vec<WorkerId>,
+        /// The scheduler's event that asked for the copy.
+        stimulus_id: StimulusId,
     },
 
     // --- client → scheduler
@@ -139,7 +134,7 @@ pub enum Msg {
     /// Tasks to run and keys the client holds futures for.
     UpdateGraph {
         /// The tasks.
-        tasks: Vec<WireTask>,
+        tasks: Vec<NewTask>,
         /// The futures' keys.
         wanted: Vec<Key>,
         /// User priority.

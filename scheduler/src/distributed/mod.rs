@@ -16,4 +16,4 @@ pub mod worker_state;
 
 pub use client::{Client, ClientOptions, Future, Submit};
 pub use cluster::LocalCluster;
-pub use ids::{ClientId, Priority, TaskSpec, WorkerId};
+pub use ids::{ClientId, NewTask, Priority, StimulusId, StoryLine, TaskSpec, WorkerId};

@@ -7,7 +7,7 @@
 //! state without crossing threads.
 
 use super::comm::{accept, read_batch, split, Outbox};
-use super::ids::{ClientId, WorkerId};
+use super::ids::{ClientId, StimulusId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::scheduler_state::{
     Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
@@ -34,6 +34,11 @@ pub struct SchedulerOptions {
     pub config: SchedulerConfig,
     /// TLS for every connection.
     pub tls: Option<super::tls::Tls>,
+    /// Check the state machine's indexes after every event (linear in the tasks
+    /// held: for tests, as Dask's test clusters run). A failed check, like a
+    /// transition the table refuses, is logged with the task's story and panics
+    /// in debug builds.
+    pub validate: bool,
 }
 
 impl Default for SchedulerOptions {
@@ -44,6 +49,7 @@ impl Default for SchedulerOptions {
             limits: Limits::default(),
             config: SchedulerConfig::default(),
             tls: None,
+            validate: false,
         }
     }
 }
@@ -171,7 +177,7 @@ pub async fn serve(
         }
     });
     drop(tx);
-    let mut core = Core::new(options.config, status);
+    let mut core = Core::new(options.config, status, options.validate);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -207,6 +213,8 @@ struct Core {
     scattered: FxHashMap<Key, (WireValue, Vec<Vec<u8>>)>,
     out: BTreeMap<Dest, Outgoing>,
     status: watch::Sender<SchedulerStatus>,
+    /// Run `validate()` after every event.
+    validate: bool,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -216,7 +224,11 @@ enum Dest {
 }
 
 impl Core {
-    fn new(config: SchedulerConfig, status: watch::Sender<SchedulerStatus>) -> Core {
+    fn new(
+        config: SchedulerConfig,
+        status: watch::Sender<SchedulerStatus>,
+        validate: bool,
+    ) -> Core {
         Core {
             state: SchedulerState::new(config),
             start: Instant::now(),
@@ -229,7 +241,27 @@ impl Core {
             scattered: FxHashMap::default(),
             out: BTreeMap::new(),
             status,
+            validate,
         }
+    }
+
+    /// Logs transitions the table refused and, when validating, a state whose
+    /// indexes disagree; either panics in debug builds (a bug, caught in tests).
+    fn check_state(&mut self) {
+        let mut problems = self.state.take_broken();
+        if self.validate {
+            if let Err(e) = self.state.validate() {
+                problems.push(e);
+            }
+        }
+        for p in &problems {
+            tracing::error!(target: "brisk::scheduler", "scheduler state machine: {p}");
+        }
+        debug_assert!(
+            problems.is_empty(),
+            "scheduler state machine: {}",
+            problems.join("\n")
+        );
     }
 
     fn now(&self) -> f64 {
@@ -468,16 +500,20 @@ impl Core {
 
     fn event(&mut self, e: Event) {
         let now = self.now();
-        for i in self.state.handle(e, now) {
-            self.route(i);
+        let out = self.state.handle(e, now);
+        let stimulus_id = self.state.stimulus_id();
+        for i in out {
+            self.route(i, stimulus_id);
         }
+        self.check_state();
     }
 
     fn push(&mut self, dest: Dest, msg: Msg) {
         self.out.entry(dest).or_default().push(msg);
     }
 
-    fn route(&mut self, i: Instruction) {
+    /// Turns an instruction into messages; `stimulus_id` is the event that caused it.
+    fn route(&mut self, i: Instruction, stimulus_id: StimulusId) {
         match i {
             Instruction::Compute {
                 worker,
@@ -494,14 +530,20 @@ impl Core {
                     inputs,
                     priority,
                     send_value,
+                    stimulus_id,
                 },
             ),
             Instruction::Free { worker, keys } => {
                 let batch = self.out.entry(Dest::Worker(worker)).or_default();
-                if let Some((Msg::Free { keys: pending }, _)) = batch.msgs.last_mut() {
-                    pending.extend(keys);
-                } else {
-                    batch.push(Msg::Free { keys });
+                match batch.msgs.last_mut() {
+                    Some((
+                        Msg::Free {
+                            keys: pending,
+                            stimulus_id: same,
+                        },
+                        _,
+                    )) if *same == stimulus_id => pending.extend(keys),
+                    _ => batch.push(Msg::Free { keys, stimulus_id }),
                 }
             }
             Instruction::Report { client, report } => {
@@ -533,17 +575,28 @@ impl Core {
             Instruction::StoreScattered { worker, key } => {
                 if let Some((v, frames)) = self.scattered.get(&key) {
                     let (v, frames) = (v.clone(), frames.clone());
-                    self.out
-                        .entry(Dest::Worker(worker))
-                        .or_default()
-                        .push_with(Msg::Store { key, value: v }, frames);
+                    self.out.entry(Dest::Worker(worker)).or_default().push_with(
+                        Msg::Store {
+                            key,
+                            value: v,
+                            stimulus_id,
+                        },
+                        frames,
+                    );
                 }
             }
             Instruction::Replicate {
                 worker,
                 key,
                 holders,
-            } => self.push(Dest::Worker(worker), Msg::Replicate { key, holders }),
+            } => self.push(
+                Dest::Worker(worker),
+                Msg::Replicate {
+                    key,
+                    holders,
+                    stimulus_id,
+                },
+            ),
             Instruction::CloseWorker { worker } => {
                 if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
                     let mut o = Outgoing::default();

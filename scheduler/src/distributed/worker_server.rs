@@ -8,6 +8,7 @@
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
 
 use super::comm::{accept, connect, read_batch, split, BoxStream, Outbox, Reader, Writer};
+use super::ids::StimulusId;
 use super::ids::WorkerId;
 use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireValue};
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
@@ -51,6 +52,9 @@ pub struct WorkerOptions {
     pub limits: Limits,
     /// TLS for every connection.
     pub tls: Option<super::tls::Tls>,
+    /// Check the state machine's indexes after every event (for tests; see
+    /// `SchedulerOptions::validate`).
+    pub validate: bool,
 }
 
 impl WorkerOptions {
@@ -69,6 +73,7 @@ impl WorkerOptions {
             heartbeat: Duration::from_secs(1),
             limits: Limits::default(),
             tls: None,
+            validate: false,
         }
     }
 }
@@ -398,36 +403,82 @@ impl<'a> Session<'a> {
                 inputs,
                 priority,
                 send_value,
-            } => self.step(WorkerEvent::Compute {
+                stimulus_id,
+            } => self.step_stimulus(
+                WorkerEvent::Compute {
+                    key,
+                    spec,
+                    inputs,
+                    priority,
+                    send_value,
+                },
+                stimulus_id,
+            ),
+            Msg::Free { keys, stimulus_id } => {
+                self.step_stimulus(WorkerEvent::Free { keys }, stimulus_id)
+            }
+            Msg::Store {
                 key,
-                spec,
-                inputs,
-                priority,
-                send_value,
-            }),
-            Msg::Free { keys } => self.step(WorkerEvent::Free { keys }),
-            Msg::Store { key, value } => match decode(encoded(value, m.frames)) {
+                value,
+                stimulus_id,
+            } => match decode(encoded(value, m.frames)) {
                 Ok(v) => {
                     let nbytes = v.nbytes() as u64;
                     lock(&self.store).insert(key.clone(), v);
-                    self.step(WorkerEvent::Stored { key, nbytes });
+                    self.step_stimulus(WorkerEvent::Stored { key, nbytes }, stimulus_id);
                 }
                 Err(e) => self.out.push(Msg::TaskErred {
                     key,
                     error: e.to_string(),
                 }),
             },
-            Msg::Replicate { key, holders } => self.step(WorkerEvent::Replicate { key, holders }),
+            Msg::Replicate {
+                key,
+                holders,
+                stimulus_id,
+            } => self.step_stimulus(WorkerEvent::Replicate { key, holders }, stimulus_id),
             Msg::Goodbye { .. } => return false,
             _ => {}
         }
         true
     }
 
+    /// Handles an event that happened here.
     fn step(&mut self, e: WorkerEvent) {
-        for i in self.state.handle(e) {
+        let out = self.state.handle(e);
+        self.carry_out_all(out);
+    }
+
+    /// Handles an event the scheduler caused, under the scheduler's stimulus id.
+    fn step_stimulus(&mut self, e: WorkerEvent, stimulus_id: StimulusId) {
+        let out = self.state.handle_stimulus(e, stimulus_id);
+        self.carry_out_all(out);
+    }
+
+    fn carry_out_all(&mut self, out: Vec<WorkerInstruction>) {
+        for i in out {
             self.carry_out(i);
         }
+        self.check_state();
+    }
+
+    /// Logs transitions the table refused and, when validating, a state whose
+    /// indexes disagree; either panics in debug builds (a bug, caught in tests).
+    fn check_state(&mut self) {
+        let mut problems = self.state.take_broken();
+        if self.options.validate {
+            if let Err(e) = self.state.validate() {
+                problems.push(e);
+            }
+        }
+        for p in &problems {
+            tracing::error!(target: "brisk::worker", "worker state machine: {p}");
+        }
+        debug_assert!(
+            problems.is_empty(),
+            "worker state machine: {}",
+            problems.join("\n")
+        );
     }
 
     fn carry_out(&mut self, i: WorkerInstruction) {

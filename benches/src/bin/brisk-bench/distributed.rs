@@ -14,7 +14,7 @@
 use anyhow::Result;
 use brisk::core::Executor;
 use brisk::scheduler::distributed::messages::{split_batch, Msg, Outgoing};
-use brisk::scheduler::distributed::{Priority, TaskSpec, WorkerId};
+use brisk::scheduler::distributed::{Priority, StimulusId, TaskSpec, WorkerId};
 use brisk::scheduler::protocol::{decode, encode, Limits};
 use brisk::{Delayed, LocalCluster};
 use brisk_benches::{emit, round};
@@ -224,6 +224,7 @@ fn protocol_figures() -> Result<()> {
         )],
         priority: Priority::new(0, 1, 7),
         send_value: true,
+        stimulus_id: StimulusId::scheduler(7),
     });
     let n = 200_000;
     let t = Instant::now();

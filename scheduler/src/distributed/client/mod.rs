@@ -24,8 +24,8 @@ use future::{RemoteOp, Status};
 use io::{io_loop, Cmd, WhoHas};
 
 use super::comm::{connect, read_batch, split, Outbox};
-use super::ids::{TaskSpec, WorkerId};
-use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireTask};
+use super::ids::{NewTask, TaskSpec, WorkerId};
+use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing};
 use super::worker_server::{get_data, PeerConn};
 use crate::protocol::{Limits, Role};
 use brisk_core::executor::Executor;
@@ -97,7 +97,7 @@ struct Shared {
     cmd: mpsc::UnboundedSender<Cmd>,
     handles: Mutex<FxHashMap<Key, Weak<FutureHandle>>>,
     /// Every task submitted while futures exist, to resubmit after a reconnect.
-    submitted: Mutex<FxHashMap<Key, WireTask>>,
+    submitted: Mutex<FxHashMap<Key, NewTask>>,
 }
 
 impl Shared {
@@ -429,7 +429,7 @@ impl Client {
                     op: op.name().to_string(),
                 });
             }
-            tasks.push(WireTask {
+            tasks.push(NewTask {
                 key: key.clone(),
                 spec: TaskSpec {
                     op: op.name().to_string(),

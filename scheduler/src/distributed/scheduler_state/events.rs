@@ -475,6 +475,7 @@ impl SchedulerState {
 
     fn insert_scattered(&mut self, key: &Key, nbytes: u64, targets: &[WorkerId]) {
         let generation = self.generation;
+        let stimulus_id = self.stimulus_id;
         let ts = self.tasks.entry(key.clone()).or_insert_with(|| TaskState {
             key: key.clone(),
             spec: None,
@@ -493,7 +494,15 @@ impl SchedulerState {
         let from = ts.status.name();
         ts.nbytes = nbytes;
         ts.status = TaskStatus::Memory;
-        push_story(ts, from, "memory", "scatter");
+        crate::distributed::ids::push_story(
+            &mut ts.story,
+            StoryLine {
+                from,
+                to: "memory",
+                stimulus: "scatter",
+                stimulus_id,
+            },
+        );
         for w in targets {
             self.add_replica(key, *w);
         }
@@ -506,16 +515,4 @@ impl SchedulerState {
             .map(|w| w.id)
             .unwrap_or(WorkerId(0))
     }
-}
-
-pub(super) fn push_story(
-    ts: &mut TaskState,
-    from: &'static str,
-    to: &'static str,
-    stimulus: &'static str,
-) {
-    if ts.story.len() == STORY_LEN {
-        ts.story.pop_front();
-    }
-    ts.story.push_back(StoryLine { from, to, stimulus });
 }

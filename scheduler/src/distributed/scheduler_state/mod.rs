@@ -44,7 +44,8 @@ mod placement;
 mod transitions;
 mod validate;
 
-use super::ids::{ClientId, Priority, TaskSpec, WorkerId};
+use super::ids::{ClientId, Priority, StimulusId, TaskSpec, WorkerId};
+pub use super::ids::{NewTask, StoryLine};
 use brisk_core::Key;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
@@ -86,19 +87,6 @@ impl Default for SchedulerConfig {
             default_duration: 0.001,
         }
     }
-}
-
-/// A task of a submitted graph.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewTask {
-    /// Its key.
-    pub key: Key,
-    /// Its code.
-    pub spec: TaskSpec,
-    /// Its inputs, in order.
-    pub dependencies: Vec<Key>,
-    /// Its position in `order()` of the submitted graph.
-    pub order: u32,
 }
 
 /// What happens to the scheduler.
@@ -338,19 +326,6 @@ impl TaskStatus {
     }
 }
 
-/// One line of a task's story: a transition and the event that caused it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoryLine {
-    /// The state before.
-    pub from: &'static str,
-    /// The state after.
-    pub to: &'static str,
-    /// The event.
-    pub stimulus: &'static str,
-}
-
-const STORY_LEN: usize = 16;
-
 /// Everything the scheduler knows of one task.
 #[derive(Debug, Clone)]
 pub struct TaskState {
@@ -441,6 +416,8 @@ pub struct SchedulerState {
     /// Transitions asked for that the table does not allow (a bug): kept for
     /// `validate()`, never a panic.
     broken: Vec<String>,
+    /// The event being handled.
+    stimulus_id: StimulusId,
 }
 
 impl SchedulerState {
@@ -458,14 +435,29 @@ impl SchedulerState {
             now: 0.0,
             out: Vec::new(),
             broken: Vec::new(),
+            stimulus_id: StimulusId::scheduler(0),
         }
     }
 
     /// Handles one event at time `now` (seconds, any origin) and returns what to do.
     pub fn handle(&mut self, event: Event, now: f64) -> Vec<Instruction> {
         self.now = now;
+        self.stimulus_id = StimulusId::scheduler(self.stimulus_id.seq + 1);
         self.dispatch(event);
         std::mem::take(&mut self.out)
+    }
+
+    /// The id of the last event handled: the instructions [`handle`](Self::handle)
+    /// returned were caused by it, and the messages they become carry it.
+    pub fn stimulus_id(&self) -> StimulusId {
+        self.stimulus_id
+    }
+
+    /// Transitions asked for since the last call that the table does not allow,
+    /// each with the task's story (a bug in the state machine). A running server
+    /// logs them; [`validate`](Self::validate) reports those not taken.
+    pub fn take_broken(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.broken)
     }
 
     /// A task's state, if the scheduler knows the key.

@@ -1,9 +1,9 @@
 //! The transition table: one function per `(from, to)` pair. Each changes one task
 //! (and the indexes that mention it) and returns the transitions it recommends next.
 
-use super::events::push_story;
 use super::placement::Decision;
 use super::*;
+use crate::distributed::ids::push_story;
 
 type Recs = Vec<(Key, Target)>;
 
@@ -45,14 +45,11 @@ impl SchedulerState {
                 | (S::Processing { .. } | S::Memory, Target::Processing)
                 | (S::Memory, Target::Erred(_)) => Vec::new(),
                 (from, to) => {
-                    let story: Vec<String> = ts
-                        .story
-                        .iter()
-                        .map(|l| format!("{} -> {} ({})", l.from, l.to, l.stimulus))
-                        .collect();
+                    let story: Vec<String> = ts.story.iter().map(|l| l.to_string()).collect();
                     self.broken.push(format!(
-                        "no transition {} -> {to:?} for {key} on {stimulus}; story: {}",
+                        "no transition {} -> {to:?} for {key} on {stimulus} {}; story: {}",
                         from.name(),
+                        self.stimulus_id,
                         story.join(", ")
                     ));
                     Vec::new()
@@ -63,16 +60,37 @@ impl SchedulerState {
     }
 
     fn set_status(&mut self, key: &Key, status: TaskStatus, stimulus: &'static str) {
+        let stimulus_id = self.stimulus_id;
         if let Some(ts) = self.tasks.get_mut(key) {
             let from = ts.status.name();
             let to = status.name();
             ts.status = status;
-            push_story(ts, from, to, stimulus);
+            push_story(
+                &mut ts.story,
+                StoryLine {
+                    from,
+                    to,
+                    stimulus,
+                    stimulus_id,
+                },
+            );
         }
     }
 
     fn transition_released_waiting(&mut self, key: &Key, stimulus: &'static str) -> Recs {
         let ts = &self.tasks[key];
+        if !ts.is_needed() {
+            // Its readers went away (erred or released) after it was recommended, in
+            // the same event: it stays released, no longer a waiter of its inputs,
+            // and is forgotten if nothing reads it.
+            let forget = ts.dependents.is_empty();
+            let deps = ts.dependencies.clone();
+            let mut recs = self.unregister_from_inputs(key, &deps);
+            if forget {
+                recs.push((key.clone(), Target::Forgotten));
+            }
+            return recs;
+        }
         if ts.spec.is_none() {
             let error: Arc<str> =
                 format!("scattered data {key} was lost with the last worker holding it, and it has no task to recompute it from; scatter it again").into();
