@@ -1,8 +1,17 @@
 //! # Brisk
 //!
 //! Parallel and distributed data analysis on lazy, content-hashed task graphs: Dask,
-//! rebuilt in Rust. Build lazy collections ([`Delayed`] now; Bag, DataFrame and Array
-//! as they land), then `compute()` them on the local rayon scheduler.
+//! rebuilt in Rust. Build lazy collections, then `compute()` them on the local rayon
+//! scheduler (or `persist` them on a [`LocalCluster`] through a [`Client`]):
+//!
+//! - [`delayed`]: lazy calls of `#[brisk::task]` functions and closures ([`Delayed`],
+//!   Dask's `dask.delayed`);
+//! - [`bag`]: partitioned collections of items, with element-wise methods and tree
+//!   reductions ([`Bag`](bag::Bag), Dask's `dask.bag`);
+//! - [`dataframe`]: partitions of Polars DataFrames, with blockwise plans, group-bys
+//!   and shuffles ([`DataFrame`](dataframe::DataFrame), Dask's `dask.dataframe`);
+//! - [`array`]: chunked n-dimensional arrays of ndarray blocks, with broadcasting math,
+//!   reductions and slicing ([`Array`](array::Array), Dask's `dask.array`).
 //!
 //! ```
 //! #[brisk::task]
@@ -27,6 +36,32 @@
 //! }
 //! ```
 //!
+//! A DataFrame and an Array, with the names of the [`prelude`]:
+//!
+//! ```
+//! use brisk::prelude::*;
+//! use brisk::array::ndarray::{ArrayD, IxDyn};
+//! use brisk::dataframe::polars::prelude::df;
+//!
+//! fn main() -> brisk::Result<()> {
+//!     brisk::init();
+//!     let pdf = df!("k" => ["a", "b", "a", "b"], "x" => [1i64, 2, 3, 4]).unwrap();
+//!     let ddf: DataFrame = brisk::dataframe::from_polars(&pdf, 2)?;
+//!     let sums = ddf
+//!         .filter(col("x").gt(lit(1)))?
+//!         .groupby([col("k")])
+//!         .agg(&[Agg::sum("x")])?
+//!         .compute()?;
+//!     assert_eq!(sums.column("x").unwrap().i64().unwrap().to_vec(), [Some(3), Some(6)]);
+//!
+//!     let x = ArrayD::from_shape_fn(IxDyn(&[4, 6]), |i| (i[0] * 6 + i[1]) as f64);
+//!     let a: Array<f64> = brisk::array::from_array(&x, &[2, 3])?;
+//!     let total = a.sum(&[0, 1], false)?.compute()?;
+//!     assert_eq!(total.sum(), x.sum());
+//!     Ok(())
+//! }
+//! ```
+//!
 //! The crates behind the facade: [`core`] (keys, tokens, values, ops, graphs,
 //! ordering), [`io`], [`collections`], [`scheduler`].
 #![warn(missing_docs)]
@@ -38,7 +73,11 @@ pub use brisk_core as core;
 pub use brisk_io as io;
 pub use brisk_scheduler as scheduler;
 
+// The collections by their Dask names: `brisk::bag` is `dask.bag`, and so on. The
+// dataframe module is there because the facade takes brisk-collections with its
+// default features (`dataframe` among them).
 pub use brisk_collections::delayed::{self, compute, compute_with, Delayed};
+pub use brisk_collections::{array, bag, dataframe};
 pub use brisk_core::{serde_data, Error, Result};
 pub use brisk_macros::task;
 pub use brisk_scheduler::distributed::{Client, Future, LocalCluster};
@@ -46,7 +85,9 @@ pub use brisk_scheduler::{LocalScheduler, SyncScheduler};
 
 /// The names most programs need.
 pub mod prelude {
+    pub use crate::collections::array::Array;
     pub use crate::collections::bag::{Bag, Json, JsonValueTrait};
+    pub use crate::collections::dataframe::{col, lit, Agg, DataFrame};
     pub use crate::collections::delayed::{self, Delayed};
     pub use crate::{compute, task, Client, LocalCluster, LocalScheduler, SyncScheduler};
 }

@@ -1,6 +1,7 @@
 //! The one error enum of `brisk-core`.
 
 use crate::key::Key;
+use std::sync::Arc;
 
 /// Everything that can go wrong while building, ordering or running a task graph.
 ///
@@ -96,6 +97,15 @@ pub enum Error {
     )]
     NoExecutor,
 
+    /// An error of another Brisk crate (reading or writing data in `brisk-io`, talking
+    /// to other processes in `brisk-scheduler`), kept whole: its message is the
+    /// source's, and [`Error::external_source`] hands it back to be downcast to that
+    /// crate's error type.
+    #[error(transparent)]
+    External {
+        source: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
     /// Something else, with a message saying what.
     #[error("{0}")]
     Other(String),
@@ -109,6 +119,31 @@ impl Error {
     pub fn user(message: impl std::fmt::Display) -> Self {
         Error::User {
             message: message.to_string(),
+        }
+    }
+
+    /// The error of another crate, kept whole as [`Error::External`].
+    ///
+    /// ```
+    /// use brisk_core::Error;
+    /// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file: a.csv");
+    /// let e = Error::external(io);
+    /// assert_eq!(e.to_string(), "no such file: a.csv");
+    /// let back = e.external_source().unwrap().downcast_ref::<std::io::Error>().unwrap();
+    /// assert_eq!(back.kind(), std::io::ErrorKind::NotFound);
+    /// ```
+    pub fn external(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::External {
+            source: Arc::new(source),
+        }
+    }
+
+    /// The other crate's error of an [`Error::External`], below any [`Error::Task`]
+    /// wrappers, to downcast to its type.
+    pub fn external_source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self.root_cause() {
+            Error::External { source } => Some(source.as_ref()),
+            _ => None,
         }
     }
 

@@ -4,8 +4,7 @@
 //! `("read-csv-3f9a…", 7)` or `("add-…", 0, 3)`. Keys are cheap to clone (one `Arc`)
 //! and cheap to hash (the hash is computed once, when the key is made).
 
-use crate::error::Result;
-use crate::token::{tag, Hasher, Token, Tokenize};
+use crate::token::Token;
 use smallvec::SmallVec;
 use std::fmt;
 use std::hash::{Hash, Hasher as StdHasher};
@@ -116,18 +115,6 @@ impl fmt::Display for Key {
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Key({self})")
-    }
-}
-
-impl Tokenize for Key {
-    fn tokenize(&self, h: &mut Hasher) -> Result<()> {
-        h.write_tag(tag::KEY);
-        h.write_str(&self.0.name);
-        h.write_len(self.0.index.len());
-        for i in &self.0.index {
-            h.write_raw(&i.to_le_bytes());
-        }
-        Ok(())
     }
 }
 

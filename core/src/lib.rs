@@ -12,7 +12,9 @@
 //!   [`TaskGraph`] (culled, checked for cycles and missing dependencies), and fused;
 //! - [`order()`]: static memory-aware priorities shared by every scheduler;
 //! - [`executor`]: the trait a scheduler implements, so collections never depend on
-//!   a scheduler crate.
+//!   a scheduler crate;
+//! - `shapes` (feature `testing`, off by default): graph shapes for tests and
+//!   benchmarks.
 //!
 //! ```
 //! use brisk_core::{graph::{Graph, Task}, op::ClosureOp, Key, Value};
@@ -45,6 +47,7 @@ pub mod graph;
 pub mod key;
 pub mod op;
 pub mod order;
+#[cfg(feature = "testing")]
 pub mod shapes;
 pub mod spec_op;
 pub mod token;

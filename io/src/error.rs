@@ -60,11 +60,39 @@ impl Error {
     }
 }
 
+/// A core error comes back as itself; any other is kept whole as
+/// [`brisk_core::Error::External`], with the same message.
 impl From<Error> for brisk_core::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Core(c) => c,
-            other => brisk_core::Error::Other(other.to_string()),
+            other => brisk_core::Error::external(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn io_errors_reach_core_whole_with_their_message() {
+        let e = Error::NoMatch {
+            pattern: "data/*.csv".into(),
+        };
+        let message = e.to_string();
+        let core = brisk_core::Error::from(e);
+        assert_eq!(core.to_string(), message);
+        let failed = core.in_task(&brisk_core::Key::new("read", &[0]), "read");
+        let back = failed
+            .external_source()
+            .and_then(|s| s.downcast_ref::<Error>());
+        assert!(matches!(back, Some(Error::NoMatch { .. })), "{failed:?}");
+    }
+
+    #[test]
+    fn core_errors_come_back_as_themselves() {
+        let core = brisk_core::Error::from(Error::Core(brisk_core::Error::NoExecutor));
+        assert!(matches!(core, brisk_core::Error::NoExecutor), "{core:?}");
     }
 }

@@ -1,5 +1,6 @@
 use super::lower::TaskGraph;
 use super::task::Task;
+use super::wrappers;
 use crate::error::{Error, Result};
 use crate::key::{Key, TaskId};
 use crate::op::{rebuild, Op, OpRegistration};
@@ -15,7 +16,7 @@ pub struct FusedOp {
 
 impl FusedOp {
     /// The registered name of fused ops.
-    pub const NAME: &'static str = "brisk::fused";
+    pub const NAME: &'static str = wrappers::FUSED;
 
     /// The ops of the chain, first to last.
     pub fn ops(&self) -> &[Arc<dyn Op>] {
@@ -76,7 +77,7 @@ inventory::submit! {
                 .map_err(|e| Error::OpParams { op: FusedOp::NAME.into(), message: e.to_string() })?;
             // Only plain ops inside: a hostile message cannot nest wrappers deep
             // enough to exhaust the stack.
-            if let Some((n, _)) = parts.iter().find(|(n, _)| n == FusedOp::NAME || n == super::InlinedOp::NAME) {
+            if let Some((n, _)) = parts.iter().find(|(n, _)| wrappers::is_wrapper(n)) {
                 return Err(Error::OpParams { op: FusedOp::NAME.into(), message: format!("a fused op cannot hold '{n}'") });
             }
             let ops = parts.iter().map(|(n, p)| rebuild(n, p)).collect::<Result<Vec<_>>>()?;

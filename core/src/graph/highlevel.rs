@@ -1,22 +1,13 @@
+//! The high-level graph: a DAG of layers shared through `Arc`s, merged by layer name.
+
 use super::inline::inline_roots;
+use super::layer::Layer;
 use super::lower::TaskGraph;
 use super::task::Task;
 use crate::error::Result;
 use crate::key::Key;
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
-
-/// A named group of tasks added by one collection method.
-///
-/// The name should carry the content token of the work (e.g. `"inc-3f9a…"`): graphs
-/// merge layers by name.
-#[derive(Debug)]
-pub struct Layer {
-    /// The layer's name.
-    pub name: String,
-    /// Its tasks.
-    pub tasks: Vec<Task>,
-}
 
 /// A high-level graph: a DAG of layers, cheap to clone and to extend.
 ///

@@ -1,6 +1,6 @@
-use super::fuse::FusedOp;
 use super::lower::TaskGraph;
 use super::task::Task;
+use super::wrappers;
 use crate::error::{Error, Result};
 use crate::key::{Key, TaskId};
 use crate::op::{rebuild, Op, OpRegistration};
@@ -31,7 +31,7 @@ type Parts = ((String, Vec<u8>), Vec<(String, Vec<u8>)>, Vec<Arg>);
 
 impl InlinedOp {
     /// The registered name of inlined ops.
-    pub const NAME: &'static str = "brisk::inlined";
+    pub const NAME: &'static str = wrappers::INLINED;
 
     /// `op` called on `args`, each a task input or the result of one of `roots`.
     ///
@@ -133,7 +133,7 @@ inventory::submit! {
             // Only plain ops inside: a hostile message cannot nest wrappers deep
             // enough to exhaust the stack.
             let plain = |n: &str, p: &[u8]| {
-                if n == InlinedOp::NAME || n == FusedOp::NAME {
+                if wrappers::is_wrapper(n) {
                     return Err(Error::OpParams {
                         op: InlinedOp::NAME.into(),
                         message: format!("an inlined op cannot hold '{n}'"),

@@ -1,4 +1,4 @@
-use super::highlevel::Layer;
+use super::layer::Layer;
 use super::task::Task;
 use crate::error::{Error, Result};
 use crate::key::{Key, TaskId};

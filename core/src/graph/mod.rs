@@ -16,11 +16,14 @@
 mod fuse;
 mod highlevel;
 mod inline;
+mod layer;
 mod lower;
 mod task;
+mod wrappers;
 
 pub use fuse::{fuse_linear, FusedOp};
-pub use highlevel::{Graph, Layer};
+pub use highlevel::Graph;
 pub use inline::{inline_roots, Arg, InlinedOp};
+pub use layer::Layer;
 pub use lower::TaskGraph;
 pub use task::Task;

@@ -1,7 +1,8 @@
-//! `Tokenize` for primitives, strings, bytes, sequences, tuples, options and maps.
+//! `Tokenize` for primitives, strings, bytes, sequences, tuples, options, maps and keys.
 
 use super::{tag, tokenize, Hasher, Token, Tokenize};
 use crate::error::Result;
+use crate::key::Key;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -103,6 +104,18 @@ impl Tokenize for String {
 impl Tokenize for Token {
     fn tokenize(&self, h: &mut Hasher) -> Result<()> {
         h.write_token(self);
+        Ok(())
+    }
+}
+
+impl Tokenize for Key {
+    fn tokenize(&self, h: &mut Hasher) -> Result<()> {
+        h.write_tag(tag::KEY);
+        h.write_str(self.name());
+        h.write_len(self.index().len());
+        for i in self.index() {
+            h.write_raw(&i.to_le_bytes());
+        }
         Ok(())
     }
 }

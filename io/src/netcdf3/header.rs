@@ -3,96 +3,9 @@
 //! the bytes that remain, so a hostile or truncated header is an error, never a
 //! panic or a huge allocation.
 
-use super::NcError;
-
-/// An external data type of a classic file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NcType {
-    /// `byte`: signed 8-bit.
-    Byte,
-    /// `char`: text.
-    Char,
-    /// `short`: 16-bit.
-    Short,
-    /// `int`: 32-bit.
-    Int,
-    /// `float`: 32-bit IEEE.
-    Float,
-    /// `double`: 64-bit IEEE.
-    Double,
-    /// `ubyte` (CDF-5).
-    UByte,
-    /// `ushort` (CDF-5).
-    UShort,
-    /// `uint` (CDF-5).
-    UInt,
-    /// `int64` (CDF-5).
-    Int64,
-    /// `uint64` (CDF-5).
-    UInt64,
-}
-
-impl NcType {
-    pub(crate) fn from_code(code: u32) -> Option<NcType> {
-        Some(match code {
-            1 => NcType::Byte,
-            2 => NcType::Char,
-            3 => NcType::Short,
-            4 => NcType::Int,
-            5 => NcType::Float,
-            6 => NcType::Double,
-            7 => NcType::UByte,
-            8 => NcType::UShort,
-            9 => NcType::UInt,
-            10 => NcType::Int64,
-            11 => NcType::UInt64,
-            _ => return None,
-        })
-    }
-
-    pub(crate) fn code(self) -> u32 {
-        match self {
-            NcType::Byte => 1,
-            NcType::Char => 2,
-            NcType::Short => 3,
-            NcType::Int => 4,
-            NcType::Float => 5,
-            NcType::Double => 6,
-            NcType::UByte => 7,
-            NcType::UShort => 8,
-            NcType::UInt => 9,
-            NcType::Int64 => 10,
-            NcType::UInt64 => 11,
-        }
-    }
-
-    /// Bytes per value.
-    pub fn size(self) -> usize {
-        match self {
-            NcType::Byte | NcType::Char | NcType::UByte => 1,
-            NcType::Short | NcType::UShort => 2,
-            NcType::Int | NcType::Float | NcType::UInt => 4,
-            NcType::Double | NcType::Int64 | NcType::UInt64 => 8,
-        }
-    }
-
-    /// The CDL name (`float`, `double`...).
-    pub fn name(self) -> &'static str {
-        match self {
-            NcType::Byte => "byte",
-            NcType::Char => "char",
-            NcType::Short => "short",
-            NcType::Int => "int",
-            NcType::Float => "float",
-            NcType::Double => "double",
-            NcType::UByte => "ubyte",
-            NcType::UShort => "ushort",
-            NcType::UInt => "uint",
-            NcType::Int64 => "int64",
-            NcType::UInt64 => "uint64",
-        }
-    }
-}
+use super::error::NcError;
+// `header::NcType` keeps naming the external data types.
+pub use super::nc_type::NcType;
 
 /// A dimension; `len` is `None` for the record (unlimited) dimension.
 #[derive(Debug, Clone, PartialEq)]
@@ -336,7 +249,7 @@ impl<'a> Cursor<'a> {
                 )
             } else {
                 let mut v = Vec::with_capacity(count as usize);
-                super::read::decode_into(nc_type, raw, &mut v, |x| x);
+                super::nc_type::decode_into(nc_type, raw, &mut v, |x| x);
                 AttrValue::Numbers(v)
             };
             out.push(Attr {

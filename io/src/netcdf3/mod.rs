@@ -21,51 +21,20 @@
 //! assert_eq!(slab, [5.0, 6.0]);
 //! ```
 
+mod error;
 pub mod header;
+mod nc_type;
 pub mod read;
 pub mod write;
 
-pub use header::{Attr, AttrValue, Dim, Header, NcType, Var};
+pub use error::NcError;
+pub use header::{Attr, AttrValue, Dim, Header, Var};
+pub use nc_type::NcType;
 pub use write::{encode, Data, NcFile, NewVar};
 
 use crate::url::{parse, StoreOptions};
 use object_store::{path::Path, ObjectStore, ObjectStoreExt};
 use std::sync::Arc;
-
-/// What can go wrong with a NetCDF classic file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum NcError {
-    /// Not a NetCDF classic file (a NetCDF-4 / HDF5 file, say).
-    #[error(
-        "not a NetCDF classic file (magic bytes {magic:?}); NetCDF-4 files need the `hdf5` feature"
-    )]
-    NotNetcdf3 { magic: Vec<u8> },
-    /// The header ends before it should.
-    #[error("the header is cut short at byte {at} (reading {what})")]
-    Truncated { at: u64, what: String },
-    /// The header makes no sense.
-    #[error("malformed header at byte {at}: {reason}")]
-    Malformed { at: u64, reason: String },
-    /// No such variable.
-    #[error("no variable '{name}'; the file has {present:?}")]
-    MissingVariable { name: String, present: Vec<String> },
-    /// A slab outside the variable.
-    #[error("bad slab of '{var}': {reason}")]
-    BadSlab { var: String, reason: String },
-    /// The data ends before the header says.
-    #[error("the data of '{var}' needs bytes {offset}..{end} but the file has {size} bytes (cut short, or a wrong header)")]
-    ShortData {
-        var: String,
-        offset: u64,
-        end: u64,
-        size: u64,
-    },
-    /// Data that cannot be written.
-    #[error("cannot write: {0}")]
-    Write(String),
-}
 
 /// An open file: where it is, its size and its header.
 #[derive(Debug, Clone)]
@@ -204,7 +173,7 @@ impl Opened {
         conv: impl Fn(f64) -> T + Copy,
     ) -> crate::Result<Vec<T>> {
         self.read_with(v, start, count, |t, raw, out| {
-            read::decode_into(t, raw, out, conv)
+            nc_type::decode_into(t, raw, out, conv)
         })
     }
 
@@ -213,7 +182,7 @@ impl Opened {
     /// between the file and the values); otherwise as [`Opened::read_with`] with
     /// [`read::decode_f32`].
     pub fn read_f32(&self, v: &Var, start: &[u64], count: &[u64]) -> crate::Result<Vec<f32>> {
-        let decoded = |_: NcType, raw: &[u8], out: &mut Vec<f32>| read::decode_f32(raw, out);
+        let decoded = |_: NcType, raw: &[u8], out: &mut Vec<f32>| nc_type::decode_f32(raw, out);
         if v.nc_type != NcType::Float {
             return Err(err(
                 &self.url,

@@ -2,42 +2,10 @@
 //! for record variables, one span otherwise), then big-endian values converted into
 //! the caller's type.
 
-use super::header::{product, Header, NcType, Var};
-use super::NcError;
-
-/// Appends the values of `raw` (big-endian `t`) to `out`, each through `conv`.
-pub fn decode_into<T>(t: NcType, raw: &[u8], out: &mut Vec<T>, conv: impl Fn(f64) -> T) {
-    macro_rules! each {
-        ($n:expr, $ty:ty) => {
-            out.extend(raw.chunks_exact($n).map(|c| {
-                let mut a = [0u8; $n];
-                a.copy_from_slice(c);
-                conv(<$ty>::from_be_bytes(a) as f64)
-            }))
-        };
-    }
-    match t {
-        NcType::Byte => out.extend(raw.iter().map(|&b| conv(f64::from(b as i8)))),
-        NcType::Char | NcType::UByte => out.extend(raw.iter().map(|&b| conv(f64::from(b)))),
-        NcType::Short => each!(2, i16),
-        NcType::UShort => each!(2, u16),
-        NcType::Int => each!(4, i32),
-        NcType::UInt => each!(4, u32),
-        NcType::Float => each!(4, f32),
-        NcType::Double => each!(8, f64),
-        NcType::Int64 => each!(8, i64),
-        NcType::UInt64 => each!(8, u64),
-    }
-}
-
-/// Converts big-endian `f32` values straight to `f32` (the common case, without a
-/// detour through `f64`).
-pub fn decode_f32(raw: &[u8], out: &mut Vec<f32>) {
-    out.extend(
-        raw.chunks_exact(4)
-            .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])),
-    );
-}
+use super::error::NcError;
+use super::header::{product, Header, Var};
+// `read::decode_into` and `read::decode_f32` keep naming the decoders.
+pub use super::nc_type::{decode_f32, decode_into};
 
 /// A byte range of the file that holds part of a slab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

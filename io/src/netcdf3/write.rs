@@ -2,8 +2,9 @@
 //! (64-bit offsets) otherwise. Record variables are interleaved record by record,
 //! as the format lays them out.
 
-use super::header::{pad4, Dim, NcType};
-use super::NcError;
+use super::error::NcError;
+use super::header::{pad4, Dim};
+use super::nc_type::NcType;
 
 /// The values of a variable or attribute.
 #[derive(Debug, Clone, PartialEq)]
