@@ -6,9 +6,9 @@
 //! Each step's operation is chosen once per row, not per element, so the loops
 //! vectorise.
 
+use super::chain_link::{arith_unary, Link};
 use super::dtype::Num;
 use super::kernels::{self, BinOp};
-use super::ops::{arith_unary, Link};
 use ndarray::{ArrayD, ArrayView1, ArrayViewD};
 
 /// Rows shorter than this are not worth the per-row set-up.

@@ -1,13 +1,15 @@
 //! Making arrays: from an in-memory ndarray, constants, ranges, seeded random
 //! numbers (the same values whatever the chunking) and Delayed blocks.
 
+use super::array::Array;
 use super::chunks::{auto, regular, AxisChunks};
 use super::dtype::{Elem, Float};
+use super::grid::checked_size;
+use super::meta::{op, spec_bytes, Block, Meta};
 use super::ops::{Create, Dist, Fill};
 use super::reduce_kernels::Place;
-use super::{op, spec_bytes, Array, Block, Meta};
-use crate::layers::TokenizeDyn;
 use crate::delayed::Delayed;
+use crate::layers::TokenizeDyn;
 use brisk_core::op::LiteralOp;
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
@@ -81,19 +83,6 @@ impl ChunkSpec {
         };
         Ok(out.into_iter().map(AxisChunks::Known).collect())
     }
-}
-
-/// The bytes of an array of `shape`, or an error when they cannot be counted.
-pub(crate) fn checked_size(shape: &[usize], itemsize: usize) -> Result<usize> {
-    shape
-        .iter()
-        .try_fold(itemsize, |a, &d| a.checked_mul(d))
-        .filter(|&b| b <= isize::MAX as usize)
-        .ok_or_else(|| {
-            Error::user(format!(
-                "an array of shape {shape:?} is too large to address"
-            ))
-        })
 }
 
 /// An in-memory array cut into blocks (each block a copy, held by the graph).

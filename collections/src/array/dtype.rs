@@ -131,7 +131,7 @@ pub trait Num: Elem {
 }
 
 /// Floating-point element types.
-pub trait Float: Num + super::moments::Stat {
+pub trait Float: Num {
     /// Not a number.
     const NAN: Self;
 }

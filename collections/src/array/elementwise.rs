@@ -2,11 +2,13 @@
 //! (a length-one axis is repeated, differing chunkings are rechunked to their common
 //! refinement), then one task per output block runs the kernel.
 
+use super::array::Array;
+use super::chain_link::{arith_unary, Link};
 use super::chunks::{common_refinement, AxisChunks};
-use super::dtype::{Elem, Num};
-use super::kernels::BinOp;
-use super::ops::{Chain, Elementwise, Kernel, Link, Unary};
-use super::{op, spec_bytes, Array, Block, Meta};
+use super::dtype::{DType, Elem, Num};
+use super::kernels::{BinOp, Unary};
+use super::meta::{op, spec_bytes, Block, Made, Meta, Origin};
+use super::ops::{Chain, Elementwise, Kernel};
 use crate::layers::TokenizeDyn;
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Result};
@@ -87,22 +89,6 @@ fn lined_up(inputs: &[&Meta], out: &[AxisChunks]) -> Result<Vec<Meta>> {
         .collect()
 }
 
-/// How an elementwise result was made: enough to make it again from indexed
-/// inputs.
-pub(crate) struct Origin {
-    method: String,
-    inputs: Vec<Meta>,
-    dtype: super::DType,
-    made: Made,
-}
-
-/// The op of an elementwise layer.
-#[derive(Clone)]
-enum Made {
-    Kernel(Kernel),
-    Chain(Vec<Link>),
-}
-
 impl Made {
     /// The steps of a chain of arithmetic, when the op is one.
     fn links(&self) -> Option<Vec<Link>> {
@@ -122,52 +108,27 @@ impl Made {
 }
 
 fn is_arith_unary(u: Unary) -> bool {
-    super::ops::arith_unary::<f64>(u).is_some()
+    arith_unary::<f64>(u).is_some()
 }
 
-/// `index` applied to the inputs of the elementwise op that made `m`, and the op
-/// applied again: the same values as indexing `m`, computing only what the index
-/// keeps. `None` when the index cannot be pushed (new axes, lists).
-pub(crate) fn push_index(m: &Meta, index: &[super::Ix]) -> Result<Option<Meta>> {
-    use super::Ix;
-    let Some(o) = &m.origin else { return Ok(None) };
-    if index.iter().any(|i| matches!(i, Ix::NewAxis | Ix::List(_))) || index.len() > m.ndim() {
-        return Ok(None);
-    }
-    let ndim = m.ndim();
-    let dims = m.dims();
-    let mut full = index.to_vec();
-    full.extend((index.len()..ndim).map(|_| Ix::all()));
-    let mut indexed = Vec::with_capacity(o.inputs.len());
-    for input in &o.inputs {
-        let pad = ndim - input.ndim();
-        let mut ix = Vec::with_capacity(input.ndim());
-        for (k, entry) in full.iter().enumerate().skip(pad) {
-            let size = input.chunks[k - pad].size();
-            let broadcast = size == Some(1) && dims[k] != Some(1);
-            ix.push(match (entry, broadcast) {
-                (Ix::Int(_), true) => Ix::Int(0),
-                (_, true) => Ix::all(),
-                (e, false) => e.clone(),
-            });
-        }
-        indexed.push(super::index::basic_or_pushed(input, &ix)?);
-    }
-    let refs: Vec<&Meta> = indexed.iter().collect();
-    match &o.made {
-        Made::Kernel(k) => elementwise(&o.method, &refs, o.dtype, *k, m.dtype).map(Some),
-        Made::Chain(links) => {
-            let out = align(&refs)?;
-            let lined = lined_up(&refs, &out)?;
-            build(
-                &o.method,
-                lined,
-                out,
-                o.dtype,
-                Made::Chain(links.clone()),
-                m.dtype,
-            )
-            .map(Some)
+impl Origin {
+    /// The op that made an array applied again to `inputs` (the origin's inputs,
+    /// indexed), producing `out_dtype`.
+    pub(crate) fn remake(&self, inputs: &[&Meta], out_dtype: DType) -> Result<Meta> {
+        match &self.made {
+            Made::Kernel(k) => elementwise(&self.method, inputs, self.dtype, *k, out_dtype),
+            Made::Chain(links) => {
+                let out = align(inputs)?;
+                let lined = lined_up(inputs, &out)?;
+                build(
+                    &self.method,
+                    lined,
+                    out,
+                    self.dtype,
+                    Made::Chain(links.clone()),
+                    out_dtype,
+                )
+            }
         }
     }
 }
@@ -178,9 +139,9 @@ pub(crate) fn push_index(m: &Meta, index: &[super::Ix]) -> Result<Option<Meta>> 
 fn fused(
     method: &str,
     inputs: &[&Meta],
-    dtype: super::DType,
+    dtype: DType,
     kernel: Kernel,
-    out_dtype: super::DType,
+    out_dtype: DType,
 ) -> Result<Option<Meta>> {
     let Some(first) = inputs.first() else {
         return Ok(None);
@@ -188,8 +149,7 @@ fn fused(
     let Some(o) = &first.origin else {
         return Ok(None);
     };
-    if out_dtype != dtype || o.dtype != dtype || first.dtype != dtype || dtype == super::DType::Bool
-    {
+    if out_dtype != dtype || o.dtype != dtype || first.dtype != dtype || dtype == DType::Bool {
         return Ok(None);
     }
     let (Some(mut links), Some(step)) = (o.made.links(), Made::Kernel(kernel).links()) else {
@@ -222,9 +182,9 @@ fn fused(
 pub(crate) fn elementwise(
     method: &str,
     inputs: &[&Meta],
-    dtype: super::DType,
+    dtype: DType,
     kernel: Kernel,
-    out_dtype: super::DType,
+    out_dtype: DType,
 ) -> Result<Meta> {
     if let Some(m) = fused(method, inputs, dtype, kernel, out_dtype)? {
         return Ok(m);
@@ -239,9 +199,9 @@ fn build(
     method: &str,
     lined: Vec<Meta>,
     out: Vec<AxisChunks>,
-    dtype: super::DType,
+    dtype: DType,
     made: Made,
-    out_dtype: super::DType,
+    out_dtype: DType,
 ) -> Result<Meta> {
     let (params, op) = match &made {
         Made::Kernel(kernel) => {
@@ -328,7 +288,7 @@ impl<T: Elem> Array<T> {
             &[&self.meta, &other.meta],
             T::DTYPE,
             Kernel::Binary(op),
-            super::DType::Bool,
+            DType::Bool,
         )?;
         Ok(Array::wrap(m))
     }
@@ -425,9 +385,9 @@ impl Array<bool> {
         let m = elementwise(
             "logical",
             &[&self.meta, &other.meta],
-            super::DType::Bool,
+            DType::Bool,
             Kernel::Binary(op),
-            super::DType::Bool,
+            DType::Bool,
         )?;
         Ok(Array::wrap(m))
     }

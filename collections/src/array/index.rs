@@ -2,11 +2,12 @@
 //! lists (one task per output block, reading only the blocks it needs), and
 //! boolean masks (a 1-D result with unknown chunk sizes).
 
+use super::array::Array;
 use super::chunks::{normalize_slice, regular, slice_pieces, AxisChunks};
 use super::dtype::Elem;
 use super::kernels::Sel;
+use super::meta::{op, spec_bytes, Block, Meta};
 use super::ops::{Masked, Select, Take};
-use super::{op, spec_bytes, Array, Block, Meta};
 use crate::layers::TokenizeDyn;
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
@@ -252,10 +253,41 @@ fn basic(m: &Meta, index: &[Ix]) -> Result<Meta> {
 /// A basic index of `m`, pushed through the elementwise op that made `m` when
 /// there is one.
 pub(crate) fn basic_or_pushed(m: &Meta, index: &[Ix]) -> Result<Meta> {
-    match super::elementwise::push_index(m, index)? {
+    match push_index(m, index)? {
         Some(pushed) => Ok(pushed),
         None => basic(m, index),
     }
+}
+
+/// `index` applied to the inputs of the elementwise op that made `m`, and the op
+/// applied again: the same values as indexing `m`, computing only what the index
+/// keeps. `None` when the index cannot be pushed (new axes, lists).
+fn push_index(m: &Meta, index: &[Ix]) -> Result<Option<Meta>> {
+    let Some(o) = &m.origin else { return Ok(None) };
+    if index.iter().any(|i| matches!(i, Ix::NewAxis | Ix::List(_))) || index.len() > m.ndim() {
+        return Ok(None);
+    }
+    let ndim = m.ndim();
+    let dims = m.dims();
+    let mut full = index.to_vec();
+    full.extend((index.len()..ndim).map(|_| Ix::all()));
+    let mut indexed = Vec::with_capacity(o.inputs.len());
+    for input in &o.inputs {
+        let pad = ndim - input.ndim();
+        let mut ix = Vec::with_capacity(input.ndim());
+        for (k, entry) in full.iter().enumerate().skip(pad) {
+            let size = input.chunks[k - pad].size();
+            let broadcast = size == Some(1) && dims[k] != Some(1);
+            ix.push(match (entry, broadcast) {
+                (Ix::Int(_), true) => Ix::Int(0),
+                (_, true) => Ix::all(),
+                (e, false) => e.clone(),
+            });
+        }
+        indexed.push(basic_or_pushed(input, &ix)?);
+    }
+    let refs: Vec<&Meta> = indexed.iter().collect();
+    o.remake(&refs, m.dtype).map(Some)
 }
 
 fn take(m: &Meta, axis: usize, positions: &[isize]) -> Result<Meta> {

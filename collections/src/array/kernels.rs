@@ -1,7 +1,7 @@
 //! Per-chunk kernels: what one task does to its input chunks. Nothing here builds
 //! graphs; [`super::ops`] wraps each kernel as a registered op.
 
-use super::dtype::{Elem, Num};
+use super::dtype::{DType, Elem, Num};
 use brisk_core::{Error, Result};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, SliceInfo, SliceInfoElem, Zip};
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,47 @@ impl BinOp {
     pub fn is_logical(self) -> bool {
         matches!(self, BinOp::And | BinOp::Or | BinOp::Xor)
     }
+}
+
+/// A one-input elementwise function.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Unary {
+    /// `-x`
+    Neg,
+    /// `|x|`
+    Abs,
+    /// Square root.
+    Sqrt,
+    /// `e^x`
+    Exp,
+    /// Natural logarithm.
+    Log,
+    /// Sine.
+    Sin,
+    /// Cosine.
+    Cos,
+    /// Logical not (booleans).
+    Not,
+    /// Whether the element is NaN.
+    IsNan,
+    /// Clamped to `[lo, hi]`.
+    Clip {
+        /// Lower bound.
+        lo: f64,
+        /// Upper bound.
+        hi: f64,
+    },
+    /// Converted to another element type.
+    AsType(DType),
+    /// A binary operation with a scalar (`scalar op x` when `scalar_left`).
+    Scalar {
+        /// The operation.
+        op: BinOp,
+        /// The scalar.
+        value: f64,
+        /// Whether the scalar is the left operand.
+        scalar_left: bool,
+    },
 }
 
 #[inline]

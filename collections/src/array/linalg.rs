@@ -1,10 +1,12 @@
 //! Products of arrays (`tensordot`, `matmul`, `dot`) and user functions on blocks
 //! (`map_blocks`, `blockwise`).
 
+use super::array::Array;
 use super::chunks::AxisChunks;
 use super::dtype::{Elem, Num};
+use super::grid::ndindex;
+use super::meta::{op, Block, Meta};
 use super::ops::Tensordot;
-use super::{ndindex, op, Array, Block, Meta};
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Error, Result, Value};
 use ndarray::ArrayD;

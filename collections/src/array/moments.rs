@@ -324,7 +324,7 @@ fn chunk_view<T: Num>(a: ArrayViewD<'_, T>, axes: &[usize], skip_nan: bool) -> M
             }
             v
         };
-        let combos: Vec<Vec<usize>> = super::ndindex(&red_shape).collect();
+        let combos: Vec<Vec<usize>> = super::grid::ndindex(&red_shape).collect();
         shift = fix(&combos[0]).mapv(value);
         for idx in &combos {
             match &mut n {
@@ -496,14 +496,7 @@ fn shifted_sums_of<'a, T: Num>(
     (a1, a2, cnt)
 }
 
-/// Merges two partials (Chan et al.), in f64.
-pub fn merge<F: Float>(a: &Moments<F>, b: &Moments<F>) -> Result<Moments<F>> {
-    let mut acc = a.clone();
-    merge_into(&mut acc, b)?;
-    Ok(acc)
-}
-
-/// [`merge`] into `a`, in place.
+/// Merges partial `b` into `a`, in place (Chan et al.), in f64.
 pub fn merge_into<F: Float>(a: &mut Moments<F>, b: &Moments<F>) -> Result<()> {
     if a.mean.shape() != b.mean.shape() {
         return Err(Error::user(format!(

@@ -2,11 +2,14 @@
 //! partials of the blocks that share an output block combine `split_every` at a
 //! time, level after level, and the last level finishes the value.
 
+use super::array::Array;
 use super::chunks::AxisChunks;
 use super::dtype::{DType, Elem, Num};
-use super::ops::{Cumsum, Reduce, Stage};
+use super::grid::{ndindex, ravel};
+use super::kernels::BinOp;
+use super::meta::{op, spec_bytes, Block, Meta};
+use super::ops::{Cumsum, Elementwise, Kernel, Reduce, Stage};
 use super::reduce_kernels::{Place, Reduction};
-use super::{ndindex, op, spec_bytes, Array, Block, Meta};
 use crate::layers::TokenizeDyn;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::token::Bytes;
@@ -144,7 +147,8 @@ pub(crate) fn reduce(
     }
     // The finishing layer: the reduction's own value from each group's one partial.
     let final_params = spec_bytes(&spec(reduction, Stage::Finish { keepdims }))?;
-    let name = crate::layers::layer_name("reduce", &[tag[0], tag[1], tag[2], &Bytes(&final_params)])?;
+    let name =
+        crate::layers::layer_name("reduce", &[tag[0], tag[1], tag[2], &Bytes(&final_params)])?;
     let finish = op(spec(reduction, Stage::Finish { keepdims }));
     let tasks: Vec<Task> = groups
         .iter()
@@ -342,9 +346,9 @@ impl<T: Num> Array<T> {
         )?;
         // carry[j] = carry[j-1] + total[j-1] along the axis; carry[1] is total[0].
         let grid = m.numblocks();
-        let add = op(super::ops::Elementwise {
+        let add = op(Elementwise {
             dtype: m.dtype,
-            kernel: super::ops::Kernel::Binary(super::BinOp::Add),
+            kernel: Kernel::Binary(BinOp::Add),
         });
         let carry_name = crate::layers::layer_name("cumsum-carry", &[&m.name.as_str(), &ax])?;
         let mut tasks = Vec::new();
@@ -363,13 +367,13 @@ impl<T: Num> Array<T> {
                     carry_name.as_str(),
                     &idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
                 );
-                let before = carry[super::ravel(&prev, &grid)]
+                let before = carry[ravel(&prev, &grid)]
                     .clone()
                     .ok_or_else(|| Error::user("cumsum: carry out of order"))?;
                 tasks.push(Task::new(k.clone(), add.clone(), vec![before, total]));
                 k
             };
-            carry[super::ravel(&idx, &grid)] = Some(key);
+            carry[ravel(&idx, &grid)] = Some(key);
         }
         let graph = if tasks.is_empty() {
             sums.graph.clone()
@@ -394,7 +398,7 @@ impl<T: Num> Array<T> {
             m.dtype,
             |idx| {
                 let mut inputs = vec![m.key(idx).clone()];
-                if let Some(c) = &carry[super::ravel(idx, &grid)] {
+                if let Some(c) = &carry[ravel(idx, &grid)] {
                     inputs.push(c.clone());
                 }
                 Ok(Block::Task(op(spec_c.clone()), inputs))

@@ -1,11 +1,14 @@
 //! Changing the block structure: rechunk, transpose, reshape, concatenate, stack
 //! and block.
 
+use super::array::Array;
 use super::chunks::{auto, overlaps, regular, AxisChunks};
+use super::create::ChunkSpec;
 use super::dtype::Elem;
+use super::grid::{checked_size, ndindex};
 use super::kernels::{Region, Sel};
+use super::meta::{op, Block, Meta};
 use super::ops::{Assemble, Reshape, Select, Transpose};
-use super::{ndindex, op, Array, Block, Meta};
 use crate::layers::TokenizeDyn;
 use brisk_core::{Error, Key, Result};
 use std::sync::Arc;
@@ -154,9 +157,7 @@ impl<T: Elem> Array<T> {
                     .map(|(&d, c)| AxisChunks::Known(regular(d, c.unwrap_or(d.max(1)))))
                     .collect()
             }
-            Rechunk::Explicit(v) => {
-                super::create::ChunkSpec::Explicit(v).resolve(&shape, T::DTYPE.itemsize())?
-            }
+            Rechunk::Explicit(v) => ChunkSpec::Explicit(v).resolve(&shape, T::DTYPE.itemsize())?,
             Rechunk::Auto { bytes } => auto(&shape, T::DTYPE.itemsize(), bytes, &[])
                 .into_iter()
                 .map(AxisChunks::Known)
@@ -225,7 +226,7 @@ impl<T: Elem> Array<T> {
     /// first joined into one block); otherwise the array becomes one block.
     pub fn reshape(&self, shape: &[usize]) -> Result<Array<T>> {
         let old = self.shape()?;
-        super::create::checked_size(shape, T::DTYPE.itemsize())?;
+        checked_size(shape, T::DTYPE.itemsize())?;
         let (n_old, n_new) = (
             old.iter().product::<usize>(),
             shape.iter().product::<usize>(),

@@ -4,9 +4,11 @@
 //! Debian's libhdf5 is built without thread safety, and both libraries use it, so
 //! every call into either goes through one process-wide lock.
 
-use super::create::ChunkSpec;
-use super::dtype::{for_dtype, DType, Elem};
-use super::{op, spec_bytes, Array, Block, Meta};
+use super::cf::MaskScale;
+use crate::array::array::Array;
+use crate::array::create::ChunkSpec;
+use crate::array::dtype::{for_dtype, DType, Elem};
+use crate::array::meta::{op, spec_bytes, Block, Meta};
 use crate::layers::TokenizeDyn;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -256,7 +258,7 @@ pub(crate) fn nc4_read(
             .get_values::<f64, _>(extents.as_slice())
             .map_err(|e| h5err(path, e))?;
         if mask_and_scale {
-            let decode = super::io::MaskScale::from_attrs(|name| attr_number(&v, name));
+            let decode = MaskScale::from_attrs(|name| attr_number(&v, name));
             for x in &mut values {
                 *x = decode.apply(*x);
             }

@@ -1,13 +1,15 @@
-//! Arrays from NetCDF files and to `.npy` / NetCDF files.
+//! Arrays from and to NetCDF files.
 //!
 //! `read_netcdf` reads every file's header when the graph is built (as
 //! `xarray.open_mfdataset` does), checks that the variable exists and that the
 //! files agree on every axis but the one they are joined along, and makes one task
 //! per block that reads only its hyperslab (by byte ranges, on any store).
 
-use super::chunks::{regular, AxisChunks};
-use super::dtype::{for_dtype, DType, Elem};
-use super::{op, spec_bytes, Array, Block, Meta};
+use super::cf::{MaskScale, MASK_AND_SCALE};
+use crate::array::array::Array;
+use crate::array::chunks::{regular, AxisChunks};
+use crate::array::dtype::{for_dtype, DType, Elem};
+use crate::array::meta::{op, spec_bytes, Block, Meta};
 use crate::layers::TokenizeDyn;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -98,44 +100,6 @@ struct Inspected {
     /// Whether the variable has fill values or a scale / offset to apply.
     masked: bool,
 }
-
-/// xarray's decoding of a variable: fill values become NaN, the rest
-/// `x * scale_factor + add_offset`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct MaskScale {
-    scale: Option<f64>,
-    offset: Option<f64>,
-    fills: [Option<f64>; 2],
-}
-
-impl MaskScale {
-    /// From a variable's numeric attributes.
-    pub(crate) fn from_attrs(num: impl Fn(&str) -> Option<f64>) -> MaskScale {
-        MaskScale {
-            scale: num("scale_factor"),
-            offset: num("add_offset"),
-            fills: [num("_FillValue"), num("missing_value")],
-        }
-    }
-
-    /// Whether decoding changes nothing.
-    pub(crate) fn is_identity(&self) -> bool {
-        *self == MaskScale::default()
-    }
-
-    /// One value decoded.
-    #[inline]
-    pub(crate) fn apply(&self, x: f64) -> f64 {
-        if self.fills.iter().flatten().any(|&m| m == x) {
-            f64::NAN
-        } else {
-            x * self.scale.unwrap_or(1.0) + self.offset.unwrap_or(0.0)
-        }
-    }
-}
-
-/// The attributes that masking and scaling apply.
-const MASK_AND_SCALE: [&str; 4] = ["_FillValue", "missing_value", "scale_factor", "add_offset"];
 
 const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
 
@@ -371,7 +335,7 @@ pub fn read_netcdf<T: Elem>(
     ))?;
     let offsets: Vec<Vec<usize>> = chunks
         .iter()
-        .map(|c| super::chunks::offsets(c.sizes().unwrap_or_default()))
+        .map(|c| crate::array::chunks::offsets(c.sizes().unwrap_or_default()))
         .collect();
     let m = Meta::build(
         "read_netcdf",
@@ -414,50 +378,7 @@ pub fn read_netcdf<T: Elem>(
     Ok(Array::wrap(m))
 }
 
-/// The `.npy` bytes of an array (format 1.0, C order, little-endian).
-pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
-    let descr = match T::DTYPE {
-        DType::Float32 => "<f4",
-        DType::Float64 => "<f8",
-        DType::Int32 => "<i4",
-        DType::Int64 => "<i8",
-        DType::UInt8 => "|u1",
-        DType::Bool => "|b1",
-    };
-    let shape = match a.shape() {
-        [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    // Magic (6) + version (2) + length (2) + dict + newline, padded to 64.
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = Vec::with_capacity(10 + dict.len() + a.len() * T::DTYPE.itemsize());
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    for &x in a.iter() {
-        x.put_le(&mut out);
-    }
-    out
-}
-
 impl<T: Elem> Array<T> {
-    /// Computes the array and writes it to `url` as one `.npy` file.
-    pub fn to_npy(&self, url: &str, store: &StoreOptions) -> Result<()> {
-        let a = self.compute()?;
-        brisk_io::objects::put(url, npy_bytes(&a), store)?;
-        Ok(())
-    }
-
     /// Computes the array and writes it to `url` as a NetCDF classic file with one
     /// variable `variable` over dimensions `dims` (float and integer types; booleans
     /// are written as bytes). The whole array is held in memory while writing.
