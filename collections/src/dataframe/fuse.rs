@@ -293,7 +293,6 @@ mod tests {
             vec![Step::GroupBy {
                 keys: vec![col("x")],
                 aggs: vec![len()],
-                sort_by: vec![],
             }],
             // An unknown column: Polars cannot plan it, so nothing is fused.
             vec![Step::Filter(col("nope").gt(lit(1)))],

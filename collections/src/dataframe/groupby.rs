@@ -92,7 +92,6 @@ impl GroupBy {
         let chunk = Step::GroupBy {
             keys: self.keys.clone(),
             aggs: chunk_aggs,
-            sort_by: vec![],
         };
         let grouped_schema = schema_after(self.df.dtypes(), std::slice::from_ref(&chunk))?;
         let key_names: Vec<String> = grouped_schema[..self.keys.len()]
@@ -116,7 +115,6 @@ impl GroupBy {
         let combine = Step::GroupBy {
             keys: combine_keys,
             aggs: combine_aggs,
-            sort_by: vec![],
         };
         let aggregate = vec![
             Step::Select(

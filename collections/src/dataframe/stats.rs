@@ -39,13 +39,11 @@ impl DataFrame {
             Step::GroupBy {
                 keys: vec![col("idx")],
                 aggs: vec![col("rank").max()],
-                sort_by: vec![],
             },
         ];
         let combine = Step::GroupBy {
             keys: vec![col("idx")],
             aggs: vec![col("rank").max()],
-            sort_by: vec![],
         };
         // alpha · m² / Σ 2^-rank (missing registers count 2^0), with linear counting
         // while many registers are still empty.

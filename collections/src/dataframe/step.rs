@@ -16,11 +16,14 @@ pub(crate) enum Step {
     Filter(pl::Expr),
     /// `with_columns(exprs)`.
     WithColumns(Vec<pl::Expr>),
-    /// `group_by(keys).agg(aggs)`, then sorted by the keys' output names.
+    /// `group_by(keys).agg(aggs)`.
+    #[serde(
+        serialize_with = "group_by_wire::serialize",
+        deserialize_with = "group_by_wire::deserialize"
+    )]
     GroupBy {
         keys: Vec<pl::Expr>,
         aggs: Vec<pl::Expr>,
-        sort_by: Vec<String>,
     },
     /// Rows `offset..offset + len` (a negative offset counts from the end).
     Slice { offset: i64, len: u32 },
@@ -46,23 +49,7 @@ impl Step {
             Step::Select(e) => lf.select(fast(e)),
             Step::Filter(e) => lf.filter(fast_accessors(e.clone())),
             Step::WithColumns(e) => lf.with_columns(fast(e)),
-            Step::GroupBy {
-                keys,
-                aggs,
-                sort_by,
-            } => {
-                let grouped = lf.group_by(fast(keys)).agg(fast(aggs));
-                if sort_by.is_empty() {
-                    grouped
-                } else {
-                    grouped.sort(
-                        sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
-                        pl::SortMultipleOptions::default()
-                            .with_nulls_last(true)
-                            .with_maintain_order(true),
-                    )
-                }
-            }
+            Step::GroupBy { keys, aggs } => lf.group_by(fast(keys)).agg(fast(aggs)),
             Step::Slice { offset, len } => lf.slice(*offset, *len),
             Step::Part { index, of } => {
                 const ROW: &str = "__brisk_row";
@@ -86,6 +73,55 @@ impl Step {
                     .with_maintain_order(true),
             ),
         }
+    }
+}
+
+/// The serialised form of [`Step::GroupBy`]: its fields plus a `sort_by` list that
+/// is always empty. A step once sorted the groups by `sort_by`; nothing asked for
+/// it, and the field went, but a plan's bytes name its layers (their tokens are a
+/// contract), so the bytes keep the empty list and a group-by's keys stay as they
+/// were.
+mod group_by_wire {
+    use polars::prelude as pl;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    struct GroupBy<'a> {
+        keys: &'a [pl::Expr],
+        aggs: &'a [pl::Expr],
+        sort_by: [String; 0],
+    }
+
+    #[derive(Deserialize)]
+    struct OwnedGroupBy {
+        keys: Vec<pl::Expr>,
+        aggs: Vec<pl::Expr>,
+        #[serde(default)]
+        sort_by: Vec<String>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        keys: &[pl::Expr],
+        aggs: &[pl::Expr],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        GroupBy {
+            keys,
+            aggs,
+            sort_by: [],
+        }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<(Vec<pl::Expr>, Vec<pl::Expr>), D::Error> {
+        let g = OwnedGroupBy::deserialize(d)?;
+        if !g.sort_by.is_empty() {
+            return Err(D::Error::custom("a group-by step's sort_by is always empty"));
+        }
+        Ok((g.keys, g.aggs))
     }
 }
 
@@ -166,7 +202,6 @@ mod tests {
             Step::GroupBy {
                 keys: vec![pl::col("e").dt().hour()],
                 aggs: vec![pl::col("d").mean()],
-                sort_by: vec![],
             },
         ];
         assert_eq!(needed_columns(&steps), set(&["a", "b", "c", "d", "e"]));
@@ -203,5 +238,35 @@ mod tests {
         // ... but a selection before it bounds what the source must give.
         let unique_after = [Step::Select(vec![pl::col("a")]), Step::Unique(vec![])];
         assert_eq!(needed_columns(&unique_after), set(&["a"]));
+    }
+
+    /// The serialised group-by step is the one with the `sort_by` field it once
+    /// had (always empty), so that the layer names hashed from plans are unchanged.
+    #[test]
+    fn a_group_by_step_serialises_as_before_its_sort_by_field_went() {
+        #[derive(Serialize)]
+        enum Before {
+            #[allow(dead_code)]
+            Select(Vec<pl::Expr>),
+            GroupBy {
+                keys: Vec<pl::Expr>,
+                aggs: Vec<pl::Expr>,
+                sort_by: Vec<String>,
+            },
+        }
+        let (keys, aggs) = (vec![pl::col("k")], vec![pl::col("x").sum()]);
+        let now = Step::GroupBy {
+            keys: keys.clone(),
+            aggs: aggs.clone(),
+        };
+        let before = Before::GroupBy {
+            keys,
+            aggs,
+            sort_by: vec![],
+        };
+        let bytes = rmp_serde::to_vec_named(&now).unwrap();
+        assert_eq!(bytes, rmp_serde::to_vec_named(&before).unwrap());
+        let back: Step = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(back, now);
     }
 }
