@@ -2,17 +2,17 @@
 //! blockwise steps; its core methods (blockwise steps, the graph of its partitions,
 //! `compute`, `persist`, `head`, `tail`) and [`from_polars`].
 
+use super::frame::{concat_frames, frame, Frame};
+use super::plan::{Plan, SpecOp};
+use super::schema::{from_schema, schema_after, to_schema};
+use super::source::Source;
+use super::step::Step;
 use crate::layers::layer_name;
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{LiteralOp, Op};
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Key, Result};
-use super::frame::{concat_frames, frame, Frame};
-use super::plan::{Plan, SpecOp};
-use super::schema::{from_schema, schema_after, to_schema};
-use super::source::Source;
-use super::step::Step;
 use polars::prelude as pl;
 use std::sync::Arc;
 

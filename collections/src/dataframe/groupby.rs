@@ -56,7 +56,7 @@ impl DataFrame {
 }
 
 impl GroupBy {
-    /// The fan-in of the merge tree (default 8).
+    /// The fan-in of the combine tree (default 8).
     pub fn split_every(mut self, n: usize) -> GroupBy {
         self.split_every = n.max(2);
         self
@@ -141,7 +141,10 @@ impl GroupBy {
             let only_j = Step::Filter(col(BUCKET).eq(lit(j as u64)));
             let bucket_j = Reduction {
                 method: format!("groupby-out{j}"),
-                combine: [only_j].into_iter().chain(reduction.combine.clone()).collect(),
+                combine: [only_j]
+                    .into_iter()
+                    .chain(reduction.combine.clone())
+                    .collect(),
                 chunk: reduction.chunk.clone(),
                 aggregate: reduction.aggregate.clone(),
                 split_every: reduction.split_every,

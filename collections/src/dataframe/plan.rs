@@ -83,7 +83,10 @@ impl Plan {
             .collect::<Result<Vec<Value>>>()?;
         let schema = schema_after(&self.schema, &self.steps)?;
         let empty = || pl::DataFrame::empty_with_schema(&to_schema(&schema));
-        Ok(Arc::new(Frame(concat_frames(parts.iter().map(frame), empty)?)))
+        Ok(Arc::new(Frame(concat_frames(
+            parts.iter().map(frame),
+            empty,
+        )?)))
     }
 }
 

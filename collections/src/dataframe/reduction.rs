@@ -2,7 +2,7 @@
 //! aggregations, group-by aggregations, `approx_nunique`), in Dask's three stages:
 //!
 //! ```text
-//!   partition → chunk (partial statistics: sum, count, M2 …)   one task per partition
+//!   partition → chunk (statistics: sum, count, M2 …)           one task per partition
 //!        combine ≤ split_every chunk results                  levels until one is left
 //!        aggregate (mean = sum / count, var = M2 / (n − ddof) …) after the last combine
 //! ```
@@ -72,7 +72,12 @@ impl Reduction {
         schema: &[(String, pl::DataType)],
     ) -> Result<(Vec<(String, pl::DataType)>, Vec<(String, pl::DataType)>)> {
         let chunk_schema = schema_after(schema, &self.chunk)?;
-        let steps: Vec<Step> = self.combine.iter().chain(&self.aggregate).cloned().collect();
+        let steps: Vec<Step> = self
+            .combine
+            .iter()
+            .chain(&self.aggregate)
+            .cloned()
+            .collect();
         let out_schema = schema_after(&chunk_schema, &steps)?;
         Ok((chunk_schema, out_schema))
     }

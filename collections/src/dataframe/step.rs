@@ -76,7 +76,7 @@ impl Step {
     }
 }
 
-/// The serialised form of [`Step::GroupBy`]: its fields plus a `sort_by` list that
+/// The serialised form of `Step::GroupBy`: its fields plus a `sort_by` list that
 /// is always empty. A step once sorted the groups by `sort_by`; nothing asked for
 /// it, and the field went, but a plan's bytes name its layers (their tokens are a
 /// contract), so the bytes keep the empty list and a group-by's keys stay as they
@@ -119,7 +119,9 @@ mod group_by_wire {
     ) -> Result<(Vec<pl::Expr>, Vec<pl::Expr>), D::Error> {
         let g = OwnedGroupBy::deserialize(d)?;
         if !g.sort_by.is_empty() {
-            return Err(D::Error::custom("a group-by step's sort_by is always empty"));
+            return Err(D::Error::custom(
+                "a group-by step's sort_by is always empty",
+            ));
         }
         Ok((g.keys, g.aggs))
     }

@@ -25,7 +25,12 @@ pub(super) struct Column<'b> {
 impl<'b> Column<'b> {
     /// Appends one field's value; `None` when the text is not one this reader parses.
     #[inline]
-    pub(super) fn push(&mut self, text: &'b [u8], row: usize, null_values: &[String]) -> Option<()> {
+    pub(super) fn push(
+        &mut self,
+        text: &'b [u8],
+        row: usize,
+        null_values: &[String],
+    ) -> Option<()> {
         let null = text.is_empty() || null_values.iter().any(|n| n.as_bytes() == text);
         match &mut self.buffer {
             Buffer::Text(v) => v.push(if null {

@@ -308,8 +308,7 @@ fn declines_ragged_lines_whatever_it_reads() {
 #[test]
 fn declines_what_it_does_not_parse() {
     let schema = schema();
-    let projection: Vec<pl::PlSmallStr> =
-        schema.iter().map(|(n, _)| n.as_str().into()).collect();
+    let projection: Vec<pl::PlSmallStr> = schema.iter().map(|(n, _)| n.as_str().into()).collect();
     let ok = "1,2.5,a,2015-01-15 19:05:39,3\n";
     // Rows to skip are Polars' to count.
     let skipping = Layout {
