@@ -26,6 +26,9 @@ use brisk_core::Result;
 use polars::prelude as pl;
 use std::sync::Arc;
 
+/// A schema as name/type pairs.
+type Fields = Vec<(String, pl::DataType)>;
+
 /// A tree reduction of a DataFrame: `chunk` steps on each partition, `combine`
 /// steps on groups of at most `split_every` results, level after level, and the
 /// `aggregate` steps after the last combine.
@@ -67,10 +70,7 @@ impl Reduction {
 
     /// The schemas of a chunk's result and of the reduction's result, over
     /// partitions of `schema` (an error here is an error in the steps).
-    pub(crate) fn schemas(
-        &self,
-        schema: &[(String, pl::DataType)],
-    ) -> Result<(Vec<(String, pl::DataType)>, Vec<(String, pl::DataType)>)> {
+    pub(crate) fn schemas(&self, schema: &[(String, pl::DataType)]) -> Result<(Fields, Fields)> {
         let chunk_schema = schema_after(schema, &self.chunk)?;
         let steps: Vec<Step> = self
             .combine
@@ -92,22 +92,14 @@ impl Reduction {
     /// The chunks of `df` and the tree over them: the final layer's name (its one
     /// key is index 0) and the graph. `chunk_schema` is the chunks' schema
     /// ([`Reduction::schemas`]).
-    pub(crate) fn graph(
-        &self,
-        df: &DataFrame,
-        chunk_schema: Vec<(String, pl::DataType)>,
-    ) -> Result<(String, Graph)> {
+    pub(crate) fn graph(&self, df: &DataFrame, chunk_schema: Fields) -> Result<(String, Graph)> {
         let chunks = df.chunks(&self.chunk)?;
         self.tree(chunks, chunk_schema)
     }
 
     /// The combine levels over `chunks`, the last one running the aggregate steps
     /// too.
-    fn tree(
-        &self,
-        chunks: Parts,
-        chunk_schema: Vec<(String, pl::DataType)>,
-    ) -> Result<(String, Graph)> {
+    fn tree(&self, chunks: Parts, chunk_schema: Fields) -> Result<(String, Graph)> {
         let (combine, aggregate) = (&self.combine, &self.aggregate);
         let split_every = self.split_every.max(2);
         let bytes = rmp_serde::to_vec_named(&(combine, aggregate)).map_err(|e| {
