@@ -1,5 +1,5 @@
 //! One DataFrame partition as a task value: a Polars `DataFrame`, sent between
-//! processes as Arrow IPC.
+//! processes as Arrow IPC; and partitions stacked back into one frame.
 
 use brisk_core::value::{Data, DecoderRegistration, Encoded, Value};
 use brisk_core::{Error, Result};
@@ -68,4 +68,23 @@ inventory::submit! {
 /// The Polars frame of a task value.
 pub(crate) fn frame(v: &Value) -> Result<&pl::DataFrame> {
     Ok(&v.expect_ref::<Frame>()?.0)
+}
+
+/// Frames stacked vertically, in order (none: `empty()`).
+pub(crate) fn concat_frames<'a>(
+    frames: impl IntoIterator<Item = Result<&'a pl::DataFrame>>,
+    empty: impl FnOnce() -> pl::DataFrame,
+) -> Result<pl::DataFrame> {
+    let mut acc: Option<pl::DataFrame> = None;
+    for f in frames {
+        let f = f?;
+        match &mut acc {
+            None => acc = Some(f.clone()),
+            Some(a) => {
+                a.vstack_mut(f)
+                    .map_err(|e| Error::user(format!("cannot concatenate partitions: {e}")))?;
+            }
+        }
+    }
+    Ok(acc.unwrap_or_else(empty))
 }

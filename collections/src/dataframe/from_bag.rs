@@ -1,9 +1,9 @@
 //! `Bag::to_dataframe`: records become rows (each record written as JSON and read
 //! by Polars' NDJSON reader with one schema for every partition).
 
+use super::dataframe::DataFrame;
 use super::frame::Frame;
-use super::plan::{from_schema, to_schema};
-use super::DataFrame;
+use super::schema::{from_schema, to_schema};
 use crate::bag::{part, Bag, Item};
 use crate::layers::layer_name;
 use brisk_core::executor::default_executor;

@@ -1,29 +1,31 @@
 //! Fusing the first level of a reduction over Parquet files read with
 //! `aggregate_files`: when a reduction reads few of a file's columns, one task scans
-//! several whole files and computes the partial statistics of their union (Dask's
-//! `FusedParquetIO`). Fewer, larger
-//! tasks cost less to plan and schedule, and one Polars scan over several files
-//! overlaps their reads and decoding where one scan per file would wait at each
-//! file's end.
+//! several whole files and computes the chunk statistics of their union (Dask's
+//! `FusedParquetIO`). The reduction builder (`reduction.rs`) asks for fused chunks
+//! and falls back to one chunk per partition. Fewer, larger tasks cost less to
+//! plan and schedule, and one Polars scan over several files overlaps their reads
+//! and decoding where one scan per file would wait at each file's end.
 //!
-//! Two conditions keep the result the same as one partial per file:
+//! Two conditions keep the result the same as one chunk per file:
 //!
-//! - every blockwise step before the partial is *row-separable*: its result on the
+//! - every blockwise step before the chunk is *row-separable*: its result on the
 //!   union of two files is the union of its results on each (selections of
 //!   elementwise expressions, filters by them, new columns from them). Polars' own
 //!   plan says so: the steps are planned on an empty frame and every expression
 //!   is asked `is_elementwise`. A slice, a sort, a per-partition aggregate or a
 //!   window expression keeps one task per file;
-//! - the partial statistics of a union are valid partials: every merge of the
-//!   reductions here is associative and takes partial rows in file order.
+//! - the chunk statistics of a union are valid chunk results: every combine of
+//!   the reductions here is associative and takes chunk rows in file order.
 //!
 //! How many files share a task follows Dask's rule: the inverse of the fraction of
 //! columns read, at most the square root of the number of files (so that a
 //! cluster still has tasks to spread), and at most 100.
 
-use super::plan::{needed_columns, to_schema, Plan, Source, SpecOp, Step};
-use super::read::FileRef;
-use super::{steps_bytes, Base, DataFrame, Parts};
+use super::dataframe::{steps_bytes, Base, DataFrame, Parts};
+use super::plan::{Plan, SpecOp};
+use super::schema::to_schema;
+use super::source::{FileRef, Source};
+use super::step::{needed_columns, Step};
 use crate::layers::layer_name;
 use brisk_core::graph::Task;
 use brisk_core::op::Op;
@@ -33,58 +35,56 @@ use polars::prelude as pl;
 use polars_plan::plans::{all_elementwise, is_scalar_ae, IR};
 use std::sync::Arc;
 
-impl DataFrame {
-    /// The partitions with the pending steps and a reduction's `partial` steps
-    /// applied, as graph keys: several Parquet files per task when the steps allow
-    /// it (see the module documentation), one partition per task otherwise.
-    pub(crate) fn partials(&self, partial: &[Step]) -> Result<Parts> {
-        let Base::Scans {
-            method,
-            name,
-            plans,
-        } = &*self.base
-        else {
-            return self.parts(partial);
-        };
-        let (Some(files), Some(first)) = (whole_files(plans), plans.first()) else {
-            return self.parts(partial);
-        };
-        let source_schema = &first.schema;
-        let steps: Vec<Step> = self.steps.iter().chain(partial).cloned().collect();
-        // Only the file's columns count, not those the steps add.
-        let read = needed_columns(&steps).map(|names| {
-            source_schema
-                .iter()
-                .filter(|(n, _)| names.contains(n))
-                .count()
-        });
-        let size = bucket_size(files.len(), read, source_schema.len());
-        if size < 2 || !row_separable(source_schema, &self.steps) {
-            return self.parts(partial);
-        }
-        let bytes = steps_bytes(&steps)?;
-        let layer = layer_name(
-            &format!("{method}-fused"),
-            &[&name.as_str(), &Bytes(&bytes), &size],
-        )?;
-        let tasks: Vec<Task> = buckets(files.len(), size)
-            .into_iter()
-            .enumerate()
-            .map(|(i, range)| {
-                let op = SpecOp(Plan {
-                    source: Source::ParquetFiles(files[range].to_vec()),
-                    steps: steps.clone(),
-                    schema: source_schema.clone(),
-                });
-                Task::new(
-                    Key::new(layer.as_str(), &[i as u32]),
-                    Arc::new(op) as Arc<dyn Op>,
-                    vec![],
-                )
-            })
-            .collect();
-        Ok(Parts::from_layer(layer, tasks, None))
+/// The partitions of `df` with its pending steps and a reduction's `chunk` steps
+/// applied, several Parquet files per task, when the files and steps allow it (see
+/// the module documentation); `None` otherwise.
+pub(crate) fn fused_chunks(df: &DataFrame, chunk: &[Step]) -> Result<Option<Parts>> {
+    let Base::Scans {
+        method,
+        name,
+        plans,
+    } = &*df.base
+    else {
+        return Ok(None);
+    };
+    let (Some(files), Some(first)) = (whole_files(plans), plans.first()) else {
+        return Ok(None);
+    };
+    let source_schema = &first.schema;
+    let steps: Vec<Step> = df.steps.iter().chain(chunk).cloned().collect();
+    // Only the file's columns count, not those the steps add.
+    let read = needed_columns(&steps).map(|names| {
+        source_schema
+            .iter()
+            .filter(|(n, _)| names.contains(n))
+            .count()
+    });
+    let size = bucket_size(files.len(), read, source_schema.len());
+    if size < 2 || !row_separable(source_schema, &df.steps) {
+        return Ok(None);
     }
+    let bytes = steps_bytes(&steps)?;
+    let layer = layer_name(
+        &format!("{method}-fused"),
+        &[&name.as_str(), &Bytes(&bytes), &size],
+    )?;
+    let tasks: Vec<Task> = buckets(files.len(), size)
+        .into_iter()
+        .enumerate()
+        .map(|(i, range)| {
+            let op = SpecOp(Plan {
+                source: Source::ParquetFiles(files[range].to_vec()),
+                steps: steps.clone(),
+                schema: source_schema.clone(),
+            });
+            Task::new(
+                Key::new(layer.as_str(), &[i as u32]),
+                Arc::new(op) as Arc<dyn Op>,
+                vec![],
+            )
+        })
+        .collect();
+    Ok(Some(Parts::from_layer(layer, tasks, None)))
 }
 
 /// The files when every plan reads one whole local Parquet file that may be read
@@ -182,7 +182,7 @@ mod tests {
     /// order, without the file-by-file fallback.
     #[test]
     fn a_fused_scan_reads_its_files_in_order() {
-        use crate::dataframe::read::FileRef;
+        use crate::dataframe::source::FileRef;
         use brisk_io::url::StoreOptions;
         use polars::prelude::{df, ParquetWriter};
         let dir = std::env::temp_dir().join(format!("brisk-fuse-unit-{}", std::process::id()));
@@ -293,7 +293,6 @@ mod tests {
             vec![Step::GroupBy {
                 keys: vec![col("x")],
                 aggs: vec![len()],
-                sort_by: vec![],
             }],
             // An unknown column: Polars cannot plan it, so nothing is fused.
             vec![Step::Filter(col("nope").gt(lit(1)))],

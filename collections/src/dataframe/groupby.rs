@@ -1,15 +1,22 @@
-//! `groupby(keys).agg(...)`: per-partition group-by of partial statistics, merged in
-//! a tree; with `split_out = k` the groups are hash-partitioned into `k` output
-//! partitions, each merged in its own tree.
+//! [`GroupBy`]: `groupby(keys).agg(...)`, a reduction (`reduction.rs`) whose chunk
+//! is a per-partition group-by of chunk statistics, combined in a tree; with
+//! `split_out = k` the groups are hash-partitioned into `k` output partitions, each
+//! combined in its own tree. And `groupby(keys).apply(f)`, `f` run on each whole
+//! group after a shuffle.
 
-use super::plan::{schema_after, Plan, Source, SpecOp, Step};
-use super::reduce::{tree, Agg, AggKind};
+use super::agg::{Agg, AggKind};
+use super::dataframe::DataFrame;
+use super::frame::{concat_frames, frame, Frame};
+use super::plan::{Plan, SpecOp};
+use super::reduction::Reduction;
+use super::schema::{from_schema, schema_after};
 use super::shuffle::{hash_bucket, BUCKET};
-use super::DataFrame;
+use super::source::Source;
+use super::step::Step;
 use crate::layers::{layer_name, SPLIT_EVERY};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::Op;
-use brisk_core::{Error, Key, Result};
+use brisk_core::{Error, Key, Result, Value};
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 use std::sync::Arc;
@@ -49,7 +56,7 @@ impl DataFrame {
 }
 
 impl GroupBy {
-    /// The fan-in of the merge tree (default 8).
+    /// The fan-in of the combine tree (default 8).
     pub fn split_every(mut self, n: usize) -> GroupBy {
         self.split_every = n.max(2);
         self
@@ -77,46 +84,44 @@ impl GroupBy {
                 self.df.check_column(&a.column)?;
             }
         }
-        let partials: Vec<pl::Expr> = aggs
+        let chunk_aggs: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
-            .flat_map(|(j, a)| a.partials(j, true))
+            .flat_map(|(j, a)| a.chunk(j, true))
             .collect();
         let chunk = Step::GroupBy {
             keys: self.keys.clone(),
-            aggs: partials,
-            sort_by: vec![],
+            aggs: chunk_aggs,
         };
         let grouped_schema = schema_after(self.df.dtypes(), std::slice::from_ref(&chunk))?;
         let key_names: Vec<String> = grouped_schema[..self.keys.len()]
             .iter()
             .map(|(n, _)| n.clone())
             .collect();
-        let mut merge_keys: Vec<pl::Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
-        let mut first = vec![chunk];
+        let mut combine_keys: Vec<pl::Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
+        let mut chunk = vec![chunk];
         if self.split_out > 1 {
-            first.push(Step::WithColumns(vec![hash_bucket(
+            chunk.push(Step::WithColumns(vec![hash_bucket(
                 &key_names,
                 self.split_out,
             )]));
-            merge_keys.push(col(BUCKET));
+            combine_keys.push(col(BUCKET));
         }
-        let merges: Vec<pl::Expr> = aggs
+        let combine_aggs: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
-            .flat_map(|(j, a)| a.merges(j, true))
+            .flat_map(|(j, a)| a.combine(j, true))
             .collect();
-        let merge = Step::GroupBy {
-            keys: merge_keys,
-            aggs: merges,
-            sort_by: vec![],
+        let combine = Step::GroupBy {
+            keys: combine_keys,
+            aggs: combine_aggs,
         };
-        let finish = vec![
+        let aggregate = vec![
             Step::Select(
                 key_names
                     .iter()
                     .map(|n| col(n.as_str()))
-                    .chain(aggs.iter().enumerate().map(|(j, a)| a.finish(j)))
+                    .chain(aggs.iter().enumerate().map(|(j, a)| a.aggregate(j)))
                     .collect(),
             ),
             Step::Sort {
@@ -124,38 +129,27 @@ impl GroupBy {
                 descending: vec![false; key_names.len()],
             },
         ];
-        let partial_schema = schema_after(self.df.dtypes(), &first)?;
-        let out_schema = schema_after(
-            &partial_schema,
-            &std::iter::once(merge.clone())
-                .chain(finish.iter().cloned())
-                .collect::<Vec<_>>(),
-        )?;
+        let reduction = Reduction::new("groupby", chunk, vec![combine], aggregate)
+            .split_every(self.split_every);
         if self.split_out == 1 {
-            let parts = self.df.partials(&first)?;
-            let (name, graph) = tree(
-                "groupby",
-                parts,
-                vec![merge],
-                finish,
-                partial_schema,
-                self.split_every,
-            )?;
-            return Ok(DataFrame::from_keys(name, 1, graph, out_schema));
+            return reduction.apply(&self.df);
         }
+        let (chunk_schema, out_schema) = reduction.schemas(self.df.dtypes())?;
         // One tree per output partition, each starting from its bucket's rows.
         let mut outputs = Vec::with_capacity(self.split_out);
         for j in 0..self.split_out {
-            let parts = self.df.partials(&first)?;
             let only_j = Step::Filter(col(BUCKET).eq(lit(j as u64)));
-            outputs.push(tree(
-                &format!("groupby-out{j}"),
-                parts,
-                vec![only_j, merge.clone()],
-                finish.clone(),
-                partial_schema.clone(),
-                self.split_every,
-            )?);
+            let bucket_j = Reduction {
+                method: format!("groupby-out{j}"),
+                combine: [only_j]
+                    .into_iter()
+                    .chain(reduction.combine.clone())
+                    .collect(),
+                chunk: reduction.chunk.clone(),
+                aggregate: reduction.aggregate.clone(),
+                split_every: reduction.split_every,
+            };
+            outputs.push(bucket_j.graph(&self.df, chunk_schema.clone())?);
         }
         let layer = layer_name(
             "groupby-split-out",
@@ -187,6 +181,59 @@ impl GroupBy {
         Ok(DataFrame::from_keys(
             layer,
             self.split_out,
+            graph,
+            out_schema,
+        ))
+    }
+}
+
+impl GroupBy {
+    /// Runs `f` on each whole group (Dask's groupby-apply) after a shuffle that
+    /// brings every group into one partition. `f` receives the group's rows and
+    /// returns any frame; the result's schema is found by calling `f` on an empty
+    /// frame. Runs on the local scheduler (`f` is a closure named by `name`).
+    pub fn apply(
+        &self,
+        name: &str,
+        f: impl Fn(pl::DataFrame) -> Result<pl::DataFrame> + Send + Sync + 'static,
+    ) -> Result<DataFrame> {
+        let keyed = self.df.with_columns(&self.keys)?;
+        let names: Vec<String> =
+            schema_after(self.df.dtypes(), &[Step::Select(self.keys.clone())])?
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+        let k = self.df.npartitions();
+        let shuffled = keyed.shuffle_by("groupby-apply", hash_bucket(&names, k), k, vec![])?;
+        let empty = pl::DataFrame::empty_with_schema(&shuffled.schema());
+        let meta = f(empty)?;
+        let out_schema = from_schema(meta.schema());
+        let f = Arc::new(f);
+        let names2 = names.clone();
+        let op: Arc<dyn Op> = Arc::new(brisk_core::op::ClosureOp::new(
+            format!("groupby-apply:{name}"),
+            move |xs: &[Value]| {
+                let df = frame(&xs[0])?;
+                let mut outs: Vec<pl::DataFrame> = Vec::new();
+                let groups = df
+                    .partition_by_stable(names2.iter().map(String::as_str), true)
+                    .map_err(|e| Error::user(e.to_string()))?;
+                for g in groups {
+                    outs.push(f(g)?);
+                }
+                let out = concat_frames(outs.iter().map(Ok), || meta.clear())?;
+                Ok(Arc::new(Frame(out)) as Value)
+            },
+        ));
+        let parts = shuffled.parts(&[])?;
+        let layer = layer_name("groupby-apply", &[&parts.name.as_str(), &name])?;
+        let graph =
+            crate::layers::per_partition(&parts.graph, &layer, parts.npartitions, &op, |i| {
+                vec![parts.key(i)]
+            });
+        Ok(DataFrame::from_keys(
+            layer,
+            parts.npartitions,
             graph,
             out_schema,
         ))

@@ -3,11 +3,18 @@
 //! The schema is found from a sample at the start of each file (never the whole
 //! data), and every file's sample must agree with the first file's: a disagreement
 //! is an error naming both files and the column.
+//!
+//! This file plans the partitions (one [`Plan`] per block or file, when the graph
+//! is built); what a task then does with its block or file is in `source/`.
 
-use super::csv_scan;
-use super::diagnose;
-use super::plan::{from_schema, to_schema, Plan, Source, Step};
-use super::DataFrame;
+use super::dataframe::DataFrame;
+use super::dates;
+use super::plan::Plan;
+use super::schema::from_schema;
+use super::source::{
+    null_values, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock, TextFormat,
+};
+use super::step::Step;
 use brisk_core::{Error, Result};
 use brisk_io::blocks::{self, Block};
 use brisk_io::compression::Compression;
@@ -15,10 +22,7 @@ use brisk_io::glob::{self, FileInfo};
 use brisk_io::objects;
 use brisk_io::url::{parse, StoreOptions};
 use polars::prelude as pl;
-use polars::prelude::{LazyFileListReader, SerReader};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use polars::prelude::SerReader;
 
 /// Bytes read from the start of each file to find its schema.
 const SAMPLE_BYTES: u64 = 256 * 1024;
@@ -63,320 +67,6 @@ impl Default for CsvOptions {
     }
 }
 
-/// A file as a task names it: URL plus what identifies its content.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct FileRef {
-    pub url: String,
-    pub size: u64,
-    pub modified_ns: i128,
-    pub e_tag: Option<String>,
-    pub store: StoreOptions,
-}
-
-impl FileRef {
-    fn new(f: &FileInfo, store: &StoreOptions) -> FileRef {
-        FileRef {
-            url: f.url.clone(),
-            size: f.size,
-            modified_ns: f.modified_ns,
-            e_tag: f.e_tag.clone(),
-            store: store.clone(),
-        }
-    }
-
-    fn info(&self) -> Result<(brisk_io::url::Location, FileInfo)> {
-        let loc = parse(&self.url, &self.store)?;
-        let path = loc.object_path(&loc.path)?;
-        let info = FileInfo {
-            url: self.url.clone(),
-            path,
-            size: self.size,
-            modified_ns: self.modified_ns,
-            e_tag: self.e_tag.clone(),
-        };
-        Ok((loc, info))
-    }
-
-    /// The local path, for files on local disk.
-    pub(crate) fn local_path(&self) -> Option<String> {
-        let loc = parse(&self.url, &self.store).ok()?;
-        (loc.root == "file://").then(|| loc.url(&loc.path))
-    }
-}
-
-/// The parser settings a CSV block needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct CsvParse {
-    /// Columns read as strings and parsed into datetimes by [`super::dates`].
-    pub dates: Vec<String>,
-    pub has_header: bool,
-    pub separator: u8,
-    pub skip_rows: usize,
-    pub null_values: Vec<String>,
-}
-
-/// The text formats read by blocks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) enum TextFormat {
-    Csv(CsvParse),
-    Ndjson,
-}
-
-/// One block of a CSV or NDJSON file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct TextBlock {
-    pub file: FileRef,
-    pub offset: u64,
-    pub length: Option<u64>,
-    pub compression: Compression,
-    pub format: TextFormat,
-    pub schema: Vec<(String, pl::DataType)>,
-}
-
-/// Buffers that local CSV blocks are read into, kept for the next block so that its
-/// bytes land in memory already mapped (a fresh 64 MB buffer per block cost a fifth
-/// of the CPU time in the kernel zeroing its pages). A buffer is taken out while in
-/// use, so a task nested inside another on the same thread takes another one.
-static BLOCK_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-
-/// Buffers kept at most (blocks read at once, for two to four threads).
-const KEPT_BUFFERS: usize = 4;
-
-/// Buffers larger than this (blocks far above the default 64 MB) are not kept.
-const MAX_KEPT_BYTES: usize = 160 * 1024 * 1024;
-
-impl TextBlock {
-    /// Runs `f` on the block's bytes, aligned on lines. An uncompressed block of a
-    /// local file is read into a kept buffer ([`BLOCK_BUFFERS`]).
-    pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
-        let (Compression::None, Some(length), Some(path)) =
-            (self.compression, self.length, self.file.local_path())
-        else {
-            return f(&self.bytes()?);
-        };
-        let (_, info) = self.file.info()?;
-        let mut buf = BLOCK_BUFFERS
-            .lock()
-            .ok()
-            .and_then(|mut kept| kept.pop())
-            .unwrap_or_default();
-        let range = blocks::read_local_aligned(
-            std::path::Path::new(&path),
-            &info,
-            self.offset,
-            length,
-            b"\n",
-            &mut buf,
-        )?;
-        let out = f(&buf[range]);
-        if buf.capacity() <= MAX_KEPT_BYTES {
-            if let Ok(mut kept) = BLOCK_BUFFERS.lock() {
-                if kept.len() < KEPT_BUFFERS {
-                    kept.push(buf);
-                }
-            }
-        }
-        out
-    }
-
-    /// The block's bytes, aligned on lines.
-    pub(crate) fn bytes(&self) -> Result<Vec<u8>> {
-        let (loc, info) = self.file.info()?;
-        let block = Block {
-            file: info,
-            offset: self.offset,
-            length: self.length,
-            compression: self.compression,
-        };
-        Ok(blocks::read(loc.store.as_ref(), &block, b"\n")?)
-    }
-
-    /// The block as a LazyFrame over the rows it holds, reading only the columns in
-    /// `columns` (`None`: all) when the format allows it.
-    ///
-    /// A CSV block with no quote byte and only integer, float, string and datetime
-    /// columns is read by [`csv_scan`], which finds fields a word at a time and parses
-    /// only the projected ones, straight into columns. Any other block, or one that
-    /// reader declines (a ragged line, a value it does not parse), goes to Polars'
-    /// eager reader, whose result or error is the reference: its line splitter is
-    /// quote-aware and several times faster on stable Rust than the streaming scan's
-    /// (which tracks two quote states per byte), and a block is already a bounded
-    /// piece of the file, so nothing is gained by streaming it.
-    pub(crate) fn lazy(&self, columns: Option<&BTreeSet<String>>) -> Result<pl::LazyFrame> {
-        use pl::IntoLazy;
-        let schema = Arc::new(to_schema(&self.schema));
-        match &self.format {
-            TextFormat::Csv(p) => {
-                let first = self.offset == 0;
-                let mut read_schema = (*schema).clone();
-                for d in &p.dates {
-                    read_schema.with_column(d.as_str().into(), pl::DataType::String);
-                }
-                let projection = columns.map(|wanted| self.projection(wanted));
-                let dates: Vec<&String> = p
-                    .dates
-                    .iter()
-                    .filter(|d| {
-                        projection
-                            .as_ref()
-                            .is_none_or(|names| names.iter().any(|n| n == d.as_str()))
-                    })
-                    .collect();
-                let parse = pl::CsvParseOptions::default()
-                    .with_separator(p.separator)
-                    .with_null_values(null_values(&p.null_values));
-                // A block may hold no record at all (one line longer than the block).
-                let options = pl::CsvReadOptions::default()
-                    .with_raise_if_empty(false)
-                    .with_has_header(first && p.has_header)
-                    .with_skip_rows(if first { p.skip_rows } else { 0 })
-                    .with_schema(Some(Arc::new(read_schema)))
-                    .with_columns(projection.clone().map(Arc::from))
-                    .with_parse_options(parse);
-                let all: Vec<pl::PlSmallStr>;
-                let wanted = match &projection {
-                    Some(names) => names.as_slice(),
-                    None => {
-                        all = self.schema.iter().map(|(n, _)| n.as_str().into()).collect();
-                        &all
-                    }
-                };
-                let layout = csv_scan::Layout {
-                    schema: &self.schema,
-                    projection: wanted,
-                    dates: &p.dates,
-                    separator: p.separator,
-                    header: first && p.has_header,
-                    skip_rows: if first { p.skip_rows } else { 0 },
-                    null_values: &p.null_values,
-                };
-                let (df, parsed) = self.with_bytes(|bytes| {
-                    if let Some(df) = csv_scan::read(bytes, &layout) {
-                        return Ok((df, true));
-                    }
-                    options
-                        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-                        .finish()
-                        .map(|df| (df, false))
-                        .map_err(|e| self.explain(e))
-                })?;
-                let lf = df.lazy();
-                // The fast reader parses the datetimes itself.
-                let dates = if parsed { Vec::new() } else { dates };
-                Ok(if dates.is_empty() {
-                    lf
-                } else {
-                    lf.with_columns(
-                        dates
-                            .iter()
-                            .map(|d| super::dates::parse_expr(d))
-                            .collect::<Vec<_>>(),
-                    )
-                })
-            }
-            TextFormat::Ndjson => {
-                let bytes = self.bytes()?;
-                let sources =
-                    pl::ScanSources::Buffers(Arc::new([polars_buffer::Buffer::from(bytes)]));
-                pl::LazyJsonLineReader::new_with_sources(sources)
-                    .with_schema(Some(schema))
-                    .finish()
-                    .map_err(|e| self.explain(e))
-            }
-        }
-    }
-
-    /// The block's columns in `wanted`, in file order (at least one: a row count
-    /// needs no column, but the reader needs one to count).
-    fn projection(&self, wanted: &BTreeSet<String>) -> Vec<pl::PlSmallStr> {
-        let mut names: Vec<pl::PlSmallStr> = self
-            .schema
-            .iter()
-            .filter(|(n, _)| wanted.contains(n))
-            .map(|(n, _)| n.as_str().into())
-            .collect();
-        if names.is_empty() {
-            names.extend(self.schema.first().map(|(n, _)| n.as_str().into()));
-        }
-        names
-    }
-
-    /// The rows of a CSV block, counted without parsing (`None` for other formats):
-    /// records outside quotes, less the skipped rows and the header of a file's
-    /// first block. Like Polars' own row count, it does not check the fields.
-    pub(crate) fn count_rows(&self) -> Result<Option<usize>> {
-        let TextFormat::Csv(p) = &self.format else {
-            return Ok(None);
-        };
-        let first = self.offset == 0;
-        self.with_bytes(|b| {
-            // Polars drops blank lines before a header: such files are parsed.
-            if first && p.has_header && matches!(b.first(), Some(b'\n' | b'\r')) {
-                return Ok(None);
-            }
-            let records = brisk_io::records::count_records(b, b'\n', Some(b'"'));
-            let skipped = if first {
-                p.skip_rows + usize::from(p.has_header)
-            } else {
-                0
-            };
-            Ok(Some(records.saturating_sub(skipped)))
-        })
-    }
-
-    /// Where line `line` (0-based within the block) is, for messages.
-    pub(crate) fn place(&self, line: usize) -> String {
-        if self.offset == 0 {
-            format!("{} line {}", self.file.url, line + 1)
-        } else {
-            format!(
-                "{} line {} of the block at byte {}",
-                self.file.url,
-                line + 1,
-                self.offset
-            )
-        }
-    }
-
-    /// Turns a parser error into one naming the file and line, by looking for the
-    /// first bad line of the block.
-    pub(crate) fn explain(&self, e: pl::PolarsError) -> Error {
-        let found = self
-            .bytes()
-            .ok()
-            .and_then(|bytes| diagnose::first_bad_line(self, &bytes));
-        match found {
-            Some((line, what)) => Error::user(format!("{}: {what}", self.place(line))),
-            None => Error::user(format!("reading {}: {e}", self.file.url)),
-        }
-    }
-}
-
-fn null_values(v: &[String]) -> Option<pl::NullValues> {
-    (!v.is_empty())
-        .then(|| pl::NullValues::AllColumns(v.iter().map(|s| s.as_str().into()).collect()))
-}
-
-/// A Parquet file, or rows `offset..offset + rows` of it (one row group).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ParquetPart {
-    pub file: FileRef,
-    pub rows: Option<(u64, u64)>,
-    /// A reduction may read this file in one scan with others of the same frame
-    /// ([`ParquetOptions::aggregate_files`]).
-    pub aggregate_files: bool,
-}
-
-impl ParquetPart {
-    pub(crate) fn lazy(&self) -> Result<pl::LazyFrame> {
-        let lf = scan_parquet(&self.file)?;
-        Ok(match self.rows {
-            Some((offset, rows)) => lf.slice(offset as i64, rows as pl::IdxSize),
-            None => lf,
-        })
-    }
-}
-
 /// How to read Parquet files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParquetOptions {
@@ -396,38 +86,6 @@ pub struct ParquetOptions {
     pub aggregate_files: bool,
     /// Store settings (S3 endpoint, credentials...).
     pub store: StoreOptions,
-}
-
-fn scan_parquet(file: &FileRef) -> Result<pl::LazyFrame> {
-    scan_parquet_files(std::slice::from_ref(file))
-}
-
-/// One scan over whole Parquet files, in order (their schemas must match).
-pub(crate) fn scan_parquet_files(files: &[FileRef]) -> Result<pl::LazyFrame> {
-    let mut args = pl::ScanArgsParquet::default();
-    // Brisk expands globs and cuts the files itself: no second expansion (a file
-    // whose name holds `[` or `*` is that file), no hive partitions from paths.
-    args.glob = false;
-    args.hive_options.enabled = Some(false);
-    let named = |e: pl::PolarsError| {
-        let urls: Vec<&str> = files.iter().map(|f| f.url.as_str()).collect();
-        Error::user(format!("reading {}: {e}", urls.join(", ")))
-    };
-    let paths: Option<Vec<pl::PlRefPath>> = files
-        .iter()
-        .map(|f| f.local_path().map(pl::PlRefPath::new))
-        .collect();
-    let sources = match paths {
-        Some(paths) => pl::ScanSources::Paths(paths.into_iter().collect()),
-        None => {
-            let mut buffers = Vec::with_capacity(files.len());
-            for f in files {
-                buffers.push(polars_buffer::Buffer::from(objects::get(&f.url, &f.store)?));
-            }
-            pl::ScanSources::Buffers(buffers.into())
-        }
-    };
-    pl::LazyFrame::scan_parquet_sources(sources, args).map_err(named)
 }
 
 fn expand(urls: &[&str], store: &StoreOptions) -> Result<Vec<FileInfo>> {
@@ -508,7 +166,7 @@ fn csv_sample_schema(
         if let Some((_, given)) = options.dtypes.iter().find(|(n, _)| n == name) {
             *t = given.clone();
         } else if options.parse_dates.contains(name) {
-            *t = super::dates::datetime_type();
+            *t = dates::datetime_type();
         }
     }
     for (name, _) in options.dtypes.iter() {
@@ -583,7 +241,7 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
     // Columns typed as datetimes (by parse_dates or dtypes) are parsed by hand.
     let dates = schema
         .iter()
-        .filter(|(_, t)| t == &super::dates::datetime_type())
+        .filter(|(_, t)| t == &dates::datetime_type())
         .map(|(n, _)| n.clone())
         .collect();
     let parse = CsvParse {

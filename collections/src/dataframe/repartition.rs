@@ -1,9 +1,11 @@
 //! `repartition`: fewer partitions by concatenating neighbours, more by cutting each
 //! partition into row ranges; or partitions of about a given size in memory.
 
+use super::dataframe::DataFrame;
 use super::frame::Frame;
-use super::plan::{Plan, Source, SpecOp, Step};
-use super::DataFrame;
+use super::plan::{Plan, SpecOp};
+use super::source::Source;
+use super::step::Step;
 use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::graph::{Graph, Layer, Task};

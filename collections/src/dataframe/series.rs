@@ -1,8 +1,8 @@
 //! Series: one column of a DataFrame (Dask's `df["x"]`), with the reductions
 //! returning lazy scalars.
 
-use super::reduce::Agg;
-use super::DataFrame;
+use super::agg::Agg;
+use super::dataframe::DataFrame;
 use brisk_core::{Error, Result};
 use polars::prelude as pl;
 use polars::prelude::col;

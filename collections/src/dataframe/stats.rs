@@ -1,10 +1,10 @@
 //! Approximate statistics: distinct counts by HyperLogLog, and `describe()` with
 //! percentiles from merged per-partition quantile samples.
 
-use super::plan::Step;
-use super::reduce::{tree, Agg};
-use super::DataFrame;
-use crate::layers::SPLIT_EVERY;
+use super::agg::Agg;
+use super::dataframe::DataFrame;
+use super::reduction::Reduction;
+use super::step::Step;
 use brisk_core::{Error, Result};
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
@@ -39,14 +39,11 @@ impl DataFrame {
             Step::GroupBy {
                 keys: vec![col("idx")],
                 aggs: vec![col("rank").max()],
-                sort_by: vec![],
             },
         ];
-        let partial_schema = super::plan::schema_after(&self.schema, &sketch)?;
-        let merge = Step::GroupBy {
+        let combine = Step::GroupBy {
             keys: vec![col("idx")],
             aggs: vec![col("rank").max()],
-            sort_by: vec![],
         };
         // alpha · m² / Σ 2^-rank (missing registers count 2^0), with linear counting
         // while many registers are still empty.
@@ -68,18 +65,8 @@ impl DataFrame {
             .round(0, pl::RoundMode::HalfToEven)
             .cast(pl::DataType::UInt64)
             .alias(column);
-        let finish = vec![sums, Step::Select(vec![estimate])];
-        let out_schema = super::plan::schema_after(&partial_schema, &finish)?;
-        let parts = self.partials(&sketch)?;
-        let (name, graph) = tree(
-            "approx_nunique",
-            parts,
-            vec![merge],
-            finish,
-            partial_schema,
-            SPLIT_EVERY,
-        )?;
-        Ok(DataFrame::from_keys(name, 1, graph, out_schema))
+        let aggregate = vec![sums, Step::Select(vec![estimate])];
+        Reduction::new("approx_nunique", sketch, vec![combine], aggregate).apply(self)
     }
 
     /// Summary statistics of every numeric column, computed now: a frame with a

@@ -1,9 +1,9 @@
 //! Writers: one file per partition, written by the partition's own task (in
 //! parallel, each partition dropped once written).
 
+use super::dataframe::DataFrame;
 use super::frame::{frame, Frame};
 use super::parquet_write::{write_parquet, DEFAULT_ROW_GROUP};
-use super::DataFrame;
 use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::graph::{Graph, Layer, Task};

@@ -1,12 +1,42 @@
-//! Finding the first bad line of a text block, so that a parser error can name the
-//! file and line (Polars' own messages name neither).
+//! Explaining a text block's parser error: finding the block's first bad line, so
+//! that the error can name the file and line (Polars' own messages name neither).
 
-use super::read::{TextBlock, TextFormat};
+use super::text::{TextBlock, TextFormat};
+use brisk_core::Error;
 use polars::prelude as pl;
+
+impl TextBlock {
+    /// Where line `line` (0-based within the block) is, for messages.
+    pub(crate) fn place(&self, line: usize) -> String {
+        if self.offset == 0 {
+            format!("{} line {}", self.file.url, line + 1)
+        } else {
+            format!(
+                "{} line {} of the block at byte {}",
+                self.file.url,
+                line + 1,
+                self.offset
+            )
+        }
+    }
+
+    /// Turns a parser error into one naming the file and line, by looking for the
+    /// first bad line of the block.
+    pub(crate) fn explain(&self, e: pl::PolarsError) -> Error {
+        let found = self
+            .bytes()
+            .ok()
+            .and_then(|bytes| first_bad_line(self, &bytes));
+        match found {
+            Some((line, what)) => Error::user(format!("{}: {what}", self.place(line))),
+            None => Error::user(format!("reading {}: {e}", self.file.url)),
+        }
+    }
+}
 
 /// The first line of `bytes` (0-based within the block) that the block's schema
 /// cannot read, and what is wrong with it.
-pub(crate) fn first_bad_line(block: &TextBlock, bytes: &[u8]) -> Option<(usize, String)> {
+fn first_bad_line(block: &TextBlock, bytes: &[u8]) -> Option<(usize, String)> {
     let mut lines = bytes.split(|&b| b == b'\n').enumerate().peekable();
     match &block.format {
         TextFormat::Ndjson => lines

@@ -1,25 +1,26 @@
-//! Aggregations as tree reductions: each aggregation is split into partial
-//! statistics computed per partition, a merge of partials, and a final expression.
+//! Aggregations ([`Agg`]) as the three stages of a tree reduction
+//! (`reduction.rs`): each aggregation is split into chunk statistics computed per
+//! partition, a combine of chunk statistics, and a final aggregate expression; and
+//! the whole-frame aggregations (`agg`, `sum`, `mean`... and `len`).
 //!
 //! ```text
-//!   partition → partials (sum, count, mean, M2 …)       one task per partition
-//!        merge ≤ split_every partials                    levels until one is left
-//!        final expressions (mean = sum / count, var = M2 / (n − ddof) …)
+//!   partition → chunk (sum, count, mean, M2 …)          one task per partition
+//!        combine ≤ split_every chunk results             levels until one is left
+//!        aggregate (mean = sum / count, var = M2 / (n − ddof) …)
 //! ```
 //!
-//! Variances merge with Chan et al.'s pairwise formula, so they stay accurate when
-//! the mean is large beside the spread.
+//! Variances combine with Chan et al.'s pairwise formula, so they stay accurate
+//! when the mean is large beside the spread.
 
-use super::plan::{Plan, Source, SpecOp, Step};
-use super::{DataFrame, Parts};
-use crate::layers::{layer_name, SPLIT_EVERY};
-use brisk_core::graph::Graph;
-use brisk_core::op::Op;
-use brisk_core::token::Bytes;
-use brisk_core::Result;
+use super::dataframe::DataFrame;
+use super::frame::frame;
+use super::reduction::Reduction;
+use super::step::Step;
+use crate::layers::SPLIT_EVERY;
+use brisk_core::executor::default_executor;
+use brisk_core::{Error, Result};
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
-use std::sync::Arc;
 
 /// What an aggregation computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -125,8 +126,8 @@ impl Agg {
         format!("__brisk_{j}_{stat}")
     }
 
-    /// The partial statistics of one partition (or group).
-    pub(crate) fn partials(&self, j: usize, grouped: bool) -> Vec<pl::Expr> {
+    /// The chunk statistics of one partition (or group).
+    pub(crate) fn chunk(&self, j: usize, grouped: bool) -> Vec<pl::Expr> {
         let c = || col(self.column.as_str());
         let f = || c().cast(pl::DataType::Float64);
         match self.kind {
@@ -135,7 +136,7 @@ impl Agg {
             AggKind::Sum => vec![c().sum().alias(self.p(j, "s"))],
             AggKind::Min => vec![c().min().alias(self.p(j, "m"))],
             AggKind::Max => vec![c().max().alias(self.p(j, "m"))],
-            // With the rows, so that a merge skips the partials of empty partitions
+            // With the rows, so that a combine skips the chunks of empty partitions
             // (whose first value is a null that is not in the data).
             AggKind::First => vec![
                 c().first().alias(self.p(j, "m")),
@@ -161,8 +162,9 @@ impl Agg {
         }
     }
 
-    /// Merges partials (from concatenated partial rows) into partials.
-    pub(crate) fn merges(&self, j: usize, grouped: bool) -> Vec<pl::Expr> {
+    /// Combines chunk statistics (from concatenated chunk rows) into chunk
+    /// statistics.
+    pub(crate) fn combine(&self, j: usize, grouped: bool) -> Vec<pl::Expr> {
         let pc = |s: &str| col(self.p(j, s).as_str());
         match self.kind {
             AggKind::Count | AggKind::Size => vec![pc("n").sum().alias(self.p(j, "n"))],
@@ -184,7 +186,7 @@ impl Agg {
             ],
             AggKind::Var(_) | AggKind::Std(_) => {
                 let n = || pc("n").cast(pl::DataType::Float64);
-                // A partial of no values has a null mean; so does a merge of them.
+                // A chunk of no values has a null mean; so does a combine of them.
                 let mu = || {
                     pl::when(pc("n").sum().gt(lit(0)))
                         .then((n() * pc("mu")).sum() / n().sum())
@@ -203,8 +205,8 @@ impl Agg {
         }
     }
 
-    /// The result from merged partials.
-    pub(crate) fn finish(&self, j: usize) -> pl::Expr {
+    /// The result from combined chunk statistics.
+    pub(crate) fn aggregate(&self, j: usize) -> pl::Expr {
         let pc = |s: &str| col(self.p(j, s).as_str());
         let var = |ddof: u8| {
             let n = pc("n").cast(pl::DataType::Float64);
@@ -219,7 +221,7 @@ impl Agg {
             AggKind::Mean => pc("s") / pc("n").cast(pl::DataType::Float64),
             AggKind::Var(ddof) => var(ddof),
             AggKind::Std(ddof) => var(ddof).sqrt(),
-            // The merged list holds each distinct value once (null included).
+            // The combined list holds each distinct value once (null included).
             AggKind::NUnique => pc("u").list().len().cast(pl::IDX_DTYPE),
         };
         e.alias(self.name.as_str())
@@ -233,53 +235,6 @@ fn explode_keep_empty() -> pl::ExplodeOptions {
     }
 }
 
-/// A tree reduction over `parts`: `merge` steps on groups of `split_every`
-/// partials, and `finish` steps after the last merge. Returns a one-partition frame.
-pub(crate) fn tree(
-    method: &str,
-    parts: Parts,
-    merge: Vec<Step>,
-    finish: Vec<Step>,
-    partial_schema: Vec<(String, pl::DataType)>,
-    split_every: usize,
-) -> Result<(String, Graph)> {
-    let split_every = split_every.max(2);
-    let bytes =
-        rmp_serde::to_vec_named(&(&merge, &finish)).map_err(|e| brisk_core::Error::Tokenize {
-            what: "an aggregation".into(),
-            reason: e.to_string(),
-        })?;
-    let merge_op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
-        source: Source::Inputs,
-        steps: merge.clone(),
-        schema: partial_schema.clone(),
-    }));
-    let final_op: Arc<dyn Op> = Arc::new(SpecOp(Plan {
-        source: Source::Inputs,
-        steps: merge.iter().chain(&finish).cloned().collect(),
-        schema: partial_schema,
-    }));
-    let leaves = parts.keys();
-    crate::layers::tree_reduction(
-        parts.graph,
-        leaves,
-        split_every,
-        |depth| {
-            layer_name(
-                &format!("{method}-aggregate"),
-                &[&parts.name.as_str(), &depth, &split_every, &Bytes(&bytes)],
-            )
-        },
-        |last| {
-            if last {
-                final_op.clone()
-            } else {
-                merge_op.clone()
-            }
-        },
-    )
-}
-
 impl DataFrame {
     /// Aggregations over the whole frame: a one-partition, one-row DataFrame with a
     /// column per aggregation.
@@ -290,40 +245,36 @@ impl DataFrame {
     /// [`DataFrame::agg`] with the tree's fan-in.
     pub fn agg_split_every(&self, aggs: &[Agg], split_every: usize) -> Result<DataFrame> {
         if aggs.is_empty() {
-            return Err(brisk_core::Error::user("agg: no aggregations given"));
+            return Err(Error::user("agg: no aggregations given"));
         }
         for a in aggs {
             if a.kind != AggKind::Size {
                 self.check_column(&a.column)?;
             }
         }
-        let partial: Vec<pl::Expr> = aggs
+        let chunk: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
-            .flat_map(|(j, a)| a.partials(j, false))
+            .flat_map(|(j, a)| a.chunk(j, false))
             .collect();
-        let merge: Vec<pl::Expr> = aggs
+        let combine: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
-            .flat_map(|(j, a)| a.merges(j, false))
+            .flat_map(|(j, a)| a.combine(j, false))
             .collect();
-        let finish: Vec<pl::Expr> = aggs.iter().enumerate().map(|(j, a)| a.finish(j)).collect();
-        let first = Step::Select(partial);
-        let partial_schema = super::plan::schema_after(&self.schema, std::slice::from_ref(&first))?;
-        let out_schema = super::plan::schema_after(
-            &partial_schema,
-            &[Step::Select(merge.clone()), Step::Select(finish.clone())],
-        )?;
-        let parts = self.partials(&[first])?;
-        let (name, graph) = tree(
+        let aggregate: Vec<pl::Expr> = aggs
+            .iter()
+            .enumerate()
+            .map(|(j, a)| a.aggregate(j))
+            .collect();
+        Reduction::new(
             "agg",
-            parts,
-            vec![Step::Select(merge)],
-            vec![Step::Select(finish)],
-            partial_schema,
-            split_every,
-        )?;
-        Ok(DataFrame::from_keys(name, 1, graph, out_schema))
+            vec![Step::Select(chunk)],
+            vec![Step::Select(combine)],
+            vec![Step::Select(aggregate)],
+        )
+        .split_every(split_every)
+        .apply(self)
     }
 
     pub(crate) fn columns_where(&self, keep: impl Fn(&pl::DataType) -> bool) -> Vec<String> {
@@ -381,5 +332,27 @@ impl DataFrame {
     /// Distinct values of every column (one row).
     pub fn nunique(&self) -> Result<DataFrame> {
         self.agg_all(self.columns(), Agg::nunique)
+    }
+
+    /// The number of rows (computed now, like Dask's `len(df)`).
+    pub fn len(&self) -> Result<usize> {
+        let parts = self.chunks(&[Step::Select(vec![pl::len().alias("len")])])?;
+        let values = default_executor()?.get(&parts.graph, &parts.keys())?;
+        let mut total = 0usize;
+        for v in &values {
+            let df = frame(v)?;
+            let c = df
+                .column("len")
+                .and_then(|c| c.cast(&pl::DataType::UInt64))
+                .map_err(|e| Error::user(e.to_string()))?;
+            let ca = c.u64().map_err(|e| Error::user(e.to_string()))?;
+            total += ca.iter().flatten().sum::<u64>() as usize;
+        }
+        Ok(total)
+    }
+
+    /// True when the frame has no rows.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
     }
 }
