@@ -824,11 +824,7 @@ fn io_files_import_downward() {
     assert_no_loops(&["io/src/lib.rs"], &[]);
 }
 
-// Enabled once the client of the distributed scheduler stops glob-importing its
-// mod.rs: `distributed/client/future.rs` and `client/io.rs` start with `use super::*`
-// while `client/mod.rs` reads both (the scheduler is being rewritten meanwhile).
 #[test]
-#[ignore = "enabled once the scheduler's client files import downward"]
 fn scheduler_files_import_downward() {
     assert_no_loops(&["scheduler/src/lib.rs"], &[]);
 }
@@ -849,9 +845,7 @@ fn facade_files_import_downward() {
     assert_no_loops(&roots, &[]);
 }
 
-// Enabled once the collection moves land.
 #[test]
-#[ignore = "enabled once the collection moves land"]
 fn collections_files_import_downward() {
     assert_no_loops(&["collections/src/lib.rs"], &[]);
 }

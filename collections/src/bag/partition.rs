@@ -187,3 +187,8 @@ fn json_nbytes(v: &serde_json::Value) -> usize {
         }
     }
 }
+
+/// Reads partition `i` of the inputs of a task.
+pub(crate) fn part<T: Item>(v: &Value) -> Result<&[T]> {
+    Ok(&v.expect_ref::<Partition<T>>()?.0)
+}

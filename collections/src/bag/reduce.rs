@@ -8,9 +8,9 @@
 //!                  result: a one-partition bag (or a Scalar)
 //! ```
 
+use super::hash::init_token;
 use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::task_fn::{Apply, TaskFn};
-use super::hash::init_token;
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
@@ -52,7 +52,6 @@ impl<A: Item> Scalar<A> {
             .ok_or_else(|| Error::user(format!("{} of an empty bag", self.what)))
     }
 }
-
 
 impl<T: Item> Bag<T> {
     /// A tree reduction: `per_partition` on each partition, then `combine` on groups

@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-
 impl<T: Item> Bag<T> {
     /// Groups items by `key` and folds each group (Dask's `foldby`): `binop` folds an
     /// item into a group's accumulator (starting from `init`), `combine` merges

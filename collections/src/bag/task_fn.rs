@@ -29,8 +29,8 @@
 //! }
 //! ```
 
-use super::partition::Buckets;
 use super::hash::stable_hash;
+use super::partition::Buckets;
 use super::{part, Item, Partition};
 use brisk_core::op::Op;
 use brisk_core::spec_op::Spec;

@@ -71,8 +71,15 @@ pub fn run(_args: &[String]) -> Result<()> {
         let mut times = Vec::new();
         for n in [5_000u32, 40_000] {
             let (secs, seen) = median_seconds(3, || map(n, fetch));
-            ensure!(seen > n as usize, "the map of {n} produced {seen} instructions");
-            let bench = if fetch { "worker_state.map_fetch" } else { "worker_state.map" };
+            ensure!(
+                seen > n as usize,
+                "the map of {n} produced {seen} instructions"
+            );
+            let bench = if fetch {
+                "worker_state.map_fetch"
+            } else {
+                "worker_state.map"
+            };
             emit(
                 &format!("{bench}_{n}"),
                 &[
@@ -84,7 +91,11 @@ pub fn run(_args: &[String]) -> Result<()> {
             times.push(secs);
         }
         emit(
-            if fetch { "worker_state.map_fetch_ratio" } else { "worker_state.map_ratio" },
+            if fetch {
+                "worker_state.map_fetch_ratio"
+            } else {
+                "worker_state.map_ratio"
+            },
             &[("ratio_40000_to_5000", json!(round(times[1] / times[0], 2)))],
         );
     }

@@ -1,7 +1,42 @@
 //! Futures: the shared state of one key's result, the typed handle users hold,
-//! and the stand-in task a future becomes inside a graph.
+//! the stand-in task a future becomes inside a graph, and the state every future
+//! of a client shares with it.
 
-use super::*;
+use super::command::Cmd;
+use crate::distributed::ids::NewTask;
+use crate::distributed::messages::{Msg, Outgoing};
+use brisk_core::graph::{Graph, Task};
+use brisk_core::op::Op;
+use brisk_core::token::Hasher;
+use brisk_core::value::take;
+use brisk_core::{Data, Error, Key, Lazy, Result, Tokenize, Value};
+use rustc_hash::FxHashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(super) fn err(message: impl Into<String>) -> Error {
+    Error::Other(message.into())
+}
+
+pub(super) struct Shared {
+    pub(super) cmd: mpsc::UnboundedSender<Cmd>,
+    pub(super) handles: Mutex<FxHashMap<Key, Weak<FutureHandle>>>,
+    /// Every task submitted while futures exist, to resubmit after a reconnect.
+    pub(super) submitted: Mutex<FxHashMap<Key, NewTask>>,
+}
+
+impl Shared {
+    pub(super) fn send(&self, c: Cmd) -> Result<()> {
+        self.cmd.send(c).map_err(|_| err("the client is closed"))
+    }
+}
 
 #[derive(Debug, Clone)]
 pub(super) enum Status {

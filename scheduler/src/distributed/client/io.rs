@@ -1,23 +1,19 @@
 //! The client's connection thread: one tokio runtime that talks to the scheduler,
 //! gathers from workers, and reconnects and resubmits after a loss.
 
-use super::*;
-
-pub(super) enum Cmd {
-    Send(Outgoing),
-    WhoHas {
-        keys: Vec<Key>,
-        reply: oneshot::Sender<Result<WhoHas>>,
-    },
-    Gather {
-        keys: Vec<Key>,
-        reply: oneshot::Sender<Result<Vec<Value>>>,
-    },
-    Close,
-}
-
-/// Holders by key, and the number of workers.
-pub(super) type WhoHas = (Vec<(Key, Vec<(WorkerId, String)>)>, u32);
+use super::command::{Cmd, WhoHas};
+use super::future::{err, lock, FutureHandle, Shared, Status};
+use super::options::ClientOptions;
+use crate::distributed::comm::{connect, read_batch, split, Outbox};
+use crate::distributed::messages::{encoded, Incoming, Msg, Outgoing};
+use crate::distributed::worker_server::{get_data, PeerConn};
+use crate::protocol::{Limits, Role};
+use brisk_core::value::decode;
+use brisk_core::{Key, Result, Value};
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
 
 pub(super) async fn io_loop(
     address: String,

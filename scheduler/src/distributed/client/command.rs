@@ -1,0 +1,23 @@
+//! What the client's threads ask its connection to do.
+
+use crate::distributed::ids::WorkerId;
+use crate::distributed::messages::Outgoing;
+use brisk_core::{Key, Result, Value};
+use tokio::sync::oneshot;
+
+/// A request to the connection thread.
+pub(super) enum Cmd {
+    Send(Outgoing),
+    WhoHas {
+        keys: Vec<Key>,
+        reply: oneshot::Sender<Result<WhoHas>>,
+    },
+    Gather {
+        keys: Vec<Key>,
+        reply: oneshot::Sender<Result<Vec<Value>>>,
+    },
+    Close,
+}
+
+/// Holders by key, and the number of workers.
+pub(super) type WhoHas = (Vec<(Key, Vec<(WorkerId, String)>)>, u32);
