@@ -31,7 +31,7 @@ fn map(n: u32, fetch: bool) -> usize {
     for i in 0..n {
         let key = Key::new("inc", &[i]);
         let inputs = if fetch {
-            vec![(Key::new("data", &[i]), vec![WorkerId(2 + (i % 7) as u64)])]
+            vec![(Key::new("data", &[i]), vec![WorkerId(2 + i % 7)])]
         } else {
             Vec::new()
         };
