@@ -37,8 +37,10 @@ pub enum Error {
 /// The result type of the distributed parts.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Kept whole (the message unchanged, the source chain intact): callers can
+/// downcast it back with [`brisk_core::Error::external_source`].
 impl From<Error> for brisk_core::Error {
     fn from(e: Error) -> Self {
-        brisk_core::Error::Other(e.to_string())
+        brisk_core::Error::external(e)
     }
 }

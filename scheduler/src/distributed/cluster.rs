@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 fn io(e: std::io::Error) -> Error {
-    Error::Other(e.to_string())
+    Error::external(e)
 }
 
 const ENV_SCHEDULER: &str = "BRISK_WORKER_SCHEDULER";
