@@ -23,6 +23,27 @@
 //! let b = a.then("add-one", |x: &i64| x + 1).unwrap();
 //! # let _ = b;
 //! ```
+//!
+//! ## Errors
+//!
+//! Methods return [`brisk_core::Result`], so that one `?` carries an error from a
+//! collection, the scheduler or a user's function alike. The errors of this crate
+//! are the variants of [`Error`] (one `#[non_exhaustive]` enum): each carries its
+//! context as fields (the missing column and the columns present, the two files
+//! whose schemas disagree, the file and line that does not parse), and keeps the
+//! error of Polars, ndarray or the file system below it as its `source`. They reach
+//! `brisk_core::Error` whole as `Error::External`, with the same message;
+//! [`brisk_core::Error::external_source`] hands them back, below any task that
+//! failed with them:
+//!
+//! ```
+//! use brisk_collections::{array, Error};
+//! let a = array::zeros::<f64>(&[4, 4], &[2, 2]).unwrap();
+//! let e = a.sum(&[2], false).unwrap_err();
+//! assert_eq!(e.to_string(), "axis 2 is out of bounds for an array of 2 axes");
+//! let ours = e.external_source().and_then(|s| s.downcast_ref::<Error>());
+//! assert!(matches!(ours, Some(Error::AxisOutOfBounds { axis: 2, ndim: 2 })));
+//! ```
 #![warn(missing_docs)]
 
 extern crate self as brisk_collections;
@@ -33,11 +54,13 @@ pub mod bag;
 pub mod dataframe;
 pub mod datasets;
 pub mod delayed;
+mod error;
 mod layers;
 
 pub use array::Array;
 pub use bag::Bag;
 pub use delayed::{compute, Delayed};
+pub use error::Error;
 
 #[doc(hidden)]
 pub mod __private {

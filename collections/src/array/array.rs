@@ -7,6 +7,7 @@ use super::dtype::{DType, Elem};
 use super::grid::{checked_size, ndindex};
 use super::meta::{op, Block, Meta};
 use super::ops::ChunkShape;
+use crate::error;
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::{Error, Key, Result};
@@ -98,7 +99,7 @@ impl<T: Elem> Array<T> {
             .into_iter()
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| {
-                Error::user(
+                error::invalid(
                     "the shape is unknown after a boolean mask; call compute_chunk_sizes() first",
                 )
             })
@@ -166,7 +167,7 @@ impl<T: Elem> Array<T> {
             let a = T::array(&v)?;
             let mut place = places[i].lock().unwrap_or_else(|p| p.into_inner());
             if a.shape() != place.shape() {
-                return Err(Error::user(format!(
+                return Err(error::shape(format!(
                     "block {:?} has shape {:?}, its chunks say {:?}",
                     grid_index[i],
                     a.shape(),
@@ -230,10 +231,10 @@ impl<T: Elem> Array<T> {
                 let slot = sizes
                     .get_mut(ax)
                     .and_then(|a| a.get_mut(idx[ax]))
-                    .ok_or_else(|| Error::user("a block has more axes than its array"))?;
+                    .ok_or_else(|| error::shape("a block has more axes than its array"))?;
                 match *slot {
                     Some(prev) if prev != s => {
-                        return Err(Error::user(format!(
+                        return Err(error::shape(format!(
                         "blocks disagree on the size of block {} along axis {ax}: {prev} vs {s}",
                         idx[ax]
                     )))
@@ -248,7 +249,7 @@ impl<T: Elem> Array<T> {
                 s.into_iter()
                     .collect::<Option<Vec<_>>>()
                     .map(AxisChunks::Known)
-                    .ok_or_else(|| Error::user("a block's shape is missing"))
+                    .ok_or_else(|| error::shape("a block's shape is missing"))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Array::wrap(Meta {

@@ -2,7 +2,8 @@
 //! tested on plain numbers: block offsets, which blocks a slice touches, the
 //! overlaps of two chunkings (rechunk), and "auto" chunk sizes.
 
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 
 /// The chunk sizes of an array along one axis.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -38,9 +39,10 @@ impl AxisChunks {
     /// The block sizes, or an error saying that `what` needs them known.
     pub(crate) fn known(&self, what: &str) -> Result<&[usize]> {
         self.sizes().ok_or_else(|| {
-            Error::user(format!(
-                "{what} needs known chunk sizes; call compute_chunk_sizes() first"
-            ))
+            crate::Error::UnknownChunkSizes {
+                what: what.to_string(),
+            }
+            .into()
         })
     }
 }
@@ -88,7 +90,7 @@ pub fn normalize_slice(
     len: usize,
 ) -> Result<Stepped> {
     if step == 0 {
-        return Err(Error::user("slice step cannot be zero"));
+        return Err(error::invalid("slice step cannot be zero"));
     }
     let n = len as isize;
     let clip = |v: isize, lo: isize, hi: isize| v.clamp(lo, hi);

@@ -2,6 +2,7 @@
 
 use super::dtype::Elem;
 use super::grid::{ndindex, ravel};
+use crate::error;
 use brisk_core::{Error, Result, Value};
 use ndarray::{ArrayD, IxDyn};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub(crate) fn concat_blocks<T: Elem>(values: Vec<Value>, grid: &[usize]) -> Resu
             idx[ax] = i;
             let a = arrays[ravel(&idx, grid)];
             if a.ndim() != ndim {
-                return Err(Error::user(format!(
+                return Err(error::shape(format!(
                     "a block has {} axes, expected {ndim}",
                     a.ndim()
                 )));
@@ -47,7 +48,7 @@ pub(crate) fn concat_blocks<T: Elem>(values: Vec<Value>, grid: &[usize]) -> Resu
     for (idx, a) in ndindex(grid).zip(&arrays) {
         let want: Vec<usize> = (0..ndim).map(|k| sizes[k][idx[k]]).collect();
         if a.shape() != want.as_slice() {
-            return Err(Error::user(format!(
+            return Err(error::shape(format!(
                 "block {idx:?} has shape {:?} but its neighbours need {want:?}",
                 a.shape()
             )));

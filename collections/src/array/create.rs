@@ -9,10 +9,11 @@ use super::meta::{op, spec_bytes, Block, Meta};
 use super::ops::{Create, Dist, Fill};
 use super::reduce_kernels::Place;
 use crate::delayed::Delayed;
+use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::op::LiteralOp;
 use brisk_core::token::Bytes;
-use brisk_core::{Error, Key, Result};
+use brisk_core::{Key, Result};
 use ndarray::{ArrayD, Axis};
 use std::sync::Arc;
 
@@ -54,7 +55,7 @@ impl ChunkSpec {
         let out: Vec<Vec<usize>> = match self {
             ChunkSpec::Uniform(c) => {
                 if c.len() != shape.len() {
-                    return Err(Error::user(format!(
+                    return Err(error::invalid(format!(
                         "{} chunk sizes for {} axes",
                         c.len(),
                         shape.len()
@@ -64,7 +65,7 @@ impl ChunkSpec {
             }
             ChunkSpec::Explicit(v) => {
                 if v.len() != shape.len() {
-                    return Err(Error::user(format!(
+                    return Err(error::invalid(format!(
                         "chunks for {} axes, the shape has {}",
                         v.len(),
                         shape.len()
@@ -72,7 +73,7 @@ impl ChunkSpec {
                 }
                 for (ax, (c, &d)) in v.iter().zip(shape).enumerate() {
                     if c.iter().sum::<usize>() != d || c.is_empty() {
-                        return Err(Error::user(format!(
+                        return Err(error::invalid(format!(
                             "chunks {c:?} do not add up to length {d} of axis {ax}"
                         )));
                     }
@@ -169,11 +170,13 @@ pub fn ones<T: Elem>(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Ar
 /// `start, start + step, ...` below `stop` (NumPy's `arange`), in blocks of `chunk`.
 pub fn arange<T: Elem>(start: f64, stop: f64, step: f64, chunk: usize) -> Result<Array<T>> {
     if step == 0.0 || !step.is_finite() {
-        return Err(Error::user("arange: the step must be finite and nonzero"));
+        return Err(error::invalid(
+            "arange: the step must be finite and nonzero",
+        ));
     }
     let n = ((stop - start) / step).ceil().max(0.0);
     if !n.is_finite() || n > (isize::MAX as f64) {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "arange({start}, {stop}, {step}) has too many elements"
         )));
     }

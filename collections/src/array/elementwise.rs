@@ -9,9 +9,10 @@ use super::dtype::{DType, Elem, Num};
 use super::kernels::{BinOp, Unary};
 use super::meta::{op, spec_bytes, Block, Made, Meta, Origin};
 use super::ops::{Chain, Elementwise, Kernel};
+use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::token::Bytes;
-use brisk_core::{Error, Result};
+use brisk_core::Result;
 use std::sync::Arc;
 
 /// The chunks of the broadcast result of `inputs`, and the chunks each input must
@@ -40,7 +41,7 @@ fn align(inputs: &[&Meta]) -> Result<Vec<AxisChunks>> {
                 (Some(AxisChunks::Known(a)), AxisChunks::Known(b)) => {
                     let (sa, sb) = (a.iter().sum::<usize>(), b.iter().sum::<usize>());
                     if sa != sb {
-                        return Err(Error::user(format!(
+                        return Err(error::shape(format!(
                             "operands do not broadcast: axis {ax} has lengths {sa} and {sb}"
                         )));
                     }
@@ -50,7 +51,7 @@ fn align(inputs: &[&Meta]) -> Result<Vec<AxisChunks>> {
                     AxisChunks::Unknown(a)
                 }
                 (Some(a), b) => {
-                    return Err(Error::user(format!(
+                    return Err(error::shape(format!(
                         "operands with unknown chunk sizes must have the same blocks: axis {ax} has {a:?} and {b:?}; \
                          call compute_chunk_sizes() first"
                     )))

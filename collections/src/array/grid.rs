@@ -1,7 +1,8 @@
 //! Shape arithmetic shared by graph building and kernels: the C-order walk over a
 //! grid of blocks, a position in it, and byte counts that must not overflow.
 
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 
 /// Every index of a grid of `shape`, in C order.
 pub(crate) fn ndindex(shape: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
@@ -29,7 +30,7 @@ pub(crate) fn checked_size(shape: &[usize], itemsize: usize) -> Result<usize> {
         .try_fold(itemsize, |a, &d| a.checked_mul(d))
         .filter(|&b| b <= isize::MAX as usize)
         .ok_or_else(|| {
-            Error::user(format!(
+            error::invalid(format!(
                 "an array of shape {shape:?} is too large to address"
             ))
         })

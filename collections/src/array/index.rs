@@ -8,9 +8,10 @@ use super::dtype::Elem;
 use super::kernels::Sel;
 use super::meta::{op, spec_bytes, Block, Meta};
 use super::ops::{Masked, Select, Take};
+use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::token::Bytes;
-use brisk_core::{Error, Key, Result};
+use brisk_core::{Key, Result};
 
 /// One entry of an index, as in NumPy's `x[...]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +80,7 @@ fn basic(m: &Meta, index: &[Ix]) -> Result<Meta> {
     let ndim = m.ndim();
     let used = index.iter().filter(|i| !matches!(i, Ix::NewAxis)).count();
     if used > ndim {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "too many indices: {used} for an array of {ndim} axes"
         )));
     }
@@ -97,9 +98,12 @@ fn basic(m: &Meta, index: &[Ix]) -> Result<Meta> {
                 let n: usize = sizes.iter().sum();
                 let pos = if *i < 0 { *i + n as isize } else { *i };
                 if pos < 0 || pos as usize >= n {
-                    return Err(Error::user(format!(
-                        "index {i} is out of bounds for axis {ax} with size {n}"
-                    )));
+                    return Err(crate::Error::IndexOutOfBounds {
+                        index: *i as i64,
+                        axis: ax,
+                        size: n,
+                    }
+                    .into());
                 }
                 let s = normalize_slice(Some(pos), Some(pos + 1), 1, n)?;
                 let p = slice_pieces(sizes, s)[0];
@@ -151,7 +155,7 @@ fn basic(m: &Meta, index: &[Ix]) -> Result<Meta> {
                 layout.push(Some(ax));
                 ax += 1;
             }
-            Ix::List(_) => return Err(Error::user("an integer list in a basic index")),
+            Ix::List(_) => return Err(error::malformed("an integer list in a basic index")),
         }
     }
     // Output chunks.
@@ -299,9 +303,12 @@ fn take(m: &Meta, axis: usize, positions: &[isize]) -> Result<Meta> {
         .map(|&p| {
             let q = if p < 0 { p + n as isize } else { p };
             if q < 0 || q as usize >= n {
-                Err(Error::user(format!(
-                    "index {p} is out of bounds for axis {axis} with size {n}"
-                )))
+                Err(crate::Error::IndexOutOfBounds {
+                    index: p as i64,
+                    axis,
+                    size: n,
+                }
+                .into())
             } else {
                 let q = q as usize;
                 let b = offs.partition_point(|&o| o <= q) - 1;
@@ -387,7 +394,9 @@ impl<T: Elem> Array<T> {
                     .count();
                 Ok(Array::wrap(take(&b, axis, positions)?))
             }
-            _ => Err(Error::user("only one integer list per index is supported")),
+            _ => Err(error::invalid(
+                "only one integer list per index is supported",
+            )),
         }
     }
 
@@ -400,7 +409,7 @@ impl<T: Elem> Array<T> {
     /// order, as a 1-D array whose chunk sizes are unknown until computed.
     pub fn mask(&self, mask: &Array<bool>) -> Result<Array<T>> {
         if self.dims() != mask.dims() {
-            return Err(Error::user(format!(
+            return Err(error::shape(format!(
                 "a boolean mask of shape {:?} cannot index an array of shape {:?}",
                 mask.dims(),
                 self.dims()

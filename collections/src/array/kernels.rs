@@ -2,7 +2,8 @@
 //! graphs; [`super::ops`] wraps each kernel as a registered op.
 
 use super::dtype::{DType, Elem, Num};
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, SliceInfo, SliceInfoElem, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -165,7 +166,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
             (x, y) if x == y => Ok(x),
             (1, y) => Ok(y),
             (x, 1) => Ok(x),
-            (x, y) => Err(Error::user(format!(
+            (x, y) => Err(error::shape(format!(
                 "shapes {a:?} and {b:?} do not broadcast (axis {i}: {x} vs {y})"
             ))),
         })
@@ -174,7 +175,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
 
 fn view_as<'a, T>(a: &'a ArrayD<T>, shape: &[usize]) -> Result<ArrayViewD<'a, T>> {
     a.broadcast(IxDyn(shape)).ok_or_else(|| {
-        Error::user(format!(
+        error::shape(format!(
             "a chunk of shape {:?} does not broadcast to {shape:?}",
             a.shape()
         ))
@@ -237,7 +238,8 @@ pub fn select<T: Clone>(a: &ArrayD<T>, sel: &[Sel]) -> Result<ArrayD<T>> {
         let dim = |axis: usize| a.shape().get(axis).copied();
         match *s {
             Sel::Range { start, step, len } => {
-                let d = dim(axis).ok_or_else(|| Error::user("too many indices for the chunk"))?;
+                let d =
+                    dim(axis).ok_or_else(|| error::malformed("too many indices for the chunk"))?;
                 // `len == usize::MAX` selects the whole axis (blocks of unknown size).
                 let (start, step, len) = if len == usize::MAX {
                     (0, 1, d)
@@ -257,7 +259,7 @@ pub fn select<T: Clone>(a: &ArrayD<T>, sel: &[Sel]) -> Result<ArrayD<T>> {
                     None => None,
                 };
                 let Some((lo, hi)) = bounds.filter(|&(_, hi)| hi <= d) else {
-                    return Err(Error::user(format!(
+                    return Err(error::malformed(format!(
                         "selection of {len} from {start} by {step} is out of bounds for a chunk axis of length {d}"
                     )));
                 };
@@ -269,9 +271,10 @@ pub fn select<T: Clone>(a: &ArrayD<T>, sel: &[Sel]) -> Result<ArrayD<T>> {
                 axis += 1;
             }
             Sel::Index(i) => {
-                let d = dim(axis).ok_or_else(|| Error::user("too many indices for the chunk"))?;
+                let d =
+                    dim(axis).ok_or_else(|| error::malformed("too many indices for the chunk"))?;
                 if i >= d {
-                    return Err(Error::user(format!(
+                    return Err(error::malformed(format!(
                         "index {i} is out of bounds for a chunk axis of length {d}"
                     )));
                 }
@@ -282,13 +285,13 @@ pub fn select<T: Clone>(a: &ArrayD<T>, sel: &[Sel]) -> Result<ArrayD<T>> {
         }
     }
     if axis != a.ndim() {
-        return Err(Error::user(format!(
+        return Err(error::malformed(format!(
             "the index covers {axis} axes but the chunk has {}",
             a.ndim()
         )));
     }
     let info = SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(elems)
-        .map_err(|e| Error::user(format!("bad index: {e}")))?;
+        .map_err(|e| error::ndarray("bad index", e))?;
     Ok(a.slice(info).to_owned())
 }
 
@@ -311,7 +314,7 @@ pub fn assemble<T: Copy + Default>(
     let mut out = ArrayD::from_elem(IxDyn(shape), T::default());
     for (a, region) in inputs.iter().zip(regions) {
         if region.len() != a.ndim() || region.len() != shape.len() {
-            return Err(Error::user(format!(
+            return Err(error::malformed(format!(
                 "a region of {} axes for a chunk of shape {:?}",
                 region.len(),
                 a.shape()
@@ -321,7 +324,7 @@ pub fn assemble<T: Copy + Default>(
         let mut dst = out.view_mut();
         for (ax, &(s, d, len)) in region.iter().enumerate() {
             if s + len > src.shape()[ax] || d + len > dst.shape()[ax] {
-                return Err(Error::user(format!(
+                return Err(error::malformed(format!(
                     "region {region:?} does not fit chunks {:?} -> {shape:?}",
                     a.shape()
                 )));
@@ -337,7 +340,7 @@ pub fn assemble<T: Copy + Default>(
 /// The elements of `a` where `mask` is true, in C order, as a 1-D array.
 pub fn masked<T: Copy>(a: &ArrayD<T>, mask: &ArrayD<bool>) -> Result<ArrayD<T>> {
     if a.shape() != mask.shape() {
-        return Err(Error::user(format!(
+        return Err(error::shape(format!(
             "a boolean mask of shape {:?} cannot index a chunk of shape {:?}",
             mask.shape(),
             a.shape()
@@ -350,7 +353,7 @@ pub fn masked<T: Copy>(a: &ArrayD<T>, mask: &ArrayD<bool>) -> Result<ArrayD<T>> 
         acc
     });
     let n = v.len();
-    ArrayD::from_shape_vec(IxDyn(&[n]), v).map_err(|e| Error::user(e.to_string()))
+    ArrayD::from_shape_vec(IxDyn(&[n]), v).map_err(|e| error::ndarray("", e))
 }
 
 /// Positions `picks` (per input: which input, which position) along `axis`, stacked.
@@ -363,9 +366,9 @@ pub fn take<T: Copy>(
     for &(i, p) in picks {
         let a = inputs
             .get(i)
-            .ok_or_else(|| Error::user(format!("take: no input {i}")))?;
+            .ok_or_else(|| error::malformed(format!("take: no input {i}")))?;
         if axis >= a.ndim() || p >= a.shape()[axis] {
-            return Err(Error::user(format!(
+            return Err(error::malformed(format!(
                 "index {p} is out of bounds for axis {axis} of a chunk of shape {:?}",
                 a.shape()
             )));
@@ -374,21 +377,20 @@ pub fn take<T: Copy>(
     }
     if views.is_empty() {
         let Some(first) = inputs.first() else {
-            return Err(Error::user("take: no inputs"));
+            return Err(error::malformed("take: no inputs"));
         };
         let mut shape = first.shape().to_vec();
         shape[axis] = 0;
-        return ArrayD::from_shape_vec(IxDyn(&shape), vec![])
-            .map_err(|e| Error::user(e.to_string()));
+        return ArrayD::from_shape_vec(IxDyn(&shape), vec![]).map_err(|e| error::ndarray("", e));
     }
-    ndarray::stack(Axis(axis), &views).map_err(|e| Error::user(e.to_string()))
+    ndarray::stack(Axis(axis), &views).map_err(|e| error::ndarray("", e))
 }
 
 /// Cumulative sum along `axis`, plus `carry` (the totals of the blocks before,
 /// shaped like the chunk with `axis` of length one) when given.
 pub fn cumsum<T: Num>(a: &ArrayD<T>, axis: usize, carry: Option<&ArrayD<T>>) -> Result<ArrayD<T>> {
     if axis >= a.ndim() {
-        return Err(Error::user(format!(
+        return Err(error::malformed(format!(
             "cumsum: no axis {axis} in a chunk of {} axes",
             a.ndim()
         )));

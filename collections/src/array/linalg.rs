@@ -7,8 +7,9 @@ use super::dtype::{Elem, Num};
 use super::grid::ndindex;
 use super::meta::{op, Block, Meta};
 use super::ops::Tensordot;
+use crate::error;
 use brisk_core::op::{ClosureOp, Op};
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::ArrayD;
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ impl<T: Num> Array<T> {
             || repeated(axes_a)
             || repeated(axes_b)
         {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "tensordot: bad axes {axes_a:?} / {axes_b:?} for {} and {} axes",
                 a.ndim(),
                 b.ndim()
@@ -39,7 +40,7 @@ impl<T: Num> Array<T> {
         let mut want = b.chunks.clone();
         for (&ka, &kb) in axes_a.iter().zip(axes_b) {
             if a.chunks[ka].size() != b.chunks[kb].size() {
-                return Err(Error::user(format!(
+                return Err(error::shape(format!(
                     "tensordot: contracted axes differ in length ({:?} vs {:?})",
                     a.chunks[ka].size(),
                     b.chunks[kb].size()
@@ -104,7 +105,7 @@ impl<T: Num> Array<T> {
     /// Matrix product of 2-D arrays (or a 2-D and a 1-D array).
     pub fn matmul(&self, other: &Array<T>) -> Result<Array<T>> {
         if self.ndim() != 2 || !(1..=2).contains(&other.ndim()) {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "matmul: arrays of {} and {} axes; expected 2 and 1 or 2",
                 self.ndim(),
                 other.ndim()
@@ -119,7 +120,7 @@ impl<T: Num> Array<T> {
         let ka = self
             .ndim()
             .checked_sub(1)
-            .ok_or_else(|| Error::user("dot of a 0-d array"))?;
+            .ok_or_else(|| error::invalid("dot of a 0-d array"))?;
         let kb = if other.ndim() >= 2 {
             other.ndim() - 2
         } else {
@@ -142,14 +143,14 @@ impl<T: Elem> Array<T> {
         let m = &self.meta;
         let chunks = chunks.unwrap_or_else(|| m.chunks.clone());
         if chunks.iter().map(AxisChunks::nblocks).collect::<Vec<_>>() != m.numblocks() {
-            return Err(Error::user(
+            return Err(error::invalid(
                 "map_blocks: the new chunks must have the same blocks as the array",
             ));
         }
         let the_op: Arc<dyn Op> = Arc::new(ClosureOp::new(name, move |xs: &[Value]| {
             let a = T::array(
                 xs.first()
-                    .ok_or_else(|| Error::user("map_blocks without input"))?,
+                    .ok_or_else(|| error::malformed("map_blocks without input"))?,
             )?;
             Ok(U::value(f(a)?))
         }));
@@ -174,12 +175,12 @@ pub fn blockwise<T: Elem, U: Elem>(
 ) -> Result<Array<U>> {
     let first = arrays
         .first()
-        .ok_or_else(|| Error::user("blockwise needs at least one array"))?;
+        .ok_or_else(|| error::invalid("blockwise needs at least one array"))?;
     let metas = arrays
         .iter()
         .map(|a| {
             if a.dims() != first.dims() {
-                return Err(Error::user(format!(
+                return Err(error::shape(format!(
                     "blockwise: shapes {:?} and {:?} differ",
                     a.dims(),
                     first.dims()

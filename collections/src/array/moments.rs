@@ -5,6 +5,7 @@
 
 use super::dtype::{Elem, Float, Num};
 use super::reduce_kernels::Reduction;
+use crate::error;
 use brisk_core::value::{Data, DecoderRegistration, Encoded, Value};
 use brisk_core::{Error, Result};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
@@ -499,7 +500,7 @@ fn shifted_sums_of<'a, T: Num>(
 /// Merges partial `b` into `a`, in place (Chan et al.), in f64.
 pub fn merge_into<F: Float>(a: &mut Moments<F>, b: &Moments<F>) -> Result<()> {
     if a.mean.shape() != b.mean.shape() {
-        return Err(Error::user(format!(
+        return Err(error::shape(format!(
             "partials of shapes {:?} and {:?} cannot merge",
             a.mean.shape(),
             b.mean.shape()
@@ -547,7 +548,7 @@ pub fn merge_into<F: Float>(a: &mut Moments<F>, b: &Moments<F>) -> Result<()> {
             };
             let (mut na, nb) = (counts(&a.n), counts(&b.n));
             if na.shape() != nb.shape() || na.shape() != a.mean.shape() {
-                return Err(Error::user("moments partials with mismatched counts"));
+                return Err(error::malformed("moments partials with mismatched counts"));
             }
             Zip::from(&mut na)
                 .and(&mut a.mean)
@@ -587,6 +588,6 @@ pub fn finish<F: Float>(p: &Moments<F>, r: Reduction) -> Result<ArrayD<F>> {
         Reduction::Std { ddof } => Zip::from(&counts)
             .and(&p.m2)
             .map_collect(|&n, &q| F::from_f64(var(n, q.to_f64(), ddof).sqrt())),
-        _ => return Err(Error::user("not a moments reduction")),
+        _ => return Err(error::malformed("not a moments reduction")),
     })
 }

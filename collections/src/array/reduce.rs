@@ -10,6 +10,7 @@ use super::kernels::BinOp;
 use super::meta::{op, spec_bytes, Block, Meta};
 use super::ops::{Cumsum, Elementwise, Kernel, Reduce, Stage};
 use super::reduce_kernels::{Place, Reduction};
+use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::token::Bytes;
@@ -23,12 +24,10 @@ fn normalize_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
     for &a in axes {
         let ax = if a < 0 { a + ndim as isize } else { a };
         if ax < 0 || ax as usize >= ndim {
-            return Err(Error::user(format!(
-                "axis {a} is out of bounds for an array of {ndim} axes"
-            )));
+            return Err(crate::Error::AxisOutOfBounds { axis: a, ndim }.into());
         }
         if out.contains(&(ax as usize)) {
-            return Err(Error::user(format!("axis {a} is repeated")));
+            return Err(crate::Error::RepeatedAxis { axis: a }.into());
         }
         out.push(ax as usize);
     }
@@ -70,7 +69,7 @@ pub(crate) fn reduce(
             .into_iter()
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| {
-                Error::user(
+                error::invalid(
                     "argmin / argmax need known chunk sizes; call compute_chunk_sizes() first",
                 )
             })?
@@ -203,7 +202,7 @@ impl<T: Elem> Array<T> {
         let axes = resolve(axes, self.ndim())?;
         let empty = axes.iter().any(|&k| self.meta.chunks[k].size() == Some(0));
         if empty && matches!(r, Reduction::Min | Reduction::Max) {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "{r:?} of an empty axis has no value (as in NumPy)"
             )));
         }
@@ -369,7 +368,7 @@ impl<T: Num> Array<T> {
                 );
                 let before = carry[ravel(&prev, &grid)]
                     .clone()
-                    .ok_or_else(|| Error::user("cumsum: carry out of order"))?;
+                    .ok_or_else(|| error::malformed("cumsum: carry out of order"))?;
                 tasks.push(Task::new(k.clone(), add.clone(), vec![before, total]));
                 k
             };

@@ -9,7 +9,8 @@
 
 use super::dtype::{Elem, Num};
 use super::kernels::{arith, BinOp};
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use ndarray::{ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -164,7 +165,7 @@ pub fn chunk_logical<T: Elem>(a: &ArrayD<T>, axes: &[usize], all: bool) -> Array
 
 fn check_same<A, B>(a: &ArrayD<A>, b: &ArrayD<B>) -> Result<()> {
     if a.shape() != b.shape() {
-        return Err(Error::user(format!(
+        return Err(error::shape(format!(
             "partials of shapes {:?} and {:?} cannot merge",
             a.shape(),
             b.shape()
@@ -242,7 +243,7 @@ pub fn chunk_arg<T: Elem>(
         Some(ax) => {
             let mut s = a.shape().to_vec();
             *s.get_mut(ax)
-                .ok_or_else(|| Error::user(format!("no axis {ax}")))? = 1;
+                .ok_or_else(|| error::malformed(format!("no axis {ax}")))? = 1;
             s
         }
         None => vec![1; a.ndim()],
@@ -287,13 +288,13 @@ pub fn chunk_arg<T: Elem>(
 pub fn merge_arg(a: &ArrayD<f64>, b: &ArrayD<f64>, min: bool) -> Result<ArrayD<f64>> {
     check_same(a, b)?;
     if a.ndim() == 0 || a.shape()[0] != 2 {
-        return Err(Error::user("an arg partial needs a leading axis of 2"));
+        return Err(error::malformed("an arg partial needs a leading axis of 2"));
     }
     let mut out = a.clone();
     let (bv, bi) = (b.index_axis(Axis(0), 0), b.index_axis(Axis(0), 1));
     let mut it = out.axis_iter_mut(Axis(0));
     let (Some(mut ov), Some(mut oi)) = (it.next(), it.next()) else {
-        return Err(Error::user("an arg partial needs a leading axis of 2"));
+        return Err(error::malformed("an arg partial needs a leading axis of 2"));
     };
     Zip::from(&mut ov)
         .and(&mut oi)
@@ -310,11 +311,11 @@ pub fn merge_arg(a: &ArrayD<f64>, b: &ArrayD<f64>, min: bool) -> Result<ArrayD<f
 /// The indices of a (value, index) partial.
 pub fn finish_arg(p: &ArrayD<f64>) -> Result<ArrayD<i64>> {
     if p.ndim() == 0 || p.shape()[0] != 2 {
-        return Err(Error::user("an arg partial needs a leading axis of 2"));
+        return Err(error::malformed("an arg partial needs a leading axis of 2"));
     }
     let idx = p.index_axis(Axis(0), 1);
     if idx.iter().any(|&i| i < 0.0) {
-        return Err(Error::user(
+        return Err(error::invalid(
             "attempt to get argmin/argmax of an empty sequence",
         ));
     }

@@ -9,8 +9,9 @@ use super::grid::{checked_size, ndindex};
 use super::kernels::{Region, Sel};
 use super::meta::{op, Block, Meta};
 use super::ops::{Assemble, Reshape, Select, Transpose};
+use crate::error;
 use crate::layers::TokenizeDyn;
-use brisk_core::{Error, Key, Result};
+use brisk_core::{Key, Result};
 use std::sync::Arc;
 
 /// `m` with the block sizes `want` (same shape): each new block is assembled from
@@ -18,7 +19,7 @@ use std::sync::Arc;
 /// its key.
 pub(crate) fn rechunk_meta(m: &Meta, want: &[AxisChunks]) -> Result<Meta> {
     if want.len() != m.ndim() {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "rechunk: {} axes of chunks for an array of {}",
             want.len(),
             m.ndim()
@@ -28,7 +29,7 @@ pub(crate) fn rechunk_meta(m: &Meta, want: &[AxisChunks]) -> Result<Meta> {
     if want.iter().zip(&m.chunks).any(|(w, c)| w != c)
         && m.chunks.iter().any(|c| c.sizes().is_none())
     {
-        return Err(Error::user(
+        return Err(error::invalid(
             "rechunking an array with unknown chunk sizes needs them known; call compute_chunk_sizes() first",
         ));
     }
@@ -41,7 +42,7 @@ pub(crate) fn rechunk_meta(m: &Meta, want: &[AxisChunks]) -> Result<Meta> {
         let n = new.known("rechunk")?;
         let (so, sn) = (o.iter().sum::<usize>(), n.iter().sum::<usize>());
         if so != sn {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "rechunk: axis {ax} has length {so} but the new chunks add up to {sn}"
             )));
         }
@@ -145,7 +146,7 @@ impl<T: Elem> Array<T> {
         let want: Vec<AxisChunks> = match spec {
             Rechunk::Uniform(per) => {
                 if per.len() != shape.len() {
-                    return Err(Error::user(format!(
+                    return Err(error::invalid(format!(
                         "rechunk: {} sizes for {} axes",
                         per.len(),
                         shape.len()
@@ -175,7 +176,7 @@ impl<T: Elem> Array<T> {
                 .iter()
                 .any(|&p| p >= n || std::mem::replace(&mut seen[p], true))
         {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "transpose: {perm:?} is not a permutation of {n} axes"
             )));
         }
@@ -212,7 +213,7 @@ impl<T: Elem> Array<T> {
     pub fn swapaxes(&self, a: usize, b: usize) -> Result<Array<T>> {
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         if a >= perm.len() || b >= perm.len() {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "swapaxes: axes {a}, {b} of an array of {} axes",
                 perm.len()
             )));
@@ -232,7 +233,7 @@ impl<T: Elem> Array<T> {
             shape.iter().product::<usize>(),
         );
         if n_old != n_new {
-            return Err(Error::user(format!("cannot reshape an array of shape {old:?} ({n_old} elements) to {shape:?} ({n_new})")));
+            return Err(error::shape(format!("cannot reshape an array of shape {old:?} ({n_old} elements) to {shape:?} ({n_new})")));
         }
         if old == shape {
             return Ok(self.clone());
@@ -303,17 +304,17 @@ impl<T: Elem> Array<T> {
 pub fn concatenate<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>> {
     let first = arrays
         .first()
-        .ok_or_else(|| Error::user("concatenate needs at least one array"))?;
+        .ok_or_else(|| error::invalid("concatenate needs at least one array"))?;
     let ndim = first.ndim();
     if axis >= ndim {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "concatenate: axis {axis} of arrays of {ndim} axes"
         )));
     }
     let mut metas = Vec::with_capacity(arrays.len());
     for (i, a) in arrays.iter().enumerate() {
         if a.ndim() != ndim {
-            return Err(Error::user(format!(
+            return Err(error::shape(format!(
                 "concatenate: array {i} has {} axes, the first has {ndim}",
                 a.ndim()
             )));
@@ -322,7 +323,7 @@ pub fn concatenate<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>
         want[axis] = a.meta.chunks[axis].clone();
         for k in (0..ndim).filter(|&k| k != axis) {
             if a.meta.chunks[k].size() != first.meta.chunks[k].size() {
-                return Err(Error::user(format!(
+                return Err(error::shape(format!(
                     "concatenate: array {i} has length {:?} along axis {k}, the first has {:?}",
                     a.meta.chunks[k].size(),
                     first.meta.chunks[k].size()
@@ -379,9 +380,9 @@ pub fn concatenate<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>
 pub fn stack<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>> {
     let first = arrays
         .first()
-        .ok_or_else(|| Error::user("stack needs at least one array"))?;
+        .ok_or_else(|| error::invalid("stack needs at least one array"))?;
     if axis > first.ndim() {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "stack: axis {axis} for arrays of {} axes",
             first.ndim()
         )));
@@ -390,7 +391,7 @@ pub fn stack<T: Elem>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>> {
         .iter()
         .map(|a| {
             if a.dims() != first.dims() {
-                return Err(Error::user(format!(
+                return Err(error::shape(format!(
                     "stack: shapes {:?} and {:?} differ",
                     a.dims(),
                     first.dims()
@@ -438,7 +439,7 @@ pub fn block<T: Elem>(rows: &[Vec<Array<T>>]) -> Result<Array<T>> {
         .map(|row| {
             let nd = row.first().map_or(0, Array::ndim);
             if nd < 2 {
-                return Err(Error::user("block needs arrays of at least 2 axes"));
+                return Err(error::invalid("block needs arrays of at least 2 axes"));
             }
             concatenate(row, nd - 1)
         })

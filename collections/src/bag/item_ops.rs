@@ -11,6 +11,7 @@
 //! type the same way.
 
 use super::{part, Item, Partition};
+use crate::error;
 use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
 use brisk_core::{Error, Result, Value};
 use rustc_hash::FxHashMap;
@@ -70,7 +71,7 @@ fn table() -> &'static HashMap<&'static str, &'static ItemOps> {
 
 fn ops_of(item: &str) -> Result<&'static ItemOps> {
     table().get(item).copied().ok_or_else(|| {
-        Error::user(format!(
+        error::invalid(format!(
             "no bag ops are registered for {item} items in this executable (bag_item!)"
         ))
     })
@@ -106,10 +107,10 @@ pub fn reshape<T: Item>(how: Reshape, inputs: &[Value]) -> Result<Value> {
         Reshape::Cut { p, pieces } => {
             let items = match inputs {
                 [v] => part::<T>(v)?,
-                _ => return Err(Error::user("a repartition cut takes one partition")),
+                _ => return Err(error::malformed("a repartition cut takes one partition")),
             };
             if p >= pieces {
-                return Err(Error::user(format!(
+                return Err(error::malformed(format!(
                     "a repartition cut asks for piece {p} of {pieces}"
                 )));
             }
@@ -197,7 +198,7 @@ impl Spec for ReduceSpec {
         let stages = match self.stages {
             Some(s) => s,
             None => (ops_of(&self.item)?.stages)(self.reduction).ok_or_else(|| {
-                Error::user(format!(
+                error::invalid(format!(
                     "{:?} is not defined for {} items",
                     self.reduction, self.item
                 ))

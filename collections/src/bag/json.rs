@@ -16,6 +16,7 @@
 //! arrival, so a hostile message can at worst be malformed JSON.
 
 use super::{layer_name, part, Bag, Item, Partition};
+use crate::error;
 use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
 use brisk_core::token::Bytes;
 use brisk_core::{Error, Result, Value};
@@ -237,7 +238,12 @@ impl PluckSpec {
                 xs.iter()
                     .map(|x| {
                         x.field(k).ok_or_else(|| {
-                            Error::user(format!("pluck: no key '{k}' in {}", x.describe()))
+                            crate::Error::MissingKey {
+                                function: "pluck".into(),
+                                key: k.clone(),
+                                item: x.describe(),
+                            }
+                            .into()
                         })
                     })
                     .collect::<Result<Vec<J>>>()?,
@@ -246,7 +252,7 @@ impl PluckSpec {
                 xs.iter()
                     .map(|x| {
                         x.at(*i).ok_or_else(|| {
-                            Error::user(format!("pluck: no index {i} in {}", x.describe()))
+                            error::invalid(format!("pluck: no index {i} in {}", x.describe()))
                         })
                     })
                     .collect::<Result<Vec<J>>>()?,
@@ -255,7 +261,7 @@ impl PluckSpec {
                 xs.iter()
                     .map(|x| match x.field_str(k) {
                         Some(s) => Ok(s.to_string()),
-                        None => Err(Error::user(format!(
+                        None => Err(error::invalid(format!(
                             "pluck_str: no string under '{k}' in {}",
                             x.describe()
                         ))),
@@ -284,7 +290,7 @@ impl Spec for PluckSpec {
             t if t == <serde_json::Value as Item>::PARTITION_TAG => {
                 self.run::<serde_json::Value>(p)
             }
-            other => Err(Error::user(format!(
+            other => Err(error::invalid(format!(
                 "pluck on {other} items runs only in the process that built it \
                  (workers know Json and serde_json::Value)"
             ))),

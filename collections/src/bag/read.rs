@@ -79,18 +79,7 @@ impl Op for ReadOp {
         };
         let bytes = blocks::read(loc.store.as_ref(), &block, b"\n")?;
         let whole_file = s.length.is_none();
-        let place = |line: usize| -> String {
-            if whole_file {
-                format!("{} line {}", s.url, line + 1)
-            } else {
-                format!(
-                    "{} line {} of the block at byte {}",
-                    s.url,
-                    line + 1,
-                    s.offset
-                )
-            }
-        };
+        let block = (!whole_file).then_some(s.offset);
         let lines = split_lines(&bytes);
         if s.json {
             let mut items = Vec::with_capacity(lines.len());
@@ -98,8 +87,12 @@ impl Op for ReadOp {
                 if line.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
                 }
-                let v = Json::parse(line)
-                    .map_err(|e| Error::user(format!("malformed JSON at {}: {e}", place(i))))?;
+                let v = Json::parse(line).map_err(|source| crate::Error::MalformedJson {
+                    file: s.url.clone(),
+                    line: i + 1,
+                    block,
+                    source,
+                })?;
                 items.push(v);
             }
             Ok(Arc::new(Partition(items)))
@@ -108,8 +101,15 @@ impl Op for ReadOp {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    String::from_utf8(l.to_vec())
-                        .map_err(|e| Error::user(format!("invalid UTF-8 at {}: {e}", place(i))))
+                    String::from_utf8(l.to_vec()).map_err(|source| {
+                        crate::Error::InvalidUtf8 {
+                            file: s.url.clone(),
+                            line: i + 1,
+                            block,
+                            source,
+                        }
+                        .into()
+                    })
                 })
                 .collect::<Result<Vec<_>>>()?;
             Ok(Arc::new(Partition(items)))

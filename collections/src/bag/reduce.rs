@@ -16,7 +16,7 @@ use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::spec_op::SpecOp;
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::{Key, Result, Value};
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -46,10 +46,12 @@ impl<A: Item> Scalar<A> {
     /// Computes the value on `executor`.
     pub fn compute_with(&self, executor: &dyn Executor) -> Result<A> {
         let v = executor.get(self.bag.graph(), &[self.key()])?;
-        part::<A>(&v[0])?
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::user(format!("{} of an empty bag", self.what)))
+        part::<A>(&v[0])?.first().cloned().ok_or_else(|| {
+            crate::Error::EmptyBag {
+                reduction: self.what.clone(),
+            }
+            .into()
+        })
     }
 }
 

@@ -12,9 +12,10 @@ use super::item_ops::{Reshape, ReshapeSpec};
 use super::partition::Buckets;
 use super::task_fn::{Apply, TaskFn};
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
+use crate::error;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, Op};
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::{Key, Result, Value};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -127,7 +128,7 @@ impl<T: Item> Bag<T> {
     {
         let m = npartitions.unwrap_or(self.npartitions).max(1);
         if m > super::task_fn::MAX_GROUPS {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "groupby_task into {m} partitions (at most {})",
                 super::task_fn::MAX_GROUPS
             )));
@@ -222,7 +223,7 @@ impl<T: Item> Bag<T> {
         (T, U): Item,
     {
         if self.npartitions != other.npartitions {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "zip: the bags have {} and {} partitions",
                 self.npartitions, other.npartitions
             )));
@@ -233,7 +234,7 @@ impl<T: Item> Bag<T> {
                 let op: Arc<dyn Op> = Arc::new(ClosureOp::new("zip", move |xs: &[Value]| {
                     let (a, b) = (part::<T>(&xs[0])?, part::<U>(&xs[1])?);
                     if a.len() != b.len() {
-                        return Err(Error::user(format!(
+                        return Err(error::invalid(format!(
                             "zip: partition {i} has {} and {} items",
                             a.len(),
                             b.len()

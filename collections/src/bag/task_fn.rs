@@ -32,6 +32,7 @@
 use super::hash::stable_hash;
 use super::partition::Buckets;
 use super::{part, Item, Partition};
+use crate::error;
 use brisk_core::op::Op;
 use brisk_core::spec_op::Spec;
 use brisk_core::token::Hasher;
@@ -197,7 +198,7 @@ impl Spec for ApplySpec {
             })?;
         if let Apply::GroupSplit { m } = self.how {
             if m == 0 || m > MAX_GROUPS {
-                return Err(Error::user(format!(
+                return Err(error::invalid(format!(
                     "a groupby into {m} partitions (1 to {MAX_GROUPS})"
                 )));
             }
@@ -237,7 +238,7 @@ impl brisk_core::value::Data for Inputs {
         "bag-inputs"
     }
     fn encode(&self) -> Result<brisk_core::value::Encoded> {
-        Err(Error::user("the inputs of one task are never sent"))
+        Err(error::malformed("the inputs of one task are never sent"))
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -278,7 +279,7 @@ pub mod probe {
     type F<'a, In, Out> = &'a dyn Fn(&In) -> Result<Out>;
 
     fn unfit<In, Out>(how: Apply) -> Error {
-        Error::user(format!(
+        error::invalid(format!(
             "a function from {} to {} does not fit {how:?} on a bag",
             std::any::type_name::<In>(),
             std::any::type_name::<Out>()

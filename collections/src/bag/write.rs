@@ -1,8 +1,9 @@
 //! Writing bags out: one text file per partition.
 
 use super::{Bag, Item};
+use crate::error;
 use brisk_core::executor::{default_executor, Executor};
-use brisk_core::{Error, Result};
+use brisk_core::Result;
 use brisk_io::compression::Compression;
 use brisk_io::objects;
 use brisk_io::url::StoreOptions;
@@ -25,7 +26,7 @@ impl<T: Item + std::fmt::Display> Bag<T> {
         executor: &dyn Executor,
     ) -> Result<Vec<String>> {
         if pattern.matches('*').count() != 1 {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "to_textfiles: the pattern '{pattern}' needs exactly one '*'"
             )));
         }
@@ -40,7 +41,7 @@ impl<T: Item + std::fmt::Display> Bag<T> {
             }
             let bytes = Compression::infer(&url)
                 .compress(text.as_bytes())
-                .map_err(|e| Error::Other(format!("cannot compress {url}: {e}")))?;
+                .map_err(|e| crate::error::io(format!("cannot compress {url}"), e))?;
             written.push(objects::put(&url, bytes, store)?);
         }
         Ok(written)

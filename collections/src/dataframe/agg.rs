@@ -16,9 +16,10 @@ use super::dataframe::DataFrame;
 use super::frame::frame;
 use super::reduction::Reduction;
 use super::step::Step;
+use crate::error;
 use crate::layers::SPLIT_EVERY;
 use brisk_core::executor::default_executor;
-use brisk_core::{Error, Result};
+use brisk_core::Result;
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 
@@ -245,7 +246,7 @@ impl DataFrame {
     /// [`DataFrame::agg`] with the tree's fan-in.
     pub fn agg_split_every(&self, aggs: &[Agg], split_every: usize) -> Result<DataFrame> {
         if aggs.is_empty() {
-            return Err(Error::user("agg: no aggregations given"));
+            return Err(error::invalid("agg: no aggregations given"));
         }
         for a in aggs {
             if a.kind != AggKind::Size {
@@ -344,8 +345,8 @@ impl DataFrame {
             let c = df
                 .column("len")
                 .and_then(|c| c.cast(&pl::DataType::UInt64))
-                .map_err(|e| Error::user(e.to_string()))?;
-            let ca = c.u64().map_err(|e| Error::user(e.to_string()))?;
+                .map_err(|e| error::polars("", e))?;
+            let ca = c.u64().map_err(|e| error::polars("", e))?;
             total += ca.iter().flatten().sum::<u64>() as usize;
         }
         Ok(total)

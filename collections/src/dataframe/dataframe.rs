@@ -303,10 +303,11 @@ impl DataFrame {
         if self.schema.iter().any(|(n, _)| n == name) {
             Ok(())
         } else {
-            Err(Error::user(format!(
-                "no column '{name}'; the columns are {:?}",
-                self.columns()
-            )))
+            Err(crate::Error::MissingColumn {
+                column: name.to_string(),
+                present: self.columns(),
+            }
+            .into())
         }
     }
 

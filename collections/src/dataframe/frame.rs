@@ -1,6 +1,7 @@
 //! One DataFrame partition as a task value: a Polars `DataFrame`, sent between
 //! processes as Arrow IPC; and partitions stacked back into one frame.
 
+use crate::error;
 use brisk_core::value::{Data, DecoderRegistration, Encoded, Value};
 use brisk_core::{Error, Result};
 use polars::prelude as pl;
@@ -82,7 +83,7 @@ pub(crate) fn concat_frames<'a>(
             None => acc = Some(f.clone()),
             Some(a) => {
                 a.vstack_mut(f)
-                    .map_err(|e| Error::user(format!("cannot concatenate partitions: {e}")))?;
+                    .map_err(|e| error::polars("cannot concatenate partitions", e))?;
             }
         }
     }

@@ -5,10 +5,11 @@ use super::dataframe::DataFrame;
 use super::frame::Frame;
 use super::schema::{from_schema, to_schema};
 use crate::bag::{part, Bag, Item};
+use crate::error;
 use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::op::{ClosureOp, Op};
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use polars::prelude as pl;
 use polars::prelude::SerReader;
 use std::sync::Arc;
@@ -19,8 +20,10 @@ fn records_to_frame<T: serde::Serialize>(
 ) -> Result<pl::DataFrame> {
     let mut text = Vec::new();
     for x in items {
-        serde_json::to_writer(&mut text, x)
-            .map_err(|e| Error::user(format!("to_dataframe: {e}")))?;
+        serde_json::to_writer(&mut text, x).map_err(|source| crate::Error::Json {
+            context: "to_dataframe".into(),
+            source,
+        })?;
         text.push(b'\n');
     }
     if items.is_empty() {
@@ -35,7 +38,7 @@ fn records_to_frame<T: serde::Serialize>(
     }
     reader
         .finish()
-        .map_err(|e| Error::user(format!("to_dataframe: {e}")))
+        .map_err(|e| error::polars("to_dataframe", e))
 }
 
 impl<T: Item> Bag<T> {

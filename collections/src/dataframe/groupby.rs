@@ -13,10 +13,11 @@ use super::schema::{from_schema, schema_after};
 use super::shuffle::{hash_bucket, BUCKET};
 use super::source::Source;
 use super::step::Step;
+use crate::error;
 use crate::layers::{layer_name, SPLIT_EVERY};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::Op;
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::{Key, Result, Value};
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 use std::sync::Arc;
@@ -74,10 +75,10 @@ impl GroupBy {
     /// partition is.
     pub fn agg(&self, aggs: &[Agg]) -> Result<DataFrame> {
         if aggs.is_empty() {
-            return Err(Error::user("groupby: no aggregations given"));
+            return Err(error::invalid("groupby: no aggregations given"));
         }
         if self.keys.is_empty() {
-            return Err(Error::user("groupby: no keys given"));
+            return Err(error::invalid("groupby: no keys given"));
         }
         for a in aggs {
             if a.kind != AggKind::Size {
@@ -217,7 +218,7 @@ impl GroupBy {
                 let mut outs: Vec<pl::DataFrame> = Vec::new();
                 let groups = df
                     .partition_by_stable(names2.iter().map(String::as_str), true)
-                    .map_err(|e| Error::user(e.to_string()))?;
+                    .map_err(|e| error::polars("", e))?;
                 for g in groups {
                     outs.push(f(g)?);
                 }

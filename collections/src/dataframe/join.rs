@@ -7,6 +7,7 @@ use super::frame::{frame, Frame};
 use super::plan::SpecOp;
 use super::schema::{from_schema, to_schema};
 use super::shuffle::hash_bucket;
+use crate::error;
 use crate::layers::layer_name;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
@@ -68,7 +69,7 @@ impl Spec for JoinSpec {
         let out = self
             .apply(frame(left)?.clone().lazy(), frame(right)?.clone().lazy())
             .collect()
-            .map_err(|e| Error::user(format!("join: {e}")))?;
+            .map_err(|e| error::polars("join", e))?;
         Ok(Arc::new(Frame(out)))
     }
 }
@@ -90,7 +91,7 @@ impl DataFrame {
         how: How,
     ) -> Result<DataFrame> {
         if left_on.is_empty() || left_on.len() != right_on.len() {
-            return Err(Error::user(
+            return Err(error::invalid(
                 "merge: left_on and right_on need the same, non-zero number of columns",
             ));
         }
@@ -111,10 +112,7 @@ impl DataFrame {
             let l = pl::DataFrame::empty_with_schema(&to_schema(&self.schema)).lazy();
             let r = pl::DataFrame::empty_with_schema(&to_schema(&other.schema)).lazy();
             let mut lf = spec.apply(l, r);
-            from_schema(
-                &*lf.collect_schema()
-                    .map_err(|e| Error::user(format!("merge: {e}")))?,
-            )
+            from_schema(&*lf.collect_schema().map_err(|e| error::polars("merge", e))?)
         };
         let broadcast = other.npartitions() == 1 && how != How::Outer;
         let (left, right): (Parts, Parts) = if broadcast {

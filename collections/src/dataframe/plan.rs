@@ -7,10 +7,11 @@ use super::frame::{concat_frames, frame, Frame};
 use super::schema::{schema_after, to_schema};
 use super::source::{scan_parquet_files, FileRef, ParquetPart, Source};
 use super::step::{needed_columns, Step};
+use crate::error;
 use brisk_core::op::OpRegistration;
 pub(crate) use brisk_core::spec_op::SpecOp;
 use brisk_core::spec_op::{rebuild_spec, Spec};
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use polars::prelude as pl;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -46,8 +47,8 @@ impl Spec for Plan {
         let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
         let df = collect(lf, &self.source).map_err(|e| match &self.source {
             Source::Text(block) => block.explain(e),
-            Source::Parquet(part) => Error::user(format!("reading {}: {e}", part.file.url)),
-            Source::Inputs | Source::ParquetFiles(_) => Error::user(e.to_string()),
+            Source::Parquet(part) => error::polars(format!("reading {}", part.file.url), e),
+            Source::Inputs | Source::ParquetFiles(_) => error::polars("", e),
         })?;
         Ok(Arc::new(Frame(df)))
     }
@@ -58,7 +59,7 @@ impl Plan {
     pub(crate) fn fused(&self, files: &[FileRef]) -> Result<pl::DataFrame> {
         let lf = scan_parquet_files(files)?;
         let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
-        collect(lf, &self.source).map_err(|e| Error::user(e.to_string()))
+        collect(lf, &self.source).map_err(|e| error::polars("", e))
     }
 
     /// The steps run on each file by itself, the results concatenated in order:
@@ -110,12 +111,12 @@ fn row_count_only(steps: &[Step]) -> Option<&pl::PlSmallStr> {
 /// A one-row frame holding `rows` in column `name`, typed as `len()` is.
 fn rows_frame(name: &pl::PlSmallStr, rows: usize, url: &str) -> Result<pl::DataFrame> {
     let rows = pl::IdxSize::try_from(rows).map_err(|_| {
-        Error::user(format!(
+        error::invalid(format!(
             "{url}: {rows} rows in one block is too many to count"
         ))
     })?;
     pl::DataFrame::new_infer_height(vec![pl::Column::new(name.clone(), [rows])])
-        .map_err(|e| Error::user(e.to_string()))
+        .map_err(|e| error::polars("", e))
 }
 
 /// Runs a partition's LazyFrame. A Parquet scan and the steps after it run on

@@ -15,7 +15,8 @@ use super::source::{
     null_values, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock, TextFormat,
 };
 use super::step::Step;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use brisk_io::blocks::{self, Block};
 use brisk_io::compression::Compression;
 use brisk_io::glob::{self, FileInfo};
@@ -116,10 +117,14 @@ fn unify(
             .or_else(|| a.get(b.len()).cloned())
             .or_else(|| b.get(a.len()).cloned())
             .unwrap_or_default();
-        return Err(Error::user(format!(
-            "the schemas of {first_url} and {url} disagree at column '{column}': \
-             columns {a:?} versus {b:?}"
-        )));
+        return Err(crate::Error::ColumnsMismatch {
+            first_file: first_url.to_string(),
+            other_file: url.to_string(),
+            column,
+            first_columns: a,
+            other_columns: b,
+        }
+        .into());
     }
     for ((name, t1), (_, t2)) in first.iter_mut().zip(schema) {
         if t1 == t2 || t2 == &pl::DataType::Null {
@@ -130,9 +135,14 @@ fn unify(
         } else if t1.is_primitive_numeric() && t2.is_primitive_numeric() {
             *t1 = polars_core::utils::get_supertype(t1, t2).unwrap_or(pl::DataType::Float64);
         } else {
-            return Err(Error::user(format!(
-                "the schemas of {first_url} and {url} disagree at column '{name}': {t1} versus {t2}"
-            )));
+            return Err(crate::Error::SchemaMismatch {
+                first_file: first_url.to_string(),
+                other_file: url.to_string(),
+                column: name.clone(),
+                first_dtype: t1.to_string(),
+                other_dtype: t2.to_string(),
+            }
+            .into());
         }
     }
     Ok(())
@@ -160,7 +170,7 @@ fn csv_sample_schema(
         .with_parse_options(parse)
         .into_reader_with_file_handle(std::io::Cursor::new(cut))
         .finish()
-        .map_err(|e| Error::user(format!("cannot read the start of {url} as CSV: {e}")))?;
+        .map_err(|e| error::polars(format!("cannot read the start of {url} as CSV"), e))?;
     let mut schema = from_schema(df.schema());
     for (name, t) in schema.iter_mut() {
         if let Some((_, given)) = options.dtypes.iter().find(|(n, _)| n == name) {
@@ -171,16 +181,24 @@ fn csv_sample_schema(
     }
     for (name, _) in options.dtypes.iter() {
         if !schema.iter().any(|(n, _)| n == name) {
-            return Err(Error::user(format!(
-                "read_csv: no column '{name}' in {url} (dtypes)"
-            )));
+            return Err(crate::Error::MissingColumnInFile {
+                function: "read_csv".into(),
+                column: name.clone(),
+                file: url.to_string(),
+                option: "dtypes".into(),
+            }
+            .into());
         }
     }
     for name in &options.parse_dates {
         if !schema.iter().any(|(n, _)| n == name) {
-            return Err(Error::user(format!(
-                "read_csv: no column '{name}' in {url} (parse_dates)"
-            )));
+            return Err(crate::Error::MissingColumnInFile {
+                function: "read_csv".into(),
+                column: name.clone(),
+                file: url.to_string(),
+                option: "parse_dates".into(),
+            }
+            .into());
         }
     }
     Ok(schema)
@@ -236,7 +254,10 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
         }
     }
     let Some((schema, _)) = schema else {
-        return Err(Error::user("read_csv: no files".to_string()));
+        return Err(crate::Error::NoFiles {
+            function: "read_csv".into(),
+        }
+        .into());
     };
     // Columns typed as datetimes (by parse_dates or dtypes) are parsed by hand.
     let dates = schema
@@ -277,7 +298,7 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
             .with_json_format(pl::JsonFormat::JsonLines)
             .finish()
             .map_err(|e| {
-                Error::user(format!("cannot read the start of {} as NDJSON: {e}", f.url))
+                error::polars(format!("cannot read the start of {} as NDJSON", f.url), e)
             })?;
         let s = from_schema(df.schema());
         match &mut schema {
@@ -286,7 +307,10 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
         }
     }
     let Some((schema, _)) = schema else {
-        return Err(Error::user("read_json: no files".to_string()));
+        return Err(crate::Error::NoFiles {
+            function: "read_json".into(),
+        }
+        .into());
     };
     text_frame(
         "read-json",
@@ -406,7 +430,7 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
         let mut lf = scan_parquet(&file)?;
         let s = from_schema(
             &*lf.collect_schema()
-                .map_err(|e| Error::user(format!("reading {}: {e}", f.url)))?,
+                .map_err(|e| error::polars(format!("reading {}", f.url), e))?,
         );
         match &mut schema {
             None => schema = Some((s.clone(), f.url.clone())),
@@ -431,7 +455,10 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
         }
     }
     let Some((schema, _)) = schema else {
-        return Err(Error::user("read_parquet: no files".to_string()));
+        return Err(crate::Error::NoFiles {
+            function: "read_parquet".into(),
+        }
+        .into());
     };
     for (p, own) in plans.iter_mut().zip(&own) {
         p.schema = schema.clone();
@@ -452,11 +479,11 @@ pub fn read_parquet(urls: &[&str], options: &ParquetOptions) -> Result<DataFrame
 
 /// `(first row, rows)` of every row group of a Parquet file.
 fn row_groups(file: &FileRef) -> Result<Vec<(u64, u64)>> {
-    let bad = |e: pl::PolarsError| Error::user(format!("reading {}: {e}", file.url));
+    let bad = |e: pl::PolarsError| error::polars(format!("reading {}", file.url), e);
     let counts: Vec<u64> = match file.local_path() {
         Some(path) => {
             let f = std::fs::File::open(&path)
-                .map_err(|e| Error::user(format!("cannot open {path}: {e}")))?;
+                .map_err(|e| error::io(format!("cannot open {path}"), e))?;
             let mut reader = pl::ParquetReader::new(f);
             let meta = reader.get_metadata().map_err(bad)?;
             meta.row_groups

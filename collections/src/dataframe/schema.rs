@@ -2,7 +2,8 @@
 //! schema a list of steps gives, found without running them.
 
 use super::step::Step;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use polars::prelude as pl;
 
 /// The schema as an owned Polars schema.
@@ -30,8 +31,6 @@ pub(crate) fn schema_after(
     use pl::IntoLazy;
     let lf = pl::DataFrame::empty_with_schema(&to_schema(schema)).lazy();
     let mut lf = steps.iter().fold(lf, |lf, s| s.apply(lf));
-    let out = lf
-        .collect_schema()
-        .map_err(|e| Error::user(e.to_string()))?;
+    let out = lf.collect_schema().map_err(|e| error::polars("", e))?;
     Ok(from_schema(&out))
 }

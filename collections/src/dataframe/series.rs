@@ -3,7 +3,8 @@
 
 use super::agg::Agg;
 use super::dataframe::DataFrame;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use polars::prelude as pl;
 use polars::prelude::col;
 
@@ -25,12 +26,10 @@ impl Scalar {
     /// Computes the value.
     pub fn compute(&self) -> Result<pl::AnyValue<'static>> {
         let df = self.frame.compute()?;
-        let c = df
-            .column(&self.name)
-            .map_err(|e| Error::user(e.to_string()))?;
+        let c = df.column(&self.name).map_err(|e| error::polars("", e))?;
         c.get(0)
             .map(|v| v.into_static())
-            .map_err(|e| Error::user(e.to_string()))
+            .map_err(|e| error::polars("", e))
     }
 
     /// Computes the value as an `f64` (null as NaN; an error for non-numbers).
@@ -40,7 +39,7 @@ impl Scalar {
             return Ok(f64::NAN);
         }
         v.extract::<f64>()
-            .ok_or_else(|| Error::user(format!("'{}' is {v}, not a number", self.name)))
+            .ok_or_else(|| error::invalid(format!("'{}' is {v}, not a number", self.name)))
     }
 
     /// The one-row, one-column frame behind the value.
@@ -86,7 +85,7 @@ impl Series {
         let df = self.frame.compute()?;
         Ok(df
             .column(&self.name)
-            .map_err(|e| Error::user(e.to_string()))?
+            .map_err(|e| error::polars("", e))?
             .as_materialized_series()
             .clone())
     }
@@ -96,7 +95,7 @@ impl Series {
         let df = self.frame.head(n)?;
         Ok(df
             .column(&self.name)
-            .map_err(|e| Error::user(e.to_string()))?
+            .map_err(|e| error::polars("", e))?
             .as_materialized_series()
             .clone())
     }

@@ -17,6 +17,7 @@ use super::plan::{Plan, SpecOp};
 use super::schema::schema_after;
 use super::source::Source;
 use super::step::Step;
+use crate::error;
 use crate::layers::layer_name;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
@@ -110,7 +111,7 @@ impl Spec for SplitSpec {
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         let out = self.plan.call(inputs)?;
         let df = frame(&out)?;
-        let err = |e: pl::PolarsError| Error::user(format!("shuffle: {e}"));
+        let err = |e: pl::PolarsError| error::polars("shuffle", e);
         let k = self.k as usize;
         let data_schema: pl::Schema = df
             .schema()
@@ -127,7 +128,7 @@ impl Spec for SplitSpec {
                 .map_err(err)?
                 .unwrap_or(0) as usize;
             if j >= k {
-                return Err(Error::user(format!("shuffle: bucket {j} of {k}")));
+                return Err(error::malformed(format!("shuffle: bucket {j} of {k}")));
             }
             buckets[j] = part.drop(BUCKET).map_err(err)?;
         }
@@ -151,7 +152,7 @@ impl Spec for CollectSpec {
         for v in inputs {
             let b = v.expect_ref::<FrameBuckets>()?;
             let part = b.0.get(j).ok_or_else(|| {
-                Error::user(format!("shuffle: no bucket {j} among {}", b.0.len()))
+                error::malformed(format!("shuffle: no bucket {j} among {}", b.0.len()))
             })?;
             frames.push(Arc::new(Frame(part.clone())));
         }

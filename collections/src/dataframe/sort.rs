@@ -5,7 +5,8 @@
 use super::dataframe::DataFrame;
 use super::shuffle::BUCKET;
 use super::step::Step;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 
@@ -111,21 +112,18 @@ impl DataFrame {
             .compute()?;
         let mut values: Vec<pl::AnyValue<'static>> = Vec::new();
         for c in samples.columns() {
-            let c = c.cast(&dtype).map_err(|e| Error::user(e.to_string()))?;
+            let c = c.cast(&dtype).map_err(|e| error::polars("", e))?;
             for i in 0..c.len() {
-                let v = c
-                    .get(i)
-                    .map_err(|e| Error::user(e.to_string()))?
-                    .into_static();
+                let v = c.get(i).map_err(|e| error::polars("", e))?.into_static();
                 if !v.is_null() {
                     values.push(v);
                 }
             }
         }
         let mut series = pl::Series::from_any_values(column.into(), &values, false)
-            .map_err(|e| Error::user(e.to_string()))?
+            .map_err(|e| error::polars("", e))?
             .sort(pl::SortOptions::default().with_order_descending(descending))
-            .map_err(|e| Error::user(e.to_string()))?;
+            .map_err(|e| error::polars("", e))?;
         series = series.rechunk();
         let n = series.len();
         let mut out: Vec<pl::AnyValue<'static>> = Vec::new();
@@ -135,7 +133,7 @@ impl DataFrame {
             }
             let v = series
                 .get((j * n / k).min(n - 1))
-                .map_err(|e| Error::user(e.to_string()))?
+                .map_err(|e| error::polars("", e))?
                 .into_static();
             if out.last() != Some(&v) {
                 out.push(v);

@@ -5,7 +5,8 @@ use super::agg::Agg;
 use super::dataframe::DataFrame;
 use super::reduction::Reduction;
 use super::step::Step;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 
@@ -77,7 +78,7 @@ impl DataFrame {
     pub fn describe(&self) -> Result<pl::DataFrame> {
         let numeric = self.columns_where(|t| t.is_primitive_numeric());
         if numeric.is_empty() {
-            return Err(Error::user("describe: no numeric columns"));
+            return Err(error::invalid("describe: no numeric columns"));
         }
         let mut aggs = Vec::new();
         for c in &numeric {
@@ -93,7 +94,7 @@ impl DataFrame {
                 .column(name)
                 .and_then(|c| c.cast(&pl::DataType::Float64))
                 .and_then(|c| c.f64().map(|c| c.get(0)))
-                .map_err(|e| Error::user(e.to_string()))
+                .map_err(|e| error::polars("", e))
         };
         let mut columns = vec![pl::Column::new(
             "statistic".into(),
@@ -113,7 +114,7 @@ impl DataFrame {
             ];
             columns.push(pl::Column::new(c.as_str().into(), values));
         }
-        pl::DataFrame::new_infer_height(columns).map_err(|e| Error::user(e.to_string()))
+        pl::DataFrame::new_infer_height(columns).map_err(|e| error::polars("", e))
     }
 
     /// Approximate quantiles of a numeric column (nearest sample).
@@ -133,7 +134,7 @@ impl DataFrame {
             );
         }
         let per_part = self.with_step(Step::Select(exprs))?.compute()?;
-        let err = |e: pl::PolarsError| Error::user(e.to_string());
+        let err = |e: pl::PolarsError| error::polars("", e);
         let n = per_part
             .column("n")
             .map_err(err)?

@@ -4,6 +4,7 @@
 use super::frame::frame;
 use super::{DataFrame, Series};
 use crate::array::{Array, AxisChunks, Block, DType, Elem, Meta};
+use crate::error;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::token::Bytes;
@@ -31,8 +32,8 @@ fn block<T: Elem>(df: &pl::DataFrame, columns: &[String], flat: bool) -> Result<
         let c = df
             .column(name)
             .and_then(|c| c.cast(&pl::DataType::Float64))
-            .map_err(|e| Error::user(format!("to_array: column {name}: {e}")))?;
-        let ca = c.f64().map_err(|e| Error::user(e.to_string()))?;
+            .map_err(|e| error::polars(format!("to_array: column {name}"), e))?;
+        let ca = c.f64().map_err(|e| error::polars("", e))?;
         cols.push(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
     }
     let ncols = columns.len();
@@ -43,7 +44,7 @@ fn block<T: Elem>(df: &pl::DataFrame, columns: &[String], flat: bool) -> Result<
         }
     }
     let shape: Vec<usize> = if flat { vec![rows] } else { vec![rows, ncols] };
-    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| Error::user(e.to_string()))
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| error::ndarray("", e))
 }
 
 impl Spec for FrameToArray {

@@ -4,12 +4,13 @@
 use super::dataframe::DataFrame;
 use super::frame::{frame, Frame};
 use super::parquet_write::{write_parquet, DEFAULT_ROW_GROUP};
+use crate::error;
 use crate::layers::layer_name;
 use brisk_core::executor::default_executor;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{Op, OpRegistration};
 use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::{Key, Result, Value};
 use brisk_io::compression::Compression;
 use brisk_io::objects;
 use brisk_io::url::StoreOptions;
@@ -41,16 +42,16 @@ impl Spec for WriteSpec {
             Format::Parquet => write_parquet(&df, &mut buf, DEFAULT_ROW_GROUP).map(|_| ()),
             Format::Csv => pl::CsvWriter::new(&mut buf).finish(&mut df),
         };
-        written.map_err(|e| Error::user(format!("cannot write {}: {e}", s.url)))?;
+        written.map_err(|e| error::polars(format!("cannot write {}", s.url), e))?;
         let bytes = match s.format {
             Format::Csv => Compression::infer(&s.url)
                 .compress(&buf)
-                .map_err(|e| Error::user(format!("cannot compress {}: {e}", s.url)))?,
+                .map_err(|e| error::io(format!("cannot compress {}", s.url), e))?,
             Format::Parquet => buf,
         };
         let url = objects::put(&s.url, bytes, &s.store)?;
         let out = pl::DataFrame::new_infer_height(vec![pl::Column::new("path".into(), [url])])
-            .map_err(|e| Error::user(e.to_string()))?;
+            .map_err(|e| error::polars("", e))?;
         Ok(Arc::new(Frame(out)))
     }
 }
@@ -62,7 +63,7 @@ inventory::submit! {
 impl DataFrame {
     fn write(&self, pattern: &str, format: Format, store: &StoreOptions) -> Result<Vec<String>> {
         if pattern.matches('*').count() != 1 {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "the output pattern '{pattern}' needs exactly one '*' (the partition number)"
             )));
         }
@@ -90,7 +91,7 @@ impl DataFrame {
             let path = df
                 .column("path")
                 .and_then(|c| c.str().map(|s| s.get(0).map(str::to_string)))
-                .map_err(|e| Error::user(e.to_string()))?;
+                .map_err(|e| error::polars("", e))?;
             out.extend(path);
         }
         Ok(out)

@@ -1,7 +1,8 @@
 //! GitHub-archive-like events: one gzipped NDJSON file per hour.
 
 use super::Rng;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use brisk_io::compression::Compression;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -100,7 +101,7 @@ pub fn github_events(
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| error::io(format!("cannot create {}", dir.display()), e))?;
     let mut paths = Vec::with_capacity(hours as usize);
     let mut id = 2_489_651_045u64;
     for h in 0..hours {
@@ -121,10 +122,10 @@ pub fn github_events(
         }
         let gz = Compression::Gzip
             .compress(text.as_bytes())
-            .map_err(|e| Error::Other(format!("cannot compress hour {h}: {e}")))?;
+            .map_err(|e| error::io(format!("cannot compress hour {h}"), e))?;
         let path = dir.join(format!("{y:04}-{m:02}-{d:02}-{hour}.json.gz"));
         std::fs::write(&path, gz)
-            .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| error::io(format!("cannot write {}", path.display()), e))?;
         paths.push(path);
     }
     Ok(paths)

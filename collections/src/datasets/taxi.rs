@@ -2,7 +2,8 @@
 
 use super::Rng;
 use crate::dataframe::write_parquet;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use polars::prelude as pl;
 use polars::prelude::SerWriter;
 use std::io::Write;
@@ -48,7 +49,7 @@ pub fn nyc_taxi(
 ) -> Result<Vec<PathBuf>> {
     let files = files.max(1);
     std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| error::io(format!("cannot create {}", dir.display()), e))?;
     let mut rng = Rng::new(seed);
     let mut cumulative = [0.0; 24];
     let mut acc = 0.0;
@@ -70,7 +71,7 @@ pub fn nyc_taxi(
         };
         let path = dir.join(format!("yellow_tripdata_2015-{:02}.{ext}", f + 1));
         let file = std::fs::File::create(&path)
-            .map_err(|e| Error::Other(format!("cannot create {}: {e}", path.display())))?;
+            .map_err(|e| error::io(format!("cannot create {}", path.display()), e))?;
         let written = match format {
             TaxiFormat::Csv => pl::CsvWriter::new(file)
                 .with_datetime_format(Some("%Y-%m-%d %H:%M:%S".into()))
@@ -81,7 +82,7 @@ pub fn nyc_taxi(
                     .and_then(|_| out.flush().map_err(pl::PolarsError::from))
             }
         };
-        written.map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
+        written.map_err(|e| error::polars(format!("cannot write {}", path.display()), e))?;
         paths.push(path);
     }
     Ok(paths)
@@ -227,7 +228,7 @@ impl Columns {
             pl::Series::new(name.into(), v)
                 .cast(&pl::DataType::Datetime(pl::TimeUnit::Microseconds, None))
                 .map(|s| s.into_column())
-                .map_err(|e| Error::Other(e.to_string()))
+                .map_err(|e| error::polars("", e))
         };
         let i = |name: &str, v: Vec<i64>| pl::Series::new(name.into(), v).into_column();
         let f = |name: &str, v: Vec<f64>| pl::Series::new(name.into(), v).into_column();
@@ -252,6 +253,6 @@ impl Columns {
             f("improvement_surcharge", self.surcharge),
             f("total_amount", self.total),
         ];
-        pl::DataFrame::new_infer_height(columns).map_err(|e| Error::Other(e.to_string()))
+        pl::DataFrame::new_infer_height(columns).map_err(|e| error::polars("", e))
     }
 }

@@ -1,7 +1,8 @@
 //! Daily NetCDF files of 2-metre temperature on a 0.25° global grid, shaped like the
 //! ERA-Interim files of Dask's "Distributed Dask Arrays" post.
 
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use brisk_io::netcdf3::{self, Data, Dim, NcFile, NewVar};
 use std::path::{Path, PathBuf};
 
@@ -60,7 +61,7 @@ pub fn temperature_day(day: usize, seed: u64) -> Vec<f32> {
 /// arguments write the same bytes.
 pub fn temperature(days: usize, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| error::io(format!("cannot create {}", dir.display()), e))?;
     let latitude: Vec<f32> = (0..LATITUDES).map(|i| 90.0 - 0.25 * i as f32).collect();
     let longitude: Vec<f32> = (0..LONGITUDES).map(|j| 0.25 * j as f32).collect();
     let mut paths = Vec::with_capacity(days);
@@ -104,10 +105,13 @@ pub fn temperature(days: usize, dir: &Path) -> Result<Vec<PathBuf>> {
                 .text("long_name", "2 metre temperature"),
             ],
         };
-        let bytes = netcdf3::encode(&file).map_err(|e| Error::Other(e.to_string()))?;
+        let bytes = netcdf3::encode(&file).map_err(|source| crate::Error::Netcdf {
+            context: String::new(),
+            source,
+        })?;
         let path = dir.join(format!("t2m-{day:04}.nc"));
         std::fs::write(&path, bytes)
-            .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| error::io(format!("cannot write {}", path.display()), e))?;
         paths.push(path);
     }
     Ok(paths)

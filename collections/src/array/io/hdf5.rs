@@ -9,6 +9,7 @@ use crate::array::array::Array;
 use crate::array::create::ChunkSpec;
 use crate::array::dtype::{for_dtype, DType, Elem};
 use crate::array::meta::{op, spec_bytes, Block, Meta};
+use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -25,8 +26,8 @@ fn locked<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn h5err(path: &str, e: impl std::fmt::Display) -> Error {
-    Error::user(format!("{path}: {e}"))
+fn h5err(path: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    error::in_file(path, e)
 }
 
 fn modified_ns(path: &str) -> i128 {
@@ -64,7 +65,7 @@ fn slab(start: &[usize], count: &[usize]) -> Result<SliceInfo<Vec<SliceInfoElem>
             step: 1,
         })
         .collect();
-    SliceInfo::try_from(elems).map_err(|e| Error::user(e.to_string()))
+    SliceInfo::try_from(elems).map_err(|e| error::ndarray("", e))
 }
 
 impl Spec for Hdf5Read {
@@ -117,12 +118,14 @@ pub fn read_hdf5<T: Elem>(
 ) -> Result<Array<T>> {
     let shape: Vec<usize> = locked(|| -> Result<Vec<usize>> {
         let f = hdf5::File::open(path).map_err(|e| h5err(path, e))?;
-        let ds = f.dataset(dataset).map_err(|_| {
-            Error::user(format!(
-                "{path}: no dataset '{dataset}'; the file has {:?}",
-                dataset_names(&f)
-            ))
-        })?;
+        let ds = f
+            .dataset(dataset)
+            .map_err(|_| crate::Error::MissingVariable {
+                file: path.to_string(),
+                kind: "dataset".into(),
+                name: dataset.to_string(),
+                present: Some(dataset_names(&f)),
+            })?;
         Ok(ds.shape())
     })?;
     let chunks = chunks.into().resolve(&shape, T::DTYPE.itemsize())?;
@@ -184,7 +187,7 @@ impl<T: Elem> Array<T> {
         let any: Box<dyn std::any::Any> = Box::new(a);
         for_dtype!(T::DTYPE, U => match any.downcast::<ArrayD<U>>() {
             Ok(a) => write::<U>(path, dataset, *a),
-            Err(_) => Err(Error::user("to_hdf5: the element type does not match its dtype")),
+            Err(_) => Err(error::malformed("to_hdf5: the element type does not match its dtype")),
         })
     }
 }
@@ -222,9 +225,13 @@ pub(crate) fn nc4_var(path: &str, variable: &str) -> Result<Nc4Var> {
         let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
         let Some(v) = f.variable(variable) else {
             let present: Vec<String> = f.variables().map(|v| v.name()).collect();
-            return Err(Error::user(format!(
-                "{path}: no variable '{variable}'; the file has {present:?}"
-            )));
+            return Err(crate::Error::MissingVariable {
+                file: path.to_string(),
+                kind: "variable".into(),
+                name: variable.to_string(),
+                present: Some(present),
+            }
+            .into());
         };
         Ok(Nc4Var {
             shape: v.dimensions().iter().map(|d| d.len() as u64).collect(),
@@ -248,7 +255,12 @@ pub(crate) fn nc4_read(
         let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
         let v = f
             .variable(variable)
-            .ok_or_else(|| Error::user(format!("{path}: no variable '{variable}'")))?;
+            .ok_or_else(|| crate::Error::MissingVariable {
+                file: path.to_string(),
+                kind: "variable".into(),
+                name: variable.to_string(),
+                present: None,
+            })?;
         let extents: Vec<std::ops::Range<usize>> = start
             .iter()
             .zip(count)

@@ -10,6 +10,7 @@ use crate::array::array::Array;
 use crate::array::chunks::{regular, AxisChunks};
 use crate::array::dtype::{for_dtype, DType, Elem};
 use crate::array::meta::{op, spec_bytes, Block, Meta};
+use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -127,11 +128,11 @@ fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected>
             });
         }
         #[cfg(not(feature = "hdf5"))]
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "{url} is a NetCDF-4 (HDF5) file; build with the `hdf5` feature to read it"
         )));
     }
-    let o = netcdf3::open(url, store).map_err(|e| Error::user(e.to_string()))?;
+    let o = netcdf3::open(url, store)?;
     let v = o.header.var(variable).map_err(|e| fmt_err(url, e))?;
     Ok(Inspected {
         url: url.to_string(),
@@ -147,8 +148,8 @@ fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected>
     })
 }
 
-fn fmt_err(url: &str, e: impl std::fmt::Display) -> Error {
-    Error::user(format!("{url}: {e}"))
+fn fmt_err(url: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    error::in_file(url, e)
 }
 
 impl NetcdfRead {
@@ -171,7 +172,7 @@ impl NetcdfRead {
                 .map_err(|e| fmt_err(&self.url, e));
             }
             #[cfg(not(feature = "hdf5"))]
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "{}: NetCDF-4 files need the `hdf5` feature",
                 self.url
             )));
@@ -197,7 +198,7 @@ impl NetcdfRead {
             let any: Box<dyn std::any::Any> = Box::new(raw);
             match any.downcast::<Vec<T>>() {
                 Ok(v) => *v,
-                Err(_) => return Err(Error::user("float32 read into another type")),
+                Err(_) => return Err(error::malformed("float32 read into another type")),
             }
         } else {
             f.read(v, &self.start, &self.count, |x| {
@@ -246,7 +247,7 @@ pub fn read_netcdf<T: Elem>(
         files.extend(found);
     }
     if files.is_empty() {
-        return Err(Error::user(format!("no files match {urls:?}")));
+        return Err(error::invalid(format!("no files match {urls:?}")));
     }
     let opened = files
         .iter()
@@ -258,7 +259,7 @@ pub fn read_netcdf<T: Elem>(
         .iter()
         .find(|o| o.masked && options.mask_and_scale && !is_float)
     {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "{}: {variable} has fill values or a scale to apply, which need a float type (read it as f32 or f64, \
              or set mask_and_scale to false for the raw values)",
             o.url
@@ -266,7 +267,7 @@ pub fn read_netcdf<T: Elem>(
     }
     let dims = first.dims.clone();
     if dims.is_empty() {
-        return Err(Error::user(format!(
+        return Err(error::invalid(format!(
             "{}: variable {variable} is a scalar",
             first.url
         )));
@@ -274,7 +275,7 @@ pub fn read_netcdf<T: Elem>(
     let axis = match &options.concat_dim {
         None => 0,
         Some(d) => dims.iter().position(|x| x == d).ok_or_else(|| {
-            Error::user(format!(
+            error::invalid(format!(
                 "{}: variable {variable} has no dimension '{d}' (it has {dims:?})",
                 first.url
             ))
@@ -291,7 +292,7 @@ pub fn read_netcdf<T: Elem>(
             let along = k.map_or(String::from("the number of axes"), |k| {
                 format!("'{}' ({} vs {})", dims[k], s[k], shape0[k])
             });
-            return Err(Error::user(format!(
+            return Err(error::shape(format!(
                 "{} has {variable} of shape {s:?} but {} has {shape0:?}: they disagree on {along}, and may only differ along '{}'",
                 o.url, first.url, dims[axis]
             )));
@@ -391,7 +392,7 @@ impl<T: Elem> Array<T> {
     ) -> Result<()> {
         let shape = self.shape()?;
         if dims.len() != shape.len() {
-            return Err(Error::user(format!(
+            return Err(error::invalid(format!(
                 "to_netcdf: {} dimension names for {} axes",
                 dims.len(),
                 shape.len()
@@ -424,7 +425,7 @@ impl<T: Elem> Array<T> {
                 data,
             )],
         };
-        let bytes = netcdf3::encode(&file).map_err(|e| Error::user(format!("{url}: {e}")))?;
+        let bytes = netcdf3::encode(&file).map_err(|e| error::in_file(url, e))?;
         brisk_io::objects::put(url, bytes, store)?;
         Ok(())
     }

@@ -6,8 +6,9 @@ use crate::array::chain_link::{arith_unary, Link};
 use crate::array::chain_rows::chain_by_rows;
 use crate::array::dtype::{for_dtype, DType, Elem, Num};
 use crate::array::kernels;
+use crate::error;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::{ArrayD, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ fn chain<T: Num>(links: &[Link], inputs: &[Value]) -> Result<ArrayD<T>> {
     let x0 = T::array(
         inputs
             .first()
-            .ok_or_else(|| Error::user("a chain without inputs"))?,
+            .ok_or_else(|| error::malformed("a chain without inputs"))?,
     )?;
     let mut acc: Option<ArrayD<T>> = None;
     for link in links {
@@ -40,10 +41,9 @@ fn chain<T: Num>(links: &[Link], inputs: &[Value]) -> Result<ArrayD<T>> {
                 input,
                 acc_left,
             } => {
-                let other =
-                    T::array(inputs.get(input).ok_or_else(|| {
-                        Error::user(format!("a chain step names input {input}"))
-                    })?)?;
+                let other = T::array(inputs.get(input).ok_or_else(|| {
+                    error::malformed(format!("a chain step names input {input}"))
+                })?)?;
                 let f = move |a: T, b: T| {
                     if acc_left {
                         kernels::arith(op, a, b)
@@ -57,7 +57,7 @@ fn chain<T: Num>(links: &[Link], inputs: &[Value]) -> Result<ArrayD<T>> {
                         if kernels::broadcast_shapes(a.shape(), other.shape())? == a.shape() {
                             let o = other
                                 .broadcast(a.raw_dim())
-                                .ok_or_else(|| Error::user("chain: shapes do not broadcast"))?;
+                                .ok_or_else(|| error::shape("chain: shapes do not broadcast"))?;
                             Zip::from(&mut a).and(&o).for_each(|x, &y| *x = f(*x, y));
                             a
                         } else {
@@ -68,7 +68,7 @@ fn chain<T: Num>(links: &[Link], inputs: &[Value]) -> Result<ArrayD<T>> {
             }
             Link::Unary(u) => {
                 let g = arith_unary::<T>(u)
-                    .ok_or_else(|| Error::user(format!("{u:?} cannot be part of a chain")))?;
+                    .ok_or_else(|| error::malformed(format!("{u:?} cannot be part of a chain")))?;
                 match cur {
                     None => x0.mapv(g),
                     Some(mut a) => {

@@ -23,7 +23,8 @@ pub(super) fn arity(op: &str, inputs: &[Value], n: usize) -> Result<()> {
 }
 
 pub(super) fn not_for_bool(what: &str) -> Error {
-    Error::user(format!(
-        "{what} is not defined for boolean arrays; use astype first"
-    ))
+    crate::Error::NotForBool {
+        what: what.to_string(),
+    }
+    .into()
 }

@@ -6,7 +6,7 @@ use super::rng::{random_at, Dist};
 use crate::array::dtype::{for_dtype, DType, Elem};
 use crate::array::reduce_kernels::Place;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +60,7 @@ fn create<T: Elem>(c: &Create) -> Result<ArrayD<T>> {
             let v: Vec<T> = (0..n)
                 .map(|i| T::from_f64(start + step * (offset + i) as f64))
                 .collect();
-            ArrayD::from_shape_vec(shape, v).map_err(|e| Error::user(e.to_string()))?
+            ArrayD::from_shape_vec(shape, v).map_err(|e| crate::error::ndarray("", e))?
         }
         Fill::Random { seed, dist, place } => ArrayD::from_shape_fn(shape, |idx| {
             let flat = place.flat(idx.slice());

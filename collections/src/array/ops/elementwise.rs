@@ -4,8 +4,9 @@
 use super::common::{arity, not_for_bool, register};
 use crate::array::dtype::{for_dtype, DType, Elem, Num};
 use crate::array::kernels::{self, BinOp, Unary};
+use crate::error;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +92,7 @@ fn unary_num<T: Num>(a: &ArrayD<T>, u: Unary) -> Result<Value> {
                     }
                 }))
             } else if op.is_logical() {
-                return Err(Error::user(format!("{op:?} needs boolean arrays")));
+                return Err(error::invalid(format!("{op:?} needs boolean arrays")));
             } else {
                 T::value(a.mapv(|x| {
                     if scalar_left {

@@ -4,8 +4,9 @@
 use super::common::{not_for_bool, register};
 use crate::array::dtype::{for_dtype, DType, Num};
 use crate::array::kernels;
+use crate::error;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,8 @@ fn as_matrix<T: Num>(
         .copied()
         .collect();
     let shape = if contracted_first { (k, m) } else { (m, k) };
-    let mat = ndarray::Array2::from_shape_vec(shape, v).map_err(|e| Error::user(e.to_string()))?;
+    let mat =
+        ndarray::Array2::from_shape_vec(shape, v).map_err(|e| crate::error::ndarray("", e))?;
     Ok((mat, free_shape))
 }
 
@@ -65,7 +67,7 @@ fn matmul<T: Num>(a: &ndarray::Array2<T>, b: &ndarray::Array2<T>) -> ndarray::Ar
 
 fn tensordot<T: Num>(t: &Tensordot, inputs: &[Value]) -> Result<Value> {
     if inputs.len() % 2 != 0 || inputs.is_empty() {
-        return Err(Error::user("tensordot takes pairs of chunks"));
+        return Err(error::malformed("tensordot takes pairs of chunks"));
     }
     let mut acc: Option<ArrayD<T>> = None;
     for pair in inputs.chunks(2) {
@@ -77,7 +79,7 @@ fn tensordot<T: Num>(t: &Tensordot, inputs: &[Value]) -> Result<Value> {
         };
         if !ok(&t.axes_a, a.ndim()) || !ok(&t.axes_b, b.ndim()) || t.axes_a.len() != t.axes_b.len()
         {
-            return Err(Error::user(format!(
+            return Err(error::malformed(format!(
                 "tensordot: axes {:?} / {:?} for chunks of {} and {} axes",
                 t.axes_a,
                 t.axes_b,
@@ -88,7 +90,7 @@ fn tensordot<T: Num>(t: &Tensordot, inputs: &[Value]) -> Result<Value> {
         let (ma, fa) = as_matrix(a, &t.axes_a, false)?;
         let (mb, fb) = as_matrix(b, &t.axes_b, true)?;
         if ma.dim().1 != mb.dim().0 {
-            return Err(Error::user(format!(
+            return Err(error::shape(format!(
                 "tensordot: contracted sizes differ ({} vs {})",
                 ma.dim().1,
                 mb.dim().0
@@ -97,14 +99,14 @@ fn tensordot<T: Num>(t: &Tensordot, inputs: &[Value]) -> Result<Value> {
         let prod = matmul(&ma, &mb);
         let shape: Vec<usize> = fa.iter().chain(&fb).copied().collect();
         let prod = ArrayD::from_shape_vec(IxDyn(&shape), prod.into_raw_vec_and_offset().0)
-            .map_err(|e| Error::user(e.to_string()))?;
+            .map_err(|e| crate::error::ndarray("", e))?;
         acc = Some(match acc {
             None => prod,
             Some(s) => kernels::zip_with(&s, &prod, |x, y| x.add(y))?,
         });
     }
     acc.map(T::value)
-        .ok_or_else(|| Error::user("tensordot of nothing"))
+        .ok_or_else(|| error::malformed("tensordot of nothing"))
 }
 
 impl Spec for Tensordot {

@@ -6,8 +6,9 @@ use crate::array::dtype::{for_dtype, DType, Elem, Num};
 use crate::array::kernels;
 use crate::array::moments;
 use crate::array::reduce_kernels::{self as rk, Place, Reduction};
+use crate::error;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +51,7 @@ fn merge_all<A: Clone>(
     let mut it = parts.into_iter();
     let first = it
         .next()
-        .ok_or_else(|| Error::user("a reduction of no chunks"))?;
+        .ok_or_else(|| error::malformed("a reduction of no chunks"))?;
     let mut acc: Option<ArrayD<A>> = None;
     for p in it {
         acc = Some(f(acc.as_ref().unwrap_or(first), p)?);
@@ -83,7 +84,7 @@ impl Reduce {
                     let mut it = parts.into_iter();
                     let first = it
                         .next()
-                        .ok_or_else(|| Error::user("a reduction of no chunks"))?;
+                        .ok_or_else(|| error::malformed("a reduction of no chunks"))?;
                     let mut acc = first.clone();
                     for p in it {
                         moments::merge_into(&mut acc, p)?;
@@ -144,7 +145,7 @@ impl Reduce {
                 arity(Self::NAME, inputs, 1)?;
                 let place = place
                     .clone()
-                    .ok_or_else(|| Error::user("an arg reduction needs the chunk's place"))?;
+                    .ok_or_else(|| error::malformed("an arg reduction needs the chunk's place"))?;
                 return Ok(f64::value(rk::chunk_arg(
                     T::array(&inputs[0])?,
                     self.arg_axis,
@@ -173,13 +174,13 @@ impl Spec for Reduce {
         let r = self.reduction;
         if let Stage::Chunk { .. } = self.stage {
             // Axes come from the parameters: check them against the chunk first.
-            let ndim = for_dtype!(self.dtype, T => T::array(inputs.first().ok_or_else(|| Error::user("a reduction of no chunks"))?)?.ndim());
+            let ndim = for_dtype!(self.dtype, T => T::array(inputs.first().ok_or_else(|| error::malformed("a reduction of no chunks"))?)?.ndim());
             let mut seen = vec![false; ndim];
             for &ax in self.axes.iter().chain(self.arg_axis.iter()) {
                 if ax >= ndim
                     || (std::mem::replace(&mut seen[ax], true) && self.arg_axis != Some(ax))
                 {
-                    return Err(Error::user(format!(
+                    return Err(error::malformed(format!(
                         "reduction axes {:?} for a chunk of {ndim} axes",
                         self.axes
                     )));
@@ -210,7 +211,7 @@ impl Spec for Cumsum {
     const NAME: &'static str = "brisk::array::cumsum";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         for_dtype!(num self.dtype, T => {
-            let a = T::array(inputs.first().ok_or_else(|| Error::user("cumsum of nothing"))?)?;
+            let a = T::array(inputs.first().ok_or_else(|| error::malformed("cumsum of nothing"))?)?;
             let carry = inputs.get(1).map(|v| T::array(v)).transpose()?;
             Ok(T::value(kernels::cumsum(a, self.axis, carry)?))
         }, bool => Err(not_for_bool("cumsum")))

@@ -4,8 +4,9 @@
 use super::common::{arity, register};
 use crate::array::dtype::{for_dtype, DType, Elem};
 use crate::array::kernels::{self, Region};
+use crate::error;
 use brisk_core::spec_op::Spec;
-use brisk_core::{Error, Result, Value};
+use brisk_core::{Result, Value};
 use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -63,12 +64,12 @@ impl Spec for Transpose {
         for_dtype!(self.dtype, T => {
             let a = T::array(&inputs[0])?;
             if self.perm.len() != a.ndim() {
-                return Err(Error::user(format!("transpose: {} axes for a chunk of {}", self.perm.len(), a.ndim())));
+                return Err(error::malformed(format!("transpose: {} axes for a chunk of {}", self.perm.len(), a.ndim())));
             }
             let mut seen = vec![false; a.ndim()];
             for &p in &self.perm {
                 if p >= a.ndim() || std::mem::replace(&mut seen[p], true) {
-                    return Err(Error::user(format!("transpose: {:?} is not a permutation", self.perm)));
+                    return Err(error::malformed(format!("transpose: {:?} is not a permutation", self.perm)));
                 }
             }
             let t = a.view().permuted_axes(IxDyn(&self.perm));
@@ -94,7 +95,7 @@ impl Spec for Reshape {
             let a = T::array(&inputs[0])?;
             let v: Vec<T> = a.iter().copied().collect();
             Ok(T::value(ArrayD::from_shape_vec(IxDyn(&self.shape), v).map_err(|e| {
-                Error::user(format!("cannot reshape a chunk of shape {:?} to {:?}: {e}", a.shape(), self.shape))
+                crate::error::ndarray(format!("cannot reshape a chunk of shape {:?} to {:?}", a.shape(), self.shape), e)
             })?))
         })
     }

@@ -2,24 +2,11 @@
 //! that the error can name the file and line (Polars' own messages name neither).
 
 use super::text::{TextBlock, TextFormat};
+use crate::error;
 use brisk_core::Error;
 use polars::prelude as pl;
 
 impl TextBlock {
-    /// Where line `line` (0-based within the block) is, for messages.
-    pub(crate) fn place(&self, line: usize) -> String {
-        if self.offset == 0 {
-            format!("{} line {}", self.file.url, line + 1)
-        } else {
-            format!(
-                "{} line {} of the block at byte {}",
-                self.file.url,
-                line + 1,
-                self.offset
-            )
-        }
-    }
-
     /// Turns a parser error into one naming the file and line, by looking for the
     /// first bad line of the block.
     pub(crate) fn explain(&self, e: pl::PolarsError) -> Error {
@@ -28,8 +15,14 @@ impl TextBlock {
             .ok()
             .and_then(|bytes| first_bad_line(self, &bytes));
         match found {
-            Some((line, what)) => Error::user(format!("{}: {what}", self.place(line))),
-            None => Error::user(format!("reading {}: {e}", self.file.url)),
+            Some((line, message)) => crate::Error::Parse {
+                file: self.file.url.clone(),
+                line: line + 1,
+                block: (self.offset != 0).then_some(self.offset),
+                message,
+            }
+            .into(),
+            None => error::polars(format!("reading {}", self.file.url), e),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! over several whole files (a fused reduction's first level).
 
 use super::file_ref::FileRef;
-use brisk_core::{Error, Result};
+use crate::error;
+use brisk_core::Result;
 use brisk_io::objects;
 use polars::prelude as pl;
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,7 @@ pub(crate) fn scan_parquet_files(files: &[FileRef]) -> Result<pl::LazyFrame> {
     args.hive_options.enabled = Some(false);
     let named = |e: pl::PolarsError| {
         let urls: Vec<&str> = files.iter().map(|f| f.url.as_str()).collect();
-        Error::user(format!("reading {}: {e}", urls.join(", ")))
+        error::polars(format!("reading {}", urls.join(", ")), e)
     };
     let paths: Option<Vec<pl::PlRefPath>> = files
         .iter()
