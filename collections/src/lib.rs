@@ -17,6 +17,17 @@
 //! - [`array`]: chunked n-dimensional arrays of ndarray blocks with broadcasting
 //!   math, tree reductions, slicing and NetCDF input (Dask's `dask.array`).
 //!
+//! How the crate is laid out: each collection is a folder whose `mod.rs` is only
+//! its front door; the type lives in a file named after it (`bag/bag.rs`,
+//! `dataframe/dataframe.rs`, `array/array.rs`), and the files that add methods
+//! to it import it downward. What every collection shares sits in `layers.rs`
+//! (layer names from content tokens, the `split_every` defaults with their
+//! reasons, one-task-per-partition layers and tree reductions) and `error.rs`.
+//! Graph-building code stays apart from what a task runs: `dataframe/source/`
+//! (the partition sources a task reads) and `array/ops/` (the registered op
+//! families) are below the methods that plan them. No two files import each
+//! other, directly or around a loop (`tests/module_graph.rs` checks it).
+//!
 //! ```
 //! use brisk_collections::delayed::{self, Delayed};
 //! let a = delayed::value(20_i64).unwrap();
