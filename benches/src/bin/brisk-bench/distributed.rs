@@ -8,6 +8,8 @@
 //! - `dist.transfer`: 100 MB scattered to one worker and copied to the other
 //!   (the second worker fetches it from the first), beside a raw loopback socket
 //!   copy of the same bytes in this process;
+//! - `dist.map_<n>`: a map of 5,000 and 40,000 tiny tasks, wall and worker CPU
+//!   time (see `dist_map`);
 //! - `protocol.small` / `protocol.large`: encode + decode of a one-task message,
 //!   and of a 100 MB buffer.
 
@@ -56,6 +58,9 @@ pub fn run(_args: &[String]) -> Result<()> {
     }
     if want("transfer") {
         transfer(&client)?;
+    }
+    if want("map") {
+        crate::dist_map::run(&cluster, &client)?;
     }
     Ok(())
 }

@@ -29,6 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod array;
 mod bag;
 mod dataframe;
+mod dist_map;
 mod distributed;
 mod parquet_floor;
 mod worker_state;
