@@ -10,6 +10,7 @@ pub mod ids;
 pub mod messages;
 pub mod scheduler_server;
 pub mod scheduler_state;
+mod state_check;
 pub mod tls;
 pub mod worker_server;
 pub mod worker_state;

@@ -254,14 +254,7 @@ impl Core {
                 problems.push(e);
             }
         }
-        for p in &problems {
-            tracing::error!(target: "brisk::scheduler", "scheduler state machine: {p}");
-        }
-        debug_assert!(
-            problems.is_empty(),
-            "scheduler state machine: {}",
-            problems.join("\n")
-        );
+        super::state_check::report_broken_state("scheduler", &problems);
     }
 
     fn now(&self) -> f64 {

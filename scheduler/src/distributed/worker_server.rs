@@ -471,14 +471,7 @@ impl<'a> Session<'a> {
                 problems.push(e);
             }
         }
-        for p in &problems {
-            tracing::error!(target: "brisk::worker", "worker state machine: {p}");
-        }
-        debug_assert!(
-            problems.is_empty(),
-            "worker state machine: {}",
-            problems.join("\n")
-        );
+        super::state_check::report_broken_state("worker", &problems);
     }
 
     fn carry_out(&mut self, i: WorkerInstruction) {

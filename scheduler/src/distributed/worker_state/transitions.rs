@@ -136,12 +136,7 @@ impl WorkerState {
         }
         if fetching {
             let (priority, holders) = (t.priority, t.who_has.clone());
-            for h in holders {
-                self.fetch_queues
-                    .entry(h)
-                    .or_default()
-                    .insert((priority, key.clone()));
-            }
+            self.enqueue_fetch(key, priority, &holders);
         }
     }
 
@@ -150,7 +145,7 @@ impl WorkerState {
     pub(super) fn insert_task(&mut self, key: Key, mut task: WorkerTask) {
         self.story_line(&mut task, "released");
         if task.status == S::Fetch {
-            self.enqueue_fetch(&key, &task);
+            self.enqueue_fetch(&key, task.priority, &task.who_has);
         }
         self.tasks.insert(key, task);
     }
@@ -275,12 +270,7 @@ impl WorkerState {
         self.set_status(key, S::Fetch);
         let t = &self.tasks[key];
         let (priority, holders) = (t.priority, t.who_has.clone());
-        for h in holders {
-            self.fetch_queues
-                .entry(h)
-                .or_default()
-                .insert((priority, key.clone()));
-        }
+        self.enqueue_fetch(key, priority, &holders);
     }
 
     /// An input or a replica arrived (fetched, or stored by the scheduler).
@@ -364,13 +354,13 @@ impl WorkerState {
         }
     }
 
-    /// Puts a key in `fetch` under every peer that holds it.
-    pub(super) fn enqueue_fetch(&mut self, key: &Key, t: &WorkerTask) {
-        for h in &t.who_has {
+    /// Puts a key in `fetch` under every peer of `holders`.
+    pub(super) fn enqueue_fetch(&mut self, key: &Key, priority: Priority, holders: &[WorkerId]) {
+        for h in holders {
             self.fetch_queues
                 .entry(*h)
                 .or_default()
-                .insert((t.priority, key.clone()));
+                .insert((priority, key.clone()));
         }
     }
 
