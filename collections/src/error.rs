@@ -161,6 +161,20 @@ pub enum Error {
     },
 
     // -------------------------------------------------------------- sources
+    /// A blockwise method was given an expression that reads across rows, which
+    /// each partition would compute alone (one answer per partition, not the
+    /// frame's).
+    #[error(
+        "{method} runs on each partition alone, but `{expression}` reads across rows \
+         (an aggregation, cumulative, shift, rank, sort, window, head or unique), so it \
+         would give one answer per partition instead of the frame's; {instead}"
+    )]
+    NotRowWise {
+        method: &'static str,
+        expression: String,
+        instead: &'static str,
+    },
+
     /// Polars failed; `context` says at what (empty when the message says enough).
     #[cfg(feature = "dataframe")]
     #[error("{}", with_context(.context, .source))]

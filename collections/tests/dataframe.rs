@@ -715,3 +715,62 @@ fn series_reductions_match_eager_polars() {
     );
     assert!(ddf.column("nope").is_err());
 }
+
+/// A blockwise method runs each partition alone, so an expression that reads
+/// across rows would give one answer per partition (on `x = 1..8` in 4 partitions,
+/// `sum` gave `[3, 7, 11, 15]`, `cum_sum` restarted in each partition and `shift`
+/// put a null at each partition's start). Such expressions are refused, naming the
+/// expression; row-wise ones give eager Polars' answer.
+#[test]
+fn expressions_that_read_across_rows_are_refused_not_answered_per_partition() {
+    let pdf = df!("x" => (1..=8i64).collect::<Vec<_>>()).unwrap();
+    let ddf = from_polars(&pdf, 4).unwrap();
+    assert_eq!(ddf.npartitions(), 4);
+    let refused = [
+        ddf.select([col("x").sum()]).map(|_| ()),
+        ddf.select([col("x").cum_sum(false)]).map(|_| ()),
+        ddf.with_columns([col("x").shift(lit(1)).alias("prev")])
+            .map(|_| ()),
+        ddf.filter(col("x").gt(col("x").mean())).map(|_| ()),
+        ddf.select([col("x").head(Some(2))]).map(|_| ()),
+    ];
+    for (r, what) in refused
+        .into_iter()
+        .zip(["sum()", "cum_sum", "shift", "mean()", "head"])
+    {
+        let message = r.unwrap_err().to_string();
+        assert!(
+            message.contains("runs on each partition alone"),
+            "{message}"
+        );
+        assert!(message.contains(what), "{what}: {message}");
+    }
+    // Row-wise steps are fine, and the whole-frame sum is `agg`'s.
+    let got = ddf
+        .with_columns([(col("x") * lit(2)).alias("y")])
+        .unwrap()
+        .filter(col("y").gt(lit(4)))
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = pdf
+        .clone()
+        .lazy()
+        .with_columns([(col("x") * lit(2)).alias("y")])
+        .filter(col("y").gt(lit(4)))
+        .collect()
+        .unwrap();
+    assert!(got.equals(&want), "{got} {want}");
+    let total = ddf.agg(&[Agg::sum("x")]).unwrap().compute().unwrap();
+    assert_eq!(
+        total
+            .column("x")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0),
+        Some(36)
+    );
+}

@@ -178,50 +178,20 @@ fn group_by_aggregations_over_fused_files_match_eager_polars() {
 }
 
 #[test]
-fn steps_that_depend_on_partition_ends_keep_one_task_per_file() {
+fn steps_that_read_across_rows_are_refused_and_every_column_keeps_one_task_per_file() {
     let (dir, ddf, _) = nine_files("per-file");
-    // A running sum restarts in each partition: the sum of it over files is the
-    // sum over files of each file's own running sum.
-    let running = ddf
-        .with_columns([col("passenger_count").cum_sum(false).alias("running")])
-        .unwrap();
-    let got = running.agg(&[Agg::sum("running")]).unwrap();
-    assert!(tasks_in_layers(&got, "fused").is_empty());
-    let mut want = 0i64;
-    for p in &files_in(&dir) {
-        let s = eager_parquet(&[p])
-            .lazy()
-            .select([col("passenger_count")
-                .cum_sum(false)
-                .sum()
-                .cast(DataType::Int64)])
-            .collect()
-            .unwrap();
-        want += s.columns()[0].i64().unwrap().get(0).unwrap();
-    }
-    let got = got.compute().unwrap();
-    let got = got
-        .column("running")
-        .unwrap()
-        .cast(&DataType::Int64)
-        .unwrap();
-    assert_eq!(got.i64().unwrap().get(0), Some(want));
-    // A per-partition aggregate in a selection is not row-wise either.
-    let per_file = ddf.select([col("fare_amount").max().alias("top")]).unwrap();
-    let n = per_file.agg(&[Agg::size()]).unwrap();
-    assert!(tasks_in_layers(&n, "fused").is_empty());
-    assert_eq!(
-        n.compute()
-            .unwrap()
-            .column("size")
-            .unwrap()
-            .cast(&DataType::UInt64)
-            .unwrap()
-            .u64()
-            .unwrap()
-            .get(0),
-        Some(9)
+    // A running sum or a maximum computed partition by partition would be one answer
+    // per file, not the frame's: the blockwise methods refuse them (so a fused scan,
+    // which would change where partitions end, never sees them).
+    let running = ddf.with_columns([col("passenger_count").cum_sum(false).alias("running")]);
+    let message = running.unwrap_err().to_string();
+    assert!(
+        message.starts_with("with_columns runs on each partition alone"),
+        "{message}"
     );
+    assert!(message.contains("cum_sum"), "{message}");
+    let top = ddf.select([col("fare_amount").max().alias("top")]);
+    assert!(top.unwrap_err().to_string().contains("max()"));
     // Reading every column: one file a task.
     let everything = ddf
         .agg(

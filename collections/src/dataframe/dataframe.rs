@@ -4,6 +4,7 @@
 
 use super::frame::{concat_frames, frame, Frame};
 use super::plan::{Plan, SpecOp};
+use super::row_wise::check_row_wise;
 use super::schema::{from_schema, schema_after, to_schema};
 use super::source::Source;
 use super::step::Step;
@@ -243,17 +244,27 @@ impl DataFrame {
     }
 
     /// The columns computed by `exprs` (Polars' `select`).
+    ///
+    /// Each partition computes the expressions alone, so they must be row-wise
+    /// (elementwise): an aggregation, cumulative, shift, rank, sort, window, `head`
+    /// or `unique` is an error naming it (use `agg` or `groupby(...).agg`).
     pub fn select<E: AsRef<[pl::Expr]>>(&self, exprs: E) -> Result<DataFrame> {
+        check_row_wise("select", &self.schema, exprs.as_ref())?;
         self.with_step(Step::Select(exprs.as_ref().to_vec()))
     }
 
-    /// The rows where `predicate` is true.
+    /// The rows where `predicate` is true (a row-wise predicate, as for
+    /// [`DataFrame::select`]).
     pub fn filter(&self, predicate: pl::Expr) -> Result<DataFrame> {
+        check_row_wise("filter", &self.schema, std::slice::from_ref(&predicate))?;
         self.with_step(Step::Filter(predicate))
     }
 
     /// Adds or replaces columns (Polars' `with_columns`, Dask's `assign`).
+    ///
+    /// The expressions must be row-wise, as for [`DataFrame::select`].
     pub fn with_columns<E: AsRef<[pl::Expr]>>(&self, exprs: E) -> Result<DataFrame> {
+        check_row_wise("with_columns", &self.schema, exprs.as_ref())?;
         self.with_step(Step::WithColumns(exprs.as_ref().to_vec()))
     }
 

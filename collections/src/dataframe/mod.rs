@@ -64,6 +64,7 @@ mod plan;
 mod read;
 mod reduction;
 mod repartition;
+mod row_wise;
 mod schema;
 mod series;
 mod shuffle;

@@ -106,8 +106,9 @@ impl DataFrame {
             .find(|(n, _)| n == column)
             .map(|(_, t)| t.clone())
             .unwrap_or(pl::DataType::Null);
+        // Per-partition samples on purpose: `with_step` skips the row-wise check.
         let samples = self
-            .select([col(column).drop_nulls()])?
+            .with_step(Step::Select(vec![col(column).drop_nulls()]))?
             .with_step(Step::Select(qs))?
             .compute()?;
         let mut values: Vec<pl::AnyValue<'static>> = Vec::new();
