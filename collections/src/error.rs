@@ -175,6 +175,17 @@ pub enum Error {
         instead: &'static str,
     },
 
+    /// Aggregations whose results would share a column name.
+    #[error(
+        "{method}: the result would have more than one column named {}; name each \
+         aggregation with `Agg::alias` (for example `Agg::mean(\"delay\").alias(\"delay_mean\")`)",
+        quoted(.names)
+    )]
+    DuplicateColumns {
+        method: &'static str,
+        names: Vec<String>,
+    },
+
     /// Polars failed; `context` says at what (empty when the message says enough).
     #[cfg(feature = "dataframe")]
     #[error("{}", with_context(.context, .source))]
@@ -404,4 +415,13 @@ mod tests {
             "a.csv line 3 of the block at byte 4096: expected 2 fields, found 3"
         );
     }
+}
+
+/// `"a", "b"`: names as a message lists them.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -774,3 +774,43 @@ fn expressions_that_read_across_rows_are_refused_not_answered_per_partition() {
         Some(36)
     );
 }
+
+/// Two aggregations of one column would share its name: refused with the name and
+/// how to tell them apart (not a plan dump of internal names); with aliases both
+/// are computed.
+#[test]
+fn aggregations_whose_results_share_a_name_are_refused_by_name() {
+    let pdf = df!("k" => [1i64, 1, 2, 2], "delay" => [1.0, 3.0, 5.0, 7.0]).unwrap();
+    let ddf = from_polars(&pdf, 2).unwrap();
+    let message = ddf
+        .groupby([col("k")])
+        .agg(&[Agg::count("delay"), Agg::mean("delay")])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "groupby(...).agg: the result would have more than one column named \"delay\"; \
+         name each aggregation with `Agg::alias` (for example \
+         `Agg::mean(\"delay\").alias(\"delay_mean\")`)"
+    );
+    assert!(!message.contains("__brisk"));
+    let key_too = ddf.groupby([col("k")]).agg(&[Agg::count("k")]).unwrap_err();
+    assert!(key_too.to_string().contains("named \"k\""), "{key_too}");
+    let whole = ddf
+        .agg(&[Agg::min("delay"), Agg::max("delay")])
+        .unwrap_err();
+    assert!(whole.to_string().starts_with("agg: the result"), "{whole}");
+    let got = ddf
+        .groupby([col("k")])
+        .agg(&[
+            Agg::count("delay").alias("delay_count"),
+            Agg::mean("delay").alias("delay_mean"),
+        ])
+        .unwrap()
+        .compute()
+        .unwrap()
+        .sort(["k"], Default::default())
+        .unwrap();
+    let mean = got.column("delay_mean").unwrap().f64().unwrap();
+    assert_eq!((mean.get(0), mean.get(1)), (Some(2.0), Some(6.0)));
+}

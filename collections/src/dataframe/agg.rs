@@ -123,6 +123,27 @@ impl Agg {
         self
     }
 
+    /// Refuses aggregations whose results (after the columns in `taken`) would
+    /// share a name, naming the duplicates.
+    pub(crate) fn check_names(method: &'static str, taken: &[String], aggs: &[Agg]) -> Result<()> {
+        let mut seen: std::collections::BTreeSet<&str> = taken.iter().map(String::as_str).collect();
+        let mut twice: Vec<String> = Vec::new();
+        for a in aggs {
+            if !seen.insert(a.name.as_str()) && !twice.contains(&a.name) {
+                twice.push(a.name.clone());
+            }
+        }
+        if twice.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::DuplicateColumns {
+                method,
+                names: twice,
+            }
+            .into())
+        }
+    }
+
     fn p(&self, j: usize, stat: &str) -> String {
         format!("__brisk_{j}_{stat}")
     }
@@ -248,6 +269,7 @@ impl DataFrame {
         if aggs.is_empty() {
             return Err(error::invalid("agg: no aggregations given"));
         }
+        Agg::check_names("agg", &[], aggs)?;
         for a in aggs {
             if a.kind != AggKind::Size {
                 self.check_column(&a.column)?;

@@ -85,6 +85,9 @@ impl GroupBy {
                 self.df.check_column(&a.column)?;
             }
         }
+        let key_schema = schema_after(self.df.dtypes(), &[Step::Select(self.keys.clone())])?;
+        let key_names: Vec<String> = key_schema.into_iter().map(|(n, _)| n).collect();
+        Agg::check_names("groupby(...).agg", &key_names, aggs)?;
         let chunk_aggs: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
