@@ -309,28 +309,60 @@ impl Sim {
         );
     }
 
+    /// Delivers the next message of the `i`-th worker (among those with any)
+    /// from the scheduler; false when there is none.
+    fn deliver_to_worker(&mut self, i: usize) -> bool {
+        let Some(w) = Self::nth_worker_with(&self.to_worker, i) else {
+            return false;
+        };
+        let (e, id) = self
+            .to_worker
+            .get_mut(&w)
+            .and_then(|q| q.pop_front())
+            .expect("non-empty");
+        self.worker_event(w, e, Some(id));
+        true
+    }
+
+    /// Delivers the next message of the `i`-th worker (among those with any) to
+    /// the scheduler; false when there is none.
+    fn deliver_to_scheduler(&mut self, i: usize) -> bool {
+        let Some(w) = Self::nth_worker_with(&self.to_scheduler, i) else {
+            return false;
+        };
+        let e = self
+            .to_scheduler
+            .get_mut(&w)
+            .and_then(|q| q.pop_front())
+            .expect("non-empty");
+        self.scheduler_event(e);
+        true
+    }
+
+    fn heartbeats(&mut self) {
+        let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
+        for w in ids {
+            self.scheduler_event(Event::Heartbeat { worker: w });
+        }
+    }
+
+    /// The client drops its futures of `keys`.
+    fn unwant(&mut self, keys: Vec<u32>) -> Vec<Key> {
+        let keys: Vec<Key> = keys.into_iter().map(key).collect();
+        for k in &keys {
+            self.wanted.remove(k);
+        }
+        keys
+    }
+
     fn act(&mut self, a: Action) {
         self.now += 0.5;
         match a {
             Action::ToWorker(i) => {
-                if let Some(w) = Self::nth_worker_with(&self.to_worker, i) {
-                    let (e, id) = self
-                        .to_worker
-                        .get_mut(&w)
-                        .and_then(|q| q.pop_front())
-                        .expect("non-empty");
-                    self.worker_event(w, e, Some(id));
-                }
+                self.deliver_to_worker(i);
             }
             Action::ToScheduler(i) => {
-                if let Some(w) = Self::nth_worker_with(&self.to_scheduler, i) {
-                    let e = self
-                        .to_scheduler
-                        .get_mut(&w)
-                        .and_then(|q| q.pop_front())
-                        .expect("non-empty");
-                    self.scheduler_event(e);
-                }
+                self.deliver_to_scheduler(i);
             }
             Action::Executed(i, ok) => {
                 if let Some(i) = Self::pick(&self.running, i) {
@@ -406,22 +438,15 @@ impl Sim {
                     user_priority: 0,
                 });
             }
-            Action::Release(keys) | Action::Cancel(keys) if keys.is_empty() => {}
             Action::Release(keys) => {
-                let keys: Vec<Key> = keys.into_iter().map(key).collect();
-                for k in &keys {
-                    self.wanted.remove(k);
-                }
+                let keys = self.unwant(keys);
                 self.scheduler_event(Event::ReleaseKeys {
                     client: CLIENT,
                     keys,
                 });
             }
             Action::Cancel(keys) => {
-                let keys: Vec<Key> = keys.into_iter().map(key).collect();
-                for k in &keys {
-                    self.wanted.remove(k);
-                }
+                let keys = self.unwant(keys);
                 self.scheduler_event(Event::Cancel {
                     client: CLIENT,
                     keys,
@@ -444,12 +469,7 @@ impl Sim {
                 keys: vec![key(k)],
                 n,
             }),
-            Action::Heartbeats => {
-                let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
-                for w in ids {
-                    self.scheduler_event(Event::Heartbeat { worker: w });
-                }
-            }
+            Action::Heartbeats => self.heartbeats(),
             Action::Tick(secs) => {
                 self.now += secs as f64;
                 self.scheduler_event(Event::Tick);
@@ -461,25 +481,11 @@ impl Sim {
     /// until nothing is left to do.
     fn drain(&mut self) {
         for _ in 0..10_000 {
-            let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
-            for w in ids {
-                self.scheduler_event(Event::Heartbeat { worker: w });
+            self.heartbeats();
+            if self.deliver_to_worker(0) || self.deliver_to_scheduler(0) {
+                continue;
             }
-            if let Some(w) = Self::nth_worker_with(&self.to_worker, 0) {
-                let (e, id) = self
-                    .to_worker
-                    .get_mut(&w)
-                    .and_then(|q| q.pop_front())
-                    .expect("non-empty");
-                self.worker_event(w, e, Some(id));
-            } else if let Some(w) = Self::nth_worker_with(&self.to_scheduler, 0) {
-                let e = self
-                    .to_scheduler
-                    .get_mut(&w)
-                    .and_then(|q| q.pop_front())
-                    .expect("non-empty");
-                self.scheduler_event(e);
-            } else if !self.running.is_empty() {
+            if !self.running.is_empty() {
                 let (w, key) = self.running.remove(0);
                 self.worker_event(
                     w,

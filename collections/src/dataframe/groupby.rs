@@ -85,9 +85,6 @@ impl GroupBy {
                 self.df.check_column(&a.column)?;
             }
         }
-        let key_schema = schema_after(self.df.dtypes(), &[Step::Select(self.keys.clone())])?;
-        let key_names: Vec<String> = key_schema.into_iter().map(|(n, _)| n).collect();
-        Agg::check_names("groupby(...).agg", &key_names, aggs)?;
         let chunk_aggs: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
@@ -102,6 +99,7 @@ impl GroupBy {
             .iter()
             .map(|(n, _)| n.clone())
             .collect();
+        Agg::check_names("groupby(...).agg", &key_names, aggs)?;
         let mut combine_keys: Vec<pl::Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
         let mut chunk = vec![chunk];
         if self.split_out > 1 {

@@ -2,6 +2,7 @@
 //! and takes keys to their next state through the transition table.
 
 use super::state::{ComputeRequest, WorkerState, WorkerTask};
+use super::transitions::holder_set;
 use super::types::{Keep, Target, WorkerEvent, WorkerInstruction, WorkerTaskStatus as S};
 use crate::distributed::ids::{Priority, TaskSpec, WorkerId};
 use brisk_core::Key;
@@ -128,8 +129,7 @@ impl WorkerState {
     fn on_replicate(&mut self, key: Key, holders: Vec<WorkerId>) {
         let Some(t) = self.tasks.get_mut(&key) else {
             let mut t = WorkerTask::new(S::Fetch, Priority::new(0, 0, 0), Keep::Report);
-            t.who_has = holders;
-            t.who_has.dedup();
+            t.who_has = holder_set(holders);
             self.insert_task(key, t);
             return;
         };

@@ -137,11 +137,6 @@ impl WorkerState {
         self.tasks.get(key).map(|t| &t.status)
     }
 
-    /// Why a key is kept here.
-    pub fn keep(&self, key: &Key) -> Option<Keep> {
-        self.tasks.get(key).map(|t| t.keep)
-    }
-
     /// How many keys this worker tracks.
     pub fn task_count(&self) -> usize {
         self.tasks.len()

@@ -97,8 +97,7 @@ impl WorkerState {
                 }
                 None => {
                     let mut d = WorkerTask::new(S::Fetch, priority, Keep::WhileRead);
-                    d.who_has = holders;
-                    d.who_has.dedup();
+                    d.who_has = holder_set(holders);
                     task.waiting_on.insert(dep.clone());
                     self.insert_task(dep.clone(), d);
                 }
@@ -122,19 +121,22 @@ impl WorkerState {
         let Some(t) = self.tasks.get(key) else {
             return;
         };
-        let fetching = t.status == S::Fetch;
-        let (old_priority, old_holders) = (t.priority, t.who_has.clone());
-        if fetching {
+        let new_priority = t.priority.min(priority);
+        let added: Vec<WorkerId> = holder_set(holders)
+            .into_iter()
+            .filter(|h| !t.who_has.contains(h))
+            .collect();
+        if new_priority == t.priority && added.is_empty() {
+            return; // the common case: another reader of an input already queued
+        }
+        if t.status == S::Fetch {
+            let (old_priority, old_holders) = (t.priority, t.who_has.clone());
             self.dequeue_fetch(key, old_priority, &old_holders);
         }
         let t = self.tasks.get_mut(key).expect("present");
-        t.priority = old_priority.min(priority);
-        for h in holders {
-            if !t.who_has.contains(&h) {
-                t.who_has.push(h);
-            }
-        }
-        if fetching {
+        t.priority = new_priority;
+        t.who_has.extend(added);
+        if t.status == S::Fetch {
             let (priority, holders) = (t.priority, t.who_has.clone());
             self.enqueue_fetch(key, priority, &holders);
         }
@@ -177,11 +179,6 @@ impl WorkerState {
             t.status = status;
             push_story(&mut t.story, line);
         }
-    }
-
-    /// Removes a key, returning what it was.
-    fn remove(&mut self, key: &Key) -> Option<WorkerTask> {
-        self.tasks.remove(key)
     }
 
     fn transition_waiting_ready(&mut self, key: &Key) {
@@ -236,7 +233,7 @@ impl WorkerState {
     /// A run ended with an error (reported by the handler unless cancelled).
     fn transition_executing_released(&mut self, key: &Key) {
         self.executing = self.executing.saturating_sub(1);
-        if let Some(t) = self.remove(key) {
+        if let Some(t) = self.tasks.remove(key) {
             self.forget_reader(key, &t.dependencies);
         }
     }
@@ -253,7 +250,7 @@ impl WorkerState {
     }
 
     fn transition_waiting_released(&mut self, key: &Key) {
-        if let Some(t) = self.remove(key) {
+        if let Some(t) = self.tasks.remove(key) {
             self.ready.remove(&(t.priority, key.clone()));
             self.forget_reader(key, &t.dependencies);
         }
@@ -302,7 +299,7 @@ impl WorkerState {
     /// Not wanted any more. A key in flight is dropped when it arrives (no longer
     /// known, it is released then).
     fn transition_fetch_released(&mut self, key: &Key) {
-        if let Some(t) = self.remove(key) {
+        if let Some(t) = self.tasks.remove(key) {
             if t.status == S::Fetch {
                 self.dequeue_fetch(key, t.priority, &t.who_has);
             }
@@ -310,7 +307,7 @@ impl WorkerState {
     }
 
     fn transition_memory_released(&mut self, key: &Key) {
-        self.remove(key);
+        self.tasks.remove(key);
         self.out
             .push(WorkerInstruction::Release { key: key.clone() });
     }
@@ -376,4 +373,11 @@ impl WorkerState {
             }
         }
     }
+}
+
+/// Holders without repeats, in a fixed order.
+pub(super) fn holder_set(mut holders: Vec<WorkerId>) -> Vec<WorkerId> {
+    holders.sort_unstable();
+    holders.dedup();
+    holders
 }
