@@ -453,6 +453,11 @@ fn get_each_hands_results_over_as_they_finish_and_does_not_hold_them() {
 
 /// `n` leaves `("leaf", i)` holding `i`, and how many of them ran.
 fn counted_leaves(n: u32) -> (Graph, Arc<AtomicUsize>) {
+    counted_slow_leaves(n, std::time::Duration::ZERO)
+}
+
+/// Like [`counted_leaves`], each leaf taking at least `pause`.
+fn counted_slow_leaves(n: u32, pause: std::time::Duration) -> (Graph, Arc<AtomicUsize>) {
     let ran = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<Task> = (0..n)
         .map(|i| {
@@ -461,6 +466,7 @@ fn counted_leaves(n: u32) -> (Graph, Arc<AtomicUsize>) {
                 Key::new("leaf", &[i]),
                 op("leaf", move |_| {
                     ran.fetch_add(1, SeqCst);
+                    std::thread::sleep(pause);
                     Ok(Arc::new(i as i64) as Value)
                 }),
                 vec![],
@@ -527,8 +533,11 @@ fn get_each_concurrent_hands_every_position_once_on_the_workers() {
             assert_eq!(off_caller.load(SeqCst), keys.len(), "{name}");
         }
     }
-    // An error from the consumer stops the run and is returned.
-    ran.store(0, SeqCst);
+    // An error from the consumer stops the run and is returned. The consumer runs
+    // beside the other worker, which starts no task once the error is recorded;
+    // leaves of a few milliseconds keep what it may start meanwhile far below the
+    // bound even when the machine is loaded (64 leaves would need a stall of 0.3 s).
+    let (g, ran) = counted_slow_leaves(256, std::time::Duration::from_millis(5));
     let err = LocalScheduler::with_threads(2)
         .get_each_concurrent(&g, &keys, &|i, _| {
             if i == 3 {
