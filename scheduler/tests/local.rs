@@ -501,7 +501,7 @@ fn an_error_from_the_consumer_stops_the_run() {
 
 #[test]
 fn get_each_concurrent_hands_every_position_once_on_the_workers() {
-    let (g, ran) = counted_leaves(256);
+    let (g, _) = counted_leaves(256);
     let mut keys: Vec<Key> = (0..256).map(|i| Key::new("leaf", &[i])).collect();
     keys.push(Key::new("leaf", &[9]));
     for (name, s) in [

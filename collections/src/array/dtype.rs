@@ -16,12 +16,22 @@ pub enum DType {
     Float32,
     /// 64-bit float.
     Float64,
+    /// 8-bit signed integer.
+    Int8,
+    /// 16-bit signed integer.
+    Int16,
     /// 32-bit signed integer.
     Int32,
     /// 64-bit signed integer.
     Int64,
     /// 8-bit unsigned integer.
     UInt8,
+    /// 16-bit unsigned integer.
+    UInt16,
+    /// 32-bit unsigned integer.
+    UInt32,
+    /// 64-bit unsigned integer.
+    UInt64,
     /// Boolean.
     Bool,
 }
@@ -32,9 +42,14 @@ impl DType {
         match self {
             DType::Float32 => "float32",
             DType::Float64 => "float64",
+            DType::Int8 => "int8",
+            DType::Int16 => "int16",
             DType::Int32 => "int32",
             DType::Int64 => "int64",
             DType::UInt8 => "uint8",
+            DType::UInt16 => "uint16",
+            DType::UInt32 => "uint32",
+            DType::UInt64 => "uint64",
             DType::Bool => "bool",
         }
     }
@@ -42,9 +57,10 @@ impl DType {
     /// Bytes per element.
     pub fn itemsize(self) -> usize {
         match self {
-            DType::Float64 | DType::Int64 => 8,
-            DType::Float32 | DType::Int32 => 4,
-            DType::UInt8 | DType::Bool => 1,
+            DType::Float64 | DType::Int64 | DType::UInt64 => 8,
+            DType::Float32 | DType::Int32 | DType::UInt32 => 4,
+            DType::Int16 | DType::UInt16 => 2,
+            DType::Int8 | DType::UInt8 | DType::Bool => 1,
         }
     }
 }
@@ -108,6 +124,16 @@ pub trait Num: Elem {
     /// The type of means, standard deviations and transcendental functions of this
     /// type (NumPy's: float32 stays float32, integers become float64).
     type Float: Float;
+    /// The type sums and products of this type accumulate in and return, as NumPy's:
+    /// signed integers widen to `i64`, unsigned ones to `u64`, floats stay.
+    type Acc: Num;
+    /// The value in the accumulating type (exact: every integer widens).
+    fn acc(self) -> Self::Acc;
+    /// NaN for floating types: the start of a reduction that skips NaN, so that a
+    /// slice of only NaN gives NaN.
+    fn nan() -> Option<Self> {
+        None
+    }
     /// Zero.
     const ZERO: Self;
     /// One.
@@ -116,7 +142,7 @@ pub trait Num: Elem {
     const MAX: Self;
     /// The smallest value (the start of a `max`).
     const MIN: Self;
-    /// Sum (wrapping for integers, as NumPy's).
+    /// Sum (wrapping for integers, as NumPy's in the accumulating type).
     fn add(self, o: Self) -> Self;
     /// Difference (wrapping for integers).
     fn sub(self, o: Self) -> Self;
@@ -157,6 +183,15 @@ macro_rules! float {
         }
         impl Num for $t {
             type Float = $t;
+            type Acc = $t;
+            #[inline]
+            fn acc(self) -> Self {
+                self
+            }
+            #[inline]
+            fn nan() -> Option<Self> {
+                Some(<$t>::NAN)
+            }
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const MAX: Self = <$t>::INFINITY;
@@ -195,7 +230,7 @@ float!(f32, DType::Float32);
 float!(f64, DType::Float64);
 
 macro_rules! int {
-    ($t:ty, $d:expr) => {
+    ($t:ty, $d:expr, $acc:ty) => {
         impl Elem for $t {
             const DTYPE: DType = $d;
             chunk_value!();
@@ -211,6 +246,11 @@ macro_rules! int {
         }
         impl Num for $t {
             type Float = f64;
+            type Acc = $acc;
+            #[inline]
+            fn acc(self) -> $acc {
+                <$acc>::from(self)
+            }
             const ZERO: Self = 0;
             const ONE: Self = 1;
             const MAX: Self = <$t>::MAX;
@@ -247,9 +287,14 @@ macro_rules! int {
         }
     };
 }
-int!(i32, DType::Int32);
-int!(i64, DType::Int64);
-int!(u8, DType::UInt8);
+int!(i8, DType::Int8, i64);
+int!(i16, DType::Int16, i64);
+int!(i32, DType::Int32, i64);
+int!(i64, DType::Int64, i64);
+int!(u8, DType::UInt8, u64);
+int!(u16, DType::UInt16, u64);
+int!(u32, DType::UInt32, u64);
+int!(u64, DType::UInt64, u64);
 
 impl Elem for bool {
     const DTYPE: DType = DType::Bool;
@@ -268,72 +313,35 @@ impl Elem for bool {
     }
 }
 
-/// Runs `$body` with `$t` bound to the element type of `$dtype` (all six), or to
-/// the numeric ones only (`num`: a `bool` dtype evaluates `$bool` instead).
+/// Runs `$body` with `$t` bound to the element type of `$dtype` (all of them), or
+/// to the numeric ones only (`num`: a `bool` dtype evaluates `$bool` instead), or to
+/// the floating ones only (`float`: others evaluate `$other`).
 macro_rules! for_dtype {
     ($dtype:expr, $t:ident => $body:expr) => {
-        match $dtype {
-            $crate::array::DType::Float32 => {
-                type $t = f32;
-                $body
-            }
-            $crate::array::DType::Float64 => {
-                type $t = f64;
-                $body
-            }
-            $crate::array::DType::Int32 => {
-                type $t = i32;
-                $body
-            }
-            $crate::array::DType::Int64 => {
-                type $t = i64;
-                $body
-            }
-            $crate::array::DType::UInt8 => {
-                type $t = u8;
-                $body
-            }
-            $crate::array::DType::Bool => {
-                type $t = bool;
-                $body
-            }
-        }
+        $crate::array::for_dtype!(num $dtype, $t => $body, bool => {
+            type $t = bool;
+            $body
+        })
     };
     (num $dtype:expr, $t:ident => $body:expr, bool => $bool:expr) => {
         match $dtype {
-            $crate::array::DType::Float32 => {
-                type $t = f32;
-                $body
-            }
-            $crate::array::DType::Float64 => {
-                type $t = f64;
-                $body
-            }
-            $crate::array::DType::Int32 => {
-                type $t = i32;
-                $body
-            }
-            $crate::array::DType::Int64 => {
-                type $t = i64;
-                $body
-            }
-            $crate::array::DType::UInt8 => {
-                type $t = u8;
-                $body
-            }
+            $crate::array::DType::Float32 => { type $t = f32; $body }
+            $crate::array::DType::Float64 => { type $t = f64; $body }
+            $crate::array::DType::Int8 => { type $t = i8; $body }
+            $crate::array::DType::Int16 => { type $t = i16; $body }
+            $crate::array::DType::Int32 => { type $t = i32; $body }
+            $crate::array::DType::Int64 => { type $t = i64; $body }
+            $crate::array::DType::UInt8 => { type $t = u8; $body }
+            $crate::array::DType::UInt16 => { type $t = u16; $body }
+            $crate::array::DType::UInt32 => { type $t = u32; $body }
+            $crate::array::DType::UInt64 => { type $t = u64; $body }
             $crate::array::DType::Bool => $bool,
         }
     };
     (float $dtype:expr, $t:ident => $body:expr, other => $other:expr) => {
         match $dtype {
-            $crate::array::DType::Float32 => {
-                type $t = f32;
-                $body
-            }
-            $crate::array::DType::Float64 => {
-                type $t = f64;
-                $body
-            }
+            $crate::array::DType::Float32 => { type $t = f32; $body }
+            $crate::array::DType::Float64 => { type $t = f64; $body }
             _ => $other,
         }
     };

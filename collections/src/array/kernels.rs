@@ -386,20 +386,40 @@ pub fn take<T: Copy>(
     ndarray::stack(Axis(axis), &views).map_err(|e| error::ndarray("", e))
 }
 
-/// Cumulative sum along `axis`, plus `carry` (the totals of the blocks before,
-/// shaped like the chunk with `axis` of length one) when given.
-pub fn cumsum<T: Num>(a: &ArrayD<T>, axis: usize, carry: Option<&ArrayD<T>>) -> Result<ArrayD<T>> {
+/// A cumulative sum or product of a chunk along `axis` in the accumulating type
+/// (NumPy's: integers widen to `i64` / `u64`), NaN counting as the identity when
+/// `skip_nan`, then combined with the carried total of the chunks before it.
+pub fn scan<T: Num>(
+    a: &ArrayD<T>,
+    axis: usize,
+    prod: bool,
+    skip_nan: bool,
+    carry: Option<&ArrayD<T::Acc>>,
+) -> Result<ArrayD<T::Acc>> {
     if axis >= a.ndim() {
         return Err(error::malformed(format!(
-            "cumsum: no axis {axis} in a chunk of {} axes",
+            "cumulative {}: no axis {axis} in a chunk of {} axes",
+            if prod { "product" } else { "sum" },
             a.ndim()
         )));
     }
-    let mut out = a.clone();
-    out.accumulate_axis_inplace(Axis(axis), |&prev, cur| *cur = cur.add(prev));
+    let identity = if prod {
+        <T::Acc as Num>::ONE
+    } else {
+        <T::Acc as Num>::ZERO
+    };
+    let fold = |x: T::Acc, y: T::Acc| if prod { x.mul(y) } else { x.add(y) };
+    let mut out = a.mapv(|x| {
+        if skip_nan && x.is_nan() {
+            identity
+        } else {
+            x.acc()
+        }
+    });
+    out.accumulate_axis_inplace(Axis(axis), |&prev, cur| *cur = fold(*cur, prev));
     if let Some(c) = carry {
         let c = view_as(c, a.shape())?;
-        Zip::from(&mut out).and(&c).for_each(|o, &c| *o = o.add(c));
+        Zip::from(&mut out).and(&c).for_each(|o, &c| *o = fold(*o, c));
     }
     Ok(out)
 }

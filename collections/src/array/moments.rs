@@ -582,10 +582,10 @@ pub fn finish<F: Float>(p: &Moments<F>, r: Reduction) -> Result<ArrayD<F>> {
     };
     Ok(match r {
         Reduction::Mean | Reduction::NanMean => p.mean.clone(),
-        Reduction::Var { ddof } => Zip::from(&counts)
+        Reduction::Var { ddof } | Reduction::NanVar { ddof } => Zip::from(&counts)
             .and(&p.m2)
             .map_collect(|&n, &q| F::from_f64(var(n, q.to_f64(), ddof))),
-        Reduction::Std { ddof } => Zip::from(&counts)
+        Reduction::Std { ddof } | Reduction::NanStd { ddof } => Zip::from(&counts)
             .and(&p.m2)
             .map_collect(|&n, &q| F::from_f64(var(n, q.to_f64(), ddof).sqrt())),
         _ => return Err(error::malformed("not a moments reduction")),

@@ -8,7 +8,7 @@ use super::dtype::{DType, Elem, Num};
 use super::grid::{ndindex, ravel};
 use super::kernels::BinOp;
 use super::meta::{op, spec_bytes, Block, Meta};
-use super::ops::{Cumsum, Elementwise, Kernel, Reduce, Stage};
+use super::ops::{Elementwise, Kernel, Reduce, Scan, Stage};
 use super::reduce_kernels::{Place, Reduction};
 use crate::error;
 use crate::layers::TokenizeDyn;
@@ -52,6 +52,7 @@ pub(crate) fn reduce(
     // The partials of mean, var and std are the same moments.
     let shared = match reduction {
         Reduction::Var { .. } | Reduction::Std { .. } => Reduction::Mean,
+        Reduction::NanVar { .. } | Reduction::NanStd { .. } => Reduction::NanMean,
         r => r,
     };
     let spec = |r: Reduction, stage: Stage| Reduce {
@@ -201,7 +202,7 @@ impl<T: Elem> Array<T> {
     ) -> Result<Array<U>> {
         let axes = resolve(axes, self.ndim())?;
         let empty = axes.iter().any(|&k| self.meta.chunks[k].size() == Some(0));
-        if empty && matches!(r, Reduction::Min | Reduction::Max) {
+        if empty && r.is_extreme() {
             return Err(error::invalid(format!(
                 "{r:?} of an empty axis has no value (as in NumPy)"
             )));
@@ -271,7 +272,8 @@ impl<T: Num> Array<T> {
         split_every: usize,
     ) -> Result<Array<U>> {
         let want = match r {
-            Reduction::Sum | Reduction::NanSum | Reduction::Min | Reduction::Max => T::DTYPE,
+            r if r.accumulates() => <T::Acc as Elem>::DTYPE,
+            r if r.is_extreme() => T::DTYPE,
             Reduction::Any | Reduction::All => DType::Bool,
             Reduction::ArgMin | Reduction::ArgMax => DType::Int64,
             _ => <T::Float as Elem>::DTYPE,
@@ -288,13 +290,30 @@ impl<T: Num> Array<T> {
         self.reduce_to(r, axes, keepdims, Some(split_every))
     }
 
-    /// Sum along `axes` (all axes when empty).
-    pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+    /// Sum along `axes` (all axes when empty), accumulated as NumPy's: integers in
+    /// `i64` (signed) or `u64` (unsigned), so that a sum of `u8` does not wrap at 256.
+    ///
+    /// ```
+    /// use brisk_collections::array::from_array;
+    /// use ndarray::ArrayD;
+    /// let a = from_array(&ArrayD::from_elem(vec![1000], 200u8), &[100])?;
+    /// assert_eq!(a.sum(&[], false)?.compute()?.into_raw_vec_and_offset().0, vec![200_000u64]);
+    /// # Ok::<(), brisk_core::Error>(())
+    /// ```
+    pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Acc>> {
         self.reduce_to(Reduction::Sum, axes, keepdims, None)
     }
     /// Sum ignoring NaN.
-    pub fn nansum(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+    pub fn nansum(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Acc>> {
         self.reduce_to(Reduction::NanSum, axes, keepdims, None)
+    }
+    /// Product, accumulated like [`sum`](Self::sum).
+    pub fn prod(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Acc>> {
+        self.reduce_to(Reduction::Prod, axes, keepdims, None)
+    }
+    /// Product ignoring NaN.
+    pub fn nanprod(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Acc>> {
+        self.reduce_to(Reduction::NanProd, axes, keepdims, None)
     }
     /// Minimum (NaN propagates).
     pub fn min(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
@@ -304,7 +323,15 @@ impl<T: Num> Array<T> {
     pub fn max(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
         self.reduce_to(Reduction::Max, axes, keepdims, None)
     }
-    /// Mean.
+    /// Minimum ignoring NaN; NaN where every element is NaN, as NumPy's.
+    pub fn nanmin(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+        self.reduce_to(Reduction::NanMin, axes, keepdims, None)
+    }
+    /// Maximum ignoring NaN; NaN where every element is NaN.
+    pub fn nanmax(&self, axes: &[isize], keepdims: bool) -> Result<Array<T>> {
+        self.reduce_to(Reduction::NanMax, axes, keepdims, None)
+    }
+    /// Mean (in `f64` for integers).
     pub fn mean(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Float>> {
         self.reduce_to(Reduction::Mean, axes, keepdims, None)
     }
@@ -320,36 +347,68 @@ impl<T: Num> Array<T> {
     pub fn std(&self, axes: &[isize], ddof: u32, keepdims: bool) -> Result<Array<T::Float>> {
         self.reduce_to(Reduction::Std { ddof }, axes, keepdims, None)
     }
+    /// Variance ignoring NaN.
+    pub fn nanvar(&self, axes: &[isize], ddof: u32, keepdims: bool) -> Result<Array<T::Float>> {
+        self.reduce_to(Reduction::NanVar { ddof }, axes, keepdims, None)
+    }
+    /// Standard deviation ignoring NaN.
+    pub fn nanstd(&self, axes: &[isize], ddof: u32, keepdims: bool) -> Result<Array<T::Float>> {
+        self.reduce_to(Reduction::NanStd { ddof }, axes, keepdims, None)
+    }
 
-    /// Cumulative sum along `axis`: each block's own cumulative sum plus the
-    /// carried totals of the blocks before it along the axis.
-    pub fn cumsum(&self, axis: isize) -> Result<Array<T>> {
+    /// Cumulative sum along `axis`, accumulated like [`sum`](Self::sum): each
+    /// block's own cumulative sum plus the carried total of the blocks before it.
+    pub fn cumsum(&self, axis: isize) -> Result<Array<T::Acc>> {
+        self.scan(axis, false, false)
+    }
+    /// Cumulative product along `axis`.
+    pub fn cumprod(&self, axis: isize) -> Result<Array<T::Acc>> {
+        self.scan(axis, true, false)
+    }
+    /// Cumulative sum counting NaN as zero.
+    pub fn nancumsum(&self, axis: isize) -> Result<Array<T::Acc>> {
+        self.scan(axis, false, true)
+    }
+    /// Cumulative product counting NaN as one.
+    pub fn nancumprod(&self, axis: isize) -> Result<Array<T::Acc>> {
+        self.scan(axis, true, true)
+    }
+
+    fn scan(&self, axis: isize, prod: bool, skip_nan: bool) -> Result<Array<T::Acc>> {
         let ax = normalize_axes(&[axis], self.ndim())?[0];
         let m = &self.meta;
+        let total = match (prod, skip_nan) {
+            (false, false) => Reduction::Sum,
+            (false, true) => Reduction::NanSum,
+            (true, false) => Reduction::Prod,
+            (true, true) => Reduction::NanProd,
+        };
         let spec = Reduce {
             dtype: m.dtype,
-            reduction: Reduction::Sum,
+            reduction: total,
             axes: vec![ax],
             arg_axis: None,
             stage: Stage::Chunk { place: None },
         };
-        // The total of each block along the axis, kept as a length-one axis (a sum's
-        // chunk partial is exactly that).
-        let sums = Meta::build(
-            "cumsum-total",
-            &[&m.name.as_str(), &ax],
+        let acc = <T::Acc as Elem>::DTYPE;
+        let tag: [&dyn TokenizeDyn; 4] = [&m.name.as_str(), &ax, &prod, &skip_nan];
+        // The total of each block along the axis, kept as a length-one axis (the
+        // chunk partial of the matching reduction is exactly that).
+        let totals = Meta::build(
+            "scan-total",
+            &tag,
             &[&m.graph],
             m.chunks.clone(),
-            m.dtype,
+            acc,
             |idx| Ok(Block::Task(op(spec.clone()), vec![m.key(idx).clone()])),
         )?;
-        // carry[j] = carry[j-1] + total[j-1] along the axis; carry[1] is total[0].
+        // carry[j] = carry[j-1] (+ or *) total[j-1] along the axis; carry[1] is total[0].
         let grid = m.numblocks();
-        let add = op(Elementwise {
-            dtype: m.dtype,
-            kernel: Kernel::Binary(BinOp::Add),
+        let combine = op(Elementwise {
+            dtype: acc,
+            kernel: Kernel::Binary(if prod { BinOp::Mul } else { BinOp::Add }),
         });
-        let carry_name = crate::layers::layer_name("cumsum-carry", &[&m.name.as_str(), &ax])?;
+        let carry_name = crate::layers::layer_name("scan-carry", &tag)?;
         let mut tasks = Vec::new();
         let mut carry: Vec<Option<Key>> = vec![None; m.blocks.len()];
         for idx in ndindex(&grid) {
@@ -358,7 +417,7 @@ impl<T: Num> Array<T> {
             }
             let mut prev = idx.clone();
             prev[ax] -= 1;
-            let total = sums.key(&prev).clone();
+            let total = totals.key(&prev).clone();
             let key = if prev[ax] == 0 {
                 total
             } else {
@@ -368,41 +427,56 @@ impl<T: Num> Array<T> {
                 );
                 let before = carry[ravel(&prev, &grid)]
                     .clone()
-                    .ok_or_else(|| error::malformed("cumsum: carry out of order"))?;
-                tasks.push(Task::new(k.clone(), add.clone(), vec![before, total]));
+                    .ok_or_else(|| error::malformed("scan: carry out of order"))?;
+                tasks.push(Task::new(k.clone(), combine.clone(), vec![before, total]));
                 k
             };
             carry[ravel(&idx, &grid)] = Some(key);
         }
         let graph = if tasks.is_empty() {
-            sums.graph.clone()
+            totals.graph.clone()
         } else {
             Graph::from_layer(
                 Layer {
                     name: carry_name.clone(),
                     tasks,
                 },
-                [&sums.graph],
+                [&totals.graph],
             )
         };
-        let spec_c = Cumsum {
+        let scan = Scan {
             dtype: m.dtype,
             axis: ax,
+            prod,
+            skip_nan,
         };
         let out = Meta::build(
-            "cumsum",
-            &[&m.name.as_str(), &ax],
+            if prod { "cumprod" } else { "cumsum" },
+            &tag,
             &[&graph],
             m.chunks.clone(),
-            m.dtype,
+            acc,
             |idx| {
                 let mut inputs = vec![m.key(idx).clone()];
                 if let Some(c) = &carry[ravel(idx, &grid)] {
                     inputs.push(c.clone());
                 }
-                Ok(Block::Task(op(spec_c.clone()), inputs))
+                Ok(Block::Task(op(scan.clone()), inputs))
             },
         )?;
         Ok(Array::wrap(out))
+    }
+}
+
+impl Array<bool> {
+    /// The number of `true` elements along `axes` (all axes when empty), as NumPy's
+    /// sum of booleans (`int64`).
+    pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Array<i64>> {
+        self.astype::<i64>()?.sum(axes, keepdims)
+    }
+
+    /// Running count of `true` elements along `axis` (`int64`).
+    pub fn cumsum(&self, axis: isize) -> Result<Array<i64>> {
+        self.astype::<i64>()?.cumsum(axis)
     }
 }

@@ -2,8 +2,9 @@
 //! axes kept with length one), partials combine pairwise, and the last combine
 //! finishes the value.
 //!
-//! Partials are plain arrays so they travel like any chunk: sums, minima and maxima
-//! are arrays of the element type; `any` / `all` are booleans; means and variances
+//! Partials are plain arrays so they travel like any chunk: sums and products are
+//! arrays of the accumulating type (`i64` / `u64` for integers, as NumPy's), minima
+//! and maxima of the element type; `any` / `all` are booleans; means and variances
 //! are [`Moments`](super::moments::Moments); `argmin` / `argmax` are `float64`
 //! arrays with a leading axis of two (value, index).
 
@@ -21,10 +22,18 @@ pub enum Reduction {
     Sum,
     /// Sum ignoring NaN.
     NanSum,
+    /// Product.
+    Prod,
+    /// Product ignoring NaN.
+    NanProd,
     /// Minimum (NaN propagates).
     Min,
     /// Maximum (NaN propagates).
     Max,
+    /// Minimum ignoring NaN (NaN where every element is NaN, as NumPy's).
+    NanMin,
+    /// Maximum ignoring NaN.
+    NanMax,
     /// Whether any element is nonzero.
     Any,
     /// Whether all elements are nonzero.
@@ -43,6 +52,16 @@ pub enum Reduction {
         /// Delta degrees of freedom.
         ddof: u32,
     },
+    /// Variance ignoring NaN.
+    NanVar {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
+    /// Standard deviation ignoring NaN.
+    NanStd {
+        /// Delta degrees of freedom.
+        ddof: u32,
+    },
     /// Index of the minimum.
     ArgMin,
     /// Index of the maximum.
@@ -54,7 +73,28 @@ impl Reduction {
     pub fn is_moments(self) -> bool {
         matches!(
             self,
-            Reduction::Mean | Reduction::NanMean | Reduction::Var { .. } | Reduction::Std { .. }
+            Reduction::Mean
+                | Reduction::NanMean
+                | Reduction::Var { .. }
+                | Reduction::Std { .. }
+                | Reduction::NanVar { .. }
+                | Reduction::NanStd { .. }
+        )
+    }
+
+    /// Whether the result is in the accumulating type (sums and products).
+    pub fn accumulates(self) -> bool {
+        matches!(
+            self,
+            Reduction::Sum | Reduction::NanSum | Reduction::Prod | Reduction::NanProd
+        )
+    }
+
+    /// Whether the result is a minimum or maximum, in the element type.
+    pub fn is_extreme(self) -> bool {
+        matches!(
+            self,
+            Reduction::Min | Reduction::Max | Reduction::NanMin | Reduction::NanMax
         )
     }
 
@@ -63,8 +103,18 @@ impl Reduction {
         matches!(self, Reduction::ArgMin | Reduction::ArgMax)
     }
 
-    fn skips_nan(self) -> bool {
-        matches!(self, Reduction::NanSum | Reduction::NanMean)
+    /// Whether NaN elements are skipped.
+    pub fn skips_nan(self) -> bool {
+        matches!(
+            self,
+            Reduction::NanSum
+                | Reduction::NanProd
+                | Reduction::NanMin
+                | Reduction::NanMax
+                | Reduction::NanMean
+                | Reduction::NanVar { .. }
+                | Reduction::NanStd { .. }
+        )
     }
 }
 
@@ -110,38 +160,65 @@ pub fn fold_axes<T, B: Clone>(
     acc
 }
 
-fn fold_init<T: Num>(r: Reduction) -> T {
+fn fold_init<A: Num>(r: Reduction) -> A {
     match r {
-        Reduction::Min => T::MAX,
-        Reduction::Max => T::MIN,
-        _ => T::ZERO,
+        Reduction::Min => A::MAX,
+        Reduction::Max => A::MIN,
+        // A slice of only NaN stays NaN.
+        Reduction::NanMin => A::nan().unwrap_or(A::MAX),
+        Reduction::NanMax => A::nan().unwrap_or(A::MIN),
+        Reduction::Prod | Reduction::NanProd => A::ONE,
+        _ => A::ZERO,
     }
 }
 
 fn fold_op(r: Reduction) -> BinOp {
     match r {
-        Reduction::Min => BinOp::Minimum,
-        Reduction::Max => BinOp::Maximum,
+        Reduction::Min | Reduction::NanMin => BinOp::Minimum,
+        Reduction::Max | Reduction::NanMax => BinOp::Maximum,
+        Reduction::Prod | Reduction::NanProd => BinOp::Mul,
         _ => BinOp::Add,
     }
 }
 
-/// The partial of a numeric chunk for sum, nansum, min and max.
-pub fn chunk_fold<T: Num>(a: &ArrayD<T>, axes: &[usize], r: Reduction) -> ArrayD<T> {
+/// Folds one more value into an accumulator (or a partial into another): the
+/// NaN-skipping minimum and maximum take the other side of a NaN.
+#[inline]
+fn step<A: Num>(r: Reduction, op: BinOp, b: A, x: A) -> A {
+    if matches!(r, Reduction::NanMin | Reduction::NanMax) {
+        if x.is_nan() {
+            return b;
+        }
+        if b.is_nan() {
+            return x;
+        }
+    }
+    arith(op, b, x)
+}
+
+/// The partial of a numeric chunk for sums, products, minima and maxima: each
+/// element goes through `widen` first (to the accumulating type for sums and
+/// products, unchanged for minima and maxima).
+pub fn chunk_fold<T: Num, A: Num>(
+    a: &ArrayD<T>,
+    axes: &[usize],
+    r: Reduction,
+    widen: impl Fn(T) -> A,
+) -> ArrayD<A> {
     let op = fold_op(r);
     let skip = r.skips_nan();
     fold_axes(
         a.view(),
         axes,
-        fold_init::<T>(r),
+        fold_init::<A>(r),
         |&b, &x| {
             if skip && x.is_nan() {
                 b
             } else {
-                arith(op, b, x)
+                step(r, op, b, widen(x))
             }
         },
-        |&b, &x| arith(op, b, x),
+        |&b, &x| step(r, op, b, x),
     )
 }
 
@@ -175,10 +252,10 @@ fn check_same<A, B>(a: &ArrayD<A>, b: &ArrayD<B>) -> Result<()> {
 }
 
 /// Merges two folded partials elementwise.
-pub fn merge_fold<T: Num>(a: &ArrayD<T>, b: &ArrayD<T>, r: Reduction) -> Result<ArrayD<T>> {
+pub fn merge_fold<A: Num>(a: &ArrayD<A>, b: &ArrayD<A>, r: Reduction) -> Result<ArrayD<A>> {
     check_same(a, b)?;
     let op = fold_op(r);
-    Ok(Zip::from(a).and(b).map_collect(|&x, &y| arith(op, x, y)))
+    Ok(Zip::from(a).and(b).map_collect(|&x, &y| step(r, op, x, y)))
 }
 
 /// Merges two any / all partials.

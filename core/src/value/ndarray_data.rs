@@ -60,9 +60,14 @@ macro_rules! element {
 element! {
     f32 => "float32", "ndarray<float32>";
     f64 => "float64", "ndarray<float64>";
+    i8 => "int8", "ndarray<int8>";
+    i16 => "int16", "ndarray<int16>";
     i32 => "int32", "ndarray<int32>";
     i64 => "int64", "ndarray<int64>";
     u8 => "uint8", "ndarray<uint8>";
+    u16 => "uint16", "ndarray<uint16>";
+    u32 => "uint32", "ndarray<uint32>";
+    u64 => "uint64", "ndarray<uint64>";
 }
 
 impl Element for bool {

@@ -404,10 +404,15 @@ impl<T: Elem> Array<T> {
         let data = match T::DTYPE {
             DType::Float32 => Data::Float(flat.map(|x| x as f32).collect()),
             DType::Float64 => Data::Double(flat.collect()),
+            DType::Int8 => Data::Byte(flat.map(|x| x as i8).collect()),
+            DType::Int16 => Data::Short(flat.map(|x| x as i16).collect()),
             DType::Int32 => Data::Int(flat.map(|x| x as i32).collect()),
-            DType::Int64 => Data::Double(flat.collect()),
-            // The classic format's byte is signed: unsigned bytes go as shorts.
+            // The classic format has no 64-bit integers: they go as doubles, exact up
+            // to 2^53, as do unsigned 32-bit integers.
+            DType::Int64 | DType::UInt32 | DType::UInt64 => Data::Double(flat.collect()),
+            // The classic format's integers are signed: unsigned ones go one size up.
             DType::UInt8 | DType::Bool => Data::Short(flat.map(|x| x as i16).collect()),
+            DType::UInt16 => Data::Int(flat.map(|x| x as i32).collect()),
         };
         let file = NcFile {
             dims: dims

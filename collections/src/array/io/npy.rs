@@ -11,9 +11,14 @@ pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
     let descr = match T::DTYPE {
         DType::Float32 => "<f4",
         DType::Float64 => "<f8",
+        DType::Int8 => "|i1",
+        DType::Int16 => "<i2",
         DType::Int32 => "<i4",
         DType::Int64 => "<i8",
         DType::UInt8 => "|u1",
+        DType::UInt16 => "<u2",
+        DType::UInt32 => "<u4",
+        DType::UInt64 => "<u8",
         DType::Bool => "|b1",
     };
     let shape = match a.shape() {

@@ -22,7 +22,7 @@ pub(crate) use chain::Chain;
 pub(crate) use create::{Create, Fill};
 pub(crate) use elementwise::{Elementwise, Kernel};
 pub(crate) use linalg::Tensordot;
-pub(crate) use reduce::{Cumsum, Reduce, Stage};
+pub(crate) use reduce::{Reduce, Scan, Stage};
 pub(crate) use rng::Dist;
 pub(crate) use select::{Masked, Select, Take};
 pub(crate) use shape::{Assemble, ChunkShape, Reshape, Transpose};

@@ -1,5 +1,5 @@
 //! The reduction ops: one task of a tree reduction (a chunk to a partial, partials
-//! combined, the value finished), and the cumulative sum of a chunk.
+//! combined, the value finished), and the cumulative sum or product of a chunk.
 
 use super::common::{arity, not_for_bool, register};
 use crate::array::dtype::{for_dtype, DType, Elem, Num};
@@ -66,7 +66,7 @@ impl Reduce {
         let r = self.reduction;
         let axes = &self.axes;
         if r.is_moments() {
-            let skip = matches!(r, Reduction::NanMean);
+            let skip = r.skips_nan();
             let merged = match &self.stage {
                 Stage::Chunk { .. } => {
                     arity(Self::NAME, inputs, 1)?;
@@ -106,16 +106,32 @@ impl Reduce {
         if matches!(r, Reduction::Any | Reduction::All) {
             return self.logical::<T>(inputs);
         }
+        if r.accumulates() {
+            self.fold::<T, T::Acc>(inputs, T::acc)
+        } else {
+            self.fold::<T, T>(inputs, |x| x)
+        }
+    }
+
+    /// A sum, product, minimum or maximum: chunks fold through `widen` into partials
+    /// of type `A`, which merge and finish as `A`.
+    fn fold<T: Num, A: Num>(&self, inputs: &[Value], widen: impl Fn(T) -> A) -> Result<Value> {
+        let (r, axes) = (self.reduction, &self.axes);
         let merged = match &self.stage {
             Stage::Chunk { .. } => {
                 arity(Self::NAME, inputs, 1)?;
-                return Ok(T::value(rk::chunk_fold(T::array(&inputs[0])?, axes, r)));
+                return Ok(A::value(rk::chunk_fold(
+                    T::array(&inputs[0])?,
+                    axes,
+                    r,
+                    widen,
+                )));
             }
-            _ => merge_all(arrays::<T>(inputs)?, |a, b| rk::merge_fold(a, b, r))?,
+            _ => merge_all(arrays::<A>(inputs)?, |a, b| rk::merge_fold(a, b, r))?,
         };
         Ok(match self.stage {
-            Stage::Finish { keepdims } => T::value(rk::squeeze(merged, axes, keepdims)),
-            _ => T::value(merged),
+            Stage::Finish { keepdims } => A::value(rk::squeeze(merged, axes, keepdims)),
+            _ => A::value(merged),
         })
     }
 
@@ -197,25 +213,30 @@ impl Spec for Reduce {
     }
 }
 
-/// Cumulative sum of a chunk along an axis, plus the carried totals of the chunks
-/// before it (a second input) when there are any.
+/// The cumulative sum or product of a chunk along an axis, in the accumulating
+/// type, combined with the carried total of the chunks before it (a second input)
+/// when there are any.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Cumsum {
-    /// Element type.
+pub struct Scan {
+    /// Element type of the chunk.
     pub dtype: DType,
     /// The axis.
     pub axis: usize,
+    /// A product rather than a sum.
+    pub prod: bool,
+    /// NaN counts as the identity (`nancumsum`, `nancumprod`).
+    pub skip_nan: bool,
 }
 
-impl Spec for Cumsum {
-    const NAME: &'static str = "brisk::array::cumsum";
+impl Spec for Scan {
+    const NAME: &'static str = "brisk::array::scan";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         for_dtype!(num self.dtype, T => {
-            let a = T::array(inputs.first().ok_or_else(|| error::malformed("cumsum of nothing"))?)?;
-            let carry = inputs.get(1).map(|v| T::array(v)).transpose()?;
-            Ok(T::value(kernels::cumsum(a, self.axis, carry)?))
-        }, bool => Err(not_for_bool("cumsum")))
+            let a = T::array(inputs.first().ok_or_else(|| error::malformed("a cumulative sum of nothing"))?)?;
+            let carry = inputs.get(1).map(|v| <<T as Num>::Acc as Elem>::array(v)).transpose()?;
+            Ok(<<T as Num>::Acc as Elem>::value(kernels::scan(a, self.axis, self.prod, self.skip_nan, carry)?))
+        }, bool => Err(not_for_bool(if self.prod { "cumprod" } else { "cumsum" })))
     }
 }
 
-register!(Reduce, Cumsum);
+register!(Reduce, Scan);
