@@ -18,7 +18,10 @@ fn all<T: array::Elem>(a: &Array<T>) -> ArrayD<T> {
         got.push(a.compute_with(ex.as_ref()).unwrap());
     }
     let shown: Vec<String> = got.iter().map(|g| format!("{g:?}")).collect();
-    assert!(shown.windows(2).all(|w| w[0] == w[1]), "executors disagree: {shown:?}");
+    assert!(
+        shown.windows(2).all(|w| w[0] == w[1]),
+        "executors disagree: {shown:?}"
+    );
     got.remove(0)
 }
 
@@ -36,8 +39,11 @@ fn sums_of_small_integers_do_not_wrap() {
     let a = array::from_array(&arr1(&[4_000_000_000u32, 4_000_000_000]).into_dyn(), &[1]).unwrap();
     assert_eq!(all(&a.sum(&[], false).unwrap())[[]], 8_000_000_000u64);
     // np.array([[30000, 30000], [30000, 30000]], np.int16).sum(axis=0) == [60000, 60000]
-    let a = array::from_array(&arr2(&[[30000i16, 30000], [30000, 30000]]).into_dyn(), &[1, 1])
-        .unwrap();
+    let a = array::from_array(
+        &arr2(&[[30000i16, 30000], [30000, 30000]]).into_dyn(),
+        &[1, 1],
+    )
+    .unwrap();
     assert_eq!(
         all(&a.sum(&[0], false).unwrap()),
         arr1(&[60000i64, 60000]).into_dyn()
@@ -93,10 +99,22 @@ fn nan_reductions_skip_nan_and_give_nan_for_all_nan_slices() {
         }
     };
     // np.nanmin(x, axis=0) == [1, nan, 0] (with a warning), np.nanmax(x, axis=0) == [2, nan, 6]
-    same(all(&a.nanmin(&[0], false).unwrap()), &[1.0, n, 0.0], "nanmin");
-    same(all(&a.nanmax(&[0], false).unwrap()), &[2.0, n, 6.0], "nanmax");
+    same(
+        all(&a.nanmin(&[0], false).unwrap()),
+        &[1.0, n, 0.0],
+        "nanmin",
+    );
+    same(
+        all(&a.nanmax(&[0], false).unwrap()),
+        &[2.0, n, 6.0],
+        "nanmax",
+    );
     // np.nanprod(x, axis=0) == [2, 1, 0]; np.nansum(x) == 12
-    same(all(&a.nanprod(&[0], false).unwrap()), &[2.0, 1.0, 0.0], "nanprod");
+    same(
+        all(&a.nanprod(&[0], false).unwrap()),
+        &[2.0, 1.0, 0.0],
+        "nanprod",
+    );
     same(all(&a.nansum(&[], false).unwrap()), &[12.0], "nansum");
     // np.nanvar(x) == 4.24, np.nanstd(x, ddof=1) == sqrt(5.3)
     same(all(&a.nanvar(&[], 0, false).unwrap()), &[4.24], "nanvar");
@@ -139,7 +157,9 @@ fn every_numpy_integer_type_is_an_array_type() {
         let doubled = all(&a.add(&a).unwrap());
         assert_eq!(doubled, x.mapv(|e| e.add(e)), "{name}");
         let wide: ArrayD<T::Acc> = x.mapv(|e| e.acc());
-        let total = wide.iter().fold(<T::Acc as array::Num>::ZERO, |s, &e| array::Num::add(s, e));
+        let total = wide
+            .iter()
+            .fold(<T::Acc as array::Num>::ZERO, |s, &e| array::Num::add(s, e));
         assert_eq!(all(&a.sum(&[], false).unwrap())[[]], total, "{name}");
         let back: ArrayD<T> = all(&a.astype::<f64>().unwrap().astype::<T>().unwrap());
         assert_eq!(back, x, "{name}");

@@ -339,6 +339,30 @@ fn built_in_aggregations_rebuild_like_on_a_worker() {
 }
 
 #[test]
+fn integer_sums_widen_and_overflow_is_an_error_not_a_wrapped_value() {
+    for ex in executors() {
+        let ex: &dyn Executor = ex.as_ref();
+        // Three u32 items near the top sum past u32::MAX, in u64.
+        let b = Bag::from_sequence(vec![4_000_000_000u32; 3], 2).unwrap();
+        let s: u64 = b.sum().unwrap().compute_with(ex).unwrap();
+        assert_eq!(s, 12_000_000_000);
+        // i32 sums widen to i64 both ways.
+        let b = Bag::from_sequence(vec![i32::MIN, i32::MIN, i32::MAX], 3).unwrap();
+        let s: i64 = b.sum().unwrap().compute_with(ex).unwrap();
+        assert_eq!(s, 2 * i64::from(i32::MIN) + i64::from(i32::MAX));
+        // Booleans count.
+        let b = Bag::from_sequence(vec![true, false, true, true], 2).unwrap();
+        assert_eq!(b.sum().unwrap().compute_with(ex).unwrap(), 3u64);
+        // Past the wide type, within a partition or across partitions: an error.
+        for parts in [1, 2] {
+            let b = Bag::from_sequence(vec![u64::MAX, 1], parts).unwrap();
+            let err = b.sum().unwrap().compute_with(ex).unwrap_err().to_string();
+            assert!(err.contains("the sum overflows u64"), "{err}");
+        }
+    }
+}
+
+#[test]
 fn an_aggregation_a_type_lacks_is_an_error_on_the_worker() {
     // A hand-made task asking for the sum of strings, as a hostile or stale graph
     // could: the worker's table for bag<str> has no sum.

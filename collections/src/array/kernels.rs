@@ -419,7 +419,9 @@ pub fn scan<T: Num>(
     out.accumulate_axis_inplace(Axis(axis), |&prev, cur| *cur = fold(*cur, prev));
     if let Some(c) = carry {
         let c = view_as(c, a.shape())?;
-        Zip::from(&mut out).and(&c).for_each(|o, &c| *o = fold(*o, c));
+        Zip::from(&mut out)
+            .and(&c)
+            .for_each(|o, &c| *o = fold(*o, c));
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@
 //! `Hash + Ord`, and so on). Repartitioning ([`ReshapeSpec`]) works for every item
 //! type the same way.
 
-use super::{part, Item, Partition};
+use super::{part, Item, Partition, Summable};
 use crate::error;
 use brisk_core::spec_op::{rebuild_spec, Spec, SpecOp};
 use brisk_core::{Error, Result, Value};
@@ -277,11 +277,30 @@ pub fn count<T: Item>() -> Stages {
     }
 }
 
-/// Sum: items that add up.
-pub fn sum<T: Item + std::iter::Sum<T>>() -> Stages {
+/// Sum: items that add up, in their [`Summable::Total`] type; an overflow of that
+/// is an error naming the type.
+pub fn sum<T: Summable>() -> Stages {
+    fn overflow<T: Summable>() -> Error {
+        error::invalid(format!(
+            "the sum overflows {}: map the items to f64 to add them approximately",
+            std::any::type_name::<T::Total>()
+        ))
+    }
     Stages {
-        partition: |p| one(vec![part::<T>(p)?.iter().cloned().sum::<T>()]),
-        combine: |ps| one(vec![all::<T>(ps)?.cloned().sum::<T>()]),
+        partition: |p| {
+            let mut total = T::ZERO;
+            for x in part::<T>(p)? {
+                total = T::add_item(total, x).ok_or_else(overflow::<T>)?;
+            }
+            one(vec![total])
+        },
+        combine: |ps| {
+            let mut total = T::ZERO;
+            for &x in all::<T::Total>(ps)? {
+                total = T::add_totals(total, x).ok_or_else(overflow::<T>)?;
+            }
+            one(vec![total])
+        },
     }
 }
 
@@ -453,7 +472,7 @@ pub mod probe {
         };
     }
 
-    capability!(sum, HasSum, LacksSum, [std::iter::Sum<T>]);
+    capability!(sum, HasSum, LacksSum, [Summable]);
     capability!(min, HasMin, LacksMin, [PartialOrd]);
     capability!(max, HasMax, LacksMax, [PartialOrd]);
     capability!(moments, HasMoments, LacksMoments, [Into<f64> + Copy]);

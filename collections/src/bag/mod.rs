@@ -33,6 +33,7 @@ pub mod partition;
 mod read;
 mod reduce;
 mod shuffle;
+mod summable;
 pub mod task_fn;
 mod write;
 
@@ -43,6 +44,7 @@ pub(crate) use partition::part;
 pub use partition::{Item, Partition};
 pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;
+pub use summable::Summable;
 pub use task_fn::TaskFn;
 
 /// The default fan-in of a bag's tree reductions.

@@ -11,7 +11,7 @@
 use super::hash::init_token;
 use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::task_fn::{Apply, TaskFn};
-use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
+use super::{layer_name, part, Bag, Item, Partition, Summable, SPLIT_EVERY};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
@@ -147,10 +147,11 @@ impl<T: Item> Bag<T> {
         self.scalar(Reduction::Count, item_ops::count::<T>())
     }
 
-    /// The sum of the items.
-    pub fn sum(&self) -> Result<Scalar<T>>
+    /// The sum of the items, in a wide type for integers (see [`Summable`]): an
+    /// overflow is an error, never a wrapped value.
+    pub fn sum(&self) -> Result<Scalar<T::Total>>
     where
-        T: std::iter::Sum<T>,
+        T: Summable,
     {
         self.scalar(Reduction::Sum, item_ops::sum::<T>())
     }
