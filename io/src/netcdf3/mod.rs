@@ -23,6 +23,7 @@
 
 mod error;
 pub mod header;
+mod header_cache;
 mod nc_type;
 pub mod read;
 pub mod write;
@@ -72,6 +73,11 @@ fn get_range(
 
 /// The largest header read.
 const MAX_HEADER: u64 = 64 << 20;
+
+/// The most bytes one request fetches when it merges the ranges of several records:
+/// large enough that a day of hourly records is one request, small enough that the
+/// bytes of other variables between the records cost little.
+pub const MERGE_BYTES: u64 = 32 << 20;
 
 /// Checks that every variable's data lies inside the file (checked arithmetic), so
 /// that no later offset, stride or count computed from the header can overflow or
@@ -126,6 +132,24 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
     let meta =
         crate::runtime::block_on(loc.store.head(&path)).map_err(|e| crate::Error::store(url, e))?;
     let size = meta.size;
+    // The same file, unchanged, is read from a header parsed before (a graph is built
+    // from the headers, then its tasks open the files again).
+    let version = (
+        url.to_string(),
+        size,
+        meta.last_modified.timestamp_nanos_opt(),
+        meta.e_tag.clone(),
+    );
+    if let Some(header) = header_cache::get(&version) {
+        return Ok(Opened {
+            url: url.to_string(),
+            store: loc.store.clone(),
+            path,
+            size,
+            header,
+            local: (loc.root == "file://").then(|| loc.url(&loc.path).into()),
+        });
+    }
     let mut want = size.min(64 << 10);
     let header = loop {
         let bytes = get_range(loc.store.as_ref(), &path, url, 0..want)?;
@@ -152,6 +176,7 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
         }
     }
     check_extents(&header, size).map_err(|e| err(url, e))?;
+    header_cache::put(version, &header);
     Ok(Opened {
         url: url.to_string(),
         store: loc.store.clone(),
@@ -285,29 +310,34 @@ impl Opened {
             return Ok(Vec::new());
         }
         let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-        // One range at a time, decoded before the next is fetched, so that only one
-        // range's bytes are held beside the values.
-        for r in &runs {
+        // Neighbouring ranges (the records of a record variable) are fetched together
+        // up to a bound, and sliced in memory: one request per group, decoded before
+        // the next is fetched, so that one group's bytes are held beside the values.
+        for group in read::merge(&runs, MERGE_BYTES) {
+            let (first, last) = (group[0], group[group.len() - 1]);
             let bytes = get_range(
                 self.store.as_ref(),
                 &self.path,
                 &self.url,
-                r.offset..r.offset + r.len,
+                first.offset..last.offset + last.len,
             )?;
-            for &(o, l) in &picks {
-                let (o, l) = (o as usize, l as usize);
-                let part = bytes.get(o..o + l).ok_or_else(|| {
-                    err(
-                        &self.url,
-                        NcError::ShortData {
-                            var: v.name.clone(),
-                            offset: o as u64,
-                            end: (o + l) as u64,
-                            size: bytes.len() as u64,
-                        },
-                    )
-                })?;
-                decode(v.nc_type, part, &mut out);
+            for r in group {
+                let base = r.offset - first.offset;
+                for &(o, l) in &picks {
+                    let (o, l) = ((base + o) as usize, l as usize);
+                    let part = bytes.get(o..o + l).ok_or_else(|| {
+                        err(
+                            &self.url,
+                            NcError::ShortData {
+                                var: v.name.clone(),
+                                offset: first.offset + o as u64,
+                                end: first.offset + (o + l) as u64,
+                                size: self.size,
+                            },
+                        )
+                    })?;
+                    decode(v.nc_type, part, &mut out);
+                }
             }
         }
         Ok(out)

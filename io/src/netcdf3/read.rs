@@ -136,3 +136,30 @@ pub fn pick(inner: &[u64], istart: &[u64], icount: &[u64], size: u64) -> Vec<(u6
     }
     out
 }
+
+/// `runs` (in file order) in groups to fetch with one request each: a group grows
+/// while its span, from its first byte to its last, stays within `max_bytes`. A run
+/// larger than that is a group of its own.
+///
+/// ```
+/// use brisk_io::netcdf3::read::{merge, Run};
+/// let runs: Vec<Run> = (0..4).map(|r| Run { offset: 100 + r * 50, len: 20 }).collect();
+/// let groups = merge(&runs, 120);
+/// assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [2, 2]);
+/// ```
+pub fn merge(runs: &[Run], max_bytes: u64) -> Vec<&[Run]> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=runs.len() {
+        let ends_group = i == runs.len() || {
+            let first = runs[start].offset;
+            let end = runs[i].offset.saturating_add(runs[i].len);
+            runs[i].offset < first || end.saturating_sub(first) > max_bytes
+        };
+        if ends_group {
+            groups.push(&runs[start..i]);
+            start = i;
+        }
+    }
+    groups
+}

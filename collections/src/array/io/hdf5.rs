@@ -79,13 +79,24 @@ impl Spec for Hdf5Read {
             });
         }
         let info = slab(&self.start, &self.count)?;
-        let data: ArrayD<f64> = locked(|| -> Result<ArrayD<f64>> {
-            let f = hdf5::File::open(&self.path).map_err(|e| h5err(&self.path, e))?;
-            let ds = f.dataset(&self.dataset).map_err(|e| h5err(&self.path, e))?;
-            ds.read_slice::<f64, _, IxDyn>(info)
-                .map_err(|e| h5err(&self.path, e))
-        })?;
-        for_dtype!(self.dtype, T => Ok(T::value(data.mapv(T::from_f64))))
+        // Read in the element type asked for: libhdf5 converts from the stored type
+        // only when they differ, so a `u8` dataset read as `u8` is copied, not
+        // converted through `f64`. Booleans are read as bytes.
+        let read = |f: &dyn Fn(&hdf5::Dataset) -> hdf5::Result<Value>| {
+            locked(|| -> Result<Value> {
+                let file = hdf5::File::open(&self.path).map_err(|e| h5err(&self.path, e))?;
+                let ds = file
+                    .dataset(&self.dataset)
+                    .map_err(|e| h5err(&self.path, e))?;
+                f(&ds).map_err(|e| h5err(&self.path, e))
+            })
+        };
+        for_dtype!(num self.dtype, T => read(&|ds| {
+            Ok(T::value(ds.read_slice::<T, _, IxDyn>(info.clone())?))
+        }), bool => read(&|ds| {
+            let bytes = ds.read_slice::<u8, _, IxDyn>(info.clone())?;
+            Ok(bool::value(bytes.mapv(|b| b != 0)))
+        }))
     }
 }
 
