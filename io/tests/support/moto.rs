@@ -16,12 +16,42 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     child: Child,
     pub port: u16,
+    /// Where the server records requests once recording is started.
+    recording: PathBuf,
 }
 
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.recording);
+    }
+}
+
+impl Moto {
+    /// Starts recording requests (moto's recorder), forgetting earlier ones.
+    pub fn start_recording(&self) {
+        let _ = std::fs::remove_file(&self.recording);
+        assert_eq!(
+            http(self.port, "POST", "/moto-api/recorder/start-recording").unwrap(),
+            200
+        );
+    }
+
+    /// The method and URL of every request since recording started.
+    pub fn recorded(&self) -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .map(|line| {
+                let field = |name: &str| {
+                    let tag = format!("\"{name}\": \"");
+                    let from = line.find(&tag).map(|i| i + tag.len()).unwrap_or(line.len());
+                    let rest = &line[from..];
+                    rest[..rest.find('"').unwrap_or(rest.len())].to_string()
+                };
+                (field("method"), field("url"))
+            })
+            .collect()
     }
 }
 
@@ -75,13 +105,19 @@ pub fn start_moto() -> Option<Moto> {
         .local_addr()
         .unwrap()
         .port();
+    let recording = std::env::temp_dir().join(format!("brisk-moto-{port}.jsonl"));
     let child = Command::new(&bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_RECORDER_FILEPATH", &recording)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let moto = Moto { child, port };
+    let moto = Moto {
+        child,
+        port,
+        recording,
+    };
     // Ready when it answers an HTTP request (bounded: 60 s).
     let deadline = Instant::now() + Duration::from_secs(60);
     while http(port, "GET", "/").is_err() {
