@@ -15,6 +15,7 @@
 use super::dataframe::DataFrame;
 use super::frame::frame;
 use super::reduction::Reduction;
+use super::schema::widened_integer;
 use super::step::Step;
 use crate::error;
 use crate::layers::SPLIT_EVERY;
@@ -148,14 +149,23 @@ impl Agg {
         format!("__brisk_{j}_{stat}")
     }
 
-    /// The chunk statistics of one partition (or group).
-    pub(crate) fn chunk(&self, j: usize, grouped: bool) -> Vec<pl::Expr> {
+    /// The chunk statistics of one partition (or group), the column being of
+    /// type `dtype`.
+    ///
+    /// Sums of `Int8` / `Int16` / `Int32` accumulate in `Int64` and of `UInt8` /
+    /// `UInt16` / `UInt32` in `UInt64`, as NumPy's and pandas' do, where Polars
+    /// would keep `Int32` / `UInt32` and wrap past their range.
+    pub(crate) fn chunk(&self, j: usize, grouped: bool, dtype: &pl::DataType) -> Vec<pl::Expr> {
         let c = || col(self.column.as_str());
+        let wide = || match widened_integer(dtype) {
+            Some(t) => c().cast(t),
+            None => c(),
+        };
         let f = || c().cast(pl::DataType::Float64);
         match self.kind {
             AggKind::Count => vec![c().count().alias(self.p(j, "n"))],
             AggKind::Size => vec![pl::len().alias(self.p(j, "n"))],
-            AggKind::Sum => vec![c().sum().alias(self.p(j, "s"))],
+            AggKind::Sum => vec![wide().sum().alias(self.p(j, "s"))],
             AggKind::Min => vec![c().min().alias(self.p(j, "m"))],
             AggKind::Max => vec![c().max().alias(self.p(j, "m"))],
             // With the rows, so that a combine skips the chunks of empty partitions
@@ -278,7 +288,7 @@ impl DataFrame {
         let chunk: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
-            .flat_map(|(j, a)| a.chunk(j, false))
+            .flat_map(|(j, a)| a.chunk(j, false, &self.dtype_of(&a.column)))
             .collect();
         let combine: Vec<pl::Expr> = aggs
             .iter()
@@ -318,7 +328,8 @@ impl DataFrame {
         self.agg_all(self.columns(), Agg::count)
     }
 
-    /// Sum of every numeric column (one row).
+    /// Sum of every numeric column (one row); small integer types are summed in
+    /// 64 bits, as NumPy does (`Int32` → `Int64`, `UInt32` → `UInt64`).
     pub fn sum(&self) -> Result<DataFrame> {
         self.agg_all(self.columns_where(|t| t.is_primitive_numeric()), Agg::sum)
     }

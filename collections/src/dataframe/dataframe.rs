@@ -322,6 +322,42 @@ impl DataFrame {
         }
     }
 
+    /// The columns a method works on: `columns` checked (each must exist and pass
+    /// `keep`), or every column passing `keep` when none are given.
+    pub(crate) fn chosen(
+        &self,
+        method: &str,
+        columns: &[&str],
+        keep: impl Fn(&pl::DataType) -> bool,
+    ) -> Result<Vec<String>> {
+        if columns.is_empty() {
+            return Ok(self.columns_where(keep));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for c in columns {
+            self.check_column(c)?;
+            let t = self.dtype_of(c);
+            if !keep(&t) {
+                return Err(crate::error::invalid(format!(
+                    "{method}: column '{c}' is {t}, not a number"
+                )));
+            }
+            if !out.iter().any(|o| o == c) {
+                out.push(c.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The type of a column of the schema (`Null` for an unknown name).
+    pub(crate) fn dtype_of(&self, column: &str) -> pl::DataType {
+        self.schema
+            .iter()
+            .find(|(n, _)| n == column)
+            .map(|(_, t)| t.clone())
+            .unwrap_or(pl::DataType::Null)
+    }
+
     /// The partitions with the pending steps and `extra` steps applied, as graph keys.
     pub(crate) fn parts(&self, extra: &[Step]) -> Result<Parts> {
         let steps: Vec<Step> = self.steps.iter().chain(extra).cloned().collect();

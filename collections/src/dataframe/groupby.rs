@@ -88,7 +88,7 @@ impl GroupBy {
         let chunk_aggs: Vec<pl::Expr> = aggs
             .iter()
             .enumerate()
-            .flat_map(|(j, a)| a.chunk(j, true))
+            .flat_map(|(j, a)| a.chunk(j, true, &self.df.dtype_of(&a.column)))
             .collect();
         let chunk = Step::GroupBy {
             keys: self.keys.clone(),

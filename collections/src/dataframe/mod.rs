@@ -44,13 +44,19 @@
 //!   `fuse.rs`: its fused first level over Parquet files;
 //! - `agg.rs`: [`Agg`] and whole-frame aggregations; `groupby.rs`: [`GroupBy`]
 //!   (aggregations and `apply`); `stats.rs`: `approx_nunique`, `describe`;
-//!   `series.rs`: [`Series`] and [`Scalar`];
+//!   `series.rs`: [`Series`] and [`Scalar`]; `quantile.rs`: approximate
+//!   `quantile`, `median` (and `describe`'s percentiles);
+//! - `cumulative.rs`: `cumsum`, `cumprod`, `cummin`, `cummax` (a scan per partition
+//!   plus a carry); `overlap.rs`: the rows of neighbouring partitions, for
+//!   `shift.rs` (`shift`, `diff`) and `rolling.rs` ([`Rolling`] windows, whose
+//!   per-partition work is `rolling_window.rs`);
 //! - `shuffle.rs`: shuffles and `drop_duplicates`; `join.rs`: `merge`; `sort.rs`:
 //!   `sort_values`, `set_index`; `repartition.rs`;
 //! - `from_bag.rs`, `to_array.rs`: conversions from bags and to arrays.
 
 mod agg;
 mod csv_scan;
+mod cumulative;
 #[allow(clippy::module_inception)] // the folder's type lives in a file named after it
 mod dataframe;
 mod dates;
@@ -59,14 +65,19 @@ mod from_bag;
 mod fuse;
 mod groupby;
 mod join;
+mod overlap;
 mod parquet_write;
 mod plan;
+mod quantile;
 mod read;
 mod reduction;
 mod repartition;
+mod rolling;
+mod rolling_window;
 mod row_wise;
 mod schema;
 mod series;
+mod shift;
 mod shuffle;
 mod sort;
 mod source;
@@ -86,6 +97,7 @@ pub use parquet_write::write_parquet;
 pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
 pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};
+pub use rolling::Rolling;
 pub use series::{Scalar, Series};
 pub use shuffle::FrameBuckets;
 pub use to_array::FrameToArray;

@@ -10,10 +10,54 @@ use crate::error::Error;
 use polars::prelude as pl;
 use polars_plan::plans::{all_elementwise, is_scalar_ae, IR};
 
-/// What computes an expression that reads across rows.
+/// What computes an expression that reads across rows, when no DataFrame method
+/// does it by name.
 const INSTEAD: &str = "compute whole-frame aggregations with `agg` (or `sum`, `mean`, \
     `count`, ...), per-group ones with `groupby(...).agg`, and anything else on the \
     computed frame with Polars";
+
+/// The DataFrame method computing `e` (its first node that one computes) across
+/// partitions, or [`INSTEAD`].
+fn instead(e: &pl::Expr) -> &'static str {
+    use polars_plan::dsl::{AggExpr, Expr, FunctionExpr as F};
+    for node in e {
+        let hint = match node {
+            Expr::Function { function, .. } => match function {
+                F::CumSum { .. } => {
+                    "use `DataFrame::cumsum`, which carries the running \
+                    sum from one partition to the next"
+                }
+                F::CumProd { .. } => {
+                    "use `DataFrame::cumprod`, which carries the running \
+                    product from one partition to the next"
+                }
+                F::CumMin { .. } => {
+                    "use `DataFrame::cummin`, which carries the running \
+                    minimum from one partition to the next"
+                }
+                F::CumMax { .. } => {
+                    "use `DataFrame::cummax`, which carries the running \
+                    maximum from one partition to the next"
+                }
+                F::Shift | F::ShiftAndFill => {
+                    "use `DataFrame::shift` (or `DataFrame::diff` \
+                    for `x - x.shift(n)`), which reads rows across partition boundaries"
+                }
+                F::Quantile { .. } => {
+                    "use `DataFrame::quantile` (approximate, across \
+                    partitions) or `Series::quantile`"
+                }
+                _ => continue,
+            },
+            Expr::Agg(AggExpr::Median(_)) => {
+                "use `DataFrame::median` (approximate, across partitions) or `Series::median`"
+            }
+            _ => continue,
+        };
+        return hint;
+    }
+    INSTEAD
+}
 
 /// The first of `exprs` that is not row-wise over a frame of `schema`, as the
 /// error `method` reports. An expression Polars cannot plan is left to the
@@ -50,7 +94,7 @@ pub(crate) fn check_row_wise(
             return Err(Error::NotRowWise {
                 method,
                 expression: format!("{e}"),
-                instead: INSTEAD,
+                instead: instead(e),
             }
             .into());
         }
@@ -93,8 +137,7 @@ mod tests {
         let s = schema();
         for (method, e) in [
             ("select", col("x").sum()),
-            ("select", col("x").cum_sum(false)),
-            ("with_columns", col("x").shift(lit(1)).alias("prev")),
+            ("select", col("x").count()),
             (
                 "with_columns",
                 (col("y") - col("y").mean()).alias("centred"),
@@ -107,6 +150,28 @@ mod tests {
             assert!(text.starts_with(method), "{text}");
             assert!(text.contains(&format!("`{e}`")), "{text}");
             assert!(text.contains("groupby(...).agg"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_method_that_computes_it_across_partitions() {
+        let s = schema();
+        for (e, method) in [
+            (col("x").cum_sum(false), "`DataFrame::cumsum`"),
+            (col("x").cum_prod(false), "`DataFrame::cumprod`"),
+            (col("x").cum_min(false) + lit(1), "`DataFrame::cummin`"),
+            (col("x").cum_max(false), "`DataFrame::cummax`"),
+            (col("x") - col("x").shift(lit(1)), "`DataFrame::diff`"),
+            (col("y").shift(lit(-2)), "`DataFrame::shift`"),
+            (
+                col("y").quantile(lit(0.9), pl::QuantileMethod::Linear),
+                "`DataFrame::quantile`",
+            ),
+            (col("y").median(), "`DataFrame::median`"),
+            (col("y").sum(), "`agg`"),
+        ] {
+            let err = check_row_wise("select", &s, std::slice::from_ref(&e)).unwrap_err();
+            assert!(err.to_string().contains(method), "{method}: {err}");
         }
     }
 }

@@ -34,3 +34,14 @@ pub(crate) fn schema_after(
     let out = lf.collect_schema().map_err(|e| error::polars("", e))?;
     Ok(from_schema(&out))
 }
+
+/// The 64-bit type NumPy accumulates a small integer type in: `Int64` for
+/// `Int8` / `Int16` / `Int32`, `UInt64` for `UInt8` / `UInt16` / `UInt32`.
+pub(crate) fn widened_integer(t: &pl::DataType) -> Option<pl::DataType> {
+    use pl::DataType::*;
+    match t {
+        Int8 | Int16 | Int32 => Some(Int64),
+        UInt8 | UInt16 | UInt32 => Some(UInt64),
+        _ => None,
+    }
+}

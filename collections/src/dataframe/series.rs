@@ -23,6 +23,15 @@ pub struct Scalar {
 }
 
 impl Scalar {
+    /// The value in column `name` of the first row of `frame`.
+    pub(super) fn of(frame: DataFrame, name: &str) -> Result<Scalar> {
+        frame.check_column(name)?;
+        Ok(Scalar {
+            frame,
+            name: name.to_string(),
+        })
+    }
+
     /// Computes the value.
     pub fn compute(&self) -> Result<pl::AnyValue<'static>> {
         let df = self.frame.compute()?;

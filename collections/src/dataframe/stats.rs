@@ -1,5 +1,5 @@
 //! Approximate statistics: distinct counts by HyperLogLog, and `describe()` with
-//! percentiles from merged per-partition quantile samples.
+//! percentiles from `quantile.rs`.
 
 use super::agg::Agg;
 use super::dataframe::DataFrame;
@@ -73,8 +73,8 @@ impl DataFrame {
     /// Summary statistics of every numeric column, computed now: a frame with a
     /// `statistic` column (`count`, `mean`, `std`, `min`, `25%`, `50%`, `75%`,
     /// `max`) and one `Float64` column per numeric column. Count, mean, std, min and
-    /// max are exact; the percentiles are approximate (from 64 quantiles of each
-    /// partition, weighted by its rows), like Dask's.
+    /// max are exact; the percentiles are approximate ([`DataFrame::quantile`]'s
+    /// estimate), like Dask's.
     pub fn describe(&self) -> Result<pl::DataFrame> {
         let numeric = self.columns_where(|t| t.is_primitive_numeric());
         if numeric.is_empty() {
@@ -89,91 +89,33 @@ impl DataFrame {
             aggs.push(Agg::max(c).alias(&format!("{c}/max")));
         }
         let exact = self.agg(&aggs)?.compute()?;
-        let get = |name: &str| -> Result<Option<f64>> {
-            exact
-                .column(name)
+        let quartiles = self
+            .quantile_of("describe", &numeric, &[0.25, 0.5, 0.75], false)?
+            .compute()?;
+        let at = |df: &pl::DataFrame, name: &str, row: usize| -> Result<Option<f64>> {
+            df.column(name)
                 .and_then(|c| c.cast(&pl::DataType::Float64))
-                .and_then(|c| c.f64().map(|c| c.get(0)))
+                .and_then(|c| c.f64().map(|c| c.get(row)))
                 .map_err(|e| error::polars("", e))
         };
+        let get = |name: &str| at(&exact, name, 0);
         let mut columns = vec![pl::Column::new(
             "statistic".into(),
             ["count", "mean", "std", "min", "25%", "50%", "75%", "max"],
         )];
         for c in &numeric {
-            let [q25, q50, q75] = self.approx_quantiles(c, [0.25, 0.5, 0.75])?;
             let values: Vec<Option<f64>> = vec![
                 get(&format!("{c}/count"))?,
                 get(&format!("{c}/mean"))?,
                 get(&format!("{c}/std"))?,
                 get(&format!("{c}/min"))?,
-                q25,
-                q50,
-                q75,
+                at(&quartiles, c, 0)?,
+                at(&quartiles, c, 1)?,
+                at(&quartiles, c, 2)?,
                 get(&format!("{c}/max"))?,
             ];
             columns.push(pl::Column::new(c.as_str().into(), values));
         }
         pl::DataFrame::new_infer_height(columns).map_err(|e| error::polars("", e))
-    }
-
-    /// Approximate quantiles of a numeric column (nearest sample).
-    fn approx_quantiles<const N: usize>(
-        &self,
-        column: &str,
-        qs: [f64; N],
-    ) -> Result<[Option<f64>; N]> {
-        const SAMPLES: usize = 64;
-        let x = || col(column).cast(pl::DataType::Float64).drop_nulls();
-        let mut exprs = vec![x().count().cast(pl::DataType::Float64).alias("n")];
-        for i in 0..SAMPLES {
-            let q = (i as f64 + 0.5) / SAMPLES as f64;
-            exprs.push(
-                x().quantile(lit(q), pl::QuantileMethod::Linear)
-                    .alias(format!("q{i}")),
-            );
-        }
-        let per_part = self.with_step(Step::Select(exprs))?.compute()?;
-        let err = |e: pl::PolarsError| error::polars("", e);
-        let n = per_part
-            .column("n")
-            .map_err(err)?
-            .f64()
-            .map_err(err)?
-            .clone();
-        let mut weighted: Vec<(f64, f64)> = Vec::new();
-        for i in 0..SAMPLES {
-            let q = per_part
-                .column(&format!("q{i}"))
-                .map_err(err)?
-                .f64()
-                .map_err(err)?
-                .clone();
-            for (v, w) in q.iter().zip(n.iter()) {
-                if let (Some(v), Some(w)) = (v, w) {
-                    if w > 0.0 {
-                        weighted.push((v, w / SAMPLES as f64));
-                    }
-                }
-            }
-        }
-        weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let total: f64 = weighted.iter().map(|(_, w)| w).sum();
-        let mut out = [None; N];
-        for (k, q) in qs.iter().enumerate() {
-            let target = q * total;
-            let mut acc = 0.0;
-            for (v, w) in &weighted {
-                acc += w;
-                if acc >= target {
-                    out[k] = Some(*v);
-                    break;
-                }
-            }
-            if out[k].is_none() {
-                out[k] = weighted.last().map(|(v, _)| *v);
-            }
-        }
-        Ok(out)
     }
 }
