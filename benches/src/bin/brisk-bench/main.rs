@@ -6,6 +6,7 @@
 //! cargo run --release -p brisk-benches --bin brisk-bench -- bag [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- dataframe [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- array [--data DIR]
+//! cargo run --release -p brisk-benches --features hdf5 --bin brisk-bench -- io [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- distributed
 //! cargo run --release -p brisk-benches --bin brisk-bench -- worker-state
 //! ```
@@ -31,6 +32,7 @@ mod bag;
 mod dataframe;
 mod dist_map;
 mod distributed;
+mod io;
 mod parquet_floor;
 mod worker_state;
 
@@ -193,13 +195,14 @@ fn main() -> Result<()> {
         Some("local") => local(),
         Some("order") => order_figures(),
         Some("array") => array::run(&args[1..]),
+        Some("io") => io::run(&args[1..]),
         Some("bag") => bag::run(&args[1..]),
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
         Some("worker-state") => worker_state::run(&args[1..]),
         Some(other) => {
             bail!(
-                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, distributed, worker-state"
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, worker-state"
             )
         }
         None => {
