@@ -111,14 +111,16 @@ pub enum Error {
         other_dtype: String,
     },
 
-    /// A line of a text file that does not parse. `line` counts from 1 within the
-    /// file, or within the block that starts at byte `block` when the file was read
-    /// in blocks.
-    #[error("{}: {message}", place(.file, *.line, .block))]
+    /// A record of a text file that the reader refuses: `line` (counted from 1) is
+    /// the line of the file it starts on, `column` and `value` the field it could
+    /// not parse (`None` when the record as a whole is wrong, such as one with too
+    /// many fields).
+    #[error("{file} line {line}{}: {message}", fmt_column(.column))]
     Parse {
         file: String,
         line: usize,
-        block: Option<u64>,
+        column: Option<String>,
+        value: Option<String>,
         message: String,
     },
 
@@ -318,6 +320,13 @@ fn place(file: &str, line: usize, block: &Option<u64>) -> String {
     }
 }
 
+fn fmt_column(column: &Option<String>) -> String {
+    match column {
+        Some(c) => format!(", column '{c}'"),
+        None => String::new(),
+    }
+}
+
 fn fmt_present(present: &Option<Vec<String>>) -> String {
     match present {
         Some(p) => format!("; the file has {p:?}"),
@@ -396,23 +405,25 @@ mod tests {
     }
 
     #[test]
-    fn a_parse_error_names_the_file_and_line() {
+    fn a_parse_error_names_the_file_line_column_and_value() {
         let e = Error::Parse {
             file: "a.csv".into(),
             line: 3,
-            block: None,
+            column: None,
+            value: None,
             message: "expected 2 fields, found 3".into(),
         };
         assert_eq!(e.to_string(), "a.csv line 3: expected 2 fields, found 3");
         let e = Error::Parse {
             file: "a.csv".into(),
             line: 3,
-            block: Some(4096),
-            message: "expected 2 fields, found 3".into(),
+            column: Some("n".into()),
+            value: Some("x".into()),
+            message: "cannot parse 'x' as i64".into(),
         };
         assert_eq!(
             e.to_string(),
-            "a.csv line 3 of the block at byte 4096: expected 2 fields, found 3"
+            "a.csv line 3, column 'n': cannot parse 'x' as i64"
         );
     }
 }

@@ -389,7 +389,7 @@ fn bad_csv_rows_are_errors_naming_the_file_and_line() {
         .to_string();
     assert!(
         err.contains(&format!(
-            "{} line 12: cannot parse 'not a date'",
+            "{} line 12, column 't': cannot parse 'not a date' as datetime[μs]",
             dir.join("c.csv").display()
         )),
         "{err}"

@@ -12,7 +12,7 @@ use super::dates;
 use super::plan::Plan;
 use super::schema::from_schema;
 use super::source::{
-    null_values, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock, TextFormat,
+    null_values, preamble_bytes, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock, TextFormat,
 };
 use super::step::Step;
 use crate::error;
@@ -322,37 +322,6 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
         TextFormat::Ndjson,
         schema,
     )
-}
-
-/// The bytes that the first `lines` non-blank records of a file take, from its
-/// first bytes: at least the skipped lines and the header, whichever way blank lines
-/// count and whether a line end inside quotes ends a skipped line (here it does
-/// not). `u64::MAX` (the whole file) when the sample holds fewer.
-fn preamble_bytes(head: &[u8], lines: usize) -> u64 {
-    if lines == 0 {
-        return 0;
-    }
-    let (mut seen, mut quoted, mut blank) = (0, false, true);
-    for (i, &b) in head.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => {
-                if !blank {
-                    seen += 1;
-                    if seen == lines {
-                        return i as u64 + 1;
-                    }
-                }
-                blank = true;
-                continue;
-            }
-            _ => {}
-        }
-        if b != b'\r' {
-            blank = false;
-        }
-    }
-    u64::MAX
 }
 
 /// `blocks` with every block that starts inside its file's first `preambles[i]`
