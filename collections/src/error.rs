@@ -338,6 +338,15 @@ fn with_context(context: &str, source: &dyn Display) -> String {
     }
 }
 
+/// `"a", "b"`: names as a message lists them.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::Error;
@@ -383,7 +392,13 @@ mod tests {
         assert_eq!(e.to_string(), format!("join: {message}"));
         // The message holds the Polars error's, so it is not a source too.
         assert!(e.source().is_none());
-        assert!(matches!(&e, Error::Polars { error: polars::error::PolarsError::ColumnNotFound(_), .. }));
+        assert!(matches!(
+            &e,
+            Error::Polars {
+                error: polars::error::PolarsError::ColumnNotFound(_),
+                ..
+            }
+        ));
         let core = brisk_core::Error::from(e);
         let back = core
             .external_source()
@@ -421,13 +436,4 @@ mod tests {
             "a.csv line 3, column 'n': cannot parse 'x' as i64"
         );
     }
-}
-
-/// `"a", "b"`: names as a message lists them.
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("{n:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

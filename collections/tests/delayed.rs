@@ -93,10 +93,7 @@ fn a_failing_function_names_its_task_and_op() {
     let msg = err.to_string();
     assert!(msg.starts_with("invalid digit found in string"), "{msg}");
     assert!(
-        msg.ends_with(&format!(
-            " (in task {}, op 'delayed::parse')",
-            bad.key()
-        )),
+        msg.ends_with(&format!(" (in task {}, op 'delayed::parse')", bad.key())),
         "{msg}"
     );
     assert_eq!(

@@ -3,7 +3,7 @@
 //! below them as their source.
 #![cfg(feature = "dataframe")]
 
-use brisk_collections::dataframe::{from_polars, read_csv, CsvOptions};
+use brisk_collections::dataframe::{from_polars, read_csv, read_json, CsvOptions, JsonOptions};
 use brisk_collections::{array, Bag, Error};
 use brisk_scheduler as _;
 use polars::prelude::*;
@@ -116,7 +116,10 @@ fn month_first_rows(rows: usize, bad_line: usize, bad: &str) -> String {
             text.push_str(bad);
         } else {
             let (month, day) = (i % 12 + 1, i % 28 + 1);
-            text.push_str(&format!("{i},{month:02}/{day:02}/2015 10:{:02}:00,row {i}", i % 60));
+            text.push_str(&format!(
+                "{i},{month:02}/{day:02}/2015 10:{:02}:00,row {i}",
+                i % 60
+            ));
         }
         text.push('\n');
     }
@@ -130,7 +133,11 @@ fn a_bad_value_far_down_is_named_by_its_file_line_column_and_value_whatever_the_
     let url = path.to_str().unwrap().to_string();
     // Month-first datetimes, which the reader accepts; one integer is not one (the
     // sample that finds the schema holds the whole file here, so `n` is typed).
-    std::fs::write(&path, month_first_rows(3000, 2871, "28x9,01/05/2015 10:00:00,x")).unwrap();
+    std::fs::write(
+        &path,
+        month_first_rows(3000, 2871, "28x9,01/05/2015 10:00:00,x"),
+    )
+    .unwrap();
     for blocksize in [Some(64), Some(4096), None] {
         let options = CsvOptions {
             parse_dates: vec!["t".into()],
@@ -166,7 +173,11 @@ fn a_bad_month_first_date_far_down_is_blamed_not_the_good_ones_before_it() {
     let dir = scratch("month-first");
     let path = dir.join("dates.csv");
     let url = path.to_str().unwrap().to_string();
-    std::fs::write(&path, month_first_rows(3000, 2504, "2502,13/45/2015 10:00:00,x")).unwrap();
+    std::fs::write(
+        &path,
+        month_first_rows(3000, 2504, "2502,13/45/2015 10:00:00,x"),
+    )
+    .unwrap();
     for blocksize in [Some(64), Some(1000), None] {
         let options = CsvOptions {
             parse_dates: vec!["t".into()],
@@ -174,8 +185,9 @@ fn a_bad_month_first_date_far_down_is_blamed_not_the_good_ones_before_it() {
             ..Default::default()
         };
         let ddf = read_csv(&[&url], &options).unwrap();
-        let headline =
-            format!("{url} line 2504, column 't': cannot parse '13/45/2015 10:00:00' as datetime[μs]");
+        let headline = format!(
+            "{url} line 2504, column 't': cannot parse '13/45/2015 10:00:00' as datetime[μs]"
+        );
         assert_reported_once(&ddf.compute().unwrap_err(), &headline);
         // Reading the date column alone blames the same line.
         assert_reported_once(&ddf.column("t").unwrap().compute().unwrap_err(), &headline);
@@ -215,13 +227,25 @@ fn a_row_with_too_many_fields_is_the_same_error_from_len_a_column_and_compute() 
             let errors = [
                 ddf.len().unwrap_err(),
                 ddf.column("s").unwrap().compute().unwrap_err(),
-                ddf.column("x").unwrap().sum().unwrap().compute().unwrap_err(),
+                ddf.column("x")
+                    .unwrap()
+                    .sum()
+                    .unwrap()
+                    .compute()
+                    .unwrap_err(),
                 ddf.compute().unwrap_err(),
             ];
             for e in &errors {
                 assert_reported_once(e, &headline);
                 assert!(
-                    matches!(ours(e), Error::Parse { line: 333, column: None, .. }),
+                    matches!(
+                        ours(e),
+                        Error::Parse {
+                            line: 333,
+                            column: None,
+                            ..
+                        }
+                    ),
                     "{name} {blocksize:?}: {e}"
                 );
             }
@@ -245,8 +269,41 @@ fn a_row_with_too_few_fields_is_read_with_nulls_by_len_a_column_and_compute_alik
         // As Polars (and pandas) read it: the missing field is null.
         assert_eq!(ddf.len().unwrap(), 3);
         let x = ddf.column("x").unwrap().compute().unwrap();
-        assert_eq!(x.f64().unwrap().iter().collect::<Vec<_>>(), [Some(1.5), None, Some(3.5)]);
+        assert_eq!(
+            x.f64().unwrap().iter().collect::<Vec<_>>(),
+            [Some(1.5), None, Some(3.5)]
+        );
         assert_eq!(ddf.compute().unwrap().height(), 3);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_malformed_json_line_far_down_is_named_by_its_file_line_whatever_the_blocks() {
+    let dir = scratch("json");
+    let path = dir.join("events.json");
+    let url = path.to_str().unwrap().to_string();
+    // The bad line is past the sample that finds the schema (the first 256 KB).
+    let mut text = String::new();
+    for i in 0..10_000 {
+        if i == 9_420 {
+            text.push_str("{\"n\": 9420, \"s\": \"unterminated}\n");
+        } else {
+            text.push_str(&format!("{{\"n\": {i}, \"s\": \"row {i}\"}}\n"));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    for blocksize in [Some(512), Some(64 * 1024), None] {
+        let options = JsonOptions {
+            blocksize,
+            ..Default::default()
+        };
+        let e = read_json(&[&url], &options).unwrap().compute().unwrap_err();
+        assert_reported_once(&e, &format!("{url} line 9421: "));
+        assert!(
+            matches!(ours(&e), Error::Parse { line: 9421, .. }),
+            "{blocksize:?}: {e}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

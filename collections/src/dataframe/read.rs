@@ -12,7 +12,8 @@ use super::dates;
 use super::plan::Plan;
 use super::schema::from_schema;
 use super::source::{
-    null_values, preamble_bytes, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock, TextFormat,
+    null_values, preamble_bytes, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock,
+    TextFormat,
 };
 use super::step::Step;
 use crate::error;

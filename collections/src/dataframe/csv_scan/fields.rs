@@ -37,7 +37,7 @@ mod tests {
         long.push_str(&format!("{},9\n", "x".repeat(100)));
         long.push_str(&"1,2\n".repeat(30));
         assert_eq!(most_fields(long.as_bytes(), b','), 3);
-        long.push_str(&format!("{}", ",".repeat(70)));
+        long.push_str(&",".repeat(70));
         assert_eq!(most_fields(long.as_bytes(), b','), 71);
     }
 }

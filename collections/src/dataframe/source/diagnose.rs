@@ -90,7 +90,9 @@ impl TextBlock {
     ) -> Option<BadRecord> {
         let start = if self.offset == 0 {
             let preamble = preamble_bytes(bytes, p.skip_rows + usize::from(p.has_header));
-            usize::try_from(preamble).unwrap_or(usize::MAX).min(bytes.len())
+            usize::try_from(preamble)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len())
         } else {
             0
         };

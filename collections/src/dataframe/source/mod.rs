@@ -19,7 +19,7 @@ mod source;
 mod text;
 
 pub(crate) use file_ref::FileRef;
-pub(crate) use records::preamble_bytes;
 pub(crate) use parquet::{scan_parquet, scan_parquet_files, ParquetPart};
+pub(crate) use records::preamble_bytes;
 pub(crate) use source::Source;
 pub(crate) use text::{null_values, CsvParse, TextBlock, TextFormat};

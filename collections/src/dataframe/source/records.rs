@@ -125,11 +125,10 @@ mod tests {
 
     #[test]
     fn fields_are_unquoted() {
-        assert_eq!(split_fields(b"1,\"a,b\",\"say \"\"hi\"\"\"\r\n", b','), [
-            "1",
-            "a,b",
-            "say \"hi\""
-        ]);
+        assert_eq!(
+            split_fields(b"1,\"a,b\",\"say \"\"hi\"\"\"\r\n", b','),
+            ["1", "a,b", "say \"hi\""]
+        );
     }
 
     #[test]

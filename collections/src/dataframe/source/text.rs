@@ -151,7 +151,10 @@ impl TextBlock {
                     }
                     if partial && self.has_extra_fields(p, bytes) {
                         // The same error as reading every column, or none.
-                        if let Err(e) = self.polars_csv(p, bytes, None, first).and_then(|lf| lf.collect()) {
+                        if let Err(e) = self
+                            .polars_csv(p, bytes, None, first)
+                            .and_then(|lf| lf.collect())
+                        {
                             return Err(self.explain_in(e, bytes, None));
                         }
                     }
