@@ -10,9 +10,13 @@ use std::fmt::Display;
 /// What can go wrong while building or computing a collection.
 ///
 /// Variants carry their context as fields (the column and the columns present, the
-/// two files whose schemas disagree, the file and line that does not parse); the
-/// errors of Polars, ndarray, NetCDF, HDF5 and the file system are kept whole as
-/// their `source`.
+/// two files whose schemas disagree, the file, line, column and value that does not
+/// parse); the errors of Polars, ndarray, NetCDF, HDF5 and the file system are kept
+/// whole in their `error` field.
+///
+/// A message says everything once: a variant that prints the error it wraps does
+/// not also return it from [`std::error::Error::source`], so a reporter that prints
+/// a chain of sources (`anyhow`'s `{:?}`) does not print the same text twice.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 #[allow(missing_docs)] // the variants' docs describe their fields
@@ -111,35 +115,35 @@ pub enum Error {
         other_dtype: String,
     },
 
-    /// A line of a text file that does not parse. `line` counts from 1 within the
-    /// file, or within the block that starts at byte `block` when the file was read
-    /// in blocks.
-    #[error("{}: {message}", place(.file, *.line, .block))]
+    /// A record of a text file that the reader refuses: `line` (counted from 1) is
+    /// the line of the file it starts on, `column` and `value` the field it could
+    /// not parse (`None` when the record as a whole is wrong, such as one with too
+    /// many fields).
+    #[error("{file} line {line}{}: {message}", fmt_column(.column))]
     Parse {
         file: String,
         line: usize,
-        block: Option<u64>,
+        column: Option<String>,
+        value: Option<String>,
         message: String,
     },
 
     /// A line of a JSON-lines file that is not JSON.
-    #[error("malformed JSON at {}: {source}", place(.file, *.line, .block))]
+    #[error("malformed JSON at {}: {error}", place(.file, *.line, .block))]
     MalformedJson {
         file: String,
         line: usize,
         block: Option<u64>,
-        #[source]
-        source: sonic_rs::Error,
+        error: sonic_rs::Error,
     },
 
     /// A line of a text file that is not UTF-8.
-    #[error("invalid UTF-8 at {}: {source}", place(.file, *.line, .block))]
+    #[error("invalid UTF-8 at {}: {error}", place(.file, *.line, .block))]
     InvalidUtf8 {
         file: String,
         line: usize,
         block: Option<u64>,
-        #[source]
-        source: std::string::FromUtf8Error,
+        error: std::string::FromUtf8Error,
     },
 
     /// A file has no dataset or variable of this name; `present` lists those it has,
@@ -152,12 +156,11 @@ pub enum Error {
         present: Option<Vec<String>>,
     },
 
-    /// A file could not be read or written; `source` says why.
-    #[error("{file}: {source}")]
+    /// A file could not be read or written; `error` says why.
+    #[error("{file}: {error}")]
     InFile {
         file: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+        error: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 
     // -------------------------------------------------------------- sources
@@ -188,43 +191,38 @@ pub enum Error {
 
     /// Polars failed; `context` says at what (empty when the message says enough).
     #[cfg(feature = "dataframe")]
-    #[error("{}", with_context(.context, .source))]
+    #[error("{}", with_context(.context, .error))]
     Polars {
         context: String,
-        #[source]
-        source: polars::error::PolarsError,
+        error: polars::error::PolarsError,
     },
 
     /// ndarray refused a shape or an index.
-    #[error("{}", with_context(.context, .source))]
+    #[error("{}", with_context(.context, .error))]
     Ndarray {
         context: String,
-        #[source]
-        source: ndarray::ShapeError,
+        error: ndarray::ShapeError,
     },
 
     /// The file system failed.
-    #[error("{}", with_context(.context, .source))]
+    #[error("{}", with_context(.context, .error))]
     Io {
         context: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A NetCDF classic file could not be encoded.
-    #[error("{}", with_context(.context, .source))]
+    #[error("{}", with_context(.context, .error))]
     Netcdf {
         context: String,
-        #[source]
-        source: brisk_io::netcdf3::NcError,
+        error: brisk_io::netcdf3::NcError,
     },
 
     /// JSON could not be written or read.
-    #[error("{}", with_context(.context, .source))]
+    #[error("{}", with_context(.context, .error))]
     Json {
         context: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 
     // ---------------------------------------------------------------- graph
@@ -274,7 +272,7 @@ pub(crate) fn polars(
 ) -> brisk_core::Error {
     Error::Polars {
         context: context.to_string(),
-        source,
+        error: source,
     }
     .into()
 }
@@ -283,7 +281,7 @@ pub(crate) fn polars(
 pub(crate) fn ndarray(context: impl Display, source: ndarray::ShapeError) -> brisk_core::Error {
     Error::Ndarray {
         context: context.to_string(),
-        source,
+        error: source,
     }
     .into()
 }
@@ -292,7 +290,7 @@ pub(crate) fn ndarray(context: impl Display, source: ndarray::ShapeError) -> bri
 pub(crate) fn io(context: impl Display, source: std::io::Error) -> brisk_core::Error {
     Error::Io {
         context: context.to_string(),
-        source,
+        error: source,
     }
     .into()
 }
@@ -304,7 +302,7 @@ pub(crate) fn in_file(
 ) -> brisk_core::Error {
     Error::InFile {
         file: file.to_string(),
-        source: Box::new(source),
+        error: Box::new(source),
     }
     .into()
 }
@@ -315,6 +313,13 @@ fn place(file: &str, line: usize, block: &Option<u64>) -> String {
     match block {
         None => format!("{file} line {line}"),
         Some(offset) => format!("{file} line {line} of the block at byte {offset}"),
+    }
+}
+
+fn fmt_column(column: &Option<String>) -> String {
+    match column {
+        Some(c) => format!(", column '{c}'"),
+        None => String::new(),
     }
 }
 
@@ -331,6 +336,15 @@ fn with_context(context: &str, source: &dyn Display) -> String {
     } else {
         format!("{context}: {source}")
     }
+}
+
+/// `"a", "b"`: names as a message lists them.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -367,19 +381,24 @@ mod tests {
 
     #[cfg(feature = "dataframe")]
     #[test]
-    fn a_polars_error_keeps_its_source() {
+    fn a_polars_error_is_kept_and_said_once() {
         use std::error::Error as _;
-        let source = polars::error::PolarsError::ColumnNotFound("t".into());
-        let message = source.to_string();
+        let polars_error = polars::error::PolarsError::ColumnNotFound("t".into());
+        let message = polars_error.to_string();
         let e = Error::Polars {
             context: "join".into(),
-            source,
+            error: polars_error,
         };
         assert_eq!(e.to_string(), format!("join: {message}"));
-        let source = e.source().expect("the Polars error is kept");
-        assert!(source
-            .downcast_ref::<polars::error::PolarsError>()
-            .is_some());
+        // The message holds the Polars error's, so it is not a source too.
+        assert!(e.source().is_none());
+        assert!(matches!(
+            &e,
+            Error::Polars {
+                error: polars::error::PolarsError::ColumnNotFound(_),
+                ..
+            }
+        ));
         let core = brisk_core::Error::from(e);
         let back = core
             .external_source()
@@ -390,38 +409,31 @@ mod tests {
         );
         let e = Error::Polars {
             context: String::new(),
-            source: polars::error::PolarsError::ColumnNotFound("t".into()),
+            error: polars::error::PolarsError::ColumnNotFound("t".into()),
         };
         assert_eq!(e.to_string(), message);
     }
 
     #[test]
-    fn a_parse_error_names_the_file_and_line() {
+    fn a_parse_error_names_the_file_line_column_and_value() {
         let e = Error::Parse {
             file: "a.csv".into(),
             line: 3,
-            block: None,
+            column: None,
+            value: None,
             message: "expected 2 fields, found 3".into(),
         };
         assert_eq!(e.to_string(), "a.csv line 3: expected 2 fields, found 3");
         let e = Error::Parse {
             file: "a.csv".into(),
             line: 3,
-            block: Some(4096),
-            message: "expected 2 fields, found 3".into(),
+            column: Some("n".into()),
+            value: Some("x".into()),
+            message: "cannot parse 'x' as i64".into(),
         };
         assert_eq!(
             e.to_string(),
-            "a.csv line 3 of the block at byte 4096: expected 2 fields, found 3"
+            "a.csv line 3, column 'n': cannot parse 'x' as i64"
         );
     }
-}
-
-/// `"a", "b"`: names as a message lists them.
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("{n:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -41,11 +41,14 @@
 //! collection, the scheduler or a user's function alike. The errors of this crate
 //! are the variants of [`Error`] (one `#[non_exhaustive]` enum): each carries its
 //! context as fields (the missing column and the columns present, the two files
-//! whose schemas disagree, the file and line that does not parse), and keeps the
-//! error of Polars, ndarray or the file system below it as its `source`. They reach
-//! `brisk_core::Error` whole as `Error::External`, with the same message;
-//! [`brisk_core::Error::external_source`] hands them back, below any task that
-//! failed with them:
+//! whose schemas disagree, the file, line, column and value that does not parse),
+//! and keeps the error of Polars, ndarray or the file system below it in its
+//! `error` field. They reach `brisk_core::Error` whole as `Error::External`, with
+//! the same message; a task that failed with one adds itself after the message
+//! (`… (in task ('read-csv-…', 3), op '…')`), and
+//! [`brisk_core::Error::external_source`] hands them back from below it. Each
+//! message is said once: no error returns from `source()` what its own message
+//! already says.
 //!
 //! ```
 //! use brisk_collections::{array, Error};

@@ -3,7 +3,7 @@
 #![cfg(feature = "dataframe")]
 
 use brisk_collections::dataframe::{
-    read_csv, read_json, read_parquet, Agg, CsvOptions, ParquetOptions,
+    read_csv, read_json, read_parquet, Agg, CsvOptions, JsonOptions, ParquetOptions,
 };
 use brisk_collections::datasets::{nyc_taxi, TaxiFormat};
 use brisk_io::url::StoreOptions;
@@ -188,7 +188,11 @@ fn ndjson_and_csv_options_match_eager_polars() {
         })
         .collect();
     std::fs::write(dir.join("x.json"), &lines).unwrap();
-    let ddf = read_json(&[&glob(&dir, "json")], Some(4000), &StoreOptions::default()).unwrap();
+    let options = JsonOptions {
+        blocksize: Some(4000),
+        ..Default::default()
+    };
+    let ddf = read_json(&[&glob(&dir, "json")], &options).unwrap();
     assert!(ddf.npartitions() > 1);
     let want = JsonReader::new(std::io::Cursor::new(lines.as_bytes()))
         .with_json_format(JsonFormat::JsonLines)
@@ -389,7 +393,7 @@ fn bad_csv_rows_are_errors_naming_the_file_and_line() {
         .to_string();
     assert!(
         err.contains(&format!(
-            "{} line 12: cannot parse 'not a date'",
+            "{} line 12, column 't': cannot parse 'not a date' as datetime[μs]",
             dir.join("c.csv").display()
         )),
         "{err}"

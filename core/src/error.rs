@@ -6,7 +6,11 @@ use std::sync::Arc;
 /// Everything that can go wrong while building, ordering or running a task graph.
 ///
 /// Messages say what failed and where (the key, the op, the type tag), and what to do
-/// about it where there is something to do.
+/// about it where there is something to do. A message says everything once: the
+/// wrappers [`Error::Task`] and [`Error::InOp`] print the error they wrap (first,
+/// with the task after it) and so do not return it again from
+/// [`std::error::Error::source`]; [`Error::root_cause`] and
+/// [`Error::external_source`] reach it.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 #[allow(missing_docs)] // the variants' docs describe their fields
@@ -73,21 +77,17 @@ pub enum Error {
     #[error("panicked: {message}")]
     Panic { message: String },
 
-    /// One op of a fused chain failed; `source` says why.
-    #[error("in op '{op}': {source}")]
-    InOp {
-        op: String,
-        #[source]
-        source: Box<Error>,
-    },
+    /// One op of a fused chain failed; `error` says why, and the op follows it.
+    #[error("{error} (in op '{op}')")]
+    InOp { op: String, error: Box<Error> },
 
-    /// A task failed; `source` says why.
-    #[error("task {key} (op '{op}') failed: {source}")]
+    /// A task failed: `error` says why, and the task follows it as context, so that
+    /// the message opens with what went wrong.
+    #[error("{error} (in task {key}, op '{op}')")]
     Task {
         key: Key,
         op: String,
-        #[source]
-        source: Box<Error>,
+        error: Box<Error>,
     },
 
     /// No executor is available to run a graph.
@@ -152,14 +152,14 @@ impl Error {
         Error::Task {
             key: key.clone(),
             op: op.to_string(),
-            source: Box::new(self),
+            error: Box::new(self),
         }
     }
 
     /// The innermost error, below any [`Error::Task`] wrappers.
     pub fn root_cause(&self) -> &Error {
         match self {
-            Error::Task { source, .. } | Error::InOp { source, .. } => source.root_cause(),
+            Error::Task { error, .. } | Error::InOp { error, .. } => error.root_cause(),
             other => other,
         }
     }

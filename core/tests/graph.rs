@@ -279,6 +279,6 @@ fn an_error_inside_a_fused_chain_names_the_op_that_failed() {
     let err = fused[0].op.call(&[]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "in op 'parse-dates': bad date '2015-13-01'"
+        "bad date '2015-13-01' (in op 'parse-dates')"
     );
 }

@@ -188,5 +188,5 @@ fn the_readers_own_errors_are_not_wrapped() {
 fn a_failing_inlined_root_is_an_error_naming_it() {
     let tg = zscore_like(4, -1, true).lower(&[k("out")]).unwrap();
     let msg = run(&tg).unwrap_err().to_string();
-    assert_eq!(msg, "in op 'test::slab': slab 4 is truncated");
+    assert_eq!(msg, "slab 4 is truncated (in op 'test::slab')");
 }

@@ -165,7 +165,7 @@ fn a_failing_task_is_returned_with_its_key_and_op_and_stops_the_rest() {
         let err = s.get(&g, &keys).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "task 'bad' (op 'explode') failed: the input was bad",
+            "the input was bad (in task 'bad', op 'explode')",
             "{name}"
         );
         assert!(matches!(err.root_cause(), Error::User { .. }));
@@ -191,7 +191,7 @@ fn a_panicking_task_becomes_an_error_not_a_crash() {
         let err = s.get(&g, &[Key::new("x", &[7])]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "task ('x', 7) (op 'boom') failed: panicked: index out of range: the chunk has 3 rows",
+            "panicked: index out of range: the chunk has 3 rows (in task ('x', 7), op 'boom')",
             "{name}"
         );
     }

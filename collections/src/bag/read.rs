@@ -91,7 +91,7 @@ impl Op for ReadOp {
                     file: s.url.clone(),
                     line: i + 1,
                     block,
-                    source,
+                    error: source,
                 })?;
                 items.push(v);
             }
@@ -106,7 +106,7 @@ impl Op for ReadOp {
                             file: s.url.clone(),
                             line: i + 1,
                             block,
-                            source,
+                            error: source,
                         }
                         .into()
                     })

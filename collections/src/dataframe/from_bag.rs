@@ -22,7 +22,7 @@ fn records_to_frame<T: serde::Serialize>(
     for x in items {
         serde_json::to_writer(&mut text, x).map_err(|source| crate::Error::Json {
             context: "to_dataframe".into(),
-            source,
+            error: source,
         })?;
         text.push(b'\n');
     }

@@ -96,7 +96,7 @@ pub use parquet_write::write_parquet;
 /// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
 pub use polars;
 pub use polars::prelude::{col, lit, DataType, Expr};
-pub use read::{read_csv, read_json, read_parquet, CsvOptions, ParquetOptions};
+pub use read::{read_csv, read_json, read_parquet, CsvOptions, JsonOptions, ParquetOptions};
 pub use rolling::Rolling;
 pub use series::{Scalar, Series};
 pub use shuffle::FrameBuckets;

@@ -46,7 +46,7 @@ impl Spec for Plan {
         };
         let lf = self.steps.iter().fold(lf, |lf, s| s.apply(lf));
         let df = collect(lf, &self.source).map_err(|e| match &self.source {
-            Source::Text(block) => block.explain(e),
+            Source::Text(block) => block.explain(e, needed_columns(&self.steps).as_ref()),
             Source::Parquet(part) => error::polars(format!("reading {}", part.file.url), e),
             Source::Inputs | Source::ParquetFiles(_) => error::polars("", e),
         })?;

@@ -12,7 +12,8 @@ use super::dates;
 use super::plan::Plan;
 use super::schema::from_schema;
 use super::source::{
-    null_values, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock, TextFormat,
+    null_values, preamble_bytes, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock,
+    TextFormat,
 };
 use super::step::Step;
 use crate::error;
@@ -87,6 +88,25 @@ pub struct ParquetOptions {
     pub aggregate_files: bool,
     /// Store settings (S3 endpoint, credentials...).
     pub store: StoreOptions,
+}
+
+/// How to read newline-delimited JSON files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonOptions {
+    /// Cut uncompressed files into blocks of about this many bytes (`None`: one
+    /// partition per file). Compressed files are one partition each. Default 64 MB.
+    pub blocksize: Option<u64>,
+    /// Store settings (S3 endpoint, credentials...).
+    pub store: StoreOptions,
+}
+
+impl Default for JsonOptions {
+    fn default() -> Self {
+        JsonOptions {
+            blocksize: Some(64 * 1024 * 1024),
+            store: StoreOptions::default(),
+        }
+    }
 }
 
 fn expand(urls: &[&str], store: &StoreOptions) -> Result<Vec<FileInfo>> {
@@ -284,8 +304,26 @@ pub fn read_csv(urls: &[&str], options: &CsvOptions) -> Result<DataFrame> {
     )
 }
 
-/// Newline-delimited JSON files as a DataFrame (schema from a sample of each file).
-pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) -> Result<DataFrame> {
+/// Newline-delimited JSON files (local paths, `file://` or `s3://` URLs, globs
+/// allowed) as a DataFrame, one partition per block of `options.blocksize` bytes (or
+/// per compressed file); the schema is found from a sample at the start of each file.
+///
+/// ```
+/// use brisk_collections::dataframe::{read_json, JsonOptions};
+/// # use brisk_scheduler as _;
+/// let dir = std::env::temp_dir().join(format!("brisk-json-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("a.json"), "{\"x\": 1, \"y\": \"a\"}\n{\"x\": 2, \"y\": null}\n").unwrap();
+/// let options = JsonOptions { blocksize: Some(16), ..Default::default() };
+/// let df = read_json(&[&format!("{}/*.json", dir.display())], &options).unwrap();
+/// assert_eq!(df.columns(), ["x", "y"]);
+/// let out = df.compute().unwrap();
+/// assert_eq!(out.height(), 2);
+/// assert_eq!(out.column("y").unwrap().null_count(), 1);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn read_json(urls: &[&str], options: &JsonOptions) -> Result<DataFrame> {
+    let store = &options.store;
     let files = expand(urls, store)?;
     let mut schema: Option<(Vec<(String, pl::DataType)>, String)> = None;
     for f in &files {
@@ -316,43 +354,12 @@ pub fn read_json(urls: &[&str], blocksize: Option<u64>, store: &StoreOptions) ->
         "read-json",
         &files,
         &[],
-        blocksize,
+        options.blocksize,
         None,
         store,
         TextFormat::Ndjson,
         schema,
     )
-}
-
-/// The bytes that the first `lines` non-blank records of a file take, from its
-/// first bytes: at least the skipped lines and the header, whichever way blank lines
-/// count and whether a line end inside quotes ends a skipped line (here it does
-/// not). `u64::MAX` (the whole file) when the sample holds fewer.
-fn preamble_bytes(head: &[u8], lines: usize) -> u64 {
-    if lines == 0 {
-        return 0;
-    }
-    let (mut seen, mut quoted, mut blank) = (0, false, true);
-    for (i, &b) in head.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => {
-                if !blank {
-                    seen += 1;
-                    if seen == lines {
-                        return i as u64 + 1;
-                    }
-                }
-                blank = true;
-                continue;
-            }
-            _ => {}
-        }
-        if b != b'\r' {
-            blank = false;
-        }
-    }
-    u64::MAX
 }
 
 /// `blocks` with every block that starts inside its file's first `preambles[i]`

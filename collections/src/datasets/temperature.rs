@@ -107,7 +107,7 @@ pub fn temperature(days: usize, dir: &Path) -> Result<Vec<PathBuf>> {
         };
         let bytes = netcdf3::encode(&file).map_err(|source| crate::Error::Netcdf {
             context: String::new(),
-            source,
+            error: source,
         })?;
         let path = dir.join(format!("t2m-{day:04}.nc"));
         std::fs::write(&path, bytes)

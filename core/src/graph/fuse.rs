@@ -54,7 +54,7 @@ impl Op for FusedOp {
             .ok_or_else(|| Error::Other("empty fused op".into()))?;
         let inner = |op: &Arc<dyn Op>, e: Error| Error::InOp {
             op: op.name().to_string(),
-            source: Box::new(e),
+            error: Box::new(e),
         };
         let mut v = first.call(inputs).map_err(|e| inner(first, e))?;
         for op in ops {

@@ -96,7 +96,7 @@ impl Op for InlinedOp {
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         let in_op = |op: &Arc<dyn Op>, e: Error| Error::InOp {
             op: op.name().to_string(),
-            source: Box::new(e),
+            error: Box::new(e),
         };
         let roots: Vec<Value> = self
             .roots

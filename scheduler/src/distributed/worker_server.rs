@@ -549,17 +549,17 @@ impl<'a> Session<'a> {
             let start = Instant::now();
             let result = values.and_then(|values| {
                 let op = brisk_core::op::rebuild(&spec.op, &spec.params)
-                    .map_err(|e| format!("task {key}: {e}"))?;
+                    .map_err(|e| format!("{e} (in task {key})"))?;
                 match std::panic::catch_unwind(AssertUnwindSafe(|| op.call(&values))) {
                     Ok(Ok(v)) => Ok(v),
-                    Ok(Err(e)) => Err(format!("task {key} (op '{}') failed: {e}", spec.op)),
+                    Ok(Err(e)) => Err(format!("{e} (in task {key}, op '{}')", spec.op)),
                     Err(p) => {
                         let msg = p
                             .downcast_ref::<&str>()
                             .map(|s| s.to_string())
                             .or_else(|| p.downcast_ref::<String>().cloned())
                             .unwrap_or_else(|| "a panic".into());
-                        Err(format!("task {key} (op '{}') panicked: {msg}", spec.op))
+                        Err(format!("panicked: {msg} (in task {key}, op '{}')", spec.op))
                     }
                 }
             });

@@ -19,12 +19,15 @@
 //!
 //! - `reader.rs`: [`Layout`] and [`read`], the walk over a block's records;
 //! - `structure.rs`: the word-at-a-time scanner finding separators and line ends;
-//! - `columns.rs`: the column builders and the integer / float parsers.
+//! - `columns.rs`: the column builders and the integer / float parsers;
+//! - `fields.rs`: the most fields of any record, for checks that read no column.
 
 mod columns;
+mod fields;
 mod reader;
 mod structure;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use fields::most_fields;
 pub(crate) use reader::{read, Layout};

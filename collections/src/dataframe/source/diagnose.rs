@@ -1,123 +1,240 @@
-//! Explaining a text block's parser error: finding the block's first bad line, so
-//! that the error can name the file and line (Polars' own messages name neither).
+//! Explaining a text block's parser error: the file, line, column and value that
+//! the reader refused (Polars' own messages name neither file nor line).
+//!
+//! The bad record is found by the reader itself: the block's records are read again
+//! in halves with the very same settings (schema, separator, null values, quoting,
+//! and the same datetime parsing), keeping the half that fails, so a record the
+//! reader accepted can never be blamed. Reading a block of `n` bytes so costs about
+//! `2n` bytes of parsing, paid only when there is an error to report. The column is
+//! then the first that fails when the record is read one column at a time.
+//!
+//! Lines are lines of the file: those before the block are counted (only when an
+//! error is reported) by reading the file up to the block, 16 MB at a time. They are
+//! physical lines, as an editor numbers them: a record whose quoted fields hold line
+//! ends is named by the line it starts on.
 
-use super::text::{TextBlock, TextFormat};
+use super::records::{preamble_bytes, record_bounds, split_fields};
+use super::text::{CsvParse, TextBlock, TextFormat};
 use crate::error;
-use brisk_core::Error;
+use brisk_core::{Error, Result};
+use brisk_io::blocks::{self, Block};
+use brisk_io::compression::Compression;
 use polars::prelude as pl;
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+/// Bytes read at a time while counting the lines before a block.
+const COUNT_CHUNK: u64 = 16 * 1024 * 1024;
+
+/// A record the reader refuses, and why.
+struct BadRecord {
+    /// Where the record starts in the block's bytes.
+    at: usize,
+    column: Option<String>,
+    value: Option<String>,
+    message: String,
+}
 
 impl TextBlock {
-    /// Turns a parser error into one naming the file and line, by looking for the
-    /// first bad line of the block.
-    pub(crate) fn explain(&self, e: pl::PolarsError) -> Error {
-        let found = self
-            .bytes()
-            .ok()
-            .and_then(|bytes| first_bad_line(self, &bytes));
-        match found {
-            Some((line, message)) => crate::Error::Parse {
-                file: self.file.url.clone(),
-                line: line + 1,
-                block: (self.offset != 0).then_some(self.offset),
-                message,
-            }
-            .into(),
-            None => error::polars(format!("reading {}", self.file.url), e),
+    /// Turns a parser error of the block, read for `columns` (`None`: all), into one
+    /// naming the file, line, column and value.
+    pub(crate) fn explain(&self, e: pl::PolarsError, columns: Option<&BTreeSet<String>>) -> Error {
+        let projection = columns.map(|wanted| self.projection(wanted));
+        match self.bytes() {
+            Ok(bytes) => self.explain_in(e, &bytes, projection.as_deref()),
+            Err(_) => self.unexplained(e),
         }
+    }
+
+    /// [`TextBlock::explain`] with the block's bytes at hand and the columns read.
+    pub(crate) fn explain_in(
+        &self,
+        e: pl::PolarsError,
+        bytes: &[u8],
+        projection: Option<&[pl::PlSmallStr]>,
+    ) -> Error {
+        let found = match &self.format {
+            TextFormat::Csv(p) => self.bad_csv_record(p, bytes, projection),
+            TextFormat::Ndjson => self.bad_json_line(bytes),
+        };
+        let Some(bad) = found else {
+            return self.unexplained(e);
+        };
+        let Ok(before) = self.lines_before() else {
+            return self.unexplained(e);
+        };
+        let within = memchr::memchr_iter(b'\n', &bytes[..bad.at]).count();
+        crate::Error::Parse {
+            file: self.file.url.clone(),
+            line: before + within + 1,
+            column: bad.column,
+            value: bad.value,
+            message: bad.message,
+        }
+        .into()
+    }
+
+    /// Polars' error with the file it was reading, when no record is to blame (an
+    /// error of a later step, or of the block as a whole).
+    fn unexplained(&self, e: pl::PolarsError) -> Error {
+        error::polars(format!("reading {}", self.file.url), e)
+    }
+
+    /// The first record of a CSV block that the reader refuses, with its column and
+    /// value.
+    fn bad_csv_record(
+        &self,
+        p: &CsvParse,
+        bytes: &[u8],
+        projection: Option<&[pl::PlSmallStr]>,
+    ) -> Option<BadRecord> {
+        let start = if self.offset == 0 {
+            let preamble = preamble_bytes(bytes, p.skip_rows + usize::from(p.has_header));
+            usize::try_from(preamble)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len())
+        } else {
+            0
+        };
+        let body = &bytes[start..];
+        let bounds = record_bounds(body);
+        let records = |r: Range<usize>| &body[bounds[r.start]..bounds[r.end]];
+        // The records alone, without the preamble: the schema is given, so the
+        // header changes neither names nor types.
+        let read = |text: &[u8], projection: Option<&[pl::PlSmallStr]>| {
+            self.polars_csv(p, text, projection, false)
+                .and_then(|lf| lf.collect())
+                .err()
+        };
+        let i = first_failing(bounds.len() - 1, |r| read(records(r), projection).is_some())?;
+        let record = records(i..i + 1);
+        let fields = split_fields(record, p.separator);
+        let columns = self.schema.len();
+        let mut bad = BadRecord {
+            at: start + bounds[i],
+            column: None,
+            value: None,
+            message: String::new(),
+        };
+        if fields.len() > columns {
+            bad.message = format!("expected {columns} fields, found {}", fields.len());
+            return Some(bad);
+        }
+        let all: Vec<pl::PlSmallStr>;
+        let names = match projection {
+            Some(names) => names,
+            None => {
+                all = self.schema.iter().map(|(n, _)| n.as_str().into()).collect();
+                &all
+            }
+        };
+        for name in names {
+            let Some(index) = self.schema.iter().position(|(n, _)| n == name.as_str()) else {
+                continue;
+            };
+            if read(record, Some(std::slice::from_ref(name))).is_some() {
+                let value = fields.get(index).cloned().unwrap_or_default();
+                bad.message = format!("cannot parse '{value}' as {}", self.schema[index].1);
+                bad.column = Some(name.to_string());
+                bad.value = Some(value);
+                return Some(bad);
+            }
+        }
+        bad.message = first_line(&read(record, projection)?);
+        Some(bad)
+    }
+
+    /// The first line of an NDJSON block that the reader refuses.
+    fn bad_json_line(&self, bytes: &[u8]) -> Option<BadRecord> {
+        let mut bounds = vec![0];
+        bounds.extend(memchr::memchr_iter(b'\n', bytes).map(|p| p + 1));
+        if bounds.last() != Some(&bytes.len()) {
+            bounds.push(bytes.len());
+        }
+        let read = |r: Range<usize>| {
+            self.polars_ndjson(bytes[bounds[r.start]..bounds[r.end]].to_vec())
+                .and_then(|lf| lf.collect())
+                .err()
+        };
+        let i = first_failing(bounds.len() - 1, |r| read(r).is_some())?;
+        Some(BadRecord {
+            at: bounds[i],
+            column: None,
+            value: None,
+            message: first_line(&read(i..i + 1)?),
+        })
+    }
+
+    /// The lines of the file before the block: its line ends up to where the block's
+    /// first record starts (the first line end at or after its cut), read in chunks
+    /// that tile the file the way blocks do.
+    fn lines_before(&self) -> Result<usize> {
+        if self.offset == 0 {
+            return Ok(0);
+        }
+        let (loc, info) = self.file.info()?;
+        let (mut lines, mut cut) = (0, 0);
+        while cut < self.offset {
+            let length = COUNT_CHUNK.min(self.offset - cut);
+            let chunk = Block {
+                file: info.clone(),
+                offset: cut,
+                length: Some(length),
+                compression: Compression::None,
+            };
+            let bytes = blocks::read(loc.store.as_ref(), &chunk, b"\n")?;
+            lines += memchr::memchr_iter(b'\n', &bytes).count();
+            cut += length;
+        }
+        Ok(lines)
     }
 }
 
-/// The first line of `bytes` (0-based within the block) that the block's schema
-/// cannot read, and what is wrong with it.
-fn first_bad_line(block: &TextBlock, bytes: &[u8]) -> Option<(usize, String)> {
-    let mut lines = bytes.split(|&b| b == b'\n').enumerate().peekable();
-    match &block.format {
-        TextFormat::Ndjson => lines
-            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .find_map(|(i, l)| {
-                sonic_rs::from_slice::<sonic_rs::Value>(l)
-                    .err()
-                    .map(|e| (i, format!("malformed JSON: {e}")))
-            }),
-        TextFormat::Csv(p) => {
-            if block.offset == 0 {
-                for _ in 0..p.skip_rows + usize::from(p.has_header) {
-                    lines.next();
-                }
-            }
-            let ncols = block.schema.len();
-            for (i, raw) in lines {
-                let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-                if line.is_empty() {
-                    continue;
-                }
-                let Ok(text) = std::str::from_utf8(line) else {
-                    return Some((i, "the line is not valid UTF-8".into()));
-                };
-                let fields = split_fields(text, p.separator as char);
-                if fields.len() != ncols {
-                    return Some((
-                        i,
-                        format!("expected {ncols} fields, found {}", fields.len()),
-                    ));
-                }
-                for (value, (name, dtype)) in fields.iter().zip(&block.schema) {
-                    if value.is_empty() || p.null_values.iter().any(|n| n == value) {
-                        continue;
-                    }
-                    if !parses_as(value, dtype) {
-                        return Some((
-                            i,
-                            format!("cannot parse '{value}' as {dtype} in column '{name}'"),
-                        ));
-                    }
-                }
-            }
-            None
+/// The first of `n` records for which reading fails, found by halving: `fails(r)`
+/// says whether reading the records `r` together fails. Records are read
+/// independently (the schema is fixed), so a group of them fails exactly when one
+/// of them does; the record found is checked alone all the same.
+fn first_failing(n: usize, fails: impl Fn(Range<usize>) -> bool) -> Option<usize> {
+    if n == 0 || !fails(0..n) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0, n);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fails(lo..mid) {
+            hi = mid;
+        } else {
+            lo = mid;
         }
     }
+    fails(lo..lo + 1).then_some(lo)
 }
 
-/// The fields of one CSV line (double quotes group, `""` escapes a quote).
-fn split_fields(line: &str, sep: char) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => fields.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    fields.push(cur);
-    fields
+/// The first line of a Polars error (the rest are suggestions about Polars'
+/// options, which Brisk sets itself).
+fn first_line(e: &pl::PolarsError) -> String {
+    let text = e.to_string();
+    text.lines().next().unwrap_or_default().trim().to_string()
 }
 
-fn parses_as(v: &str, dtype: &pl::DataType) -> bool {
-    use chrono::{NaiveDate, NaiveDateTime};
-    let v = v.trim();
-    match dtype {
-        t if t.is_integer() => v.parse::<i128>().is_ok(),
-        t if t.is_float() => v.parse::<f64>().is_ok(),
-        pl::DataType::Boolean => matches!(v.to_ascii_lowercase().as_str(), "true" | "false"),
-        pl::DataType::Date => NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
-        pl::DataType::Datetime(_, _) => {
-            [
-                "%Y-%m-%d %H:%M:%S%.f",
-                "%Y-%m-%dT%H:%M:%S%.f",
-                "%Y-%m-%d %H:%M",
-                "%Y-%m-%dT%H:%M",
-            ]
-            .iter()
-            .any(|f| NaiveDateTime::parse_from_str(v, f).is_ok())
-                || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()
-        }
-        _ => true,
+#[cfg(test)]
+mod tests {
+    use super::first_failing;
+    use std::cell::Cell;
+
+    #[test]
+    fn halving_finds_the_first_failing_record_in_about_two_passes() {
+        let bad = [700usize, 900];
+        let read = Cell::new(0);
+        let fails = |r: std::ops::Range<usize>| {
+            read.set(read.get() + r.len());
+            bad.iter().any(|b| r.contains(b))
+        };
+        assert_eq!(first_failing(1000, fails), Some(700));
+        assert!(read.get() <= 2 * 1000 + 1, "{}", read.get());
+        assert_eq!(first_failing(1000, |_| false), None);
+        assert_eq!(first_failing(0, |_| true), None);
+        // A failure that no record has alone is not blamed on one.
+        assert_eq!(first_failing(10, |r| r.len() > 1), None);
     }
 }

@@ -6,17 +6,20 @@
 //! - `source.rs`: [`Source`], where a partition's rows come from;
 //! - `file_ref.rs`: [`FileRef`], a file as a task names it;
 //! - `text.rs`: [`TextBlock`], a block of a CSV or NDJSON file, parsed or counted;
-//! - `diagnose.rs`: the file and line of a text block's parser error;
+//! - `records.rs`: where a CSV block's records and fields are, without parsing;
+//! - `diagnose.rs`: the file, line, column and value of a text block's parser error;
 //! - `parquet.rs`: [`ParquetPart`] and scans over whole Parquet files.
 
 mod diagnose;
 mod file_ref;
 mod parquet;
+mod records;
 #[allow(clippy::module_inception)] // the folder's type lives in a file named after it
 mod source;
 mod text;
 
 pub(crate) use file_ref::FileRef;
 pub(crate) use parquet::{scan_parquet, scan_parquet_files, ParquetPart};
+pub(crate) use records::preamble_bytes;
 pub(crate) use source::Source;
 pub(crate) use text::{null_values, CsvParse, TextBlock, TextFormat};

@@ -2,9 +2,10 @@
 //! lines, read into kept buffers for local files), parsed into a LazyFrame by
 //! [`csv_scan`] or Polars' readers, or its rows counted without parsing.
 //!
-//! A parser's error is explained (file and line) in `diagnose.rs`.
+//! A parser's error is explained (file, line, column and value) in `diagnose.rs`.
 
 use super::file_ref::FileRef;
+use super::records::{self, preamble_bytes};
 use crate::dataframe::csv_scan;
 use crate::dataframe::dates;
 use crate::dataframe::schema::to_schema;
@@ -117,35 +118,14 @@ impl TextBlock {
     /// piece of the file, so nothing is gained by streaming it.
     pub(crate) fn lazy(&self, columns: Option<&BTreeSet<String>>) -> Result<pl::LazyFrame> {
         use pl::IntoLazy;
-        let schema = Arc::new(to_schema(&self.schema));
         match &self.format {
             TextFormat::Csv(p) => {
                 let first = self.offset == 0;
-                let mut read_schema = (*schema).clone();
-                for d in &p.dates {
-                    read_schema.with_column(d.as_str().into(), pl::DataType::String);
-                }
                 let projection = columns.map(|wanted| self.projection(wanted));
-                let dates: Vec<&String> = p
-                    .dates
-                    .iter()
-                    .filter(|d| {
-                        projection
-                            .as_ref()
-                            .is_none_or(|names| names.iter().any(|n| n == d.as_str()))
-                    })
-                    .collect();
-                let parse = pl::CsvParseOptions::default()
-                    .with_separator(p.separator)
-                    .with_null_values(null_values(&p.null_values));
-                // A block may hold no record at all (one line longer than the block).
-                let options = pl::CsvReadOptions::default()
-                    .with_raise_if_empty(false)
-                    .with_has_header(first && p.has_header)
-                    .with_skip_rows(if first { p.skip_rows } else { 0 })
-                    .with_schema(Some(Arc::new(read_schema)))
-                    .with_columns(projection.clone().map(Arc::from))
-                    .with_parse_options(parse);
+                // Polars reading a few columns does not look at the others' fields.
+                let partial = projection
+                    .as_ref()
+                    .is_some_and(|names| names.len() < self.schema.len());
                 let all: Vec<pl::PlSmallStr>;
                 let wanted = match &projection {
                     Some(names) => names.as_slice(),
@@ -163,45 +143,102 @@ impl TextBlock {
                     skip_rows: if first { p.skip_rows } else { 0 },
                     null_values: &p.null_values,
                 };
-                let (df, parsed) = self.with_bytes(|bytes| {
+                self.with_bytes(|bytes| {
+                    // The fast reader parses the datetimes itself, and declines a
+                    // block with a record of the wrong width.
                     if let Some(df) = csv_scan::read(bytes, &layout) {
-                        return Ok((df, true));
+                        return Ok(df.lazy());
                     }
-                    options
-                        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-                        .finish()
-                        .map(|df| (df, false))
-                        .map_err(|e| self.explain(e))
-                })?;
-                let lf = df.lazy();
-                // The fast reader parses the datetimes itself.
-                let dates = if parsed { Vec::new() } else { dates };
-                Ok(if dates.is_empty() {
-                    lf
-                } else {
-                    lf.with_columns(
-                        dates
-                            .iter()
-                            .map(|d| dates::parse_expr(d))
-                            .collect::<Vec<_>>(),
-                    )
+                    if partial && self.has_extra_fields(p, bytes) {
+                        // The same error as reading every column, or none.
+                        if let Err(e) = self
+                            .polars_csv(p, bytes, None, first)
+                            .and_then(|lf| lf.collect())
+                        {
+                            return Err(self.explain_in(e, bytes, None));
+                        }
+                    }
+                    self.polars_csv(p, bytes, projection.as_deref(), first)
+                        .map_err(|e| self.explain_in(e, bytes, projection.as_deref()))
                 })
             }
             TextFormat::Ndjson => {
                 let bytes = self.bytes()?;
-                let sources =
-                    pl::ScanSources::Buffers(Arc::new([polars_buffer::Buffer::from(bytes)]));
-                pl::LazyJsonLineReader::new_with_sources(sources)
-                    .with_schema(Some(schema))
-                    .finish()
-                    .map_err(|e| self.explain(e))
+                self.polars_ndjson(bytes)
+                    .map_err(|e| self.explain(e, columns))
             }
         }
     }
 
+    /// Polars' reading of CSV `bytes` with the block's settings: the columns of
+    /// `projection` (`None`: all), datetime columns parsed by [`dates`] (lazily:
+    /// their errors come when the frame is collected). `first`: the bytes start the
+    /// file, with its skipped lines and header.
+    pub(crate) fn polars_csv(
+        &self,
+        p: &CsvParse,
+        bytes: &[u8],
+        projection: Option<&[pl::PlSmallStr]>,
+        first: bool,
+    ) -> pl::PolarsResult<pl::LazyFrame> {
+        use pl::IntoLazy;
+        let mut read_schema = to_schema(&self.schema);
+        for d in &p.dates {
+            read_schema.with_column(d.as_str().into(), pl::DataType::String);
+        }
+        let parse = pl::CsvParseOptions::default()
+            .with_separator(p.separator)
+            .with_null_values(null_values(&p.null_values));
+        // A block may hold no record at all (one line longer than the block).
+        let df = pl::CsvReadOptions::default()
+            .with_raise_if_empty(false)
+            .with_has_header(first && p.has_header)
+            .with_skip_rows(if first { p.skip_rows } else { 0 })
+            .with_schema(Some(Arc::new(read_schema)))
+            .with_columns(projection.map(Arc::from))
+            .with_parse_options(parse)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()?;
+        let dates: Vec<pl::Expr> = p
+            .dates
+            .iter()
+            .filter(|d| projection.is_none_or(|names| names.iter().any(|n| n == d.as_str())))
+            .map(|d| dates::parse_expr(d))
+            .collect();
+        let lf = df.lazy();
+        Ok(if dates.is_empty() {
+            lf
+        } else {
+            lf.with_columns(dates)
+        })
+    }
+
+    /// Polars' reading of NDJSON `bytes` with the block's schema.
+    pub(crate) fn polars_ndjson(&self, bytes: Vec<u8>) -> pl::PolarsResult<pl::LazyFrame> {
+        let sources = pl::ScanSources::Buffers(Arc::new([polars_buffer::Buffer::from(bytes)]));
+        pl::LazyJsonLineReader::new_with_sources(sources)
+            .with_schema(Some(Arc::new(to_schema(&self.schema))))
+            .finish()
+    }
+
+    /// Whether a record of this CSV block (after a file's skipped lines and header)
+    /// has more fields than the file has columns.
+    fn has_extra_fields(&self, p: &CsvParse, bytes: &[u8]) -> bool {
+        let body = if self.offset == 0 {
+            let preamble = preamble_bytes(bytes, p.skip_rows + usize::from(p.has_header));
+            usize::try_from(preamble)
+                .ok()
+                .and_then(|at| bytes.get(at..))
+                .unwrap_or(&[])
+        } else {
+            bytes
+        };
+        records::has_extra_fields(body, p.separator, self.schema.len())
+    }
+
     /// The block's columns in `wanted`, in file order (at least one: a row count
     /// needs no column, but the reader needs one to count).
-    fn projection(&self, wanted: &BTreeSet<String>) -> Vec<pl::PlSmallStr> {
+    pub(crate) fn projection(&self, wanted: &BTreeSet<String>) -> Vec<pl::PlSmallStr> {
         let mut names: Vec<pl::PlSmallStr> = self
             .schema
             .iter()
@@ -214,9 +251,11 @@ impl TextBlock {
         names
     }
 
-    /// The rows of a CSV block, counted without parsing (`None` for other formats):
-    /// records outside quotes, less the skipped rows and the header of a file's
-    /// first block. Like Polars' own row count, it does not check the fields.
+    /// The rows of a CSV block, counted without parsing (`None` for other formats,
+    /// and for a block that must be parsed): records outside quotes, less the
+    /// skipped rows and the header of a file's first block. A record with more
+    /// fields than the file has columns is an error when the block is parsed, so
+    /// such a block is parsed instead of counted, and the count gives the same error.
     pub(crate) fn count_rows(&self) -> Result<Option<usize>> {
         let TextFormat::Csv(p) = &self.format else {
             return Ok(None);
@@ -225,6 +264,9 @@ impl TextBlock {
         self.with_bytes(|b| {
             // Polars drops blank lines before a header: such files are parsed.
             if first && p.has_header && matches!(b.first(), Some(b'\n' | b'\r')) {
+                return Ok(None);
+            }
+            if self.has_extra_fields(p, b) {
                 return Ok(None);
             }
             let records = brisk_io::records::count_records(b, b'\n', Some(b'"'));
