@@ -247,6 +247,27 @@ fn files_whose_shapes_disagree_name_both_files() {
         err.contains("a.nc") && err.contains("b.nc") && err.contains("latitude"),
         "{err}"
     );
+    // A file of another rank is named as such, not by an axis that only seems to
+    // differ because the axes are shifted.
+    let rank = scratch("rank");
+    std::fs::copy(src.join("t2m-0000.nc"), rank.join("a.nc")).unwrap();
+    let y = ArrayD::<f32>::zeros(IxDyn(&[721, 1440]));
+    array::from_array(&y, &[721, 1440])
+        .unwrap()
+        .to_netcdf(
+            rank.join("c.nc").to_str().unwrap(),
+            "t2m",
+            &["latitude", "longitude"],
+            &Default::default(),
+        )
+        .unwrap();
+    let err = read_netcdf::<f32>(&[&glob(&rank)], "t2m", &NetcdfOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("c.nc has t2m with 2 axes") && err.contains("a.nc has 3 axes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -304,6 +325,8 @@ fn truncated_and_foreign_files_are_errors_naming_them() {
         err.contains("text.nc") && err.contains("not a NetCDF classic file"),
         "{err}"
     );
+    // No hint about NetCDF-4 for a file that is not one.
+    assert!(!err.contains("hdf5") && !err.contains("NetCDF-4"), "{err}");
 }
 
 /// Statistics of `var` in `file` from Python's netCDF4 (masked values excluded),

@@ -184,7 +184,7 @@ fn plucking_a_missing_key_is_an_error_naming_it() {
     )
     .unwrap();
     let msg = b.pluck("a").unwrap().compute().unwrap_err().to_string();
-    assert!(msg.ends_with("pluck: no key 'a' in {\"b\":2}"), "{msg}");
+    assert!(msg.starts_with("pluck: no key 'a' in {\"b\":2}"), "{msg}");
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn pluck_reads_keys_and_indices_of_both_json_types() {
     assert!(
         ["[10,\"x\"]", "[20,\"y\"]", "[30,\"z\"]"]
             .iter()
-            .any(|item| msg.ends_with(&format!("pluck: no index 2 in {item}"))),
+            .any(|item| msg.starts_with(&format!("pluck: no index 2 in {item}"))),
         "{msg}"
     );
 }

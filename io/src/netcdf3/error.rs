@@ -7,9 +7,7 @@
 #[allow(missing_docs)]
 pub enum NcError {
     /// Not a NetCDF classic file (a NetCDF-4 / HDF5 file, say).
-    #[error(
-        "not a NetCDF classic file (magic bytes {magic:?}); NetCDF-4 files need the `hdf5` feature"
-    )]
+    #[error("not a NetCDF classic file: {}", what_it_is(magic))]
     NotNetcdf3 { magic: Vec<u8> },
     /// The header ends before it should.
     #[error("the header is cut short at byte {at} (reading {what})")]
@@ -34,4 +32,13 @@ pub enum NcError {
     /// Data that cannot be written.
     #[error("cannot write: {0}")]
     Write(String),
+}
+
+/// What a file that is not NetCDF classic seems to be, from its first bytes.
+fn what_it_is(magic: &[u8]) -> String {
+    if magic.starts_with(b"\x89HDF") {
+        "it is an HDF5 (NetCDF-4) file".into()
+    } else {
+        format!("it starts with {:?}", String::from_utf8_lossy(magic))
+    }
 }

@@ -37,14 +37,27 @@ fn hourly_files(dir: &Path) -> Result<String> {
         if path.exists() {
             continue;
         }
-        let t: Vec<f32> = (0..n).map(|i| 250.0 + ((d * n + i) % 997) as f32 * 0.1).collect();
-        let u: Vec<f32> = (0..n).map(|i| ((d * n + i) % 211) as f32 * 0.2 - 20.0).collect();
+        let t: Vec<f32> = (0..n)
+            .map(|i| 250.0 + ((d * n + i) % 997) as f32 * 0.1)
+            .collect();
+        let u: Vec<f32> = (0..n)
+            .map(|i| ((d * n + i) % 211) as f32 * 0.2 - 20.0)
+            .collect();
         let time: Vec<f64> = (0..HOURS).map(|h| (d * 24 + h) as f64).collect();
         let file = NcFile {
             dims: vec![
-                Dim { name: "time".into(), len: None },
-                Dim { name: "lat".into(), len: Some(LAT as u64) },
-                Dim { name: "lon".into(), len: Some(LON as u64) },
+                Dim {
+                    name: "time".into(),
+                    len: None,
+                },
+                Dim {
+                    name: "lat".into(),
+                    len: Some(LAT as u64),
+                },
+                Dim {
+                    name: "lon".into(),
+                    len: Some(LON as u64),
+                },
             ],
             attrs: vec![],
             vars: vec![
@@ -102,7 +115,10 @@ fn hdf5_u8(dir: &Path) -> Result<()> {
     n?;
     emit(
         "io.hdf5_u8_read",
-        &[("dataset_mb", json!(round(mb, 1))), ("seconds", json!(round(s, 4)))],
+        &[
+            ("dataset_mb", json!(round(mb, 1))),
+            ("seconds", json!(round(s, 4))),
+        ],
     );
     let (s, total) = median_seconds(brisk_benches::reps(REPS), || -> brisk::Result<u64> {
         Ok(open()?.sum(&[], false)?.compute()?[[]])

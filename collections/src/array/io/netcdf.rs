@@ -285,6 +285,16 @@ pub fn read_netcdf<T: Elem>(
     let mut per_file = Vec::with_capacity(opened.len());
     for o in &opened {
         let s = &o.shape;
+        if s.len() != shape0.len() {
+            return Err(error::shape(format!(
+                "{} has {variable} with {} axes {:?} but {} has {} axes {dims:?}",
+                o.url,
+                s.len(),
+                o.dims,
+                first.url,
+                shape0.len()
+            )));
+        }
         let disagree =
             s.len() != shape0.len() || (0..s.len()).any(|k| k != axis && s[k] != shape0[k]);
         if disagree {
