@@ -140,15 +140,16 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
         meta.last_modified.timestamp_nanos_opt(),
         meta.e_tag.clone(),
     );
+    let opened = |path: Path, header: Header| Opened {
+        url: url.to_string(),
+        store: loc.store.clone(),
+        path,
+        size,
+        header,
+        local: (loc.root == "file://").then(|| loc.url(&loc.path).into()),
+    };
     if let Some(header) = header_cache::get(&version) {
-        return Ok(Opened {
-            url: url.to_string(),
-            store: loc.store.clone(),
-            path,
-            size,
-            header,
-            local: (loc.root == "file://").then(|| loc.url(&loc.path).into()),
-        });
+        return Ok(opened(path, header));
     }
     let mut want = size.min(64 << 10);
     let header = loop {
@@ -177,14 +178,7 @@ pub fn open(url: &str, options: &StoreOptions) -> crate::Result<Opened> {
     }
     check_extents(&header, size).map_err(|e| err(url, e))?;
     header_cache::put(version, &header);
-    Ok(Opened {
-        url: url.to_string(),
-        store: loc.store.clone(),
-        path,
-        size,
-        header,
-        local: (loc.root == "file://").then(|| loc.url(&loc.path).into()),
-    })
+    Ok(opened(path, header))
 }
 
 impl Opened {

@@ -109,17 +109,25 @@ fn hdf5_u8(dir: &Path) -> Result<()> {
     }
     let open = || read_hdf5::<u8>(&path_s, "images", &[10, 1000, 1000]);
     let mb = shape.iter().product::<usize>() as f64 / 1e6;
-    let (s, n) = median_seconds(brisk_benches::reps(REPS), || -> brisk::Result<usize> {
-        Ok(open()?.compute()?.len())
-    });
-    n?;
-    emit(
-        "io.hdf5_u8_read",
-        &[
-            ("dataset_mb", json!(round(mb, 1))),
-            ("seconds", json!(round(s, 4))),
-        ],
-    );
+    // In twelve blocks (joined into one array by `compute`), and as one block (the
+    // reader alone, as h5py reads it).
+    for (name, blocks) in [("io.hdf5_u8_read", 12), ("io.hdf5_u8_read_one_block", 1)] {
+        let chunks = [shape[0] / blocks, shape[1], shape[2]];
+        let (s, n) = median_seconds(brisk_benches::reps(REPS), || -> brisk::Result<usize> {
+            Ok(read_hdf5::<u8>(&path_s, "images", &chunks)?
+                .compute()?
+                .len())
+        });
+        n?;
+        emit(
+            name,
+            &[
+                ("dataset_mb", json!(round(mb, 1))),
+                ("blocks", json!(blocks)),
+                ("seconds", json!(round(s, 4))),
+            ],
+        );
+    }
     let (s, total) = median_seconds(brisk_benches::reps(REPS), || -> brisk::Result<u64> {
         Ok(open()?.sum(&[], false)?.compute()?[[]])
     });
