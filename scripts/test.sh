@@ -48,8 +48,30 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
-if ! "$BRISK_VENV/bin/python" -c "import netCDF4" >/dev/null 2>&1; then
-  "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check netCDF4
+# Python's readers as oracles (netCDF4, xarray, h5py), and real files that packages
+# ship (collections/tests/real_files.rs): scipy's and xarray's NetCDF test files, and
+# PyTables' HDF5 test files (PyTables only for its files: without its dependencies).
+need_pip=()
+for m in netCDF4 xarray h5py scipy; do
+  "$BRISK_VENV/bin/python" -c "import $m" >/dev/null 2>&1 || need_pip+=("$m")
+done
+if [ ${#need_pip[@]} -gt 0 ]; then
+  "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check "${need_pip[@]}"
+fi
+if ! "$BRISK_VENV/bin/python" -c "import importlib.util as u, sys; sys.exit(u.find_spec('tables') is None)"; then
+  "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps tables
+fi
+# The NetCDF classic and NetCDF-4 examples of Debian's r-cran-ncmeta, unpacked
+# without R (which the package would pull in).
+ncmeta="$HOME/.cache/brisk/testdata/r-cran-ncmeta"
+if [ ! -d /usr/lib/R/site-library/ncmeta/extdata ] && [ ! -d "$ncmeta/usr/lib/R/site-library/ncmeta/extdata" ]; then
+  deb_dir="$(mktemp -d)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  (cd "$deb_dir" && { apt-get download -q r-cran-ncmeta || { $SUDO apt-get update -q && apt-get download -q r-cran-ncmeta; }; })
+  mkdir -p "$ncmeta"
+  dpkg -x "$deb_dir"/r-cran-ncmeta_*.deb "$ncmeta"
+  rm -rf "$deb_dir"
 fi
 export BRISK_PYTHON="$BRISK_VENV/bin/python"
 

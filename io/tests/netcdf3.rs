@@ -163,6 +163,37 @@ fn headers_claiming_more_than_the_file_holds_are_refused_at_open() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A file with no records yet, whose record variables begin past its end (the
+/// libnetcdf writer places them after the padded fixed variables, as in Daymet's
+/// files): it opens, and its record variables have no values.
+#[test]
+fn record_variables_without_records_may_begin_past_the_end_of_the_file() {
+    let dir = std::env::temp_dir().join(format!("brisk-nc3-norec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut f = sample();
+    f.vars.retain(|v| v.name == "y");
+    f.vars.push(NewVar::new("time", &[0], Data::Int(vec![])));
+    let mut bytes = netcdf3::encode(&f).unwrap();
+    let h = header::parse(&bytes).unwrap();
+    assert_eq!(h.numrecs, 0);
+    let begin = h.var("time").unwrap().begin as u32;
+    let at = bytes
+        .windows(4)
+        .rposition(|w| w == begin.to_be_bytes())
+        .unwrap();
+    let past_the_end = bytes.len() as u32 + 4;
+    bytes[at..at + 4].copy_from_slice(&past_the_end.to_be_bytes());
+    let path = dir.join("no-records.nc");
+    std::fs::write(&path, &bytes).unwrap();
+    let o = netcdf3::open(path.to_str().unwrap(), &Default::default()).unwrap();
+    let t = o.header.var("time").unwrap();
+    assert_eq!(o.header.shape(t), [0]);
+    assert!(o.read(t, &[0], &[0], |x| x).unwrap().is_empty());
+    let y = o.header.var("y").unwrap();
+    assert_eq!(o.read(y, &[0], &[3], |x| x).unwrap(), [10.0, 20.0, 30.0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Float slabs read straight into `f32` (local files: the bytes land in the result
 /// and are swapped in place) equal the generic read, whichever path a slab takes;
 /// a file cut short after it was opened is an error naming it.

@@ -51,8 +51,9 @@
 //!   (broadcasting math, fused chains), `index.rs` ([`Ix`], masks), `reduce.rs`
 //!   (tree reductions, cumsum) and `linalg.rs` (tensordot, `map_blocks`,
 //!   [`blockwise`]).
-//! - `io/`: NetCDF ([`read_netcdf`]), HDF5 (`read_hdf5`, the `hdf5` feature),
-//!   `.npy` ([`npy_bytes`]) and the CF mask / scale conventions.
+//! - `io/`: NetCDF ([`read_netcdf`]; text as strings: [`read_netcdf_strings`]),
+//!   HDF5 (`read_hdf5`, the `hdf5` feature), `.npy` ([`npy_bytes`]) and the CF
+//!   mask / scale conventions.
 
 #[allow(clippy::module_inception)]
 mod array;
@@ -83,7 +84,7 @@ pub use create::{
 pub(crate) use dtype::for_dtype;
 pub use dtype::{DType, Elem, Float, Num};
 pub use index::Ix;
-pub use io::{npy_bytes, read_netcdf, NcFormat, NetcdfOptions, NetcdfRead};
+pub use io::{npy_bytes, read_netcdf, read_netcdf_strings, NcFormat, NetcdfOptions, NetcdfRead};
 #[cfg(feature = "hdf5")]
 pub use io::{read_hdf5, Hdf5Read};
 pub use kernels::{BinOp, Unary};

@@ -5,6 +5,7 @@
 //! every call into either goes through one process-wide lock.
 
 use super::cf::MaskScale;
+use super::text::VarKind;
 use crate::array::array::Array;
 use crate::array::create::ChunkSpec;
 use crate::array::dtype::{for_dtype, DType, Elem};
@@ -208,6 +209,17 @@ pub(crate) struct Nc4Var {
     pub shape: Vec<u64>,
     pub dims: Vec<String>,
     pub masked: bool,
+    pub kind: VarKind,
+}
+
+fn kind_of(v: &netcdf::Variable<'_>) -> VarKind {
+    use netcdf::types::NcVariableType as T;
+    match v.vartype() {
+        T::Int(_) | T::Float(_) => VarKind::Number,
+        T::Char => VarKind::Char,
+        T::String => VarKind::String,
+        other => VarKind::Other(format!("{other:?}")),
+    }
 }
 
 fn attr_number(v: &netcdf::Variable<'_>, name: &str) -> Option<f64> {
@@ -250,6 +262,7 @@ pub(crate) fn nc4_var(path: &str, variable: &str) -> Result<Nc4Var> {
             masked: ["_FillValue", "missing_value", "scale_factor", "add_offset"]
                 .iter()
                 .any(|a| v.attribute(a).is_some()),
+            kind: kind_of(&v),
         })
     })
 }
@@ -277,9 +290,16 @@ pub(crate) fn nc4_read(
             .zip(count)
             .map(|(&s, &c)| s as usize..(s + c) as usize)
             .collect();
-        let mut values: Vec<f64> = v
-            .get_values::<f64, _>(extents.as_slice())
-            .map_err(|e| h5err(path, e))?;
+        let mut values: Vec<f64> = if kind_of(&v) == VarKind::Char {
+            // Text is read as its bytes (libnetcdf converts no text to numbers).
+            let raw = v
+                .get_raw_values(extents.as_slice())
+                .map_err(|e| h5err(path, e))?;
+            raw.into_iter().map(f64::from).collect()
+        } else {
+            v.get_values::<f64, _>(extents.as_slice())
+                .map_err(|e| h5err(path, e))?
+        };
         if mask_and_scale {
             let decode = MaskScale::from_attrs(|name| attr_number(&v, name));
             for x in &mut values {
@@ -288,4 +308,51 @@ pub(crate) fn nc4_read(
         }
         Ok(values)
     })
+}
+
+/// Every value of the text variable `variable` of the NetCDF-4 file `path`, in C
+/// order, with the variable's shape: `char` values as bytes (one per element),
+/// `string` values as their text. `None` for the bytes of a `string` variable.
+pub(crate) fn nc4_text(path: &str, variable: &str) -> Result<(Vec<usize>, Nc4Text)> {
+    locked(|| {
+        let f = netcdf::open(path).map_err(|e| h5err(path, e))?;
+        let v = f
+            .variable(variable)
+            .ok_or_else(|| crate::Error::MissingVariable {
+                file: path.to_string(),
+                kind: "variable".into(),
+                name: variable.to_string(),
+                present: None,
+            })?;
+        let shape: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
+        let whole: Vec<std::ops::Range<usize>> = shape.iter().map(|&n| 0..n).collect();
+        let text = match kind_of(&v) {
+            VarKind::Char => Nc4Text::Bytes(
+                v.get_raw_values(whole.as_slice())
+                    .map_err(|e| h5err(path, e))?,
+            ),
+            VarKind::String => {
+                let mut out = Vec::with_capacity(shape.iter().product());
+                for idx in crate::array::grid::ndindex(&shape) {
+                    out.push(v.get_string(idx.as_slice()).map_err(|e| h5err(path, e))?);
+                }
+                Nc4Text::Strings(out)
+            }
+            other => {
+                return Err(error::invalid(format!(
+                    "{path}: {variable} holds {}, not text",
+                    other.describe()
+                )))
+            }
+        };
+        Ok((shape, text))
+    })
+}
+
+/// The values of a NetCDF-4 text variable.
+pub(crate) enum Nc4Text {
+    /// A `char` variable's bytes.
+    Bytes(Vec<u8>),
+    /// A `string` variable's values.
+    Strings(Vec<String>),
 }

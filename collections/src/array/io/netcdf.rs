@@ -6,6 +6,7 @@
 //! per block that reads only its hyperslab (by byte ranges, on any store).
 
 use super::cf::{MaskScale, MASK_AND_SCALE};
+use super::text::VarKind;
 use crate::array::array::Array;
 use crate::array::chunks::{regular, AxisChunks};
 use crate::array::dtype::{for_dtype, DType, Elem};
@@ -93,13 +94,15 @@ pub enum NcFormat {
 }
 
 /// What a file says about a variable.
-struct Inspected {
-    url: String,
-    shape: Vec<u64>,
-    dims: Vec<String>,
-    format: NcFormat,
+pub(super) struct Inspected {
+    pub(super) url: String,
+    pub(super) shape: Vec<u64>,
+    pub(super) dims: Vec<String>,
+    pub(super) format: NcFormat,
     /// Whether the variable has fill values or a scale / offset to apply.
-    masked: bool,
+    pub(super) masked: bool,
+    /// Numbers or text.
+    pub(super) kind: VarKind,
 }
 
 const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
@@ -114,7 +117,8 @@ fn is_hdf5(url: &str) -> bool {
         && head == HDF5_MAGIC
 }
 
-fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected> {
+/// The shape, dimensions, format and kind of `variable` in the file `url`.
+pub(super) fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected> {
     if is_hdf5(url) {
         #[cfg(feature = "hdf5")]
         {
@@ -125,6 +129,7 @@ fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected>
                 dims: v.dims,
                 format: NcFormat::Netcdf4,
                 masked: v.masked,
+                kind: v.kind,
             });
         }
         #[cfg(not(feature = "hdf5"))]
@@ -145,10 +150,16 @@ fn inspect(url: &str, variable: &str, store: &StoreOptions) -> Result<Inspected>
             .collect(),
         format: NcFormat::Classic,
         masked: MASK_AND_SCALE.iter().any(|a| v.attr(a).is_some()),
+        kind: if v.nc_type == NcType::Char {
+            VarKind::Char
+        } else {
+            VarKind::Number
+        },
     })
 }
 
-fn fmt_err(url: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+/// An error reading `url`.
+pub(super) fn fmt_err(url: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     error::in_file(url, e)
 }
 
@@ -234,6 +245,12 @@ inventory::submit! { OpRegistration { name: NetcdfRead::NAME, rebuild: rebuild_s
 /// globs, in order), joined along `options.concat_dim`, as an array of `T` (values
 /// converted from the stored type).
 ///
+/// A 0-d (scalar) variable is a 0-d array of one file (its value is
+/// `.compute()?[[]]`). A `char` variable reads as its bytes with `T = u8` (what
+/// NumPy's `S1` array holds); its strings come from
+/// [`read_netcdf_strings`](super::read_netcdf_strings), which other element types
+/// point to.
+///
 /// Errors name the file: a missing variable (listing those present), files whose
 /// shapes disagree on an axis that is not joined, a truncated or foreign file.
 pub fn read_netcdf<T: Elem>(
@@ -254,10 +271,11 @@ pub fn read_netcdf<T: Elem>(
         .map(|f| inspect(&f.url, variable, &options.store))
         .collect::<Result<Vec<_>>>()?;
     let first = &opened[0];
+    check_kind::<T>(&opened, variable)?;
     let is_float = matches!(T::DTYPE, DType::Float32 | DType::Float64);
     if let Some(o) = opened
         .iter()
-        .find(|o| o.masked && options.mask_and_scale && !is_float)
+        .find(|o| o.masked && options.mask_and_scale && !is_float && o.kind == VarKind::Number)
     {
         return Err(error::invalid(format!(
             "{}: {variable} has fill values or a scale to apply, which need a float type (read it as f32 or f64, \
@@ -267,10 +285,7 @@ pub fn read_netcdf<T: Elem>(
     }
     let dims = first.dims.clone();
     if dims.is_empty() {
-        return Err(error::invalid(format!(
-            "{}: variable {variable} is a scalar",
-            first.url
-        )));
+        return scalar::<T>(&files[0], &opened, variable, options);
     }
     let axis = match &options.concat_dim {
         None => 0,
@@ -381,6 +396,94 @@ pub fn read_netcdf<T: Elem>(
                     store: options.store.clone(),
                     format: opened[file].format,
                     inline: options.inline_array && brisk_io::url::is_local(&f.url),
+                }),
+                vec![],
+            ))
+        },
+    )?;
+    Ok(Array::wrap(m))
+}
+
+/// Text variables are read as bytes (`u8`, as NumPy's `S1` arrays viewed as
+/// `uint8`) or as strings by [`read_netcdf_strings`](super::read_netcdf_strings);
+/// other element types are refused.
+fn check_kind<T: Elem>(opened: &[Inspected], variable: &str) -> Result<()> {
+    for o in opened {
+        match &o.kind {
+            VarKind::Number => {}
+            VarKind::Char if T::DTYPE == DType::UInt8 => {}
+            VarKind::Char => {
+                return Err(error::invalid(format!(
+                    "{}: {variable} holds characters (char); read it as strings with \
+                     read_netcdf_strings, or as its bytes with read_netcdf::<u8>",
+                    o.url
+                )))
+            }
+            VarKind::String => {
+                return Err(error::invalid(format!(
+                    "{}: {variable} holds strings; read it with read_netcdf_strings",
+                    o.url
+                )))
+            }
+            other => {
+                return Err(error::invalid(format!(
+                    "{}: {variable} holds {}, which Brisk cannot read",
+                    o.url,
+                    other.describe()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A 0-d (scalar) variable as a 0-d array of one block. A scalar cannot be joined
+/// across files: it must come from one.
+fn scalar<T: Elem>(
+    file: &brisk_io::glob::FileInfo,
+    opened: &[Inspected],
+    variable: &str,
+    options: &NetcdfOptions,
+) -> Result<Array<T>> {
+    if opened.len() > 1 {
+        return Err(error::invalid(format!(
+            "{variable} is a scalar (0-d) in {}: it cannot be joined across the {} files given",
+            opened[0].url,
+            opened.len()
+        )));
+    }
+    if let Some(d) = &options.concat_dim {
+        return Err(error::invalid(format!(
+            "{}: variable {variable} is a scalar (0-d), it has no dimension '{d}'",
+            opened[0].url
+        )));
+    }
+    let tag = spec_bytes(&(
+        (&file.url, file.size, file.modified_ns),
+        variable,
+        options.mask_and_scale,
+        T::DTYPE,
+    ))?;
+    let m = Meta::build(
+        "read_netcdf",
+        &[&Bytes(&tag) as &dyn TokenizeDyn],
+        &[],
+        vec![],
+        T::DTYPE,
+        |_| {
+            Ok(Block::Task(
+                op(NetcdfRead {
+                    url: file.url.clone(),
+                    size: file.size,
+                    modified_ns: file.modified_ns,
+                    variable: variable.to_string(),
+                    start: vec![],
+                    count: vec![],
+                    dtype: T::DTYPE,
+                    mask_and_scale: options.mask_and_scale,
+                    store: options.store.clone(),
+                    format: opened[0].format,
+                    inline: options.inline_array && brisk_io::url::is_local(&file.url),
                 }),
                 vec![],
             ))
