@@ -613,6 +613,34 @@ fn binaries_start_serve_and_stop_on_sigterm() -> R {
     Ok(())
 }
 
+/// `brisk-scheduler` will not listen on a public address with neither a token nor
+/// TLS, and says what to do; `--insecure` lets it.
+fn scheduler_binary_refuses_an_open_public_address() -> R {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let out = Command::new(env!("CARGO_BIN_EXE_brisk-scheduler"))
+        .args(["--listen", "0.0.0.0:0", "--worker-ttl", "5"])
+        .env_remove("BRISK_TOKEN")
+        .output()?;
+    check(!out.status.success(), "an open public address is refused")?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    check(
+        err.contains("without a token or TLS") && err.contains("--insecure"),
+        err.to_string(),
+    )?;
+    let mut open = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_brisk-scheduler"))
+            .args(["--listen", "0.0.0.0:0", "--insecure"])
+            .env_remove("BRISK_TOKEN")
+            .stdout(Stdio::piped())
+            .spawn()?,
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(open.0.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+    check(line.contains("listening at tcp://0.0.0.0:"), line.clone())?;
+    Ok(())
+}
+
 /// A child process killed and reaped when dropped (on a failed check too).
 struct Reaped(std::process::Child);
 
@@ -755,6 +783,10 @@ fn main() {
             binaries_start_serve_and_stop_on_sigterm,
         ),
         ("tls_everywhere", tls_everywhere),
+        (
+            "scheduler_binary_refuses_an_open_public_address",
+            scheduler_binary_refuses_an_open_public_address,
+        ),
         (
             "workers_die_with_their_parent",
             workers_die_with_their_parent,

@@ -25,6 +25,17 @@ pub enum Error {
     #[error("handshake refused: {reason}")]
     Handshake { reason: String },
 
+    /// A peer did not do its part in time (connect, handshake).
+    #[error("{what} timed out after {after:?}")]
+    TimedOut {
+        what: String,
+        after: std::time::Duration,
+    },
+
+    /// Options that cannot be used as given (for example, open to anyone).
+    #[error("{reason}")]
+    Config { reason: String },
+
     /// A message header could not be encoded or decoded.
     #[error("message header: {0}")]
     Header(String),

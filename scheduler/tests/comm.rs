@@ -185,6 +185,7 @@ fn hostile_bytes_are_errors() {
         max_message: 1 << 20,
         max_frame: 1 << 20,
         max_frames: 8,
+        max_inflated: 1 << 20,
     };
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("announces 4 GiB", u32::MAX.to_le_bytes().to_vec()),

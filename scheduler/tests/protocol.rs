@@ -87,6 +87,7 @@ fn oversized_and_lying_messages_are_refused_before_allocating() {
         max_message: 1000,
         max_frame: 500,
         max_frames: 4,
+        max_inflated: 1000,
     };
     // A 4 GiB announcement is refused from the prefix alone.
     let mut r = &[0xff, 0xff, 0xff, 0xff, MAGIC][..];
@@ -150,7 +151,7 @@ proptest! {
 
     #[test]
     fn random_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let limits = Limits { max_message: 1 << 16, max_frame: 1 << 16, max_frames: 16 };
+        let limits = Limits { max_message: 1 << 16, max_frame: 1 << 16, max_frames: 16, max_inflated: 1 << 16 };
         let _ = decode(&body, &limits);
         let mut with_magic = body.clone();
         if !with_magic.is_empty() {

@@ -661,3 +661,45 @@ fn a_rerun_whose_reader_erred_in_the_same_event_is_not_run() {
         h.status(&x)
     );
 }
+
+/// ```text
+///   x ──► y ──► z
+///         ▲     │
+///         └─────┘     (y reads z, z reads y)
+/// ```
+/// A graph with a cycle is refused whole: the wanted key errs naming a key of the
+/// cycle, and no task is added.
+#[test]
+fn a_cyclic_graph_is_refused_naming_a_key_of_the_cycle() {
+    let mut h = Harness::new();
+    h.worker(W1, 1);
+    let (x, y, z) = (key("x"), key("y"), key("z"));
+    let out = h.submit(&[(&x, &[&y]), (&y, &[&z]), (&z, &[&y])], &[&x]);
+    let [Instruction::Report {
+        client: C,
+        report: Report::Erred { key: erred, error },
+    }] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(erred, &x);
+    assert!(error.contains(&format!("cycle through {y}")), "{error}");
+    assert_eq!(h.status(&x), None);
+    assert_eq!(h.status(&y), None);
+    // A task reading itself is a cycle too; a diamond is not.
+    let s = key("s");
+    let out = h.submit(&[(&s, &[&s])], &[&s]);
+    assert!(matches!(
+        &out[..],
+        [Instruction::Report {
+            report: Report::Erred { .. },
+            ..
+        }]
+    ));
+    let (a, b, c, d) = (key("a"), key("b"), key("c"), key("d"));
+    let out = h.submit(
+        &[(&a, &[]), (&b, &[&a]), (&c, &[&a]), (&d, &[&b, &c])],
+        &[&d],
+    );
+    assert!(matches!(&out[..], [Instruction::Compute { .. }]), "{out:?}");
+}

@@ -1,8 +1,26 @@
 //! `brisk-scheduler [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert
-//! PEM --tls-key PEM]`: runs a Brisk scheduler until SIGTERM or SIGINT. The token may
-//! also come from `BRISK_TOKEN`.
+//! PEM --tls-key PEM] [--worker-ttl SECONDS] [--handshake-timeout SECONDS]
+//! [--insecure]`: runs a Brisk scheduler until SIGTERM or SIGINT. The token may
+//! also come from `BRISK_TOKEN`. Listening on an address that is not loopback
+//! needs a token or TLS, or `--insecure`.
 
 use brisk::scheduler::distributed::scheduler_server::{run_blocking, SchedulerOptions};
+use std::time::Duration;
+
+const USAGE: &str = "usage: brisk-scheduler [--listen HOST:PORT] [--token TOKEN] \
+[--tls-ca-file PEM --tls-cert PEM --tls-key PEM] [--worker-ttl SECONDS] \
+[--handshake-timeout SECONDS] [--insecure]";
+
+fn seconds(flag: &str, value: Option<String>) -> anyhow::Result<Duration> {
+    let v = value.ok_or_else(|| anyhow::anyhow!("{flag} needs a number of seconds"))?;
+    let s: f64 = v
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{flag}: cannot read '{v}' as seconds"))?;
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("{flag}: '{v}' is not a positive number of seconds"))
+}
 
 fn main() -> anyhow::Result<()> {
     let mut options = SchedulerOptions {
@@ -27,8 +45,13 @@ fn main() -> anyhow::Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("--token needs a value"))?,
                 )
             }
+            "--worker-ttl" => {
+                options.config.worker_timeout = seconds(&a, args.next())?.as_secs_f64()
+            }
+            "--handshake-timeout" => options.handshake_timeout = seconds(&a, args.next())?,
+            "--insecure" => options.insecure = true,
             "-h" | "--help" => {
-                println!("usage: brisk-scheduler [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert PEM --tls-key PEM]");
+                println!("{USAGE}");
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument '{other}' (see --help)"),

@@ -1,5 +1,6 @@
 //! `brisk-worker SCHEDULER_ADDRESS [--nthreads N] [--memory-limit BYTES] [--name NAME]
-//! [--listen HOST:PORT] [--token TOKEN]`: runs a Brisk worker until SIGTERM or SIGINT.
+//! [--listen HOST:PORT] [--token TOKEN] [--heartbeat SECONDS] [--connect-timeout SECONDS]
+//! [--handshake-timeout SECONDS]`: runs a Brisk worker until SIGTERM or SIGINT.
 //!
 //! This worker knows the ops linked into `brisk` itself (collections, literals);
 //! to run your own `#[brisk::task]` functions, start workers from your executable
@@ -23,6 +24,16 @@ fn parse_bytes(s: &str) -> anyhow::Result<u64> {
     Ok((x * mult) as u64)
 }
 
+fn seconds(flag: &str, v: &str) -> anyhow::Result<std::time::Duration> {
+    let s: f64 = v
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{flag}: cannot read '{v}' as seconds"))?;
+    std::time::Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("{flag}: '{v}' is not a positive number of seconds"))
+}
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut scheduler = None;
@@ -43,8 +54,15 @@ fn main() -> anyhow::Result<()> {
             "--name" => options.name = value("--name")?,
             "--listen" => options.listen = value("--listen")?,
             "--token" => options.token = Some(value("--token")?),
+            "--heartbeat" => options.heartbeat = seconds(&a, &value("--heartbeat")?)?,
+            "--connect-timeout" => {
+                options.connect_timeout = seconds(&a, &value("--connect-timeout")?)?
+            }
+            "--handshake-timeout" => {
+                options.handshake_timeout = seconds(&a, &value("--handshake-timeout")?)?
+            }
             "-h" | "--help" => {
-                println!("usage: brisk-worker SCHEDULER_ADDRESS [--nthreads N] [--memory-limit BYTES] [--name NAME] [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert PEM --tls-key PEM]");
+                println!("usage: brisk-worker SCHEDULER_ADDRESS [--nthreads N] [--memory-limit BYTES] [--name NAME] [--listen HOST:PORT] [--token TOKEN] [--heartbeat SECONDS] [--connect-timeout SECONDS] [--handshake-timeout SECONDS] [--tls-ca-file PEM --tls-cert PEM --tls-key PEM]");
                 return Ok(());
             }
             other if !other.starts_with('-') && scheduler.is_none() => {

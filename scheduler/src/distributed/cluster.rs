@@ -9,6 +9,11 @@
 //! stopped and reaped when the cluster is dropped; if this process dies first,
 //! the kernel kills them (parent-death signal), and a worker that lost its
 //! scheduler gives up after its reconnect window.
+//!
+//! A cluster is closed to strangers by default: without a token in its options it
+//! makes a random one, which its workers get in their environment and its
+//! clients from [`LocalCluster::client`] (other programs need
+//! [`LocalCluster::token`]); `insecure: true` opts out.
 
 use super::client::{Client, ClientOptions};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
@@ -31,6 +36,7 @@ const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
 const ENV_TOKEN: &str = "BRISK_WORKER_TOKEN";
 const ENV_RECONNECT: &str = "BRISK_WORKER_RECONNECT_MS";
 const ENV_VALIDATE: &str = "BRISK_WORKER_VALIDATE";
+const ENV_HANDSHAKE: &str = "BRISK_WORKER_HANDSHAKE_MS";
 const ENV_TLS: [&str; 3] = [
     "BRISK_WORKER_TLS_CA",
     "BRISK_WORKER_TLS_CERT",
@@ -70,6 +76,12 @@ pub fn worker_main_if_requested() {
     {
         options.reconnect = Duration::from_millis(ms);
     }
+    if let Some(ms) = std::env::var(ENV_HANDSHAKE)
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        options.handshake_timeout = Duration::from_millis(ms);
+    }
     options.validate = std::env::var(ENV_VALIDATE).is_ok_and(|v| v == "1");
     if let [Ok(ca), Ok(cert), Ok(key)] = ENV_TLS.map(std::env::var) {
         let files = TlsFiles {
@@ -104,8 +116,20 @@ pub struct LocalClusterOptions {
     pub threads_per_worker: usize,
     /// The worker executable (default: this one).
     pub worker_exe: Option<PathBuf>,
-    /// A shared token for the scheduler and everyone connecting.
+    /// A shared token for the scheduler and everyone connecting. Without one the
+    /// cluster makes a random token for itself (its workers and
+    /// [`LocalCluster::client`] get it; see [`LocalCluster::token`]), unless
+    /// `insecure` is set.
     pub token: Option<String>,
+    /// With no `token`, accept any local process as a worker or client (no token
+    /// at all). Off by default.
+    pub insecure: bool,
+    /// Seconds without a heartbeat after which the scheduler takes a worker for
+    /// dead (Dask's `worker-ttl`).
+    pub worker_ttl: Duration,
+    /// How long a new connection has to finish its handshake, at the scheduler
+    /// and at each worker's peer port.
+    pub handshake_timeout: Duration,
     /// How long to wait for the workers to join.
     pub timeout: Duration,
     /// How long a worker keeps trying to reach a lost scheduler.
@@ -124,6 +148,9 @@ impl Default for LocalClusterOptions {
             threads_per_worker: 1,
             worker_exe: None,
             token: None,
+            insecure: false,
+            worker_ttl: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             worker_reconnect: Duration::from_secs(20),
             tls: None,
@@ -195,18 +222,14 @@ struct SchedulerTask {
 impl SchedulerTask {
     fn start(
         io: &IoThread,
-        listen: &str,
-        token: Option<String>,
-        tls: Option<Tls>,
-        validate: bool,
+        options: SchedulerOptions,
     ) -> Result<(SchedulerTask, String, watch::Receiver<SchedulerStatus>)> {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let (status_tx, status_rx) = watch::channel(SchedulerStatus::default());
-        let listen = listen.to_string();
         io.runtime.spawn(async move {
-            let (listener, address) = match bind(&listen).await {
+            let (listener, address) = match bind(&options.listen).await {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = addr_tx.send(Err(e.to_string()));
@@ -214,13 +237,6 @@ impl SchedulerTask {
                 }
             };
             let _ = addr_tx.send(Ok(address));
-            let options = SchedulerOptions {
-                listen,
-                token,
-                tls,
-                validate,
-                ..Default::default()
-            };
             let _ = serve(listener, options, status_tx, async {
                 let _ = stop_rx.await;
             })
@@ -249,6 +265,32 @@ impl SchedulerTask {
             let _ = d.recv();
         }
     }
+}
+
+/// The scheduler's options for a cluster made with `options`.
+fn scheduler_options(
+    options: &LocalClusterOptions,
+    listen: &str,
+    tls: &Option<Tls>,
+) -> SchedulerOptions {
+    let mut s = SchedulerOptions {
+        listen: listen.to_string(),
+        token: options.token.clone(),
+        tls: tls.clone(),
+        validate: options.validate,
+        handshake_timeout: options.handshake_timeout,
+        ..Default::default()
+    };
+    s.config.worker_timeout = options.worker_ttl.as_secs_f64();
+    s
+}
+
+/// 128 random bits from the operating system, as hex.
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Other(format!("cannot make a random token: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// A scheduler in this process and `n_workers` worker processes.
@@ -285,16 +327,14 @@ impl LocalCluster {
     }
 
     /// [`LocalCluster::new`] with every option.
-    pub fn with_options(options: LocalClusterOptions) -> Result<LocalCluster> {
+    pub fn with_options(mut options: LocalClusterOptions) -> Result<LocalCluster> {
+        if options.token.is_none() && !options.insecure {
+            options.token = Some(random_token()?);
+        }
         let tls = options.tls.as_ref().map(Tls::from_files).transpose()?;
         let io = IoThread::start()?;
-        let (scheduler, address, status) = SchedulerTask::start(
-            &io,
-            "127.0.0.1:0",
-            options.token.clone(),
-            tls.clone(),
-            options.validate,
-        )?;
+        let (scheduler, address, status) =
+            SchedulerTask::start(&io, scheduler_options(&options, "127.0.0.1:0", &tls))?;
         let mut cluster = LocalCluster {
             options,
             tls,
@@ -315,6 +355,13 @@ impl LocalCluster {
     /// The scheduler's address.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The token every process of this cluster presents (the one given, or the
+    /// random one the cluster made); `None` only for an insecure cluster. Hand
+    /// it to a [`Client::connect_with`] or a worker started by hand.
+    pub fn token(&self) -> Option<&str> {
+        self.options.token.as_deref()
     }
 
     /// A client of this cluster. Its connection runs on the scheduler's own
@@ -358,6 +405,10 @@ impl LocalCluster {
             .env(
                 ENV_RECONNECT,
                 self.options.worker_reconnect.as_millis().to_string(),
+            )
+            .env(
+                ENV_HANDSHAKE,
+                self.options.handshake_timeout.as_millis().to_string(),
             )
             .stdin(Stdio::null());
         if let Some(t) = &self.options.token {
@@ -426,10 +477,7 @@ impl LocalCluster {
         let listen = self.address.trim_start_matches("tcp://").to_string();
         let (scheduler, address, status) = SchedulerTask::start(
             &self.io,
-            &listen,
-            self.options.token.clone(),
-            self.tls.clone(),
-            self.options.validate,
+            scheduler_options(&self.options, &listen, &self.tls),
         )?;
         self.scheduler = scheduler;
         self.address = address;

@@ -9,6 +9,7 @@
 
 use super::ids::{NewTask, Priority, StimulusId, TaskSpec, WorkerId};
 use crate::error::{Error, Result};
+use crate::protocol::{from_msgpack, MAX_NESTING};
 use brisk_core::value::{Encoded, Value};
 use brisk_core::Key;
 use serde::{Deserialize, Serialize};
@@ -356,10 +357,14 @@ impl Incoming {
     }
 }
 
-/// Splits a decoded wire message into its messages, each with its frames.
+/// Splits a decoded wire message into its messages, each with its frames. A
+/// header nested deeper than [`MAX_NESTING`] is refused before it is decoded.
 pub fn split_batch(header: &[u8], frames: Vec<Vec<u8>>) -> Result<Vec<Incoming>> {
-    let msgs: Vec<(Msg, u32)> = rmp_serde::from_slice(header).map_err(|e| Error::Malformed {
-        reason: format!("undecodable message header: {e}"),
+    let msgs: Vec<(Msg, u32)> = from_msgpack(header, MAX_NESTING).map_err(|e| match e {
+        Error::Malformed { reason } => Error::Malformed {
+            reason: format!("message header: {reason}"),
+        },
+        other => other,
     })?;
     let total: u64 = msgs.iter().map(|(_, n)| *n as u64).sum();
     if total != frames.len() as u64 {

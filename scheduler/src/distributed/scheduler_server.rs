@@ -6,7 +6,7 @@
 //! batch. Runs on a single-threaded runtime: no locks, and a message reaches the
 //! state without crossing threads.
 
-use super::comm::{accept, read_batch, split, Outbox};
+use super::comm::{accept, goodbye, read_batch, split, Outbox};
 use super::ids::{ClientId, StimulusId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::scheduler_state::{
@@ -18,7 +18,7 @@ use brisk_core::Key;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 /// How a scheduler is run.
@@ -30,10 +30,16 @@ pub struct SchedulerOptions {
     pub token: Option<String>,
     /// What a peer may send.
     pub limits: Limits,
+    /// How long a new connection has to finish its handshake (TLS, hello) and
+    /// register as a worker or client; a silent or slow one is closed then.
+    pub handshake_timeout: Duration,
     /// The state machine's tunables.
     pub config: SchedulerConfig,
     /// TLS for every connection.
     pub tls: Option<super::tls::Tls>,
+    /// Let [`run_blocking`] listen on a non-loopback address without a token or
+    /// TLS (anyone who can reach the port could join as a worker).
+    pub insecure: bool,
     /// Check the state machine's indexes after every event (linear in the tasks
     /// held: for tests, as Dask's test clusters run). A failed check, like a
     /// transition the table refuses, is logged with the task's story and panics
@@ -47,8 +53,10 @@ impl Default for SchedulerOptions {
             listen: "127.0.0.1:8786".into(),
             token: None,
             limits: Limits::default(),
+            handshake_timeout: Duration::from_secs(10),
             config: SchedulerConfig::default(),
             tls: None,
+            insecure: false,
             validate: false,
         }
     }
@@ -106,6 +114,7 @@ pub async fn serve(
     let token = options.token.clone();
     let tls = options.tls.clone();
     let limits = options.limits;
+    let handshake = options.handshake_timeout;
     let accept_tx = tx.clone();
     let acceptor = tokio::spawn(async move {
         let mut next_conn = 0u64;
@@ -119,51 +128,15 @@ pub async fn serve(
             while connections.try_join_next().is_some() {}
             next_conn += 1;
             let conn = next_conn;
-            let tx = accept_tx.clone();
-            let token = token.clone();
-            let tls = tls.clone();
-            connections.spawn(async move {
-                let Ok((stream, _)) =
-                    accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()).await
-                else {
-                    return;
-                };
-                let (mut r, w) = split(stream);
-                let first = match read_batch(&mut r, &limits).await {
-                    Ok(Some(mut msgs)) if !msgs.is_empty() => {
-                        let rest = msgs.split_off(1);
-                        (msgs.pop().expect("one"), rest)
-                    }
-                    _ => return,
-                };
-                let outbox = Outbox::spawn(w, true);
-                if tx
-                    .send(CoreInput::Joined {
-                        conn,
-                        first: first.0,
-                        outbox,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-                if !first.1.is_empty()
-                    && tx
-                        .send(CoreInput::Batch {
-                            conn,
-                            msgs: first.1,
-                        })
-                        .is_err()
-                {
-                    return;
-                }
-                while let Ok(Some(msgs)) = read_batch(&mut r, &limits).await {
-                    if tx.send(CoreInput::Batch { conn, msgs }).is_err() {
-                        return;
-                    }
-                }
-                let _ = tx.send(CoreInput::Closed { conn });
-            });
+            connections.spawn(connection(
+                conn,
+                tcp,
+                accept_tx.clone(),
+                token.clone(),
+                tls.clone(),
+                limits,
+                handshake,
+            ));
         }
     });
     let tick_tx = tx.clone();
@@ -195,8 +168,80 @@ pub async fn serve(
     ticker.abort();
     let _ = acceptor.await;
     let _ = ticker.await;
-    core.goodbye();
+    core.shut_down();
     Ok(())
+}
+
+/// One connection: the handshake and registration within `handshake`, then
+/// every batch to the core. A read error is answered with a goodbye saying what
+/// was wrong before the connection closes.
+async fn connection(
+    conn: u64,
+    tcp: TcpStream,
+    tx: mpsc::UnboundedSender<CoreInput>,
+    token: Option<String>,
+    tls: Option<super::tls::Tls>,
+    limits: Limits,
+    handshake: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + handshake;
+    let accepted = tokio::time::timeout_at(
+        deadline,
+        accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()),
+    )
+    .await;
+    let Ok(Ok((stream, _))) = accepted else {
+        return;
+    };
+    let (mut r, w) = split(stream);
+    let outbox = Outbox::spawn(w, true);
+    let mut msgs = match tokio::time::timeout_at(deadline, read_batch(&mut r, &limits)).await {
+        Ok(Ok(Some(msgs))) if !msgs.is_empty() => msgs,
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => {
+            outbox.close(goodbye(format!("{e}; closing the connection")));
+            return;
+        }
+        Err(_) => {
+            outbox.close(goodbye(format!(
+                "no registration within the handshake timeout of {handshake:?}"
+            )));
+            return;
+        }
+    };
+    let rest = msgs.split_off(1);
+    let Some(first) = msgs.pop() else { return };
+    let joined = CoreInput::Joined {
+        conn,
+        first,
+        outbox: outbox.clone(),
+    };
+    if tx.send(joined).is_err() {
+        return;
+    }
+    if !rest.is_empty() && tx.send(CoreInput::Batch { conn, msgs: rest }).is_err() {
+        return;
+    }
+    loop {
+        let read = tokio::select! {
+            read = read_batch(&mut r, &limits) => read,
+            // The core closed this connection.
+            () = outbox.closed() => break,
+        };
+        match read {
+            Ok(Some(msgs)) => {
+                if tx.send(CoreInput::Batch { conn, msgs }).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                outbox.close(goodbye(format!("{e}; closing the connection")));
+                break;
+            }
+        }
+    }
+    let _ = tx.send(CoreInput::Closed { conn });
 }
 
 struct Core {
@@ -215,6 +260,8 @@ struct Core {
     status: watch::Sender<SchedulerStatus>,
     /// Run `validate()` after every event.
     validate: bool,
+    /// Seconds without a heartbeat after which a worker is closed (for its goodbye).
+    worker_ttl: f64,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -230,6 +277,7 @@ impl Core {
         validate: bool,
     ) -> Core {
         Core {
+            worker_ttl: config.worker_timeout,
             state: SchedulerState::new(config),
             start: Instant::now(),
             conns: FxHashMap::default(),
@@ -333,12 +381,11 @@ impl Core {
                 self.push(Dest::Client(id), Msg::ClientWelcome { client: id.0 });
                 self.event(Event::AddClient { client: id });
             }
-            _ => {
-                let mut o = Outgoing::default();
-                o.push(Msg::Goodbye {
-                    reason: "the first message must register a worker or a client".into(),
-                });
-                outbox.send(o);
+            other => {
+                outbox.close(goodbye(format!(
+                    "the first message must register a worker or a client, not {}",
+                    msg_name(&other)
+                )));
             }
         }
     }
@@ -437,7 +484,11 @@ impl Core {
                 let mut keys = Vec::with_capacity(items.len());
                 for (key, v) in items {
                     let Ok(f) = Incoming::take_frames(&mut frames, v.nframes) else {
-                        return;
+                        self.scattered.clear();
+                        return self.refuse(
+                            conn,
+                            format!("the scattered value {key} announces frames its message lacks"),
+                        );
                     };
                     let nbytes =
                         f.iter().map(|x| x.len() as u64).sum::<u64>() + v.header.len() as u64;
@@ -485,10 +536,26 @@ impl Core {
                 );
             }
             (_, Msg::Goodbye { .. }) => self.on_closed(conn),
-            // Anything else from this peer is ignored (a confused or hostile peer
-            // cannot change the state through the wrong door).
-            _ => {}
+            // Anything else is a message through the wrong door, or out of order
+            // (a second registration): a confused or hostile peer is told and
+            // disconnected, and cannot change the state.
+            (peer, msg) => {
+                let who = match peer {
+                    Peer::Worker(_) => "a worker",
+                    Peer::Client(_) => "a client",
+                };
+                let what = msg_name(&msg);
+                self.refuse(conn, format!("{who} may not send {what} to the scheduler"));
+            }
         }
+    }
+
+    /// Says goodbye to a connection with the reason, closes it and forgets its peer.
+    fn refuse(&mut self, conn: u64, reason: String) {
+        if let Some((_, outbox)) = self.conns.get(&conn) {
+            outbox.close(goodbye(format!("{reason}; closing the connection")));
+        }
+        self.on_closed(conn);
     }
 
     fn event(&mut self, e: Event) {
@@ -592,11 +659,10 @@ impl Core {
             ),
             Instruction::CloseWorker { worker } => {
                 if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
-                    let mut o = Outgoing::default();
-                    o.push(Msg::Goodbye {
-                        reason: "no heartbeat".into(),
-                    });
-                    outbox.send(o);
+                    outbox.close(goodbye(format!(
+                        "no heartbeat for {} s (the worker time-to-live)",
+                        self.worker_ttl
+                    )));
                     self.conns.remove(&conn);
                 }
             }
@@ -615,20 +681,65 @@ impl Core {
         }
     }
 
-    fn goodbye(&mut self) {
+    fn shut_down(&mut self) {
         for (_, o) in self.conns.values() {
-            let mut b = Outgoing::default();
-            b.push(Msg::Goodbye {
-                reason: "the scheduler is shutting down".into(),
-            });
-            o.send(b);
+            o.close(goodbye("the scheduler is shutting down"));
         }
     }
 }
 
+/// The name of a message's kind, for errors (`UpdateGraph`, `Heartbeat`...).
+fn msg_name(msg: &Msg) -> String {
+    // Only the variant's name: the debug form of a whole graph can be large.
+    let text = format!("{msg:?}");
+    text.split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Refuses options that would open the cluster to anyone who can reach it: a
+/// listen address that is not loopback, with neither a token nor TLS, unless
+/// `insecure` says so.
+///
+/// ```
+/// use brisk_scheduler::distributed::scheduler_server::{check_exposure, SchedulerOptions};
+/// let open = SchedulerOptions { listen: "0.0.0.0:8786".into(), ..Default::default() };
+/// assert!(check_exposure(&open).is_err());
+/// let local = SchedulerOptions { listen: "127.0.0.1:8786".into(), ..Default::default() };
+/// assert!(check_exposure(&local).is_ok());
+/// let with_token = SchedulerOptions { token: Some("s3cret".into()), ..open };
+/// assert!(check_exposure(&with_token).is_ok());
+/// ```
+pub fn check_exposure(options: &SchedulerOptions) -> Result<()> {
+    use std::net::ToSocketAddrs;
+    if options.insecure || options.token.is_some() || options.tls.is_some() {
+        return Ok(());
+    }
+    let addr = options
+        .listen
+        .strip_prefix("tcp://")
+        .unwrap_or(&options.listen);
+    let loopback = addr
+        .to_socket_addrs()
+        .map(|mut all| all.all(|a| a.ip().is_loopback()))
+        .unwrap_or(false);
+    if loopback {
+        return Ok(());
+    }
+    Err(crate::error::Error::Config {
+        reason: format!(
+            "refusing to listen on {} without a token or TLS: any process that reaches it              could join as a worker. Give a token (--token or BRISK_TOKEN), TLS files, or              --insecure if the network is trusted",
+            options.listen
+        ),
+    })
+}
+
 /// Runs a scheduler on this thread (a single-threaded tokio runtime) until
-/// SIGTERM or SIGINT. `on_ready` gets the address it listens on.
+/// SIGTERM or SIGINT. `on_ready` gets the address it listens on. Options that
+/// [`check_exposure`] refuses are an error.
 pub fn run_blocking(options: SchedulerOptions, on_ready: impl FnOnce(&str)) -> Result<()> {
+    check_exposure(&options)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

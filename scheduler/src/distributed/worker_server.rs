@@ -7,7 +7,7 @@
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
 
-use super::comm::{accept, connect, read_batch, split, BoxStream, Outbox, Reader, Writer};
+use super::comm::{accept, connect, goodbye, read_batch, split, BoxStream, Outbox, Reader, Writer};
 use super::ids::StimulusId;
 use super::ids::WorkerId;
 use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireValue};
@@ -46,8 +46,13 @@ pub struct WorkerOptions {
     pub listen: String,
     /// How long to keep trying to reach the scheduler before giving up.
     pub reconnect: Duration,
-    /// Heartbeat period.
+    /// Heartbeat period (keep it well under the scheduler's worker time-to-live).
     pub heartbeat: Duration,
+    /// How long one attempt to reach the scheduler or a peer may take (TCP, TLS
+    /// and hello) before it fails.
+    pub connect_timeout: Duration,
+    /// How long a peer connecting here has to finish its handshake.
+    pub handshake_timeout: Duration,
     /// What a peer may send.
     pub limits: Limits,
     /// TLS for every connection.
@@ -71,6 +76,8 @@ impl WorkerOptions {
             listen: "127.0.0.1:0".into(),
             reconnect: Duration::from_secs(30),
             heartbeat: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
             limits: Limits::default(),
             tls: None,
             validate: false,
@@ -161,6 +168,7 @@ pub async fn serve(
         options.token.clone(),
         options.tls.clone(),
         options.limits,
+        options.handshake_timeout,
     ));
     let pool = Pool::new(options.nthreads.max(1))?;
     tokio::pin!(shutdown);
@@ -198,6 +206,7 @@ async fn connect_with_retry(options: &WorkerOptions) -> Result<BoxStream> {
             Role::Worker,
             options.token.as_deref(),
             options.tls.as_ref(),
+            options.connect_timeout,
         )
         .await
         {
@@ -437,7 +446,10 @@ impl<'a> Session<'a> {
                 holders,
                 stimulus_id,
             } => self.step_stimulus(WorkerEvent::Replicate { key, holders }, stimulus_id),
-            Msg::Goodbye { .. } => return false,
+            Msg::Goodbye { reason } => {
+                tracing::warn!(target: "brisk::worker", "the scheduler said goodbye: {reason}");
+                return false;
+            }
             _ => {}
         }
         true
@@ -603,13 +615,17 @@ impl<'a> Session<'a> {
         let token = self.options.token.clone();
         let tls = self.options.tls.clone();
         let limits = self.options.limits;
+        let timeout = self.options.connect_timeout;
         tokio::spawn(async move {
             let mut guard = slot.lock().await;
             let result = get_data(
                 &mut guard,
                 &address,
-                token.as_deref(),
-                tls.as_ref(),
+                Dial {
+                    token: token.as_deref(),
+                    tls: tls.as_ref(),
+                    timeout,
+                },
                 &limits,
                 &keys,
                 true,
@@ -629,19 +645,27 @@ impl<'a> Session<'a> {
     }
 }
 
+/// How to open a connection to a peer.
+#[derive(Clone, Copy)]
+pub(crate) struct Dial<'a> {
+    pub(crate) token: Option<&'a str>,
+    pub(crate) tls: Option<&'a super::tls::Tls>,
+    /// For one attempt: TCP, TLS and hello.
+    pub(crate) timeout: Duration,
+}
+
 /// Asks a peer (worker) for `keys` over a kept connection; returns the values it
 /// had and the keys it did not.
 pub(crate) async fn get_data(
     conn: &mut Option<PeerConn>,
     address: &str,
-    token: Option<&str>,
-    tls: Option<&super::tls::Tls>,
+    dial: Dial<'_>,
     limits: &Limits,
     keys: &[Key],
     decode_here: bool,
 ) -> Result<Fetched> {
     if conn.is_none() {
-        let s = connect(address, Role::Worker, token, tls).await?;
+        let s = connect(address, Role::Worker, dial.token, dial.tls, dial.timeout).await?;
         let (r, w) = split(s);
         *conn = Some(PeerConn { r, w });
     }
@@ -655,16 +679,26 @@ pub(crate) async fn get_data(
     let reply = read_batch(&mut c.r, limits)
         .await?
         .ok_or(Error::Truncated { needed: 1, got: 0 })?;
-    let Some(Incoming {
-        msg: Msg::Data {
-            values, missing, ..
-        },
-        frames,
-    }) = reply.into_iter().next()
-    else {
-        return Err(Error::Malformed {
-            reason: format!("{address} did not answer a data request with data"),
-        });
+    let (values, missing, frames) = match reply.into_iter().next() {
+        Some(Incoming {
+            msg: Msg::Data {
+                values, missing, ..
+            },
+            frames,
+        }) => (values, missing, frames),
+        Some(Incoming {
+            msg: Msg::Goodbye { reason },
+            ..
+        }) => {
+            return Err(Error::Malformed {
+                reason: format!("{address} refused a data request: {reason}"),
+            })
+        }
+        _ => {
+            return Err(Error::Malformed {
+                reason: format!("{address} did not answer a data request with data"),
+            })
+        }
     };
     let raw = RawData {
         values,
@@ -714,6 +748,7 @@ async fn serve_peers(
     token: Option<String>,
     tls: Option<super::tls::Tls>,
     limits: Limits,
+    handshake: Duration,
 ) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
@@ -723,15 +758,32 @@ async fn serve_peers(
         let token = token.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let Ok((stream, _)) = accept(tcp, Role::Worker, token.as_deref(), tls.as_ref()).await
-            else {
+            let accepted = tokio::time::timeout(
+                handshake,
+                accept(tcp, Role::Worker, token.as_deref(), tls.as_ref()),
+            )
+            .await;
+            let Ok(Ok((stream, _))) = accepted else {
                 return;
             };
             let (mut r, mut w) = split(stream);
-            while let Ok(Some(msgs)) = read_batch(&mut r, &limits).await {
+            loop {
+                let msgs = match read_batch(&mut r, &limits).await {
+                    Ok(Some(msgs)) => msgs,
+                    Ok(None) => return,
+                    Err(e) => {
+                        let bye = goodbye(format!("{e}; closing the connection"));
+                        let _ = super::comm::write_batch(&mut w, &bye, false).await;
+                        return;
+                    }
+                };
                 for m in msgs {
                     let Msg::GetData { id, keys } = m.msg else {
-                        continue;
+                        let bye = goodbye(
+                            "a worker's peer port answers GetData only; closing the connection",
+                        );
+                        let _ = super::comm::write_batch(&mut w, &bye, false).await;
+                        return;
                     };
                     let held: Vec<(Key, Option<Value>)> = {
                         let s = lock(&store);

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// The protocol version; peers must match it exactly.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// A hello is a flat map: anything nested deeper is not one.
+const HELLO_NESTING: usize = 4;
+
 /// The kind of process opening a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -54,7 +57,7 @@ impl Hello {
 
     /// A hello from a msgpack header (hostile bytes are an error).
     pub fn from_header(bytes: &[u8]) -> Result<Hello> {
-        rmp_serde::from_slice(bytes).map_err(|e| Error::Handshake {
+        super::nesting::from_msgpack(bytes, HELLO_NESTING).map_err(|e| Error::Handshake {
             reason: format!("the first message is not a Brisk hello ({e})"),
         })
     }

@@ -11,7 +11,10 @@
 //!
 //! Decoding never panics and never allocates more than [`Limits`] allow, whatever
 //! the bytes: every length is checked against the limits and the bytes actually
-//! present before anything is allocated.
+//! present before anything is allocated. The size a compressed frame inflates to
+//! is announced in the frame table, so a decompression bomb is refused from its
+//! table, before a byte of it is inflated. Message headers are msgpack checked
+//! for nesting depth ([`check_nesting`]) before serde, which recurses, sees them.
 //!
 //! ```
 //! use brisk_scheduler::protocol::{decode, encode, Limits};
@@ -25,9 +28,11 @@
 
 mod compression;
 mod handshake;
+mod nesting;
 mod wire;
 
 pub use handshake::{check_hello, Hello, Role, PROTOCOL_VERSION};
+pub use nesting::{check_nesting, from_msgpack, MAX_NESTING};
 pub use wire::{
     decode, encode, frame_count, parse_table, read_message, table_end, unpack_frame, write_message,
     FrameEntry, Limits, Message, MAGIC,

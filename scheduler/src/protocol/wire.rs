@@ -10,23 +10,38 @@ pub const MAGIC: u8 = 0xB5;
 
 const TABLE_ENTRY: usize = 9;
 
-/// What a process accepts from a peer.
+/// What a process accepts from a peer. Every size is checked against the frame
+/// table before anything is allocated or inflated.
+///
+/// ```
+/// use brisk_scheduler::protocol::Limits;
+/// // A process that never needs values over 64 MiB refuses larger ones, and
+/// // compressed ones that would inflate past that.
+/// let small = Limits { max_frame: 64 << 20, max_inflated: 128 << 20, ..Limits::default() };
+/// assert!(small.max_inflated <= 2 * small.max_message);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest message body on the wire.
+    /// Largest message body on the wire (the largest legitimate message).
     pub max_message: usize,
     /// Largest frame after decompression.
     pub max_frame: usize,
     /// Most frames in one message.
     pub max_frames: usize,
+    /// Largest whole message after decompression (all its frames together). LZ4
+    /// inflates up to 255 times, so this, not `max_message`, bounds what a
+    /// compressed message costs the receiver.
+    pub max_inflated: usize,
 }
 
 impl Default for Limits {
+    /// 1 GiB on the wire and per frame, 2 GiB for a whole message inflated.
     fn default() -> Self {
         Limits {
             max_message: 1 << 30,
             max_frame: 1 << 30,
             max_frames: 4096,
+            max_inflated: 2 << 30,
         }
     }
 }
@@ -164,6 +179,7 @@ pub fn parse_table(start: &[u8], body_len: usize, limits: &Limits) -> Result<Vec
     }
     let mut entries = Vec::with_capacity(n);
     let mut total: u64 = 0;
+    let mut inflated: u64 = 0;
     for i in 0..n {
         let at = 3 + i * TABLE_ENTRY;
         let wire_len = u32_at(start, at) as usize;
@@ -189,10 +205,18 @@ pub fn parse_table(start: &[u8], body_len: usize, limits: &Limits) -> Result<Vec
             return Err(malformed("the header frame is compressed"));
         }
         total += wire_len as u64;
+        inflated += raw_len as u64;
         entries.push(FrameEntry {
             wire_len,
             raw_len,
             codec,
+        });
+    }
+    if inflated > limits.max_inflated as u64 {
+        return Err(Error::TooLarge {
+            what: "a message after decompression",
+            size: inflated,
+            limit: limits.max_inflated as u64,
         });
     }
     if total != (body_len - end) as u64 {

@@ -6,7 +6,7 @@ use super::future::{err, lock, FutureHandle, Shared, Status};
 use super::options::ClientOptions;
 use crate::distributed::comm::{connect, read_batch, split, Outbox};
 use crate::distributed::messages::{encoded, Incoming, Msg, Outgoing};
-use crate::distributed::worker_server::{get_data, PeerConn};
+use crate::distributed::worker_server::{get_data, Dial, PeerConn};
 use crate::protocol::{Limits, Role};
 use brisk_core::value::decode;
 use brisk_core::{Key, Result, Value};
@@ -36,6 +36,7 @@ pub(super) async fn io_loop(
                 Role::Client,
                 options.token.as_deref(),
                 options.tls.as_ref(),
+                options.connect_timeout,
             )
             .await
             {
@@ -125,9 +126,13 @@ pub(super) async fn io_loop(
                         let peers = peers.clone();
                         let token = options.token.clone();
                         let tls = options.tls.clone();
+                        let timeout = options.connect_timeout;
                         tokio::spawn(async move {
                             let result = match rx.await {
-                                Ok(Ok(who)) => gather_from_workers(&keys, who, &peers, token.as_deref(), tls.as_ref(), &limits).await,
+                                Ok(Ok(who)) => {
+                                    let dial = Dial { token: token.as_deref(), tls: tls.as_ref(), timeout };
+                                    gather_from_workers(&keys, who, &peers, dial, &limits).await
+                                }
                                 Ok(Err(e)) => Err(e),
                                 Err(_) => Err(err("the connection to the scheduler was lost")),
                             };
@@ -276,7 +281,10 @@ fn on_message(
                 let _ = tx.send(Ok((who_has, nworkers)));
             }
         }
-        Msg::Goodbye { .. } => return true,
+        Msg::Goodbye { reason } => {
+            tracing::warn!(target: "brisk::client", "the scheduler said goodbye: {reason}");
+            return true;
+        }
         _ => {}
     }
     false
@@ -288,8 +296,7 @@ async fn gather_from_workers(
     keys: &[Key],
     (who, _): WhoHas,
     peers: &PeerPool,
-    token: Option<&str>,
-    tls: Option<&crate::distributed::tls::Tls>,
+    dial: Dial<'_>,
     limits: &Limits,
 ) -> Result<Vec<Value>> {
     let mut by_worker: Vec<(String, Vec<Key>)> = Vec::new();
@@ -308,7 +315,7 @@ async fn gather_from_workers(
     for (addr, ks) in by_worker {
         let slot = lock(peers).entry(addr.clone()).or_default().clone();
         let mut guard = slot.lock().await;
-        let result = get_data(&mut guard, &addr, token, tls, limits, &ks, false).await;
+        let result = get_data(&mut guard, &addr, dial, limits, &ks, false).await;
         if result.is_err() {
             *guard = None;
         }

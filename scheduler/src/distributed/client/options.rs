@@ -11,6 +11,10 @@ pub struct ClientOptions {
     pub token: Option<String>,
     /// How long to keep trying to reach the scheduler (at connect and after a loss).
     pub reconnect: Duration,
+    /// How long one attempt to reach the scheduler or a worker may take (TCP,
+    /// TLS and hello); a server that accepts and never answers fails the attempt
+    /// then, with an error saying it timed out.
+    pub connect_timeout: Duration,
     /// What the scheduler and workers may send.
     pub limits: Limits,
     /// TLS for every connection.
@@ -22,6 +26,7 @@ impl Default for ClientOptions {
         ClientOptions {
             token: None,
             reconnect: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
             limits: Limits::default(),
             tls: None,
         }

@@ -133,9 +133,22 @@ impl SchedulerState {
         wanted: Vec<Key>,
         user_priority: i32,
     ) {
+        self.clients.entry(client).or_default();
+        if let Some(on_cycle) = super::cycles::find_cycle(&tasks, |k| self.tasks.contains_key(k)) {
+            // Nothing of a cyclic graph is taken; every key asked for says why.
+            for key in wanted {
+                let error = format!(
+                    "the submitted graph has a cycle through {on_cycle}; nothing of it was accepted"
+                );
+                self.emit(Instruction::Report {
+                    client,
+                    report: Report::Erred { key, error },
+                });
+            }
+            return;
+        }
         self.generation += 1;
         let generation = self.generation;
-        self.clients.entry(client).or_default();
         let mut recs = Vec::new();
         let mut added = Vec::new();
         for t in tasks {

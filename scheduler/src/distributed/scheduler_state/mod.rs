@@ -39,6 +39,7 @@
 //! s.validate().unwrap();
 //! ```
 
+mod cycles;
 mod events;
 mod placement;
 mod transitions;
