@@ -1,5 +1,6 @@
 //! `brisk-scheduler [--listen HOST:PORT] [--token TOKEN] [--tls-ca-file PEM --tls-cert
 //! PEM --tls-key PEM] [--worker-ttl SECONDS] [--handshake-timeout SECONDS]
+//! [--no-workers-timeout SECONDS|never] [--max-connections N] [--client-buffer BYTES]
 //! [--insecure]`: runs a Brisk scheduler until SIGTERM or SIGINT. The token may
 //! also come from `BRISK_TOKEN`. Listening on an address that is not loopback
 //! needs a token or TLS, or `--insecure`.
@@ -9,7 +10,16 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: brisk-scheduler [--listen HOST:PORT] [--token TOKEN] \
 [--tls-ca-file PEM --tls-cert PEM --tls-key PEM] [--worker-ttl SECONDS] \
-[--handshake-timeout SECONDS] [--insecure]";
+[--handshake-timeout SECONDS] [--no-workers-timeout SECONDS|never] \
+[--max-connections N] [--client-buffer BYTES] [--insecure]";
+
+fn count(flag: &str, value: Option<String>) -> anyhow::Result<usize> {
+    let v = value.ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?;
+    v.parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| anyhow::anyhow!("{flag}: '{v}' is not a positive whole number"))
+}
 
 fn seconds(flag: &str, value: Option<String>) -> anyhow::Result<Duration> {
     let v = value.ok_or_else(|| anyhow::anyhow!("{flag} needs a number of seconds"))?;
@@ -49,6 +59,15 @@ fn main() -> anyhow::Result<()> {
                 options.config.worker_timeout = seconds(&a, args.next())?.as_secs_f64()
             }
             "--handshake-timeout" => options.handshake_timeout = seconds(&a, args.next())?,
+            "--no-workers-timeout" => {
+                let v = args.next();
+                options.config.no_workers_timeout = match v.as_deref() {
+                    Some("never") => None,
+                    _ => Some(seconds(&a, v)?.as_secs_f64()),
+                }
+            }
+            "--max-connections" => options.max_connections = count(&a, args.next())?,
+            "--client-buffer" => options.client_buffer = count(&a, args.next())?,
             "--insecure" => options.insecure = true,
             "-h" | "--help" => {
                 println!("{USAGE}");

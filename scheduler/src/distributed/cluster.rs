@@ -17,6 +17,7 @@
 
 use super::client::{Client, ClientOptions};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
+use super::scheduler_state::SchedulerConfig;
 use super::tls::{Tls, TlsFiles};
 use super::worker_server::{run_blocking as run_worker, WorkerOptions};
 use brisk_core::{Error, Result};
@@ -132,6 +133,13 @@ pub struct LocalClusterOptions {
     pub handshake_timeout: Duration,
     /// How long to wait for the workers to join.
     pub timeout: Duration,
+    /// How long tasks may wait with no worker connected before they fail (the
+    /// scheduler's no-workers timeout); `None` waits forever.
+    pub no_workers_timeout: Option<Duration>,
+    /// Bytes of results the scheduler queues for one client before it leaves
+    /// them on the workers for the client to fetch (see
+    /// `SchedulerOptions::client_buffer`).
+    pub client_buffer: usize,
     /// How long a worker keeps trying to reach a lost scheduler.
     pub worker_reconnect: Duration,
     /// TLS for every connection (the same files for every process).
@@ -152,6 +160,10 @@ impl Default for LocalClusterOptions {
             worker_ttl: Duration::from_secs(60),
             handshake_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            no_workers_timeout: SchedulerConfig::default()
+                .no_workers_timeout
+                .map(Duration::from_secs_f64),
+            client_buffer: SchedulerOptions::default().client_buffer,
             worker_reconnect: Duration::from_secs(20),
             tls: None,
             validate: false,
@@ -279,9 +291,11 @@ fn scheduler_options(
         tls: tls.clone(),
         validate: options.validate,
         handshake_timeout: options.handshake_timeout,
+        client_buffer: options.client_buffer,
         ..Default::default()
     };
     s.config.worker_timeout = options.worker_ttl.as_secs_f64();
+    s.config.no_workers_timeout = options.no_workers_timeout.map(|d| d.as_secs_f64());
     s
 }
 

@@ -2,17 +2,19 @@
 //! messages, and a writer task that batches whatever queued while it was writing
 //! (an idle connection flushes at once; a busy one sends many messages per write).
 
-use super::messages::{split_batch, Incoming, Msg, Outgoing};
+use super::messages::{split_batch, Frame, Incoming, Msg, Outgoing};
 use super::tls::{server_name, Tls};
 use crate::error::{Error, Result};
 use crate::protocol::{
     check_hello, decode, encode, frame_count, parse_table, table_end, unpack_frame, Hello, Limits,
     Role,
 };
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Notify};
 
 /// A connection: plain TCP or TLS over TCP.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -155,9 +157,15 @@ pub async fn write_batch<W: AsyncWrite + Unpin>(
 }
 
 /// The sending side of a connection: queue batches; a task writes them, merging
-/// whatever queued meanwhile.
+/// whatever queued meanwhile into messages within the peer's announced limits
+/// (and splitting a batch that would exceed them). The bytes queued and not yet
+/// written are counted, so an owner can bound what a slow reader costs it.
 #[derive(Clone)]
-pub struct Outbox(mpsc::UnboundedSender<Queued>);
+pub struct Outbox {
+    tx: mpsc::UnboundedSender<Queued>,
+    queued: Arc<AtomicUsize>,
+    abort: Arc<Notify>,
+}
 
 enum Queued {
     Batch(Outgoing),
@@ -166,50 +174,153 @@ enum Queued {
 }
 
 impl Outbox {
-    /// Starts the writer task on the current runtime.
-    pub fn spawn(mut w: impl AsyncWrite + Unpin + Send + 'static, compress: bool) -> Outbox {
+    /// Starts the writer task on the current runtime, for a peer that accepts
+    /// the default [`Limits`].
+    pub fn spawn(w: impl AsyncWrite + Unpin + Send + 'static, compress: bool) -> Outbox {
+        Outbox::spawn_for(w, compress, Limits::default())
+    }
+
+    /// Starts the writer task for a peer that accepts `peer` (what its hello
+    /// announced): no message written exceeds its frames or bytes.
+    pub fn spawn_for(
+        mut w: impl AsyncWrite + Unpin + Send + 'static,
+        compress: bool,
+        peer: Limits,
+    ) -> Outbox {
         let (tx, mut rx) = mpsc::unbounded_channel::<Queued>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let abort = Arc::new(Notify::new());
+        let (count, stop) = (queued.clone(), abort.clone());
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let (mut batch, mut last) = match first {
-                    Queued::Batch(b) => (b, false),
-                    Queued::Last(b) => (b, true),
-                };
-                while !last {
-                    match rx.try_recv() {
-                        Ok(Queued::Batch(more)) => batch.extend(more),
-                        Ok(Queued::Last(more)) => {
-                            batch.extend(more);
-                            last = true;
-                        }
-                        Err(_) => break,
-                    }
+            let aborted = {
+                let writing = write_queued(&mut w, &mut rx, compress, peer, &count);
+                tokio::select! {
+                    () = writing => false,
+                    () = stop.notified() => true,
                 }
-                if write_batch(&mut w, &batch, compress).await.is_err() || last {
-                    break;
-                }
+            };
+            // An aborted writer may be stuck on a peer that does not read: drop
+            // the connection rather than wait to shut it down.
+            if !aborted {
+                let _ = w.shutdown().await;
             }
-            let _ = w.shutdown().await;
         });
-        Outbox(tx)
+        Outbox { tx, queued, abort }
     }
 
     /// Queues a batch; false when the connection is gone.
     pub fn send(&self, batch: Outgoing) -> bool {
-        self.0.send(Queued::Batch(batch)).is_ok()
+        let n = batch.approx_bytes();
+        self.queued.fetch_add(n, Ordering::Relaxed);
+        let sent = self.tx.send(Queued::Batch(batch)).is_ok();
+        if !sent {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+        }
+        sent
     }
 
     /// Queues a last batch (a goodbye saying why): once it is written the
     /// connection is shut down, whoever else holds this outbox.
     pub fn close(&self, batch: Outgoing) -> bool {
-        self.0.send(Queued::Last(batch)).is_ok()
+        self.tx.send(Queued::Last(batch)).is_ok()
     }
 
-    /// Resolves when the writer has stopped (after [`Outbox::close`], or a failed
-    /// write): the reading side can stop too.
-    pub async fn closed(&self) {
-        self.0.closed().await
+    /// Drops the connection now, with whatever is still queued (for a peer that
+    /// stopped reading: its queue would otherwise grow without bound).
+    pub fn abort(&self) {
+        self.abort.notify_one();
     }
+
+    /// Bytes queued and not yet written (approximate: values' frames and an
+    /// estimate of their headers).
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Resolves when the writer has stopped (after [`Outbox::close`], a failed
+    /// write or [`Outbox::abort`]): the reading side can stop too.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+}
+
+/// The writer task's loop: everything queued since the last write goes out
+/// together, in as few messages as the peer's limits allow.
+async fn write_queued<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    rx: &mut mpsc::UnboundedReceiver<Queued>,
+    compress: bool,
+    peer: Limits,
+    queued: &AtomicUsize,
+) {
+    while let Some(first) = rx.recv().await {
+        let (mut batch, mut last) = match first {
+            Queued::Batch(b) => (b, false),
+            Queued::Last(b) => (b, true),
+        };
+        let mut counted = batch.approx_bytes();
+        while !last {
+            match rx.try_recv() {
+                Ok(Queued::Batch(more)) => {
+                    counted += more.approx_bytes();
+                    batch.extend(more);
+                }
+                Ok(Queued::Last(more)) => {
+                    batch.extend(more);
+                    last = true;
+                }
+                Err(_) => break,
+            }
+        }
+        let mut failed = false;
+        for part in fit(batch, &peer) {
+            if write_batch(w, &part, compress).await.is_err() {
+                failed = true;
+                break;
+            }
+        }
+        queued.fetch_sub(counted.min(queued.load(Ordering::Relaxed)), Ordering::Relaxed);
+        if failed || last {
+            break;
+        }
+    }
+}
+
+/// Splits `batch` into batches that each fit `peer`'s limits: at most
+/// `max_frames` frames (the header is one) and, counting values' frames before
+/// compression, at most half the bytes it accepts (the rest is room for the
+/// header). A single message over the limits goes alone: the peer refuses it
+/// with an error saying so.
+pub fn fit(batch: Outgoing, peer: &Limits) -> Vec<Outgoing> {
+    let max_frames = peer.max_frames.max(2) - 1;
+    let max_bytes = peer.max_message.min(peer.max_inflated) / 2;
+    if batch.frames.len() <= max_frames && batch.approx_bytes() <= max_bytes {
+        return vec![batch];
+    }
+    let mut parts = Vec::new();
+    let mut cur = Outgoing::default();
+    let mut cur_bytes = 0usize;
+    let mut frames = batch.frames.into_iter();
+    for (msg, n) in batch.msgs {
+        let f: Vec<Frame> = frames.by_ref().take(n as usize).collect();
+        let bytes = msg_bytes(&msg, &f);
+        if !cur.msgs.is_empty()
+            && (cur.frames.len() + f.len() > max_frames || cur_bytes + bytes > max_bytes)
+        {
+            parts.push(std::mem::take(&mut cur));
+            cur_bytes = 0;
+        }
+        cur.push_with(msg, f);
+        cur_bytes += bytes;
+    }
+    if !cur.msgs.is_empty() {
+        parts.push(cur);
+    }
+    parts
+}
+
+fn msg_bytes(msg: &Msg, frames: &[Frame]) -> usize {
+    msg.approx_header_bytes() + frames.iter().map(|f| f.as_slice().len()).sum::<usize>()
 }
 
 /// A batch of one [`Msg::Goodbye`] saying why the connection ends.
@@ -231,7 +342,23 @@ pub async fn connect(
     tls: Option<&Tls>,
     timeout: Duration,
 ) -> Result<BoxStream> {
-    match tokio::time::timeout(timeout, connect_now(address, role, token, tls)).await {
+    let own = Limits::default();
+    connect_announcing(address, role, token, tls, timeout, &own)
+        .await
+        .map(|(s, _)| s)
+}
+
+/// [`connect`], announcing `own` (what this process accepts) in the hello;
+/// returns the connection and what the peer accepts.
+pub async fn connect_announcing(
+    address: &str,
+    role: Role,
+    token: Option<&str>,
+    tls: Option<&Tls>,
+    timeout: Duration,
+    own: &Limits,
+) -> Result<(BoxStream, Limits)> {
+    match tokio::time::timeout(timeout, connect_now(address, role, token, tls, own)).await {
         Ok(result) => result,
         Err(_) => Err(Error::TimedOut {
             what: format!("connecting to {address} (TCP, TLS and hello)"),
@@ -245,7 +372,8 @@ async fn connect_now(
     role: Role,
     token: Option<&str>,
     tls: Option<&Tls>,
-) -> Result<BoxStream> {
+    own: &Limits,
+) -> Result<(BoxStream, Limits)> {
     let addr = address
         .strip_prefix("tcp://")
         .or_else(|| address.strip_prefix("tls://"))
@@ -272,7 +400,7 @@ async fn connect_now(
         }
         None => Box::new(tcp),
     };
-    let hello = Hello::new(role, token).to_header()?;
+    let hello = Hello::new(role, token).announcing(*own).to_header()?;
     let pieces = encode(&hello, &[], false)?;
     stream.write_all(&pieces[0]).await?;
     stream.flush().await?;
@@ -283,7 +411,7 @@ async fn connect_now(
         });
     }
     check_hello(&answer, None)?;
-    Ok(stream)
+    Ok((stream, answer.peer_limits()))
 }
 
 /// Accepts a connection: the TLS handshake when `tls` is given, then the peer's
@@ -295,6 +423,18 @@ pub async fn accept(
     role: Role,
     token: Option<&str>,
     tls: Option<&Tls>,
+) -> Result<(BoxStream, Hello)> {
+    accept_announcing(tcp, role, token, tls, &Limits::default()).await
+}
+
+/// [`accept`], announcing `own` (what this process accepts) in the answer; what
+/// the peer accepts is [`Hello::peer_limits`] of the hello returned.
+pub async fn accept_announcing(
+    tcp: TcpStream,
+    role: Role,
+    token: Option<&str>,
+    tls: Option<&Tls>,
+    own: &Limits,
 ) -> Result<(BoxStream, Hello)> {
     tcp.set_nodelay(true)?;
     let mut stream: BoxStream = match tls {
@@ -331,11 +471,63 @@ pub async fn accept(
         }
         Err(e) => return Err(e),
     };
-    let answer = Hello::new(role, None).to_header()?;
+    let answer = Hello::new(role, None).announcing(*own).to_header()?;
     let pieces = encode(&answer, &[], false)?;
     stream.write_all(&pieces[0]).await?;
     stream.flush().await?;
     Ok((stream, hello))
+}
+
+/// Waits for the next connection on `listener`. An accept error (descriptors
+/// exhausted, say) is retried after a pause that doubles up to a second, logged
+/// once per episode: the listener neither spins nor stops, and serves again as
+/// soon as descriptors free. `backoff` carries the pause between calls.
+pub async fn next_connection(listener: &TcpListener, backoff: &mut Duration) -> TcpStream {
+    loop {
+        match listener.accept().await {
+            Ok((tcp, _)) => {
+                if !backoff.is_zero() {
+                    tracing::info!(target: "brisk::comm", "accepting connections again");
+                }
+                *backoff = Duration::ZERO;
+                return tcp;
+            }
+            Err(e) => {
+                if backoff.is_zero() {
+                    tracing::warn!(
+                        target: "brisk::comm",
+                        "cannot accept a connection ({e}); retrying with back-off"
+                    );
+                }
+                *backoff = (*backoff * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                tokio::time::sleep(*backoff).await;
+            }
+        }
+    }
+}
+
+/// Turns a connection away with `reason` (a refusal hello on plain TCP; a TLS
+/// peer is just disconnected), on a task of its own that takes a second at most.
+pub fn turn_away(mut tcp: TcpStream, role: Role, reason: String, plain: bool) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            if plain {
+                // Read the peer's hello first: closing with unread bytes would
+                // reset the connection before it reads the refusal.
+                let mut scratch = [0u8; 4096];
+                let _ = tcp.read(&mut scratch).await;
+                let mut refusal = Hello::new(role, None);
+                refusal.refusal = Some(reason);
+                if let Ok(h) = refusal.to_header() {
+                    if let Ok(pieces) = encode(&h, &[], false) {
+                        let _ = tcp.write_all(&pieces[0]).await;
+                    }
+                }
+            }
+            let _ = tcp.shutdown().await;
+        })
+        .await;
+    });
 }
 
 /// Which end of a handshake reads a hello.

@@ -226,6 +226,10 @@ pub enum Msg {
         values: Vec<(Key, WireValue)>,
         /// Keys not held.
         missing: Vec<Key>,
+        /// Keys held but left for another request: the reply would have
+        /// exceeded what the asker accepts (its announced limits).
+        #[serde(default)]
+        deferred: Vec<Key>,
     },
     /// The peer is going away (or refuses something).
     Goodbye {
@@ -266,6 +270,65 @@ impl std::fmt::Debug for Frame {
     }
 }
 
+impl Msg {
+    /// Roughly how many bytes this message takes in a batch's msgpack header
+    /// (a key is counted as 64 bytes): enough to bound queues and to split
+    /// batches well within a peer's limits.
+    pub fn approx_header_bytes(&self) -> usize {
+        const KEY: usize = 64;
+        let value = |v: &WireValue| 8 + v.type_tag.len() + v.header.len();
+        let keys = |ks: &[Key]| KEY * ks.len();
+        16 + match self {
+            Msg::TaskFinished { value: v, .. } | Msg::KeyInMemory { value: v, .. } => {
+                KEY + v.as_ref().map_or(0, value)
+            }
+            Msg::TaskErred { error, .. } | Msg::KeyErred { error, .. } => KEY + error.len(),
+            Msg::Compute { spec, inputs, .. } => {
+                KEY + spec.op.len()
+                    + spec.params.len()
+                    + inputs.iter().map(|(_, ws)| KEY + 4 * ws.len()).sum::<usize>()
+            }
+            Msg::Free { keys: ks, .. }
+            | Msg::AddKeys { keys: ks }
+            | Msg::ReleaseKeys { keys: ks }
+            | Msg::Cancel { keys: ks }
+            | Msg::ReplicateKeys { keys: ks, .. }
+            | Msg::WhoHas { keys: ks, .. }
+            | Msg::GetData { keys: ks, .. } => keys(ks),
+            Msg::Store { value: v, .. } => KEY + value(v),
+            Msg::Replicate { holders, .. } => KEY + 4 * holders.len(),
+            Msg::UpdateGraph { tasks, wanted, .. } => {
+                keys(wanted)
+                    + tasks
+                        .iter()
+                        .map(|t| {
+                            keys(&t.dependencies) + KEY + t.spec.op.len() + t.spec.params.len()
+                        })
+                        .sum::<usize>()
+            }
+            Msg::Scatter { items, .. } => items.iter().map(|(_, v)| KEY + value(v)).sum(),
+            Msg::Data {
+                values,
+                missing,
+                deferred,
+                ..
+            } => {
+                values.iter().map(|(_, v)| KEY + value(v)).sum::<usize>()
+                    + keys(missing)
+                    + keys(deferred)
+            }
+            Msg::WhoHasReply { who_has, .. } => who_has
+                .iter()
+                .map(|(_, ws)| KEY + ws.iter().map(|(_, a)| 8 + a.len()).sum::<usize>())
+                .sum(),
+            Msg::Peers { peers } => peers.iter().map(|(_, a)| 8 + a.len()).sum(),
+            Msg::Goodbye { reason } => reason.len(),
+            Msg::RegisterWorker { address, name, .. } => address.len() + name.len(),
+            _ => 0,
+        }
+    }
+}
+
 /// A message with the frames of its values.
 #[derive(Debug, Clone, Default)]
 pub struct Outgoing {
@@ -291,6 +354,18 @@ impl Outgoing {
     pub fn extend(&mut self, other: Outgoing) {
         self.msgs.extend(other.msgs);
         self.frames.extend(other.frames);
+    }
+
+    /// Roughly how many bytes this batch is: its frames, and an estimate of
+    /// each message's part of the header (to bound queues and split batches).
+    pub fn approx_bytes(&self) -> usize {
+        let frames: usize = self.frames.iter().map(|f| f.as_slice().len()).sum();
+        frames
+            + self
+                .msgs
+                .iter()
+                .map(|(m, _)| m.approx_header_bytes())
+                .sum::<usize>()
     }
 
     /// The msgpack header.

@@ -6,7 +6,9 @@
 //! batch. Runs on a single-threaded runtime: no locks, and a message reaches the
 //! state without crossing threads.
 
-use super::comm::{accept, goodbye, read_batch, split, Outbox};
+use super::comm::{
+    accept_announcing, goodbye, next_connection, read_batch, split, turn_away, Outbox,
+};
 use super::ids::{ClientId, StimulusId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::scheduler_state::{
@@ -37,6 +39,17 @@ pub struct SchedulerOptions {
     pub config: SchedulerConfig,
     /// TLS for every connection.
     pub tls: Option<super::tls::Tls>,
+    /// Most connections open at once (workers, clients, and connections still in
+    /// their handshake); more are turned away with a refusal saying so.
+    pub max_connections: usize,
+    /// Bytes queued for one client, not yet read by it, beyond which results are
+    /// no longer sent with their reports: the client fetches them from the
+    /// workers instead (a client that reads slowly slows its own results, and
+    /// costs the scheduler at most this much).
+    pub client_buffer: usize,
+    /// Bytes queued for any one connection beyond which the peer is taken to
+    /// have stopped reading and is disconnected.
+    pub max_queued: usize,
     /// Let [`run_blocking`] listen on a non-loopback address without a token or
     /// TLS (anyone who can reach the port could join as a worker).
     pub insecure: bool,
@@ -56,6 +69,9 @@ impl Default for SchedulerOptions {
             handshake_timeout: Duration::from_secs(10),
             config: SchedulerConfig::default(),
             tls: None,
+            max_connections: 4096,
+            client_buffer: 64 << 20,
+            max_queued: 1 << 30,
             insecure: false,
             validate: false,
         }
@@ -71,6 +87,8 @@ pub struct SchedulerStatus {
     pub clients: usize,
     /// Tasks known.
     pub tasks: usize,
+    /// Bytes queued for all connections and not yet written.
+    pub queued_bytes: usize,
 }
 
 enum Peer {
@@ -116,16 +134,24 @@ pub async fn serve(
     let limits = options.limits;
     let handshake = options.handshake_timeout;
     let accept_tx = tx.clone();
+    let max_connections = options.max_connections.max(1);
     let acceptor = tokio::spawn(async move {
         let mut next_conn = 0u64;
+        let mut backoff = Duration::ZERO;
         // Connection tasks end with the acceptor (on a shared runtime nothing else
         // would stop them).
         let mut connections = tokio::task::JoinSet::new();
         loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
+            let tcp = next_connection(&listener, &mut backoff).await;
             while connections.try_join_next().is_some() {}
+            if connections.len() >= max_connections {
+                let reason = format!(
+                    "the scheduler has reached its limit of {max_connections} connections"
+                );
+                tracing::warn!(target: "brisk::scheduler", "{reason}: turning one away");
+                turn_away(tcp, Role::Scheduler, reason, tls.is_none());
+                continue;
+            }
             next_conn += 1;
             let conn = next_conn;
             connections.spawn(connection(
@@ -151,6 +177,8 @@ pub async fn serve(
     });
     drop(tx);
     let mut core = Core::new(options.config, status, options.validate);
+    core.client_buffer = options.client_buffer;
+    core.max_queued = options.max_queued;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -187,14 +215,14 @@ async fn connection(
     let deadline = tokio::time::Instant::now() + handshake;
     let accepted = tokio::time::timeout_at(
         deadline,
-        accept(tcp, Role::Scheduler, token.as_deref(), tls.as_ref()),
+        accept_announcing(tcp, Role::Scheduler, token.as_deref(), tls.as_ref(), &limits),
     )
     .await;
-    let Ok(Ok((stream, _))) = accepted else {
+    let Ok(Ok((stream, hello))) = accepted else {
         return;
     };
     let (mut r, w) = split(stream);
-    let outbox = Outbox::spawn(w, true);
+    let outbox = Outbox::spawn_for(w, true, hello.peer_limits());
     let mut msgs = match tokio::time::timeout_at(deadline, read_batch(&mut r, &limits)).await {
         Ok(Ok(Some(msgs))) if !msgs.is_empty() => msgs,
         Ok(Ok(_)) => return,
@@ -262,6 +290,12 @@ struct Core {
     validate: bool,
     /// Seconds without a heartbeat after which a worker is closed (for its goodbye).
     worker_ttl: f64,
+    /// See [`SchedulerOptions::client_buffer`].
+    client_buffer: usize,
+    /// See [`SchedulerOptions::max_queued`].
+    max_queued: usize,
+    /// Bytes of values put in the batch being gathered for each client.
+    pending_values: FxHashMap<ClientId, usize>,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -290,6 +324,9 @@ impl Core {
             out: BTreeMap::new(),
             status,
             validate,
+            client_buffer: SchedulerOptions::default().client_buffer,
+            max_queued: SchedulerOptions::default().max_queued,
+            pending_values: FxHashMap::default(),
         }
     }
 
@@ -329,6 +366,7 @@ impl Core {
             workers: self.workers.len(),
             clients: self.clients.len(),
             tasks: self.state.task_count(),
+            queued_bytes: self.conns.values().map(|(_, o)| o.queued_bytes()).sum(),
         };
         self.status.send_if_modified(|old| {
             if *old != s {
@@ -608,7 +646,13 @@ impl Core {
             }
             Instruction::Report { client, report } => {
                 let msg = match report {
-                    Report::InMemory { key, nbytes } => match self.results.get(&key) {
+                    Report::InMemory { key, nbytes } => match self
+                        .results
+                        .get(&key)
+                        .map(|(_, f)| f.iter().map(Vec::len).sum())
+                        .filter(|bytes| self.has_room_for(client, *bytes))
+                        .and_then(|_| self.results.get(&key))
+                    {
                         Some((v, frames)) => {
                             let (v, frames) = (v.clone(), frames.clone());
                             self.out.entry(Dest::Client(client)).or_default().push_with(
@@ -669,15 +713,51 @@ impl Core {
         }
     }
 
+    /// Whether a result of `bytes` may ride with its report to `client`: not
+    /// when what is queued for it would pass its buffer (it fetches the value
+    /// from a worker instead).
+    fn has_room_for(&mut self, client: ClientId, bytes: usize) -> bool {
+        let Some((outbox, _)) = self.clients.get(&client) else {
+            return false;
+        };
+        let pending = self.pending_values.entry(client).or_default();
+        if outbox.queued_bytes() + *pending + bytes > self.client_buffer {
+            return false;
+        }
+        *pending += bytes;
+        true
+    }
+
     fn flush(&mut self) {
+        self.pending_values.clear();
+        let mut stalled = Vec::new();
         for (dest, batch) in std::mem::take(&mut self.out) {
-            let outbox = match dest {
-                Dest::Worker(w) => self.workers.get(&w).map(|(_, o, _)| o),
-                Dest::Client(c) => self.clients.get(&c).map(|(o, _)| o),
+            let peer = match dest {
+                Dest::Worker(w) => self.workers.get(&w).map(|(_, o, c)| (o, *c)),
+                Dest::Client(c) => self.clients.get(&c).map(|(o, conn)| (o, *conn)),
             };
-            if let Some(o) = outbox {
+            if let Some((o, conn)) = peer {
                 o.send(batch);
+                if o.queued_bytes() > self.max_queued {
+                    stalled.push((conn, o.queued_bytes()));
+                }
             }
+        }
+        // A peer that lets this much pile up has stopped reading: drop it, and
+        // what is queued for it, rather than hold it all.
+        for (conn, queued) in stalled {
+            tracing::warn!(
+                target: "brisk::scheduler",
+                "connection {conn} has {queued} bytes unread (over max_queued): disconnecting it"
+            );
+            if let Some((_, o)) = self.conns.get(&conn) {
+                o.abort();
+            }
+            self.on_closed(conn);
+        }
+        // Removing a peer may have given others work.
+        if !self.out.is_empty() {
+            self.flush();
         }
     }
 

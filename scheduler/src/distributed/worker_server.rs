@@ -7,7 +7,10 @@
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
 
-use super::comm::{accept, connect, goodbye, read_batch, split, BoxStream, Outbox, Reader, Writer};
+use super::comm::{
+    accept_announcing, connect_announcing, goodbye, next_connection, read_batch, split, turn_away,
+    BoxStream, Outbox, Reader, Writer,
+};
 use super::ids::StimulusId;
 use super::ids::WorkerId;
 use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireValue};
@@ -55,6 +58,8 @@ pub struct WorkerOptions {
     pub handshake_timeout: Duration,
     /// What a peer may send.
     pub limits: Limits,
+    /// Most connections open at once on the peer port; more are turned away.
+    pub max_connections: usize,
     /// TLS for every connection.
     pub tls: Option<super::tls::Tls>,
     /// Check the state machine's indexes after every event (for tests; see
@@ -79,6 +84,7 @@ impl WorkerOptions {
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             limits: Limits::default(),
+            max_connections: 1024,
             tls: None,
             validate: false,
         }
@@ -169,6 +175,7 @@ pub async fn serve(
         options.tls.clone(),
         options.limits,
         options.handshake_timeout,
+        options.max_connections.max(1),
     ));
     let pool = Pool::new(options.nthreads.max(1))?;
     tokio::pin!(shutdown);
@@ -179,14 +186,14 @@ pub async fn serve(
             _ = &mut shutdown => break Ok(()),
             s = connect_with_retry(&options) => s,
         };
-        let stream = match stream {
+        let (stream, peer) = match stream {
             Ok(s) => s,
             Err(e) => break Err(e),
         };
         let mut w = Session::new(session, &options, &address, store.clone(), &pool);
         let ended = tokio::select! {
             _ = &mut shutdown => true,
-            _ = w.run(stream) => false,
+            _ = w.run(stream, peer) => false,
         };
         lock(&store).clear();
         if ended {
@@ -197,16 +204,18 @@ pub async fn serve(
     result
 }
 
-async fn connect_with_retry(options: &WorkerOptions) -> Result<BoxStream> {
+/// The scheduler's connection, and what the scheduler accepts.
+async fn connect_with_retry(options: &WorkerOptions) -> Result<(BoxStream, Limits)> {
     let deadline = Instant::now() + options.reconnect;
     let mut wait = Duration::from_millis(20);
     loop {
-        match connect(
+        match connect_announcing(
             &options.scheduler,
             Role::Worker,
             options.token.as_deref(),
             options.tls.as_ref(),
             options.connect_timeout,
+            &options.limits,
         )
         .await
         {
@@ -267,9 +276,9 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn run(&mut self, stream: BoxStream) {
+    async fn run(&mut self, stream: BoxStream, scheduler: Limits) {
         let (mut r, w) = split(stream);
-        let outbox = Outbox::spawn(w, true);
+        let outbox = Outbox::spawn_for(w, true, scheduler);
         let mut hello = Outgoing::default();
         hello.push(Msg::RegisterWorker {
             address: self.address.to_string(),
@@ -655,7 +664,8 @@ pub(crate) struct Dial<'a> {
 }
 
 /// Asks a peer (worker) for `keys` over a kept connection; returns the values it
-/// had and the keys it did not.
+/// had and the keys it did not. A peer whose reply would exceed this process's
+/// `limits` sends part of it and defers the rest, which is asked for again.
 pub(crate) async fn get_data(
     conn: &mut Option<PeerConn>,
     address: &str,
@@ -664,8 +674,37 @@ pub(crate) async fn get_data(
     keys: &[Key],
     decode_here: bool,
 ) -> Result<Fetched> {
+    let mut values = Vec::with_capacity(keys.len());
+    let mut missing = Vec::new();
+    let mut asking = keys.to_vec();
+    while !asking.is_empty() {
+        let (got, lacking, deferred) =
+            get_data_once(conn, address, dial, limits, &asking, decode_here).await?;
+        if got.is_empty() && deferred.len() == asking.len() {
+            return Err(Error::Malformed {
+                reason: format!("{address} deferred every key of a data request"),
+            });
+        }
+        values.extend(got);
+        missing.extend(lacking);
+        asking = deferred;
+    }
+    Ok((values, missing))
+}
+
+/// One request and its reply: values, keys not held, keys deferred.
+async fn get_data_once(
+    conn: &mut Option<PeerConn>,
+    address: &str,
+    dial: Dial<'_>,
+    limits: &Limits,
+    keys: &[Key],
+    decode_here: bool,
+) -> Result<(Vec<(Key, Value)>, Vec<Key>, Vec<Key>)> {
     if conn.is_none() {
-        let s = connect(address, Role::Worker, dial.token, dial.tls, dial.timeout).await?;
+        let (s, _) =
+            connect_announcing(address, Role::Worker, dial.token, dial.tls, dial.timeout, limits)
+                .await?;
         let (r, w) = split(s);
         *conn = Some(PeerConn { r, w });
     }
@@ -679,13 +718,17 @@ pub(crate) async fn get_data(
     let reply = read_batch(&mut c.r, limits)
         .await?
         .ok_or(Error::Truncated { needed: 1, got: 0 })?;
-    let (values, missing, frames) = match reply.into_iter().next() {
+    let (values, missing, deferred, frames) = match reply.into_iter().next() {
         Some(Incoming {
-            msg: Msg::Data {
-                values, missing, ..
-            },
+            msg:
+                Msg::Data {
+                    values,
+                    missing,
+                    deferred,
+                    ..
+                },
             frames,
-        }) => (values, missing, frames),
+        }) => (values, missing, deferred, frames),
         Some(Incoming {
             msg: Msg::Goodbye { reason },
             ..
@@ -700,14 +743,19 @@ pub(crate) async fn get_data(
             })
         }
     };
+    if let Some(k) = deferred.iter().find(|k| !keys.contains(k)) {
+        return Err(Error::Malformed {
+            reason: format!("{address} deferred {k}, which was not asked for"),
+        });
+    }
     let raw = RawData {
         values,
         frames,
         missing,
     };
     let bytes: usize = raw.frames.iter().map(Vec::len).sum();
-    if decode_here || bytes < (1 << 20) {
-        raw.decode()
+    let (values, missing) = if decode_here || bytes < (1 << 20) {
+        raw.decode()?
     } else {
         // Large values are decoded away from this thread (a client's may be the
         // scheduler's).
@@ -715,8 +763,9 @@ pub(crate) async fn get_data(
             .await
             .map_err(|e| Error::Malformed {
                 reason: format!("decoding fetched data: {e}"),
-            })?
-    }
+            })??
+    };
+    Ok((values, missing, deferred))
 }
 
 /// A data reply before its values are decoded.
@@ -749,23 +798,32 @@ async fn serve_peers(
     tls: Option<super::tls::Tls>,
     limits: Limits,
     handshake: Duration,
+    max_connections: usize,
 ) {
+    let mut backoff = Duration::ZERO;
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let tcp = next_connection(&listener, &mut backoff).await;
+        while connections.try_join_next().is_some() {}
+        if connections.len() >= max_connections {
+            let reason =
+                format!("the worker has reached its limit of {max_connections} peer connections");
+            turn_away(tcp, Role::Worker, reason, tls.is_none());
             continue;
-        };
+        }
         let store = store.clone();
         let token = token.clone();
         let tls = tls.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let accepted = tokio::time::timeout(
                 handshake,
-                accept(tcp, Role::Worker, token.as_deref(), tls.as_ref()),
+                accept_announcing(tcp, Role::Worker, token.as_deref(), tls.as_ref(), &limits),
             )
             .await;
-            let Ok(Ok((stream, _))) = accepted else {
+            let Ok(Ok((stream, hello))) = accepted else {
                 return;
             };
+            let asker = hello.peer_limits();
             let (mut r, mut w) = split(stream);
             loop {
                 let msgs = match read_batch(&mut r, &limits).await {
@@ -785,36 +843,7 @@ async fn serve_peers(
                         let _ = super::comm::write_batch(&mut w, &bye, false).await;
                         return;
                     };
-                    let held: Vec<(Key, Option<Value>)> = {
-                        let s = lock(&store);
-                        keys.into_iter()
-                            .map(|k| {
-                                let v = s.get(&k).cloned();
-                                (k, v)
-                            })
-                            .collect()
-                    };
-                    let mut values = Vec::new();
-                    let mut frames = Vec::new();
-                    let mut missing = Vec::new();
-                    for (k, v) in held {
-                        match v.map(|v| value_frames(&v)) {
-                            Some(Ok((wv, f))) => {
-                                values.push((k, wv));
-                                frames.extend(f);
-                            }
-                            _ => missing.push(k),
-                        }
-                    }
-                    let mut reply = Outgoing::default();
-                    reply.push_with(
-                        Msg::Data {
-                            id,
-                            values,
-                            missing,
-                        },
-                        frames,
-                    );
+                    let reply = data_reply(&store, id, keys, &asker);
                     if super::comm::write_batch(&mut w, &reply, false)
                         .await
                         .is_err()
@@ -825,6 +854,61 @@ async fn serve_peers(
             }
         });
     }
+}
+
+/// The reply to a data request: the values held, as many as fit what the asker
+/// accepts (`asker`: frames, and half its bytes, leaving room for the header),
+/// the keys not held, and the keys deferred to another request. The first value
+/// always goes, so every request makes progress.
+fn data_reply(store: &Store, id: u64, keys: Vec<Key>, asker: &Limits) -> Outgoing {
+    let held: Vec<(Key, Option<Value>)> = {
+        let s = lock(store);
+        keys.into_iter()
+            .map(|k| {
+                let v = s.get(&k).cloned();
+                (k, v)
+            })
+            .collect()
+    };
+    let max_frames = asker.max_frames.max(2) - 1;
+    let max_bytes = asker.max_message.min(asker.max_inflated) / 2;
+    let mut values = Vec::new();
+    let mut frames = Vec::new();
+    let mut missing = Vec::new();
+    let mut deferred = Vec::new();
+    let mut bytes = 0usize;
+    for (k, v) in held {
+        if !deferred.is_empty() {
+            deferred.push(k);
+            continue;
+        }
+        match v.map(|v| value_frames(&v)) {
+            Some(Ok((wv, f))) => {
+                let size: usize =
+                    f.iter().map(|x| x.as_slice().len()).sum::<usize>() + wv.header.len() + 64;
+                let full = frames.len() + f.len() > max_frames || bytes + size > max_bytes;
+                if full && !values.is_empty() {
+                    deferred.push(k);
+                    continue;
+                }
+                bytes += size;
+                values.push((k, wv));
+                frames.extend(f);
+            }
+            _ => missing.push(k),
+        }
+    }
+    let mut reply = Outgoing::default();
+    reply.push_with(
+        Msg::Data {
+            id,
+            values,
+            missing,
+            deferred,
+        },
+        frames,
+    );
+    reply
 }
 
 /// Runs a worker on this thread until SIGTERM/SIGINT or until the scheduler stays

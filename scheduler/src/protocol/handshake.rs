@@ -2,6 +2,7 @@
 //! and (when the cluster has one) the shared token. A peer that fails the check is
 //! disconnected before it can send anything else.
 
+use super::Limits;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,9 @@ pub struct Hello {
     /// In an answer: why the connection is refused (it is closed right after).
     #[serde(default)]
     pub refusal: Option<String>,
+    /// What the sender accepts: the peer never sends it a message over these.
+    #[serde(default)]
+    pub limits: Option<Limits>,
 }
 
 impl Hello {
@@ -47,6 +51,28 @@ impl Hello {
             role,
             token: token.map(str::to_string),
             refusal: None,
+            limits: None,
+        }
+    }
+
+    /// The same hello, announcing what this process accepts.
+    pub fn announcing(mut self, limits: Limits) -> Hello {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// What the peer that sent this hello accepts: the limits it announced,
+    /// kept within what a message can be (a hostile peer cannot make this
+    /// process send one frame a message), or the defaults when it announced none.
+    pub fn peer_limits(&self) -> Limits {
+        let Some(l) = self.limits else {
+            return Limits::default();
+        };
+        Limits {
+            max_message: l.max_message.max(1 << 16),
+            max_frame: l.max_frame.max(1 << 16),
+            max_frames: l.max_frames.clamp(2, u16::MAX as usize),
+            max_inflated: l.max_inflated.max(1 << 16),
         }
     }
 

@@ -20,7 +20,10 @@ const TABLE_ENTRY: usize = 9;
 /// let small = Limits { max_frame: 64 << 20, max_inflated: 128 << 20, ..Limits::default() };
 /// assert!(small.max_inflated <= 2 * small.max_message);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Each process announces its limits in its hello ([`Hello::limits`](super::Hello)),
+/// and a peer merges and splits what it sends so no message exceeds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Largest message body on the wire (the largest legitimate message).
     pub max_message: usize,

@@ -151,6 +151,22 @@ impl Client {
             .collect()
     }
 
+    /// [`gather`](Self::gather), waiting `timeout` at most for the futures to
+    /// finish: an error naming the first key still pending then.
+    pub fn gather_timeout<T: Data + Clone>(
+        &self,
+        futures: &[Future<T>],
+        timeout: Duration,
+    ) -> Result<Vec<T>> {
+        let deadline = Instant::now() + timeout;
+        for f in futures {
+            if f.handle.wait_until(deadline).is_none() {
+                return Err(super::future::timed_out(f.key(), timeout));
+            }
+        }
+        self.gather(futures)
+    }
+
     /// Sends values to the workers (to every worker with `broadcast`) and returns
     /// futures for them; their keys are their content tokens.
     pub fn scatter<T: Data + Tokenize>(

@@ -106,6 +106,23 @@ impl FutureHandle {
         s.clone()
     }
 
+    /// [`wait`](Self::wait) until `deadline` at most: `None` when still pending then.
+    pub(super) fn wait_until(&self, deadline: Instant) -> Option<Status> {
+        let mut s = lock(&self.status);
+        while matches!(*s, Status::Pending) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            s = self
+                .cond
+                .wait_timeout(s, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        Some(s.clone())
+    }
+
     pub(super) fn poll_status(&self, waker: &Waker) -> Option<Status> {
         let s = lock(&self.status);
         if matches!(*s, Status::Pending) {
@@ -252,6 +269,25 @@ impl<T: Data + Clone> Future<T> {
     pub fn result(&self) -> Result<T> {
         take(&self.handle.fetch()?)
     }
+
+    /// [`result`](Self::result), waiting `timeout` at most for the task to
+    /// finish (Dask's `result(timeout=...)`): an error naming the key when it
+    /// has not. The future stays valid and can be waited on again.
+    pub fn result_timeout(&self, timeout: Duration) -> Result<T> {
+        if self
+            .handle
+            .wait_until(Instant::now() + timeout)
+            .is_none()
+        {
+            return Err(timed_out(&self.handle.key, timeout));
+        }
+        self.result()
+    }
+}
+
+/// The error of a wait that ran out of time.
+pub(super) fn timed_out(key: &Key, timeout: Duration) -> Error {
+    err(format!("{key} is not done after waiting {timeout:?}"))
 }
 
 impl<T> Lazy for Future<T> {

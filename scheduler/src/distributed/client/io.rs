@@ -4,7 +4,7 @@
 use super::command::{Cmd, WhoHas};
 use super::future::{err, lock, FutureHandle, Shared, Status};
 use super::options::ClientOptions;
-use crate::distributed::comm::{connect, read_batch, split, Outbox};
+use crate::distributed::comm::{connect_announcing, read_batch, split, Outbox};
 use crate::distributed::messages::{encoded, Incoming, Msg, Outgoing};
 use crate::distributed::worker_server::{get_data, Dial, PeerConn};
 use crate::protocol::{Limits, Role};
@@ -27,16 +27,20 @@ pub(super) async fn io_loop(
     let _fail_pending = FailPending(shared.clone());
     let mut ready = Some(ready);
     let peers: PeerPool = Arc::default();
+    // Why the scheduler last closed the connection, for the error if it does not
+    // come back.
+    let mut last_goodbye: Option<String> = None;
     loop {
         let deadline = Instant::now() + options.reconnect;
         let mut wait = Duration::from_millis(20);
         let stream = loop {
-            match connect(
+            match connect_announcing(
                 &address,
                 Role::Client,
                 options.token.as_deref(),
                 options.tls.as_ref(),
                 options.connect_timeout,
+                &options.limits,
             )
             .await
             {
@@ -56,25 +60,27 @@ pub(super) async fn io_loop(
                 }
             }
         };
-        let Some(stream) = stream else {
-            fail_all(&shared, "the scheduler is unreachable");
+        let Some((stream, scheduler_limits)) = stream else {
+            let why = match &last_goodbye {
+                Some(reason) => format!(
+                    "the scheduler is unreachable (it closed the connection: {reason})"
+                ),
+                None => "the scheduler is unreachable".to_string(),
+            };
+            fail_all(&shared, &why);
             // Answer whatever is still asked, with an error.
             while let Some(cmd) = rx.recv().await {
                 match cmd {
                     Cmd::Close => return,
-                    Cmd::WhoHas { reply, .. } => {
-                        drop(reply.send(Err(err("the scheduler is unreachable"))))
-                    }
-                    Cmd::Gather { reply, .. } => {
-                        drop(reply.send(Err(err("the scheduler is unreachable"))))
-                    }
+                    Cmd::WhoHas { reply, .. } => drop(reply.send(Err(err(why.clone())))),
+                    Cmd::Gather { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Send(_) => {}
                 }
             }
             return;
         };
         let (mut r, w) = split(stream);
-        let outbox = Outbox::spawn(w, true);
+        let outbox = Outbox::spawn_for(w, true, scheduler_limits);
         let mut hello = Outgoing::default();
         hello.push(Msg::RegisterClient);
         let first_session = ready.is_some();
@@ -144,6 +150,9 @@ pub(super) async fn io_loop(
                     Some(Some(msgs)) => {
                         let mut gone = false;
                         for m in msgs {
+                            if let Msg::Goodbye { reason } = &m.msg {
+                                last_goodbye = Some(reason.clone());
+                            }
                             gone |= on_message(&shared, m, &mut pending_who);
                         }
                         if gone { break false; }

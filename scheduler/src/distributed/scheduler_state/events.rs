@@ -55,6 +55,7 @@ impl SchedulerState {
     }
 
     fn on_add_worker(&mut self, id: WorkerId, address: String, nthreads: u32) {
+        self.no_workers_since = None;
         self.workers.insert(
             id,
             WorkerInfo {
@@ -453,6 +454,36 @@ impl SchedulerState {
             self.emit(Instruction::CloseWorker { worker });
             self.on_remove_worker(worker);
         }
+        self.fail_unrunnable_without_workers();
+    }
+
+    /// Once no worker has been connected for the no-workers timeout, the tasks
+    /// waiting for one fail (and with them what depends on them), so clients
+    /// hear why instead of waiting forever.
+    fn fail_unrunnable_without_workers(&mut self) {
+        if !self.workers.is_empty() || self.unrunnable.is_empty() {
+            self.no_workers_since = None;
+            return;
+        }
+        let since = *self.no_workers_since.get_or_insert(self.now);
+        let Some(timeout) = self.config.no_workers_timeout else {
+            return;
+        };
+        if self.now - since < timeout {
+            return;
+        }
+        let stranded: Vec<Key> = self.unrunnable.iter().map(|(_, k)| k.clone()).collect();
+        let recs = stranded
+            .into_iter()
+            .map(|k| {
+                let error: Arc<str> = format!(
+                    "{k} could not run: no worker has been connected for {timeout} s (the no-workers timeout)"
+                )
+                .into();
+                (k, Target::Erred(error))
+            })
+            .collect();
+        self.transitions(recs, "no-workers-timeout");
     }
 
     fn record_duration(&mut self, key: &Key, duration: f64) {

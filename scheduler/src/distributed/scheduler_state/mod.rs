@@ -74,6 +74,10 @@ pub struct SchedulerConfig {
     pub bandwidth: f64,
     /// Assumed duration of an op never measured, seconds.
     pub default_duration: f64,
+    /// Seconds with no worker connected after which tasks that are ready to run
+    /// fail, with an error naming them, instead of waiting for a worker forever
+    /// (Dask's `no-workers-timeout`); `None` waits forever.
+    pub no_workers_timeout: Option<f64>,
 }
 
 impl Default for SchedulerConfig {
@@ -86,6 +90,7 @@ impl Default for SchedulerConfig {
             worker_timeout: 60.0,
             bandwidth: 1e9,
             default_duration: 0.001,
+            no_workers_timeout: Some(600.0),
         }
     }
 }
@@ -204,7 +209,9 @@ pub enum Event {
         /// Which.
         worker: WorkerId,
     },
-    /// Time passed: workers silent for longer than the timeout are removed.
+    /// Time passed: workers silent for longer than the timeout are removed, and
+    /// ready tasks fail once no worker has been connected for the no-workers
+    /// timeout.
     Tick,
 }
 
@@ -419,6 +426,9 @@ pub struct SchedulerState {
     broken: Vec<String>,
     /// The event being handled.
     stimulus_id: StimulusId,
+    /// Since when tasks have waited with no worker connected (the first tick that
+    /// saw it).
+    no_workers_since: Option<f64>,
 }
 
 impl SchedulerState {
@@ -437,6 +447,7 @@ impl SchedulerState {
             out: Vec::new(),
             broken: Vec::new(),
             stimulus_id: StimulusId::scheduler(0),
+            no_workers_since: None,
         }
     }
 
