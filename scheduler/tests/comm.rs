@@ -2,7 +2,7 @@
 //! frames, and hostile bytes give errors, never panics or huge allocations.
 
 use brisk_core::Key;
-use brisk_scheduler::distributed::comm::{read_batch, write_batch};
+use brisk_scheduler::distributed::comm::{fit, read_batch, write_batch, Outbox};
 use brisk_scheduler::distributed::messages::{Msg, Outgoing, WireValue};
 use brisk_scheduler::distributed::StimulusId;
 use brisk_scheduler::protocol::{Limits, MAGIC};
@@ -251,4 +251,60 @@ fn hostile_bytes_are_errors() {
             assert!(got.is_err(), "{what}: {got:?}");
         });
     }
+}
+
+/// A batch over what the peer accepts is split into messages within its frames
+/// and bytes, in order; every message arrives at a reader with those limits.
+#[test]
+fn batches_are_split_within_the_peers_announced_limits() {
+    let peer = Limits {
+        max_message: 1 << 20,
+        max_frame: 1 << 20,
+        max_frames: 8,
+        max_inflated: 1 << 20,
+    };
+    let value = WireValue {
+        type_tag: "vec<u8>".into(),
+        header: vec![],
+        nframes: 1,
+    };
+    let batch = || {
+        let mut batch = Outgoing::default();
+        for i in 0..100u32 {
+            batch.push_with(
+                Msg::KeyInMemory {
+                    key: Key::new("x", &[i]),
+                    nbytes: 50_000,
+                    value: Some(value.clone()),
+                },
+                vec![vec![i as u8; 50_000]],
+            );
+        }
+        batch
+    };
+    let parts = fit(batch(), &peer);
+    assert!(parts.len() >= 15, "100 frames at 7 a message: {}", parts.len());
+    for p in &parts {
+        assert!(p.frames.len() < peer.max_frames);
+        assert!(p.approx_bytes() <= peer.max_message / 2);
+    }
+    rt().block_on(async {
+        let (a, b) = pair().await;
+        let (_, w) = a.into_split();
+        let (mut r, _) = b.into_split();
+        let outbox = Outbox::spawn_for(w, false, peer);
+        assert!(outbox.send(batch()));
+        let mut seen = Vec::new();
+        while seen.len() < 100 {
+            let msgs = read_batch(&mut r, &peer).await.unwrap().unwrap();
+            for m in msgs {
+                let Msg::KeyInMemory { key, .. } = m.msg else {
+                    panic!("unexpected {:?}", m.msg)
+                };
+                assert_eq!(m.frames[0].len(), 50_000);
+                seen.push(key.index()[0]);
+            }
+        }
+        assert_eq!(seen, (0..100u32).collect::<Vec<_>>(), "in order, none lost");
+    });
 }

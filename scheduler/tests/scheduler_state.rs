@@ -452,6 +452,53 @@ fn no_worker_until_one_joins() {
     assert_eq!(h.worker(W1, 1), vec![compute(W1, &x, &[], 0, true)]);
 }
 
+/// Tasks that wait with no worker connected fail once the no-workers timeout has
+/// passed (counted from the first tick that saw them waiting), with an error
+/// naming the task; its dependents fail with it. A worker joining in time runs
+/// them instead.
+#[test]
+fn tasks_fail_after_the_no_workers_timeout() {
+    let mut h = Harness::with(SchedulerConfig {
+        no_workers_timeout: Some(10.0),
+        ..Default::default()
+    });
+    let (x, y) = (key("x"), key("y"));
+    h.submit(&[(&x, &[]), (&y, &[&x])], &[&y]);
+    assert_eq!(h.status(&x), Some("no-worker"));
+    let at = |h: &mut Harness, t: f64| {
+        h.now = t - 1.0;
+        h.on(Event::Tick)
+    };
+    assert_eq!(at(&mut h, 100.0), vec![], "the first tick starts the clock");
+    assert_eq!(at(&mut h, 109.0), vec![]);
+    let out = at(&mut h, 110.0);
+    let [Instruction::Report {
+        client: C,
+        report: Report::Erred { key: k, error },
+    }] = &out[..]
+    else {
+        panic!("expected one error report, got {out:?}");
+    };
+    assert_eq!(k, &y);
+    assert!(
+        error.contains(&x.to_string()) && error.contains("no worker has been connected for 10 s"),
+        "{error}"
+    );
+    assert_eq!(h.status(&y), Some("erred"));
+
+    // With a worker in time, nothing fails.
+    let mut h = Harness::with(SchedulerConfig {
+        no_workers_timeout: Some(10.0),
+        ..Default::default()
+    });
+    h.submit(&[(&x, &[])], &[&x]);
+    at(&mut h, 100.0);
+    h.now = 105.0;
+    h.worker(W1, 1);
+    assert_eq!(at(&mut h, 150.0), vec![]);
+    assert_eq!(h.status(&x), Some("processing"));
+}
+
 /// Scattered data is held by a worker at once; replicate spreads it; losing the
 /// only copy of scattered data is an error (it has no lineage).
 #[test]
