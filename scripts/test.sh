@@ -90,6 +90,18 @@ else
   cargo test --workspace --all-features --locked --no-fail-fast
 fi
 
+echo "== fuzzing (about a minute a target)"
+# The fuzz targets of the protocol, NetCDF and CSV readers (each also runs for a few
+# seconds in the step above); a failure prints the input to add as a regression test.
+fuzz_seconds="${BRISK_FUZZ_SECONDS:-60}"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  BRISK_FUZZ_SECONDS="$fuzz_seconds" cargo nextest run --workspace --all-features --locked \
+    --no-fail-fast -E 'binary(fuzz_protocol) | binary(fuzz_netcdf) | binary(fuzz_csv)'
+else
+  BRISK_FUZZ_SECONDS="$fuzz_seconds" cargo test --workspace --all-features --locked \
+    --no-fail-fast --test fuzz_protocol --test fuzz_netcdf --test fuzz_csv
+fi
+
 echo "== doc tests"
 cargo test --workspace --all-features --locked --doc
 
