@@ -183,8 +183,8 @@ fn not_a_panic(e: &brisk_core::Error, step: &str) -> Result<(), String> {
 /// CSV parser (polars-io 0.55.2, `parse_lines`) takes the inside of a quoted field
 /// as `field[1..len - 1]` when null values are set, which for such a field at the
 /// end of the data is the range `1..0`: undefined behaviour, on which debug builds
-/// abort the process (see the ignored regression tests below). The fuzz target
-/// leaves these files out until Polars mends it.
+/// abort the process (see the ignored test below). Brisk refuses data that ends
+/// in such a field before Polars reads it, so the fuzz target keeps these files.
 fn lone_quote_field(bytes: &[u8], separator: u8) -> bool {
     bytes.split(|&b| b == b'\n').any(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -231,23 +231,10 @@ fn well_quoted(bytes: &[u8], separator: u8) -> bool {
     !quoted
 }
 
-/// Whether the file starts with a byte-order mark and a blank line: Polars drops
-/// both before the header, but the row count (which parses nothing) sees a blank
-/// line only at the very start, so it counts one row too many (see the ignored
-/// regression test below).
-fn blank_line_after_bom(bytes: &[u8]) -> bool {
-    bytes
-        .strip_prefix("\u{feff}".as_bytes())
-        .is_some_and(|rest| matches!(rest.first(), Some(b'\n' | b'\r')))
-}
-
 fn check_csv(scratch: &Scratch, bytes: &[u8], r: Reading) -> Result<(), String> {
-    if lone_quote_field(bytes, r.separator) {
-        return Ok(());
-    }
     let path = scratch.file("csv");
     std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
-    let compare = well_quoted(bytes, r.separator) && !blank_line_after_bom(bytes);
+    let compare = well_quoted(bytes, r.separator);
     let result = read_and_compare(path.to_str().unwrap(), &options(bytes, r), compare);
     let _ = std::fs::remove_file(&path);
     result
@@ -430,12 +417,10 @@ fn quotes_are_checked_as_rfc_4180_places_them() {
 // --- regression tests: files the fuzzer found
 
 /// Found by the fuzzer: data ending in a lone quote, read with null values, makes
-/// Polars' parser slice a field out of bounds (see [`lone_quote_field`]). Not
-/// Brisk's code: the test aborts the process, so it is ignored until Polars is
-/// upgraded past the bug (`cargo test --test fuzz_csv -- --ignored` shows it).
+/// Polars' parser slice a field out of bounds (see [`lone_quote_field`]); Brisk
+/// refuses such data before Polars sees it, with an error saying so.
 #[test]
-#[ignore = "aborts: polars-io 0.55.2 slices a lone-quote field out of bounds"]
-fn data_ending_in_a_lone_quote_reads_or_fails() {
+fn data_ending_in_a_lone_quote_is_an_error() {
     let scratch = Scratch::new("csv-lone-quote");
     let bytes = fuzz::hex(
         "69642c74656e756c6c68302e3030303030303030303030303030313937302d30312d3031543030\
@@ -453,6 +438,17 @@ fn data_ending_in_a_lone_quote_reads_or_fails() {
     let path = scratch.file("csv");
     std::fs::write(&path, &bytes).unwrap();
     read_and_compare(path.to_str().unwrap(), &options(&bytes, r), false).unwrap();
+    read_csv(&[path.to_str().unwrap()], &options(&bytes, r))
+        .and_then(|df| df.compute())
+        .expect_err("a quoted field that never closes");
+
+    // The smallest such file: the error says what is wrong.
+    let bytes = b"a,b\n1,\"";
+    std::fs::write(&path, bytes).unwrap();
+    let e = read_csv(&[path.to_str().unwrap()], &options(bytes, r))
+        .and_then(|df| df.compute())
+        .expect_err("a quoted field that never closes");
+    assert!(e.to_string().contains("lone quote"), "{e}");
 }
 
 /// The same with Polars alone, on the smallest such file.
@@ -472,10 +468,9 @@ fn polars_reads_a_lone_quote_with_null_values() {
 }
 
 /// Found by the fuzzer: a byte-order mark then a blank line before the header.
-/// Polars drops both, so the frame has one row; `len()` counts the blank line as
+/// Polars drops both, so the frame has one row; `len()` counted the blank line as
 /// the header and the header as a row.
 #[test]
-#[ignore = "len() counts a blank line after a byte-order mark as a record"]
 fn a_blank_line_after_a_byte_order_mark_is_not_counted() {
     let scratch = Scratch::new("csv-bom");
     let bytes = "\u{feff}\na,b\n1,2\n".as_bytes();
@@ -484,4 +479,27 @@ fn a_blank_line_after_a_byte_order_mark_is_not_counted() {
     let df = read_csv(&[path.to_str().unwrap()], &CsvOptions::default()).unwrap();
     assert_eq!(df.compute().unwrap().height(), 1);
     assert_eq!(df.len().unwrap(), 1);
+}
+
+/// Found by the fuzzer: a block that starts with a byte-order mark (here the last
+/// line of the file is one). Polars reads each block as a file and drops the mark;
+/// `len()` counted it as a record.
+#[test]
+fn a_byte_order_mark_starting_a_block_is_not_counted() {
+    let scratch = Scratch::new("csv-bom-block");
+    let bytes = fuzz::hex(
+        "69642c782c6e616d652c7768656e0a312c322e352c6162632c323032342d30312d30322030333a\
+         30343a30350a322c2d332e323565322c2c323032342d30322d32395432333a35393a35392e313233\
+         3435360a332c4e412c7820792c0a2d342c302e312c7a7a2c313939392d31322d33312030303a3030\
+         3a30300aefbbbf",
+    );
+    let r = Reading {
+        separator: b',',
+        has_header: true,
+        skip_rows: 0,
+        blocksize: Some(16),
+    };
+    let path = scratch.file("csv");
+    std::fs::write(&path, &bytes).unwrap();
+    read_and_compare(path.to_str().unwrap(), &options(&bytes, r), true).unwrap();
 }

@@ -12,8 +12,8 @@ use super::dates;
 use super::plan::Plan;
 use super::schema::from_schema;
 use super::source::{
-    null_values, preamble_bytes, scan_parquet, CsvParse, FileRef, ParquetPart, Source, TextBlock,
-    TextFormat,
+    ends_in_lone_quote, null_values, preamble_bytes, scan_parquet, CsvParse, FileRef, ParquetPart,
+    Source, TextBlock, TextFormat,
 };
 use super::step::Step;
 use crate::error;
@@ -178,6 +178,16 @@ fn csv_sample_schema(
         Some(p) => &sample[..=p],
         None => sample,
     };
+    if ends_in_lone_quote(cut, options.separator) {
+        return Err(crate::Error::Parse {
+            file: url.to_string(),
+            line: memchr::memchr_iter(b'\n', cut).count() + 1,
+            column: None,
+            value: Some("\"".into()),
+            message: "the data ends inside a quoted field: its last field is a lone quote".into(),
+        }
+        .into());
+    }
     // Ragged lines are found (with their line numbers) when the blocks are read.
     let parse = pl::CsvParseOptions::default()
         .with_truncate_ragged_lines(true)

@@ -74,6 +74,20 @@ impl TextBlock {
         .into()
     }
 
+    /// The error for a CSV block whose data ends in a quoted field that never
+    /// closes (a lone quote as its last field), at the line of that quote.
+    pub(crate) fn unclosed_quote(&self, bytes: &[u8]) -> Error {
+        let within = memchr::memchr_iter(b'\n', bytes).count();
+        crate::Error::Parse {
+            file: self.file.url.clone(),
+            line: self.lines_before().unwrap_or(0) + within + 1,
+            column: None,
+            value: Some("\"".into()),
+            message: "the data ends inside a quoted field: its last field is a lone quote".into(),
+        }
+        .into()
+    }
+
     /// Polars' error with the file it was reading, when no record is to blame (an
     /// error of a later step, or of the block as a whole).
     fn unexplained(&self, e: pl::PolarsError) -> Error {

@@ -22,4 +22,4 @@ pub(crate) use file_ref::FileRef;
 pub(crate) use parquet::{scan_parquet, scan_parquet_files, ParquetPart};
 pub(crate) use records::preamble_bytes;
 pub(crate) use source::Source;
-pub(crate) use text::{null_values, CsvParse, TextBlock, TextFormat};
+pub(crate) use text::{ends_in_lone_quote, null_values, CsvParse, TextBlock, TextFormat};

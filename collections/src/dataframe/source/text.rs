@@ -149,6 +149,9 @@ impl TextBlock {
                     if let Some(df) = csv_scan::read(bytes, &layout) {
                         return Ok(df.lazy());
                     }
+                    if ends_in_lone_quote(bytes, p.separator) {
+                        return Err(self.unclosed_quote(bytes));
+                    }
                     if partial && self.has_extra_fields(p, bytes) {
                         // The same error as reading every column, or none.
                         if let Err(e) = self
@@ -185,6 +188,13 @@ impl TextBlock {
         let mut read_schema = to_schema(&self.schema);
         for d in &p.dates {
             read_schema.with_column(d.as_str().into(), pl::DataType::String);
+        }
+        if ends_in_lone_quote(bytes, p.separator) {
+            // Polars (0.55) slices such a field out of bounds when null values
+            // are set; it is malformed either way.
+            return Err(pl::PolarsError::ComputeError(
+                "the data ends inside a quoted field: its last field is a lone quote (\")".into(),
+            ));
         }
         let parse = pl::CsvParseOptions::default()
             .with_separator(p.separator)
@@ -262,7 +272,10 @@ impl TextBlock {
         };
         let first = self.offset == 0;
         self.with_bytes(|b| {
-            // Polars drops blank lines before a header: such files are parsed.
+            // Polars reads every block as a file: it drops a byte-order mark at
+            // the start, and blank lines after it before a header (such files are
+            // parsed).
+            let b = b.strip_prefix(BYTE_ORDER_MARK).unwrap_or(b);
             if first && p.has_header && matches!(b.first(), Some(b'\n' | b'\r')) {
                 return Ok(None);
             }
@@ -278,6 +291,22 @@ impl TextBlock {
             Ok(Some(records.saturating_sub(skipped)))
         })
     }
+}
+
+/// UTF-8's byte-order mark, which readers skip at the start of a file.
+const BYTE_ORDER_MARK: &[u8] = "\u{feff}".as_bytes();
+
+/// Whether CSV `bytes` end in a field that is a lone quote (`1,"` at the end of
+/// the data): a quoted field that opens and never closes. (A quote after a line
+/// break may also close a quoted field: it opens one only when the quotes before
+/// it are balanced.)
+pub(crate) fn ends_in_lone_quote(bytes: &[u8], separator: u8) -> bool {
+    let Some((b'"', before)) = bytes.split_last() else {
+        return false;
+    };
+    let starts_field =
+        matches!(before.last(), None | Some(b'\n' | b'\r')) || before.last() == Some(&separator);
+    starts_field && memchr::memchr_iter(b'"', before).count() % 2 == 0
 }
 
 /// Polars' null values for every column (`None` when there are none).
