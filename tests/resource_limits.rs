@@ -118,7 +118,10 @@ fn a_stalled_client_costs_the_scheduler_at_most_its_buffer() -> R {
     let client = c.client()?;
     let futures = client.map(&calls)?;
     let values = client.gather(&futures)?;
-    check(blobs_are_right(&values, SIZE), "the reading client's values")?;
+    check(
+        blobs_are_right(&values, SIZE),
+        "the reading client's values",
+    )?;
     // Every result has been reported to both clients by now; once the reading
     // client has drained its queue, what is left is the stalled client's.
     let mut queued = 0;
@@ -211,7 +214,10 @@ fn a_worker_defers_what_its_asker_does_not_accept() -> R {
         Ok::<_, Box<dyn std::error::Error>>((rounds, got))
     })?;
     check(got == keys, "every key once, in order, over the replies")?;
-    check(rounds >= 16, format!("1,000 one-frame values in {rounds} replies"))?;
+    check(
+        rounds >= 16,
+        format!("1,000 one-frame values in {rounds} replies"),
+    )?;
     Ok(())
 }
 
@@ -256,7 +262,8 @@ fn waits_end_when_no_worker_comes() -> R {
     let f = client.submit(&inc::delayed(1)?)?;
     let e = f.result().expect_err("no worker ever joins");
     check(
-        e.to_string().contains("no worker has been connected for 1 s"),
+        e.to_string()
+            .contains("no worker has been connected for 1 s"),
         e.to_string(),
     )?;
     Ok(())
@@ -362,7 +369,10 @@ fn serves(scheduler: &Scheduler) -> R {
         let client = client.ok_or(format!("the scheduler serves again: {last}"))?;
         client.wait_for_workers(1, PATIENCE)?;
         let x = delayed::value(41_i64)?;
-        check(client.submit(&x)?.result()? == 41, "a task through the scheduler")
+        check(
+            client.submit(&x)?.result()? == 41,
+            "a task through the scheduler",
+        )
     })();
     let _ = worker.kill();
     let _ = worker.wait();
@@ -383,7 +393,10 @@ fn descriptors_exhausted_leave_the_scheduler_idle_and_then_serving() -> R {
     }
     check(
         eventually(|| s.open_descriptors() as u64 >= NOFILE),
-        format!("the scheduler ran out of descriptors ({} open)", s.open_descriptors()),
+        format!(
+            "the scheduler ran out of descriptors ({} open)",
+            s.open_descriptors()
+        ),
     )?;
     // Accepts now fail (EMFILE) with connections still pending: a spinning
     // accept loop would burn a whole core meanwhile.
@@ -401,26 +414,34 @@ fn descriptors_exhausted_leave_the_scheduler_idle_and_then_serving() -> R {
 /// Connections over `--max-connections` are turned away with a refusal that
 /// says why; the scheduler serves again once connections close.
 fn connections_over_the_limit_are_turned_away_with_a_reason() -> R {
-    let s = Scheduler::start(&["--max-connections", "3", "--handshake-timeout", "600"], None)?;
+    let s = Scheduler::start(
+        &["--max-connections", "3", "--handshake-timeout", "600"],
+        None,
+    )?;
     let held: Vec<_> = (0..3)
         .map(|_| std::net::TcpStream::connect(s.host_port()))
         .collect::<Result<_, _>>()?;
     // The scheduler counts a connection once it has accepted it.
     let mut refusal = String::new();
-    let refused = eventually(|| match Client::connect_with(
-        &s.address,
-        ClientOptions {
-            reconnect: Duration::ZERO,
-            ..Default::default()
-        },
-    ) {
-        Ok(_) => false,
-        Err(e) => {
-            refusal = e.to_string();
-            refusal.contains("limit of 3 connections")
+    let refused = eventually(|| {
+        match Client::connect_with(
+            &s.address,
+            ClientOptions {
+                reconnect: Duration::ZERO,
+                ..Default::default()
+            },
+        ) {
+            Ok(_) => false,
+            Err(e) => {
+                refusal = e.to_string();
+                refusal.contains("limit of 3 connections")
+            }
         }
     });
-    check(refused, format!("a fourth connection is refused: {refusal}"))?;
+    check(
+        refused,
+        format!("a fourth connection is refused: {refusal}"),
+    )?;
     drop(held);
     serves(&s)
 }

@@ -283,7 +283,11 @@ fn batches_are_split_within_the_peers_announced_limits() {
         batch
     };
     let parts = fit(batch(), &peer);
-    assert!(parts.len() >= 15, "100 frames at 7 a message: {}", parts.len());
+    assert!(
+        parts.len() >= 15,
+        "100 frames at 7 a message: {}",
+        parts.len()
+    );
     for p in &parts {
         assert!(p.frames.len() < peer.max_frames);
         assert!(p.approx_bytes() <= peer.max_message / 2);

@@ -279,7 +279,10 @@ async fn write_queued<W: AsyncWrite + Unpin>(
                 break;
             }
         }
-        queued.fetch_sub(counted.min(queued.load(Ordering::Relaxed)), Ordering::Relaxed);
+        queued.fetch_sub(
+            counted.min(queued.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
         if failed || last {
             break;
         }

@@ -286,7 +286,10 @@ impl Msg {
             Msg::Compute { spec, inputs, .. } => {
                 KEY + spec.op.len()
                     + spec.params.len()
-                    + inputs.iter().map(|(_, ws)| KEY + 4 * ws.len()).sum::<usize>()
+                    + inputs
+                        .iter()
+                        .map(|(_, ws)| KEY + 4 * ws.len())
+                        .sum::<usize>()
             }
             Msg::Free { keys: ks, .. }
             | Msg::AddKeys { keys: ks }

@@ -145,9 +145,8 @@ pub async fn serve(
             let tcp = next_connection(&listener, &mut backoff).await;
             while connections.try_join_next().is_some() {}
             if connections.len() >= max_connections {
-                let reason = format!(
-                    "the scheduler has reached its limit of {max_connections} connections"
-                );
+                let reason =
+                    format!("the scheduler has reached its limit of {max_connections} connections");
                 tracing::warn!(target: "brisk::scheduler", "{reason}: turning one away");
                 turn_away(tcp, Role::Scheduler, reason, tls.is_none());
                 continue;
@@ -215,7 +214,13 @@ async fn connection(
     let deadline = tokio::time::Instant::now() + handshake;
     let accepted = tokio::time::timeout_at(
         deadline,
-        accept_announcing(tcp, Role::Scheduler, token.as_deref(), tls.as_ref(), &limits),
+        accept_announcing(
+            tcp,
+            Role::Scheduler,
+            token.as_deref(),
+            tls.as_ref(),
+            &limits,
+        ),
     )
     .await;
     let Ok(Ok((stream, hello))) = accepted else {

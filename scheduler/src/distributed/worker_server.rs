@@ -702,9 +702,15 @@ async fn get_data_once(
     decode_here: bool,
 ) -> Result<(Vec<(Key, Value)>, Vec<Key>, Vec<Key>)> {
     if conn.is_none() {
-        let (s, _) =
-            connect_announcing(address, Role::Worker, dial.token, dial.tls, dial.timeout, limits)
-                .await?;
+        let (s, _) = connect_announcing(
+            address,
+            Role::Worker,
+            dial.token,
+            dial.tls,
+            dial.timeout,
+            limits,
+        )
+        .await?;
         let (r, w) = split(s);
         *conn = Some(PeerConn { r, w });
     }

@@ -274,11 +274,7 @@ impl<T: Data + Clone> Future<T> {
     /// finish (Dask's `result(timeout=...)`): an error naming the key when it
     /// has not. The future stays valid and can be waited on again.
     pub fn result_timeout(&self, timeout: Duration) -> Result<T> {
-        if self
-            .handle
-            .wait_until(Instant::now() + timeout)
-            .is_none()
-        {
+        if self.handle.wait_until(Instant::now() + timeout).is_none() {
             return Err(timed_out(&self.handle.key, timeout));
         }
         self.result()

@@ -62,9 +62,9 @@ pub(super) async fn io_loop(
         };
         let Some((stream, scheduler_limits)) = stream else {
             let why = match &last_goodbye {
-                Some(reason) => format!(
-                    "the scheduler is unreachable (it closed the connection: {reason})"
-                ),
+                Some(reason) => {
+                    format!("the scheduler is unreachable (it closed the connection: {reason})")
+                }
                 None => "the scheduler is unreachable".to_string(),
             };
             fail_all(&shared, &why);
