@@ -296,6 +296,7 @@ impl<T: Num> Array<T> {
     /// ```
     /// use brisk_collections::array::from_array;
     /// use ndarray::ArrayD;
+    /// # use brisk_scheduler as _;
     /// let a = from_array(&ArrayD::from_elem(vec![1000], 200u8), &[100])?;
     /// assert_eq!(a.sum(&[], false)?.compute()?.into_raw_vec_and_offset().0, vec![200_000u64]);
     /// # Ok::<(), brisk_core::Error>(())

@@ -8,6 +8,7 @@ use super::Item;
 ///
 /// ```
 /// use brisk_collections::bag::Bag;
+/// # use brisk_scheduler as _;
 /// let b = Bag::from_sequence(vec![4_000_000_000u32; 3], 2)?;
 /// assert_eq!(b.sum()?.compute()?, 12_000_000_000u64);
 /// # Ok::<(), brisk_core::Error>(())
