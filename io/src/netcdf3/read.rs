@@ -144,7 +144,7 @@ pub fn pick(inner: &[u64], istart: &[u64], icount: &[u64], size: u64) -> Vec<(u6
 /// ```
 /// use brisk_io::netcdf3::read::{merge, Run};
 /// let runs: Vec<Run> = (0..4).map(|r| Run { offset: 100 + r * 50, len: 20 }).collect();
-/// let groups = merge(&runs, 120);
+/// let groups = merge(&runs, 100);
 /// assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [2, 2]);
 /// ```
 pub fn merge(runs: &[Run], max_bytes: u64) -> Vec<&[Run]> {
