@@ -9,6 +9,7 @@
 //! cargo run --release -p brisk-benches --features hdf5 --bin brisk-bench -- io [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- distributed
 //! cargo run --release -p brisk-benches --bin brisk-bench -- worker-state
+//! cargo run --release -p brisk-benches --bin brisk-bench -- soak [--minutes 5] [--workers 2] [--kill-every 3]
 //! ```
 
 use anyhow::{bail, Result};
@@ -34,6 +35,7 @@ mod dist_map;
 mod distributed;
 mod io;
 mod parquet_floor;
+mod soak;
 mod worker_state;
 
 const N: u32 = 100_000;
@@ -200,9 +202,10 @@ fn main() -> Result<()> {
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
         Some("worker-state") => worker_state::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some(other) => {
             bail!(
-                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, worker-state"
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, worker-state, soak"
             )
         }
         None => {
