@@ -446,6 +446,42 @@ fn connections_over_the_limit_are_turned_away_with_a_reason() -> R {
     serves(&s)
 }
 
+/// Whether process `pid` is running (not gone, not a zombie waiting to be reaped).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(')').next().map(|r| r.trim_start().to_string()))
+        .is_some_and(|state| !state.starts_with('Z') && !state.starts_with('X'))
+}
+
+/// A worker started from a thread that then ends lives on (its parent-death
+/// signal follows the cluster's own thread, not the caller's).
+fn workers_outlive_the_thread_that_started_them() -> R {
+    let mut c = LocalCluster::with_options(LocalClusterOptions {
+        n_workers: 1,
+        ..Default::default()
+    })?;
+    let started = std::thread::scope(|s| {
+        s.spawn(|| -> brisk::Result<()> {
+            c.start_worker()?;
+            c.wait_for_workers(2)
+        })
+        .join()
+    });
+    started.map_err(|_| "the starting thread panicked")??;
+    // A signal sent when the thread ended would have arrived by now.
+    std::thread::sleep(Duration::from_secs(1));
+    for pid in c.worker_pids() {
+        check(running(pid), format!("worker {pid} is running"))?;
+    }
+    let client = c.client()?;
+    check(
+        client.submit(&inc::delayed(1)?)?.result()? == 2,
+        "the cluster computes",
+    )?;
+    Ok(())
+}
+
 fn main() {
     brisk::init();
     let args = Arguments::from_args();
@@ -469,6 +505,10 @@ fn main() {
         (
             "connections_over_the_limit_are_turned_away_with_a_reason",
             connections_over_the_limit_are_turned_away_with_a_reason,
+        ),
+        (
+            "workers_outlive_the_thread_that_started_them",
+            workers_outlive_the_thread_that_started_them,
         ),
     ];
     let trials = tests

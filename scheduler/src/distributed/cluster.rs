@@ -436,8 +436,16 @@ impl LocalCluster {
                 .env(ENV_TLS[1], &f.cert)
                 .env(ENV_TLS[2], &f.key);
         }
-        let child = cmd
-            .spawn()
+        // Spawned from the cluster's I/O thread: a worker's parent-death signal
+        // follows the thread that started it, and that thread lives exactly as
+        // long as the cluster (a caller's thread may end sooner).
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.io.runtime.spawn(async move {
+            let _ = tx.send(cmd.spawn());
+        });
+        let child = rx
+            .recv()
+            .map_err(|_| Error::Other("the cluster's I/O thread is gone".into()))?
             .map_err(|e| Error::Other(format!("cannot start a worker process: {e}")))?;
         self.workers.push(child);
         Ok(())
@@ -502,10 +510,14 @@ impl LocalCluster {
 
 impl Drop for LocalCluster {
     fn drop(&mut self) {
-        for c in &self.workers {
-            // SAFETY: sending a signal to a child we started.
-            unsafe {
-                libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
+        for c in &mut self.workers {
+            // Only children not yet reaped: a reaped child's pid may belong to
+            // another process by now.
+            if matches!(c.try_wait(), Ok(None)) {
+                // SAFETY: sending a signal to a child we started and have not reaped.
+                unsafe {
+                    libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
+                }
             }
         }
         let deadline = Instant::now() + Duration::from_secs(5);

@@ -72,6 +72,7 @@ impl Client {
             cmd: tx,
             handles: Mutex::default(),
             submitted: Mutex::default(),
+            prune_at: Mutex::new(super::future::PRUNE_MIN),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let io_shared = Arc::downgrade(&shared);
@@ -376,6 +377,7 @@ impl Client {
                 submitted.insert(t.key.clone(), t.clone());
             }
         }
+        self.shared.prune_submitted();
         let mut o = Outgoing::default();
         o.push(Msg::UpdateGraph {
             tasks,

@@ -28,13 +28,48 @@ pub(super) fn err(message: impl Into<String>) -> Error {
 pub(super) struct Shared {
     pub(super) cmd: mpsc::UnboundedSender<Cmd>,
     pub(super) handles: Mutex<FxHashMap<Key, Weak<FutureHandle>>>,
-    /// Every task submitted while futures exist, to resubmit after a reconnect.
+    /// The tasks submitted that the futures held may need, to resubmit after a
+    /// reconnect (see [`Shared::prune_submitted`]).
     pub(super) submitted: Mutex<FxHashMap<Key, NewTask>>,
+    /// The size of `submitted` at which it is pruned next.
+    pub(super) prune_at: Mutex<usize>,
 }
+
+/// `submitted` is not pruned below this many tasks.
+pub(super) const PRUNE_MIN: usize = 4096;
 
 impl Shared {
     pub(super) fn send(&self, c: Cmd) -> Result<()> {
         self.cmd.send(c).map_err(|_| err("the client is closed"))
+    }
+
+    /// Keeps of the submitted tasks only those a held future needs: its own and
+    /// everything it depends on. Pruning runs when the record has doubled since
+    /// it was last pruned, so its cost is spread over the submissions; without
+    /// it, one future held for a client's life would keep every task the client
+    /// ever submitted.
+    pub(super) fn prune_submitted(&self) {
+        if lock(&self.submitted).len() < *lock(&self.prune_at) {
+            return;
+        }
+        // The futures held (the handles' lock is taken before the record's, as
+        // everywhere).
+        let mut stack: Vec<Key> = lock(&self.handles)
+            .iter()
+            .filter(|(_, w)| w.strong_count() > 0)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut submitted = lock(&self.submitted);
+        let mut keep = rustc_hash::FxHashSet::default();
+        while let Some(k) = stack.pop() {
+            if let Some(t) = submitted.get(&k) {
+                if keep.insert(k) {
+                    stack.extend(t.dependencies.iter().cloned());
+                }
+            }
+        }
+        submitted.retain(|k, _| keep.contains(k));
+        *lock(&self.prune_at) = (2 * submitted.len()).max(PRUNE_MIN);
     }
 }
 
