@@ -168,7 +168,8 @@ pub struct Outbox {
 }
 
 enum Queued {
-    Batch(Outgoing),
+    /// A batch and its [`Outgoing::approx_bytes`], counted once when queued.
+    Batch(Outgoing, usize),
     /// The last batch: the writer sends it and closes the connection.
     Last(Outgoing),
 }
@@ -212,7 +213,7 @@ impl Outbox {
     pub fn send(&self, batch: Outgoing) -> bool {
         let n = batch.approx_bytes();
         self.queued.fetch_add(n, Ordering::Relaxed);
-        let sent = self.tx.send(Queued::Batch(batch)).is_ok();
+        let sent = self.tx.send(Queued::Batch(batch, n)).is_ok();
         if !sent {
             self.queued.fetch_sub(n, Ordering::Relaxed);
         }
@@ -254,15 +255,14 @@ async fn write_queued<W: AsyncWrite + Unpin>(
     queued: &AtomicUsize,
 ) {
     while let Some(first) = rx.recv().await {
-        let (mut batch, mut last) = match first {
-            Queued::Batch(b) => (b, false),
-            Queued::Last(b) => (b, true),
+        let (mut batch, mut counted, mut last) = match first {
+            Queued::Batch(b, n) => (b, n, false),
+            Queued::Last(b) => (b, 0, true),
         };
-        let mut counted = batch.approx_bytes();
         while !last {
             match rx.try_recv() {
-                Ok(Queued::Batch(more)) => {
-                    counted += more.approx_bytes();
+                Ok(Queued::Batch(more, n)) => {
+                    counted += n;
                     batch.extend(more);
                 }
                 Ok(Queued::Last(more)) => {
@@ -289,14 +289,11 @@ async fn write_queued<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Splits `batch` into batches that each fit `peer`'s limits: at most
-/// `max_frames` frames (the header is one) and, counting values' frames before
-/// compression, at most half the bytes it accepts (the rest is room for the
-/// header). A single message over the limits goes alone: the peer refuses it
-/// with an error saying so.
+/// Splits `batch` into batches that each fit `peer`'s limits
+/// ([`Limits::batch_budget`]). A single message over the limits goes alone: the
+/// peer refuses it with an error saying so.
 pub fn fit(batch: Outgoing, peer: &Limits) -> Vec<Outgoing> {
-    let max_frames = peer.max_frames.max(2) - 1;
-    let max_bytes = peer.max_message.min(peer.max_inflated) / 2;
+    let (max_frames, max_bytes) = peer.batch_budget();
     if batch.frames.len() <= max_frames && batch.approx_bytes() <= max_bytes {
         return vec![batch];
     }
@@ -458,16 +455,13 @@ pub async fn accept_announcing(
         Ok(hello) => hello,
         // A TLS client would take a plain refusal for a corrupt record: hang up.
         Err(e @ Error::Handshake { .. }) if !is_tls_hello_error(&e) => {
-            let mut refusal = Hello::new(role, None);
-            refusal.refusal = Some(match &e {
+            let reason = match &e {
                 Error::Handshake { reason } => reason.clone(),
                 other => other.to_string(),
-            });
-            if let Ok(h) = refusal.to_header() {
-                if let Ok(pieces) = encode(&h, &[], false) {
-                    let _ = stream.write_all(&pieces[0]).await;
-                    let _ = stream.flush().await;
-                }
+            };
+            if let Some(bytes) = refusal(role, reason) {
+                let _ = stream.write_all(&bytes).await;
+                let _ = stream.flush().await;
             }
             let _ = stream.shutdown().await;
             return Err(e);
@@ -519,18 +513,23 @@ pub fn turn_away(mut tcp: TcpStream, role: Role, reason: String, plain: bool) {
                 // reset the connection before it reads the refusal.
                 let mut scratch = [0u8; 4096];
                 let _ = tcp.read(&mut scratch).await;
-                let mut refusal = Hello::new(role, None);
-                refusal.refusal = Some(reason);
-                if let Ok(h) = refusal.to_header() {
-                    if let Ok(pieces) = encode(&h, &[], false) {
-                        let _ = tcp.write_all(&pieces[0]).await;
-                    }
+                if let Some(bytes) = refusal(role, reason) {
+                    let _ = tcp.write_all(&bytes).await;
                 }
             }
             let _ = tcp.shutdown().await;
         })
         .await;
     });
+}
+
+/// A hello refusing the connection with `reason`, as written on the wire.
+fn refusal(role: Role, reason: String) -> Option<Vec<u8>> {
+    let mut hello = Hello::new(role, None);
+    hello.refusal = Some(reason);
+    let header = hello.to_header().ok()?;
+    let pieces = encode(&header, &[], false).ok()?;
+    pieces.into_iter().next().map(|p| p.to_vec())
 }
 
 /// Which end of a handshake reads a hello.

@@ -87,7 +87,7 @@ pub struct SchedulerStatus {
     pub clients: usize,
     /// Tasks known.
     pub tasks: usize,
-    /// Bytes queued for all connections and not yet written.
+    /// Bytes queued for all connections and not yet written (read every second).
     pub queued_bytes: usize,
 }
 
@@ -301,6 +301,8 @@ struct Core {
     max_queued: usize,
     /// Bytes of values put in the batch being gathered for each client.
     pending_values: FxHashMap<ClientId, usize>,
+    /// Bytes queued for all connections, as of the last tick.
+    queued_bytes: usize,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -332,6 +334,7 @@ impl Core {
             client_buffer: SchedulerOptions::default().client_buffer,
             max_queued: SchedulerOptions::default().max_queued,
             pending_values: FxHashMap::default(),
+            queued_bytes: 0,
         }
     }
 
@@ -364,14 +367,18 @@ impl Core {
                 }
             }
             CoreInput::Closed { conn } => self.on_closed(conn),
-            CoreInput::Tick => self.event(Event::Tick),
+            CoreInput::Tick => {
+                self.event(Event::Tick);
+                // Read once a second, not per message: it changes with every write.
+                self.queued_bytes = self.conns.values().map(|(_, o)| o.queued_bytes()).sum();
+            }
         }
         self.flush();
         let s = SchedulerStatus {
             workers: self.workers.len(),
             clients: self.clients.len(),
             tasks: self.state.task_count(),
-            queued_bytes: self.conns.values().map(|(_, o)| o.queued_bytes()).sum(),
+            queued_bytes: self.queued_bytes,
         };
         self.status.send_if_modified(|old| {
             if *old != s {
@@ -651,31 +658,38 @@ impl Core {
             }
             Instruction::Report { client, report } => {
                 let msg = match report {
-                    Report::InMemory { key, nbytes } => match self
-                        .results
-                        .get(&key)
-                        .map(|(_, f)| f.iter().map(Vec::len).sum())
-                        .filter(|bytes| self.has_room_for(client, *bytes))
-                        .and_then(|_| self.results.get(&key))
-                    {
-                        Some((v, frames)) => {
-                            let (v, frames) = (v.clone(), frames.clone());
-                            self.out.entry(Dest::Client(client)).or_default().push_with(
+                    Report::InMemory { key, nbytes } => {
+                        let bytes = self
+                            .results
+                            .get(&key)
+                            .map(|(_, f)| f.iter().map(Vec::len).sum());
+                        let value = match bytes {
+                            Some(b) if self.has_room_for(client, b) => {
+                                self.results.get(&key).cloned()
+                            }
+                            _ => None,
+                        };
+                        let Some((v, frames)) = value else {
+                            self.push(
+                                Dest::Client(client),
                                 Msg::KeyInMemory {
                                     key,
                                     nbytes,
-                                    value: Some(v),
+                                    value: None,
                                 },
-                                frames,
                             );
                             return;
-                        }
-                        None => Msg::KeyInMemory {
-                            key,
-                            nbytes,
-                            value: None,
-                        },
-                    },
+                        };
+                        self.out.entry(Dest::Client(client)).or_default().push_with(
+                            Msg::KeyInMemory {
+                                key,
+                                nbytes,
+                                value: Some(v),
+                            },
+                            frames,
+                        );
+                        return;
+                    }
                     Report::Erred { key, error } => Msg::KeyErred { key, error },
                     Report::Cancelled { key } => Msg::KeyCancelled { key },
                 };

@@ -863,7 +863,7 @@ async fn serve_peers(
 }
 
 /// The reply to a data request: the values held, as many as fit what the asker
-/// accepts (`asker`: frames, and half its bytes, leaving room for the header),
+/// accepts ([`Limits::batch_budget`]),
 /// the keys not held, and the keys deferred to another request. The first value
 /// always goes, so every request makes progress.
 fn data_reply(store: &Store, id: u64, keys: Vec<Key>, asker: &Limits) -> Outgoing {
@@ -876,8 +876,7 @@ fn data_reply(store: &Store, id: u64, keys: Vec<Key>, asker: &Limits) -> Outgoin
             })
             .collect()
     };
-    let max_frames = asker.max_frames.max(2) - 1;
-    let max_bytes = asker.max_message.min(asker.max_inflated) / 2;
+    let (max_frames, max_bytes) = asker.batch_budget();
     let mut values = Vec::new();
     let mut frames = Vec::new();
     let mut missing = Vec::new();

@@ -49,6 +49,19 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// What a sender puts in one message for a receiver with these limits: at
+    /// most this many value frames (the header is one more), and, counting the
+    /// frames before compression with an estimate of the header, at most half
+    /// the bytes it accepts (the rest is room for the header).
+    pub fn batch_budget(&self) -> (usize, usize) {
+        (
+            self.max_frames.max(2) - 1,
+            self.max_message.min(self.max_inflated) / 2,
+        )
+    }
+}
+
 /// A decoded message: the msgpack header and the buffers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
