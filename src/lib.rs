@@ -92,9 +92,17 @@ pub mod prelude {
     pub use crate::{compute, task, Client, LocalCluster, LocalScheduler, SyncScheduler};
 }
 
-/// Call first thing in `main`. In a process that a [`LocalCluster`] started as one of
-/// its workers, it runs the worker and exits (so the rest of `main` never runs
-/// there); in any other process it returns at once.
+/// Call first thing in `main`. When the program's first argument is
+/// `brisk-worker` or `brisk-scheduler`, it runs a worker or a scheduler with the
+/// rest of the command line (the options of the stock binaries; see
+/// [`scheduler::distributed::cli`]) and exits, so the rest of `main` never runs
+/// there; otherwise it returns at once. This is how a [`LocalCluster`] starts its
+/// workers, and how a worker of your program, which knows your `#[brisk::task]`
+/// functions, runs on any host:
+///
+/// ```text
+/// myprog brisk-worker tcp://scheduler-host:8786 --nthreads 4 --memory-limit 8GiB
+/// ```
 pub fn init() {
     brisk_scheduler::distributed::cluster::worker_main_if_requested();
 }

@@ -14,7 +14,9 @@ mod fuzz;
 use brisk_core::Key;
 use brisk_scheduler::distributed::comm::{accept, read_batch};
 use brisk_scheduler::distributed::messages::{split_batch, Incoming, Msg, Outgoing, WireValue};
-use brisk_scheduler::distributed::{NewTask, Priority, StimulusId, TaskSpec, WorkerId};
+use brisk_scheduler::distributed::{
+    NewTask, Priority, StimulusId, TaskSpec, WorkerId, WorkerInfo, WorkerMetrics,
+};
 use brisk_scheduler::protocol::{
     check_hello, decode, encode, read_message, Hello, Limits, Message, Role, PROTOCOL_VERSION,
 };
@@ -120,10 +122,13 @@ fn variant(m: &Msg) -> usize {
         Msg::GetData { .. } => 24,
         Msg::Data { .. } => 25,
         Msg::Goodbye { .. } => 26,
+        Msg::WorkerMetrics { .. } => 27,
+        Msg::Workers { .. } => 28,
+        Msg::WorkersReply { .. } => 29,
     }
 }
 
-const VARIANTS: usize = 27;
+const VARIANTS: usize = 30;
 
 /// One message of every variant, with the frames of its values.
 fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
@@ -171,6 +176,33 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
             vec![],
         ),
         (Msg::Heartbeat, vec![]),
+        (
+            Msg::WorkerMetrics {
+                metrics: WorkerMetrics {
+                    transfers_in: 3,
+                    bytes_in: 4096,
+                    transfers_out: 1,
+                    bytes_out: 100,
+                    executed: 12,
+                },
+            },
+            vec![],
+        ),
+        (Msg::Workers { id: 5 }, vec![]),
+        (
+            Msg::WorkersReply {
+                id: 5,
+                workers: vec![WorkerInfo {
+                    id: WorkerId(2),
+                    address: "tcp://127.0.0.1:4002".into(),
+                    name: "w".into(),
+                    nthreads: 2,
+                    memory_limit: 1 << 30,
+                    metrics: WorkerMetrics::default(),
+                }],
+            },
+            vec![],
+        ),
         (
             Msg::WorkerWelcome {
                 worker: WorkerId(7),

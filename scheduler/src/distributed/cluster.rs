@@ -3,9 +3,9 @@
 //! there on the workers. The scheduler and the connections of the cluster's own
 //! clients share one I/O thread.
 //!
-//! A worker process is this executable started again with `BRISK_WORKER_*`
-//! variables in its environment; `brisk::init()` (first thing in `main`) sees them,
-//! runs the worker and exits, so the rest of `main` never runs there. Workers are
+//! A worker process is this executable started again as `EXE brisk-worker
+//! ADDRESS [OPTIONS]` (the command line of [`super::cli`]); `brisk::init()` (first
+//! thing in `main`) sees it, runs the worker and exits, so the rest of `main` never runs there. Workers are
 //! stopped and reaped when the cluster is dropped; if this process dies first,
 //! the kernel kills them (parent-death signal), and a worker that lost its
 //! scheduler gives up after its reconnect window.
@@ -15,11 +15,12 @@
 //! clients from [`LocalCluster::client`] (other programs need
 //! [`LocalCluster::token`]); `insecure: true` opts out.
 
+use super::cli::ENV_PARENT;
+use super::cli::WORKER_COMMAND;
 use super::client::{Client, ClientOptions};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
 use super::scheduler_state::SchedulerConfig;
 use super::tls::{Tls, TlsFiles};
-use super::worker_server::{run_blocking as run_worker, WorkerOptions};
 use brisk_core::{Error, Result};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -30,82 +31,11 @@ fn io(e: std::io::Error) -> Error {
     Error::external(e)
 }
 
-const ENV_SCHEDULER: &str = "BRISK_WORKER_SCHEDULER";
-const ENV_NTHREADS: &str = "BRISK_WORKER_NTHREADS";
-const ENV_NAME: &str = "BRISK_WORKER_NAME";
-const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
-const ENV_TOKEN: &str = "BRISK_WORKER_TOKEN";
-const ENV_RECONNECT: &str = "BRISK_WORKER_RECONNECT_MS";
-const ENV_VALIDATE: &str = "BRISK_WORKER_VALIDATE";
-const ENV_HANDSHAKE: &str = "BRISK_WORKER_HANDSHAKE_MS";
-const ENV_TLS: [&str; 3] = [
-    "BRISK_WORKER_TLS_CA",
-    "BRISK_WORKER_TLS_CERT",
-    "BRISK_WORKER_TLS_KEY",
-];
-
-/// If this process was started as a worker by a [`LocalCluster`], runs the worker
-/// and exits; otherwise returns at once. `brisk::init()` calls it.
+/// If this process was started as a worker (by a [`LocalCluster`], or by hand as
+/// `myprog brisk-worker ...`) or as a scheduler, runs it and exits; otherwise
+/// returns at once. `brisk::init()` calls it.
 pub fn worker_main_if_requested() {
-    let Ok(scheduler) = std::env::var(ENV_SCHEDULER) else {
-        return;
-    };
-    if let Ok(parent) = std::env::var(ENV_PARENT) {
-        // SAFETY: prctl with PR_SET_PDEATHSIG only sets a flag of this process.
-        unsafe {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        }
-        // The parent may have died before the flag was set.
-        if parent.parse::<u32>().ok() != Some(std::os::unix::process::parent_id()) {
-            std::process::exit(1);
-        }
-    }
-    let mut options = WorkerOptions::new(scheduler);
-    if let Some(n) = std::env::var(ENV_NTHREADS)
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        options.nthreads = n;
-    }
-    if let Ok(name) = std::env::var(ENV_NAME) {
-        options.name = name;
-    }
-    options.token = std::env::var(ENV_TOKEN).ok();
-    if let Some(ms) = std::env::var(ENV_RECONNECT)
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        options.reconnect = Duration::from_millis(ms);
-    }
-    if let Some(ms) = std::env::var(ENV_HANDSHAKE)
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        options.handshake_timeout = Duration::from_millis(ms);
-    }
-    options.validate = std::env::var(ENV_VALIDATE).is_ok_and(|v| v == "1");
-    if let [Ok(ca), Ok(cert), Ok(key)] = ENV_TLS.map(std::env::var) {
-        let files = TlsFiles {
-            ca: ca.into(),
-            cert: cert.into(),
-            key: key.into(),
-        };
-        match Tls::from_files(&files) {
-            Ok(tls) => options.tls = Some(tls),
-            Err(e) => {
-                eprintln!("brisk worker: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    let code = match run_worker(options) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("brisk worker: {e}");
-            1
-        }
-    };
-    std::process::exit(code);
+    super::cli::main_if_requested();
 }
 
 /// How a [`LocalCluster`] is made.
@@ -115,7 +45,9 @@ pub struct LocalClusterOptions {
     pub n_workers: usize,
     /// Threads per worker.
     pub threads_per_worker: usize,
-    /// The worker executable (default: this one).
+    /// The worker executable (default: this one). It is started as `EXE
+    /// brisk-worker ADDRESS [OPTIONS]`, so its `main` must call `brisk::init()`
+    /// first (the stock `brisk-worker` binary accepts that too).
     pub worker_exe: Option<PathBuf>,
     /// A shared token for the scheduler and everyone connecting. Without one the
     /// cluster makes a random token for itself (its workers and
@@ -411,30 +343,31 @@ impl LocalCluster {
             None => std::env::current_exe()
                 .map_err(|e| Error::Other(format!("cannot find this executable: {e}")))?,
         };
+        let secs = |d: Duration| d.as_secs_f64().to_string();
         let mut cmd = Command::new(exe);
-        cmd.env(ENV_SCHEDULER, &self.address)
-            .env(ENV_NTHREADS, self.options.threads_per_worker.to_string())
-            .env(ENV_NAME, format!("local-worker-{}", self.workers.len()))
+        cmd.arg(WORKER_COMMAND)
+            .arg(&self.address)
+            .args(["--nthreads", &self.options.threads_per_worker.to_string()])
+            .args(["--name", &format!("local-worker-{}", self.workers.len())])
+            .args(["--death-timeout", &secs(self.options.worker_reconnect)])
+            .args(["--handshake-timeout", &secs(self.options.handshake_timeout)])
             .env(ENV_PARENT, std::process::id().to_string())
-            .env(
-                ENV_RECONNECT,
-                self.options.worker_reconnect.as_millis().to_string(),
-            )
-            .env(
-                ENV_HANDSHAKE,
-                self.options.handshake_timeout.as_millis().to_string(),
-            )
+            .env_remove("BRISK_TOKEN")
             .stdin(Stdio::null());
         if let Some(t) = &self.options.token {
-            cmd.env(ENV_TOKEN, t);
+            // In the environment: a command line is visible to every user.
+            cmd.env("BRISK_TOKEN", t);
         }
         if self.options.validate {
-            cmd.env(ENV_VALIDATE, "1");
+            cmd.arg("--validate");
         }
         if let Some(f) = &self.options.tls {
-            cmd.env(ENV_TLS[0], &f.ca)
-                .env(ENV_TLS[1], &f.cert)
-                .env(ENV_TLS[2], &f.key);
+            cmd.arg("--tls-ca-file")
+                .arg(&f.ca)
+                .arg("--tls-cert")
+                .arg(&f.cert)
+                .arg("--tls-key")
+                .arg(&f.key);
         }
         // Spawned from the cluster's I/O thread: a worker's parent-death signal
         // follows the thread that started it, and that thread lives exactly as

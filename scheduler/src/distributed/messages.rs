@@ -76,6 +76,11 @@ pub enum Msg {
     },
     /// Sign of life.
     Heartbeat,
+    /// The worker's counters, sent with its heartbeats.
+    WorkerMetrics {
+        /// The counters.
+        metrics: super::WorkerMetrics,
+    },
 
     // --- scheduler → worker
     /// The worker's id and its peers' addresses.
@@ -165,6 +170,11 @@ pub enum Msg {
         /// Copies.
         n: u32,
     },
+    /// The workers and their counters. Answered with [`Msg::WorkersReply`].
+    Workers {
+        /// Matches the reply.
+        id: u64,
+    },
     /// Who holds these keys? Answered with [`Msg::WhoHasReply`].
     WhoHas {
         /// Matches the reply.
@@ -208,6 +218,14 @@ pub enum Msg {
         who_has: Vec<(Key, Vec<(WorkerId, String)>)>,
         /// Workers connected.
         nworkers: u32,
+    },
+
+    /// The workers connected.
+    WorkersReply {
+        /// The request's id.
+        id: u64,
+        /// Each worker.
+        workers: Vec<super::WorkerInfo>,
     },
 
     // --- anyone → worker, and back
@@ -325,6 +343,10 @@ impl Msg {
                 .map(|(_, ws)| KEY + ws.iter().map(|(_, a)| 8 + a.len()).sum::<usize>())
                 .sum(),
             Msg::Peers { peers } => peers.iter().map(|(_, a)| 8 + a.len()).sum(),
+            Msg::WorkersReply { workers, .. } => workers
+                .iter()
+                .map(|w| 96 + w.address.len() + w.name.len())
+                .sum(),
             Msg::Goodbye { reason } => reason.len(),
             Msg::RegisterWorker { address, name, .. } => address.len() + name.len(),
             _ => 0,

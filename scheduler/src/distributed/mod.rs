@@ -3,6 +3,8 @@
 //! The logic lives in two pure state machines, [`scheduler_state`] and
 //! [`worker_state`]; the servers around them only move bytes.
 
+pub mod address;
+pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod comm;
@@ -12,9 +14,12 @@ pub mod scheduler_server;
 pub mod scheduler_state;
 mod state_check;
 pub mod tls;
+mod work_dir;
+pub mod worker_info;
 pub mod worker_server;
 pub mod worker_state;
 
 pub use client::{Client, ClientOptions, Future, Submit};
 pub use cluster::LocalCluster;
 pub use ids::{ClientId, NewTask, Priority, StimulusId, StoryLine, TaskSpec, WorkerId};
+pub use worker_info::{WorkerInfo, WorkerMetrics};

@@ -14,6 +14,7 @@ use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::scheduler_state::{
     Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
 };
+use super::worker_info::{WorkerInfo, WorkerMetrics};
 use crate::error::Result;
 use crate::protocol::{Limits, Role};
 use brisk_core::Key;
@@ -282,6 +283,8 @@ struct Core {
     start: Instant,
     conns: FxHashMap<u64, (Peer, Outbox)>,
     workers: BTreeMap<WorkerId, (String, Outbox, u64)>,
+    /// What each connected worker said of itself, for people.
+    worker_info: BTreeMap<WorkerId, WorkerInfo>,
     clients: BTreeMap<ClientId, (Outbox, u64)>,
     next_worker: u32,
     next_client: u32,
@@ -323,6 +326,7 @@ impl Core {
             start: Instant::now(),
             conns: FxHashMap::default(),
             workers: BTreeMap::new(),
+            worker_info: BTreeMap::new(),
             clients: BTreeMap::new(),
             next_worker: 0,
             next_client: 0,
@@ -395,11 +399,22 @@ impl Core {
             Msg::RegisterWorker {
                 address,
                 nthreads,
-                memory_limit: _,
-                name: _,
+                memory_limit,
+                name,
             } => {
                 self.next_worker += 1;
                 let id = WorkerId(self.next_worker);
+                self.worker_info.insert(
+                    id,
+                    WorkerInfo {
+                        id,
+                        address: address.clone(),
+                        name,
+                        nthreads,
+                        memory_limit,
+                        metrics: WorkerMetrics::default(),
+                    },
+                );
                 self.conns.insert(conn, (Peer::Worker(id), outbox.clone()));
                 self.workers.insert(id, (address.clone(), outbox, conn));
                 self.push(Dest::Worker(id), Msg::WorkerWelcome { worker: id });
@@ -444,6 +459,7 @@ impl Core {
         match self.conns.remove(&conn) {
             Some((Peer::Worker(w), _)) => {
                 self.workers.remove(&w);
+                self.worker_info.remove(&w);
                 self.event(Event::RemoveWorker { worker: w });
             }
             Some((Peer::Client(c), _)) => {
@@ -499,6 +515,15 @@ impl Core {
                 self.event(Event::AddKeys { worker, keys })
             }
             (&Peer::Worker(worker), Msg::Heartbeat) => self.event(Event::Heartbeat { worker }),
+            (&Peer::Worker(worker), Msg::WorkerMetrics { metrics }) => {
+                if let Some(info) = self.worker_info.get_mut(&worker) {
+                    info.metrics = metrics;
+                }
+            }
+            (&Peer::Client(client), Msg::Workers { id }) => {
+                let workers = self.worker_info.values().cloned().collect();
+                self.push(Dest::Client(client), Msg::WorkersReply { id, workers });
+            }
             (
                 &Peer::Client(client),
                 Msg::UpdateGraph {
@@ -721,6 +746,7 @@ impl Core {
                 },
             ),
             Instruction::CloseWorker { worker } => {
+                self.worker_info.remove(&worker);
                 if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
                     outbox.close(goodbye(format!(
                         "no heartbeat for {} s (the worker time-to-live)",

@@ -7,6 +7,7 @@
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
 
+use super::address::{check_reachable, contact_address, strip_scheme};
 use super::comm::{
     accept_announcing, connect_announcing, goodbye, next_connection, read_batch, split, turn_away,
     BoxStream, Outbox, Reader, Writer,
@@ -14,6 +15,9 @@ use super::comm::{
 use super::ids::StimulusId;
 use super::ids::WorkerId;
 use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireValue};
+pub use super::work_dir::local_directory;
+use super::work_dir::WorkDir;
+use super::worker_info::Counters;
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
 use crate::error::{Error, Result};
 use crate::protocol::{Limits, Role};
@@ -47,6 +51,13 @@ pub struct WorkerOptions {
     pub token: Option<String>,
     /// Address to serve peers on (`:0` picks a port).
     pub listen: String,
+    /// The address peers and the scheduler dial to reach this worker (default:
+    /// the bound address; needed when `listen` is a wildcard). Checked at start:
+    /// a contact address this host cannot reach is an error.
+    pub contact: Option<String>,
+    /// The folder under which this worker makes its own working directory
+    /// (removed when it exits); see [`local_directory`].
+    pub local_directory: std::path::PathBuf,
     /// How long to keep trying to reach the scheduler before giving up.
     pub reconnect: Duration,
     /// Heartbeat period (keep it well under the scheduler's worker time-to-live).
@@ -79,6 +90,8 @@ impl WorkerOptions {
             name: format!("worker-{}", std::process::id()),
             token: None,
             listen: "127.0.0.1:0".into(),
+            contact: None,
+            local_directory: std::env::temp_dir(),
             reconnect: Duration::from_secs(30),
             heartbeat: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(10),
@@ -160,17 +173,22 @@ pub async fn serve(
     options: WorkerOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
-    let listen = options
-        .listen
-        .strip_prefix("tcp://")
-        .unwrap_or(&options.listen)
-        .to_string();
-    let listener = TcpListener::bind(&listen).await?;
-    let address = format!("tcp://{}", listener.local_addr()?);
+    let listener = TcpListener::bind(strip_scheme(&options.listen))
+        .await
+        .map_err(|e| Error::Config {
+            reason: format!("cannot listen on {}: {e}", options.listen),
+        })?;
+    let address = contact_address(listener.local_addr()?, options.contact.as_deref())?;
+    if options.contact.is_some() {
+        check_reachable(&address, options.connect_timeout).await?;
+    }
+    let _workdir = WorkDir::create(&options.local_directory)?;
     let store: Store = Arc::default();
+    let counters: Arc<Counters> = Arc::default();
     let peer_server = tokio::spawn(serve_peers(
         listener,
         store.clone(),
+        counters.clone(),
         options.token.clone(),
         options.tls.clone(),
         options.limits,
@@ -191,6 +209,7 @@ pub async fn serve(
             Err(e) => break Err(e),
         };
         let mut w = Session::new(session, &options, &address, store.clone(), &pool);
+        w.counters = counters.clone();
         let ended = tokio::select! {
             _ = &mut shutdown => true,
             _ = w.run(stream, peer) => false,
@@ -244,6 +263,8 @@ struct Session<'a> {
     out: Outgoing,
     /// Mean run time by op name, seconds, with the number of runs.
     op_means: FxHashMap<String, (f64, u32)>,
+    /// What this worker has done, reported with heartbeats.
+    counters: Arc<Counters>,
 }
 
 pub(crate) struct PeerConn {
@@ -273,6 +294,7 @@ impl<'a> Session<'a> {
             rx,
             out: Outgoing::default(),
             op_means: FxHashMap::default(),
+            counters: Arc::default(),
         }
     }
 
@@ -345,7 +367,12 @@ impl<'a> Session<'a> {
                 }
             }
             Input::SchedulerGone => return false,
-            Input::Heartbeat => self.out.push(Msg::Heartbeat),
+            Input::Heartbeat => {
+                self.out.push(Msg::Heartbeat);
+                self.out.push(Msg::WorkerMetrics {
+                    metrics: self.counters.snapshot(),
+                });
+            }
             Input::Executed {
                 session,
                 key,
@@ -356,6 +383,7 @@ impl<'a> Session<'a> {
                 if session != self.id {
                     return true;
                 }
+                self.counters.executed();
                 let (mean, n) = self.op_means.entry(op).or_insert((0.0, 0));
                 *n += 1;
                 *mean += (duration - *mean) / (*n).min(50) as f64;
@@ -391,6 +419,8 @@ impl<'a> Session<'a> {
                                 store.insert(k, v);
                             }
                         }
+                        let bytes = received.iter().map(|(_, b)| b).sum();
+                        self.counters.received(received.len() as u64, bytes);
                         self.step(WorkerEvent::FetchDone {
                             peer,
                             received,
@@ -800,6 +830,7 @@ impl RawData {
 async fn serve_peers(
     listener: TcpListener,
     store: Store,
+    counters: Arc<Counters>,
     token: Option<String>,
     tls: Option<super::tls::Tls>,
     limits: Limits,
@@ -818,6 +849,7 @@ async fn serve_peers(
             continue;
         }
         let store = store.clone();
+        let counters = counters.clone();
         let token = token.clone();
         let tls = tls.clone();
         connections.spawn(async move {
@@ -850,6 +882,9 @@ async fn serve_peers(
                         return;
                     };
                     let reply = data_reply(&store, id, keys, &asker);
+                    if let Some((Msg::Data { values, .. }, _)) = reply.msgs.first() {
+                        counters.sent(values.len() as u64, reply.approx_bytes() as u64);
+                    }
                     if super::comm::write_batch(&mut w, &reply, false)
                         .await
                         .is_err()

@@ -51,6 +51,19 @@ impl Client {
         Client::start(address, options, None)
     }
 
+    /// Connects to the scheduler named in a scheduler file (written by
+    /// `brisk-scheduler --scheduler-file PATH`; Dask's
+    /// `Client(scheduler_file=...)`), waiting up to `options.reconnect` for the
+    /// file to appear.
+    pub fn from_scheduler_file(
+        path: impl AsRef<std::path::Path>,
+        options: ClientOptions,
+    ) -> Result<Client> {
+        let file =
+            crate::distributed::cli::SchedulerFile::wait_for(path.as_ref(), options.reconnect)?;
+        Client::connect_with(&file.address, options)
+    }
+
     /// Connects with the connection running on an existing current-thread runtime
     /// (a [`super::LocalCluster`]'s, which also runs the scheduler) instead of a
     /// thread of its own.
@@ -251,6 +264,17 @@ impl Client {
             keys: futures.iter().map(|f| f.key().clone()).collect(),
             reply: tx,
         })?;
+        rx.blocking_recv()
+            .map_err(|_| err("the connection to the scheduler was lost"))?
+    }
+
+    /// The workers connected, with what they report of themselves (Dask's
+    /// `client.scheduler_info()["workers"]`): address, name, threads, memory
+    /// limit, and counters as of their last heartbeat (values sent and received,
+    /// tasks run).
+    pub fn scheduler_info(&self) -> Result<Vec<crate::distributed::WorkerInfo>> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.send(Cmd::Workers { reply: tx })?;
         rx.blocking_recv()
             .map_err(|_| err("the connection to the scheduler was lost"))?
     }

@@ -2,6 +2,7 @@
 
 use crate::distributed::ids::WorkerId;
 use crate::distributed::messages::Outgoing;
+use crate::distributed::WorkerInfo;
 use brisk_core::{Key, Result, Value};
 use tokio::sync::oneshot;
 
@@ -15,6 +16,9 @@ pub(super) enum Cmd {
     Gather {
         keys: Vec<Key>,
         reply: oneshot::Sender<Result<Vec<Value>>>,
+    },
+    Workers {
+        reply: oneshot::Sender<Result<Vec<WorkerInfo>>>,
     },
     Close,
 }

@@ -7,6 +7,7 @@ use super::options::ClientOptions;
 use crate::distributed::comm::{connect_announcing, read_batch, split, Outbox};
 use crate::distributed::messages::{encoded, Incoming, Msg, Outgoing};
 use crate::distributed::worker_server::{get_data, Dial, PeerConn};
+use crate::distributed::WorkerInfo;
 use crate::protocol::{Limits, Role};
 use brisk_core::value::decode;
 use brisk_core::{Key, Result, Value};
@@ -74,6 +75,7 @@ pub(super) async fn io_loop(
                     Cmd::Close => return,
                     Cmd::WhoHas { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Gather { reply, .. } => drop(reply.send(Err(err(why.clone())))),
+                    Cmd::Workers { reply } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Send(_) => {}
                 }
             }
@@ -109,6 +111,8 @@ pub(super) async fn io_loop(
             }
         });
         let mut pending_who: FxHashMap<u64, oneshot::Sender<Result<WhoHas>>> = FxHashMap::default();
+        let mut pending_workers: FxHashMap<u64, oneshot::Sender<Result<Vec<WorkerInfo>>>> =
+            FxHashMap::default();
         let mut next_id = 0u64;
         let closed = loop {
             tokio::select! {
@@ -120,6 +124,13 @@ pub(super) async fn io_loop(
                         pending_who.insert(next_id, reply);
                         let mut o = Outgoing::default();
                         o.push(Msg::WhoHas { id: next_id, keys });
+                        outbox.send(o);
+                    }
+                    Some(Cmd::Workers { reply }) => {
+                        next_id += 1;
+                        pending_workers.insert(next_id, reply);
+                        let mut o = Outgoing::default();
+                        o.push(Msg::Workers { id: next_id });
                         outbox.send(o);
                     }
                     Some(Cmd::Gather { keys, reply }) => {
@@ -153,7 +164,7 @@ pub(super) async fn io_loop(
                             if let Msg::Goodbye { reason } = &m.msg {
                                 last_goodbye = Some(reason.clone());
                             }
-                            gone |= on_message(&shared, m, &mut pending_who);
+                            gone |= on_message(&shared, m, &mut pending_who, &mut pending_workers);
                         }
                         if gone { break false; }
                     }
@@ -163,6 +174,7 @@ pub(super) async fn io_loop(
         };
         reader.abort();
         pending_who.clear();
+        pending_workers.clear();
         if closed {
             return;
         }
@@ -258,6 +270,7 @@ fn on_message(
     shared: &Weak<Shared>,
     m: Incoming,
     pending_who: &mut FxHashMap<u64, oneshot::Sender<Result<WhoHas>>>,
+    pending_workers: &mut FxHashMap<u64, oneshot::Sender<Result<Vec<WorkerInfo>>>>,
 ) -> bool {
     let handle = |key: &Key| {
         shared
@@ -288,6 +301,11 @@ fn on_message(
         } => {
             if let Some(tx) = pending_who.remove(&id) {
                 let _ = tx.send(Ok((who_has, nworkers)));
+            }
+        }
+        Msg::WorkersReply { id, workers } => {
+            if let Some(tx) = pending_workers.remove(&id) {
+                let _ = tx.send(Ok(workers));
             }
         }
         Msg::Goodbye { reason } => {
