@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
             .collect::<brisk::Result<_>>()?;
     }
     let total = parts.pop().expect("one part left");
-    let mean = total.then("mean", |(s, n): &(f64, f64)| s / n)?;
+    let mean = total.then(("mean", |(s, n): &(f64, f64)| s / n))?;
     let built = t0.elapsed();
 
     let t1 = Instant::now();

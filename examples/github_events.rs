@@ -143,13 +143,13 @@ fn questions(source: &str, on: &dyn Executor) -> anyhow::Result<()> {
     })?;
     println!("types: {types:?}");
 
-    let jupyter = events.filter_task(on_jupyter::task_fn())?;
+    let jupyter = events.filter(on_jupyter::task_fn())?;
     let jn = timed("jupyter events", || jupyter.count()?.compute_with(on))?;
     println!("events on jupyter/ repositories: {jn}");
 
     let repos = timed("distinct jupyter repos", || {
         jupyter
-            .map_task(repo_name::task_fn())?
+            .map(repo_name::task_fn())?
             .distinct()?
             .compute_with(on)
     })?;
@@ -157,27 +157,27 @@ fn questions(source: &str, on: &dyn Executor) -> anyhow::Result<()> {
 
     let top_actors = timed("top 10 actors", || {
         events
-            .map_task(actor::task_fn())?
+            .map(actor::task_fn())?
             .frequencies()?
-            .topk_task(10, by_count::task_fn())?
+            .topk(10, by_count::task_fn())?
             .compute_with(on)
     })?;
     println!("top 10 actors: {top_actors:?}");
 
     let top_jupyter_actors = timed("top 10 jupyter actors", || {
         jupyter
-            .map_task(actor::task_fn())?
+            .map(actor::task_fn())?
             .frequencies()?
-            .topk_task(10, by_count::task_fn())?
+            .topk(10, by_count::task_fn())?
             .compute_with(on)
     })?;
     println!("top 10 actors on jupyter/: {top_jupyter_actors:?}");
 
     let top_repos = timed("top 20 repos", || {
         events
-            .map_task(repo_name::task_fn())?
+            .map(repo_name::task_fn())?
             .frequencies()?
-            .topk_task(20, by_count::task_fn())?
+            .topk(20, by_count::task_fn())?
             .compute_with(on)
     })?;
     println!("top 20 repositories: {top_repos:?}");

@@ -201,7 +201,7 @@ fn task_error_is_reported() -> R {
 fn unregistered_closure_fails_at_submit() -> R {
     let c = cluster(1)?;
     let client = c.client()?;
-    let x = delayed::value(2_i64)?.then("square", |v: &i64| v * v)?;
+    let x = delayed::value(2_i64)?.then(("square", |v: &i64| v * v))?;
     let e = client
         .submit(&x)
         .err()
@@ -319,11 +319,9 @@ fn bag_on_the_cluster() -> R {
     let glob = format!("{}/*.json", dir.display());
     let events = brisk::collections::bag::read_json(&[&glob], &Default::default())?;
     check(events.count()?.compute_with(&client)? == 300, "count")?;
-    let push = events
-        .filter_task(is_push::task_fn())?
-        .persist_with(&client)?;
+    let push = events.filter(is_push::task_fn())?.persist_with(&client)?;
     check(push.count()?.compute_with(&client)? == pushes, "pushes")?;
-    let sizes = push.map_task(commit_count::task_fn())?;
+    let sizes = push.map(commit_count::task_fn())?;
     let total = sizes.sum()?.compute_with(&client)?;
     check(
         total == commits as f64,
@@ -350,7 +348,7 @@ fn bag_on_the_cluster() -> R {
     let repos = push.pluck("repo")?.pluck_str("name")?.distinct()?;
     check(repos.compute_with(&client)? == repos.compute()?, "repos")?;
     let groups = push
-        .groupby_task(repo_of::task_fn(), Some(3))?
+        .groupby(repo_of::task_fn(), Some(3))?
         .repartition(1)?
         .compute_with(&client)?;
     let sizes: u64 = groups.iter().map(|(_, g)| g.len() as u64).sum();
@@ -358,7 +356,7 @@ fn bag_on_the_cluster() -> R {
         sizes == pushes && groups.len() == 4,
         format!("{} groups", groups.len()),
     )?;
-    let local_only = events.map("kind", |e: &Json| e.to_text())?.count()?;
+    let local_only = events.map(("kind", |e: &Json| e.to_text()))?.count()?;
     let err = local_only
         .compute_with(&client)
         .err()

@@ -13,12 +13,13 @@
 //! use brisk_collections::delayed::{self, compute};
 //! use brisk_scheduler as _; // links the default (local) scheduler
 //! let x = delayed::value(3_i64).unwrap();
-//! let y = x.then("square", |v: &i64| v * v).unwrap();
-//! let z = x.then("square", |v: &i64| v * v).unwrap();
+//! let y = x.then(("square", |v: &i64| v * v)).unwrap();
+//! let z = x.then(("square", |v: &i64| v * v)).unwrap();
 //! assert_eq!(y.key(), z.key()); // same work, same key
 //! assert_eq!(compute((&y, &z)).unwrap(), (9, 9));
 //! ```
 
+use crate::user_fn::{Code, IntoCode, OnItem};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, LiteralOp, Op};
@@ -115,21 +116,25 @@ impl<T: Data + Clone> Delayed<T> {
 }
 
 impl<T: Data> Delayed<T> {
-    /// Applies a closure lazily. Closures run on the local scheduler only.
+    /// Applies `f` lazily to the result: a registered function of one input
+    /// (`f::task_fn(bound…)`, runs on any scheduler) or a named closure `("name",
+    /// |x: &T| -> U)` (local scheduler only).
     ///
-    /// A closure's code and captured values cannot be hashed, so `name` stands for
-    /// them in the key: the same name on the same input is taken to be the same work
-    /// and runs once. Give closures that capture different values different names
-    /// (`format!("scale-by-{k}")`), or register a function with `#[brisk::task]` and
-    /// pass the values as `#[bound]` parameters, which are hashed.
-    pub fn then<U, F>(&self, name: &str, f: F) -> Result<Delayed<U>>
-    where
-        U: Data,
-        F: Fn(&T) -> U + Send + Sync + 'static,
-    {
-        closure_call(name, vec![self.into_arg()?], move |inputs: &[Value]| {
-            Ok(Arc::new(f(inputs[0].expect_ref::<T>()?)) as Value)
-        })
+    /// A closure's code and captured values cannot be hashed, so its name stands
+    /// for them in the key: the same name on the same input is taken to be the
+    /// same work and runs once. Give closures that capture different values
+    /// different names (`format!("scale-by-{k}")`), or register a function with
+    /// `#[brisk::task]` and pass the values as `#[bound]` parameters, which are
+    /// hashed.
+    pub fn then<U: Data, M>(&self, f: impl IntoCode<T, U, OnItem<T, U>, M>) -> Result<Delayed<U>> {
+        match f.into_code() {
+            Code::Registered(f) => delayed_call(f.op().clone(), vec![self.into_arg()?]),
+            Code::Closure(name, f) => {
+                closure_call(&name, vec![self.into_arg()?], move |inputs: &[Value]| {
+                    Ok(Arc::new(f(inputs[0].expect_ref::<T>()?)) as Value)
+                })
+            }
+        }
     }
 }
 
@@ -260,7 +265,7 @@ impl<T: Data + Clone> ComputeMany for &Vec<Delayed<T>> {
 /// use brisk_collections::delayed::{self, compute};
 /// use brisk_scheduler as _; // links the default (local) scheduler
 /// let x = delayed::value(2_i64).unwrap();
-/// let y = x.then("inc", |v: &i64| v + 1).unwrap();
+/// let y = x.then(("inc", |v: &i64| v + 1)).unwrap();
 /// assert_eq!(compute((&x, &y)).unwrap(), (2, 3));
 /// let parts = vec![x.clone(), y.clone()];
 /// assert_eq!(compute(&parts).unwrap(), vec![2, 3]);

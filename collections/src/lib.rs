@@ -31,7 +31,7 @@
 //! ```
 //! use brisk_collections::delayed::{self, Delayed};
 //! let a = delayed::value(20_i64).unwrap();
-//! let b = a.then("add-one", |x: &i64| x + 1).unwrap();
+//! let b = a.then(("add-one", |x: &i64| x + 1)).unwrap();
 //! # let _ = b;
 //! ```
 //!
@@ -70,6 +70,7 @@ pub mod datasets;
 pub mod delayed;
 mod error;
 mod layers;
+pub mod user_fn;
 
 pub use array::Array;
 pub use bag::Bag;

@@ -630,10 +630,13 @@ fn a_compute_inside_a_task_does_not_wait_on_its_own_pool() {
     let a = array::from_array(&x, &[1, 4]).unwrap();
     let inner = array::from_array(&x, &[2, 2]).unwrap();
     let shifted = a
-        .map_blocks::<f64>("shift-by-inner-sum", None, move |b| {
-            let s = inner.sum(&[], false)?.compute()?[[]];
-            Ok(b.mapv(|v| v + s))
-        })
+        .map_blocks::<f64, _>(
+            ("shift-by-inner-sum", move |b: &ArrayD<f64>| {
+                let s = inner.sum(&[], false)?.compute()?[[]];
+                Ok(b.mapv(|v| v + s))
+            }),
+            None,
+        )
         .unwrap();
     let total = x.sum();
     for ex in [

@@ -356,7 +356,7 @@ fn map_blocks_and_blockwise_run_closures_locally() {
     let x = sample(&[6, 4]);
     let a = array::from_array(&x, &[4, 3]).unwrap();
     let doubled = a
-        .map_blocks::<f64>("double", None, |b| Ok(b * 2.0))
+        .map_blocks::<f64, _>(("double", |b: &ArrayD<f64>| Ok(b * 2.0)), None)
         .unwrap();
     close(&doubled.compute().unwrap(), &(&x * 2.0), "map_blocks");
     let b = array::from_array(&x, &[2, 2]).unwrap();

@@ -25,18 +25,20 @@ fn element_wise_methods_match_iterators() {
         let b = Bag::from_sequence(xs.clone(), n).unwrap();
         assert_eq!(b.npartitions(), n.min(xs.len()));
         assert_eq!(b.compute().unwrap(), xs);
-        let doubled = b.map("double", |x| x * 2).unwrap();
+        let doubled = b.map(("double", |x: &i64| x * 2)).unwrap();
         assert_eq!(
             doubled.compute().unwrap(),
             xs.iter().map(|x| x * 2).collect::<Vec<_>>()
         );
-        let pos = b.filter("positive", |x| *x > 0).unwrap();
+        let pos = b.filter(("positive", |x: &i64| *x > 0)).unwrap();
         assert_eq!(
             pos.compute().unwrap(),
             xs.iter().copied().filter(|x| *x > 0).collect::<Vec<_>>()
         );
         let flat = b
-            .flat_map("repeat", |x| vec![*x; (x.unsigned_abs() % 3) as usize])
+            .flat_map(("repeat", |x: &i64| {
+                vec![*x; (x.unsigned_abs() % 3) as usize]
+            }))
             .unwrap();
         let expected: Vec<i64> = xs
             .iter()
@@ -67,7 +69,7 @@ fn aggregations_match_iterators() {
             b.max().unwrap().compute().unwrap(),
             *xs.iter().max().unwrap()
         );
-        let f = b.map("as-f64", |x| *x as f64).unwrap();
+        let f = b.map(("as-f64", |x: &i64| *x as f64)).unwrap();
         assert!((f.mean().unwrap().compute().unwrap() - mean).abs() < 1e-9);
         assert!((f.std(1).unwrap().compute().unwrap() - var1.sqrt()).abs() < 1e-9);
         let folded = b
@@ -106,7 +108,12 @@ fn frequencies_topk_and_distinct_match_hash_maps() {
         let top = b
             .frequencies()
             .unwrap()
-            .topk("by-count", 5, |(w, c)| (*c, std::cmp::Reverse(w.clone())))
+            .topk(
+                5,
+                ("by-count", |(w, c): &(String, u64)| {
+                    (*c, std::cmp::Reverse(w.clone()))
+                }),
+            )
             .unwrap();
         assert_eq!(top.compute().unwrap(), expected[..5].to_vec(), "n={n}");
     }
@@ -120,10 +127,10 @@ fn take_computes_only_the_partitions_it_needs() {
     let s = seen.clone();
     let b = Bag::from_sequence((0..100i64).collect(), 10)
         .unwrap()
-        .map_partitions("count-partitions", move |xs| {
+        .map_partitions(("count-partitions", move |xs: &[i64]| {
             s.fetch_add(1, SeqCst);
             Ok(xs.to_vec())
-        })
+        }))
         .unwrap();
     assert_eq!(b.take(15).unwrap(), (0..15).collect::<Vec<_>>());
     assert_eq!(seen.load(SeqCst), 2);
@@ -148,7 +155,7 @@ fn empty_bags_and_empty_partitions() {
     // Partitions emptied by a filter do not disturb min/max.
     let b = Bag::from_sequence((0..50i64).collect(), 10)
         .unwrap()
-        .filter("big", |x| *x > 44)
+        .filter(("big", |x: &i64| *x > 44))
         .unwrap();
     assert_eq!(b.min().unwrap().compute().unwrap(), 45);
 }
@@ -157,16 +164,16 @@ fn empty_bags_and_empty_partitions() {
 fn identical_pipelines_share_keys_and_persist_keeps_them() {
     let a = Bag::from_sequence(numbers(), 4)
         .unwrap()
-        .map("double", |x| x * 2)
+        .map(("double", |x: &i64| x * 2))
         .unwrap();
     let b = Bag::from_sequence(numbers(), 4)
         .unwrap()
-        .map("double", |x| x * 2)
+        .map(("double", |x: &i64| x * 2))
         .unwrap();
     assert_eq!(a.keys(), b.keys());
     let c = Bag::from_sequence(numbers(), 5)
         .unwrap()
-        .map("double", |x| x * 2)
+        .map(("double", |x: &i64| x * 2))
         .unwrap();
     assert_ne!(a.keys(), c.keys());
     let p = a.persist().unwrap();
@@ -217,7 +224,7 @@ fn foldby_and_groupby_match_hash_maps() {
             "n={n}"
         );
         for out in [None, Some(1), Some(4)] {
-            let g = b.groupby("mod7", |x| x.rem_euclid(7), out).unwrap();
+            let g = b.groupby(("mod7", |x: &i64| x.rem_euclid(7)), out).unwrap();
             assert_eq!(g.npartitions(), out.unwrap_or(b.npartitions()));
             let mut got = g.compute().unwrap();
             got.sort();
@@ -247,15 +254,15 @@ fn repartition_keeps_items_and_order() {
 #[test]
 fn zip_pairs_items_and_checks_lengths() {
     let a = Bag::from_sequence((0..20i64).collect(), 4).unwrap();
-    let b = a.map("to-string", |x| format!("#{x}")).unwrap();
+    let b = a.map(("to-string", |x: &i64| format!("#{x}"))).unwrap();
     let z = a.zip(&b).unwrap();
     assert_eq!(
         z.compute().unwrap(),
         (0..20).map(|x| (x, format!("#{x}"))).collect::<Vec<_>>()
     );
-    let short = a.filter("drop-some", |x| x % 3 != 0).unwrap();
+    let short = a.filter(("drop-some", |x: &i64| x % 3 != 0)).unwrap();
     let msg = a
-        .zip(&short.map("id", |x| *x).unwrap())
+        .zip(&short.map(("id", |x: &i64| *x)).unwrap())
         .unwrap()
         .compute()
         .unwrap_err()
@@ -327,7 +334,7 @@ fn folds_from_different_initial_values_are_different_work() {
 fn from_sequence_cuts_near_equal_partitions() {
     let b = Bag::from_sequence((0..9i64).collect(), 4).unwrap();
     let counts = b
-        .map_partitions("len", |xs| Ok(vec![xs.len() as u64]))
+        .map_partitions(("len", |xs: &[i64]| Ok(vec![xs.len() as u64])))
         .unwrap()
         .compute()
         .unwrap();

@@ -66,11 +66,11 @@ fn the_github_session_matches_a_plain_loop() {
 
     // Events on jupyter/ repositories, and their distinct repositories.
     let jupyter = bag
-        .filter("jupyter", |e| {
+        .filter(("jupyter", |e: &Json| {
             e["repo"]["name"]
                 .as_str()
                 .is_some_and(|n| n.starts_with("jupyter/"))
-        })
+        }))
         .unwrap();
     let expected: Vec<&serde_json::Value> = events
         .iter()
@@ -82,9 +82,9 @@ fn the_github_session_matches_a_plain_loop() {
         expected.len() as u64
     );
     let repos = jupyter
-        .map("repo-name", |e| {
+        .map(("repo-name", |e: &Json| {
             e["repo"]["name"].as_str().unwrap_or("").to_string()
-        })
+        }))
         .unwrap();
     let mut distinct: Vec<String> = expected
         .iter()
@@ -96,14 +96,19 @@ fn the_github_session_matches_a_plain_loop() {
 
     // Top 10 actors by event count.
     let actors = bag
-        .map("actor", |e| {
+        .map(("actor", |e: &Json| {
             e["actor"]["login"].as_str().unwrap_or("").to_string()
-        })
+        }))
         .unwrap();
     let top = actors
         .frequencies()
         .unwrap()
-        .topk("by-count", 10, |(a, n)| (*n, std::cmp::Reverse(a.clone())))
+        .topk(
+            10,
+            ("by-count", |(a, n): &(String, u64)| {
+                (*n, std::cmp::Reverse(a.clone()))
+            }),
+        )
         .unwrap();
     let mut counts: HashMap<String, u64> = HashMap::new();
     for e in &events {

@@ -1,4 +1,4 @@
-//! Bags made of registered ops only (registered functions through `map_task` and
+//! Bags made of registered ops only (registered functions given to `map` and
 //! friends, the built-in aggregations, pluck) give the same results on the local
 //! scheduler and on an executor that rebuilds every op from its name and bytes and
 //! passes every value through its encoding, as a worker process does.
@@ -68,17 +68,13 @@ fn registered_functions_give_the_plain_rust_results_on_every_executor() {
         for n in PARTITIONS {
             let b = Bag::from_sequence(ws.clone(), n).unwrap();
             let ex = ex.as_ref();
-            let got = b
-                .map_task(shout::task_fn())
-                .unwrap()
-                .compute_with(ex)
-                .unwrap();
+            let got = b.map(shout::task_fn()).unwrap().compute_with(ex).unwrap();
             assert_eq!(got, want_map, "map, {n} partitions");
-            let got = b.filter_task(longer_than::task_fn(2)).unwrap();
+            let got = b.filter(longer_than::task_fn(2)).unwrap();
             assert_eq!(got.compute_with(ex).unwrap(), want_filter, "filter, {n}");
-            let got = b.flat_map_task(letters::task_fn()).unwrap();
+            let got = b.flat_map(letters::task_fn()).unwrap();
             assert_eq!(got.compute_with(ex).unwrap(), want_flat, "flat_map, {n}");
-            let got = b.map_partitions_task(lengths::task_fn()).unwrap();
+            let got = b.map_partitions(lengths::task_fn()).unwrap();
             assert_eq!(
                 got.compute_with(ex).unwrap(),
                 want_lengths,
@@ -119,17 +115,17 @@ fn topk_by_a_registered_key_matches_a_sort() {
             let top = w
                 .frequencies()
                 .unwrap()
-                .topk_task(5, by_count::task_fn())
+                .topk(5, by_count::task_fn())
                 .unwrap();
             assert_eq!(top.compute_with(ex).unwrap(), want, "{p} partitions");
             let b = Bag::from_sequence(xs.clone(), p).unwrap();
             let top = b
-                .topk_task(7, magnitude::task_fn())
+                .topk(7, magnitude::task_fn())
                 .unwrap()
                 .compute_with(ex)
                 .unwrap();
             assert_eq!(top, by_magnitude[..7].to_vec(), "{p} partitions");
-            let none = b.topk_task(0, magnitude::task_fn()).unwrap();
+            let none = b.topk(0, magnitude::task_fn()).unwrap();
             assert!(none.compute_with(ex).unwrap().is_empty());
         }
     }
@@ -154,7 +150,7 @@ fn groupby_with_a_registered_key_matches_a_btree_map() {
         for p in PARTITIONS {
             let b = Bag::from_sequence(ws.clone(), p).unwrap();
             for out in [None, Some(1), Some(4)] {
-                let g = b.groupby_task(initial::task_fn(), out).unwrap();
+                let g = b.groupby(initial::task_fn(), out).unwrap();
                 assert_eq!(g.npartitions(), out.unwrap_or(b.npartitions()));
                 let got = g.compute_with(ex).unwrap();
                 assert_eq!(got.len(), want.len(), "each key once");
@@ -193,8 +189,8 @@ fn keys_come_from_canonical_tokens_not_serde_bytes() {
     let b: std::collections::HashSet<String> =
         ["w8", "w5", "w3", "w2", "w1"].map(String::from).into();
     let bag = Bag::from_sequence(words(), 3).unwrap();
-    let x = bag.filter_task(allowed::task_fn(a)).unwrap();
-    let y = bag.filter_task(allowed::task_fn(b)).unwrap();
+    let x = bag.filter(allowed::task_fn(a)).unwrap();
+    let y = bag.filter(allowed::task_fn(b)).unwrap();
     assert_eq!(x.name(), y.name());
     let want: Vec<String> = words()
         .into_iter()
@@ -265,10 +261,10 @@ fn hostile_task_parameters_are_errors_not_panics() {
 #[test]
 fn a_bound_parameter_is_part_of_the_key() {
     let b = Bag::from_sequence(words(), 3).unwrap();
-    let two = b.filter_task(longer_than::task_fn(2)).unwrap();
-    let one = b.filter_task(longer_than::task_fn(1)).unwrap();
+    let two = b.filter(longer_than::task_fn(2)).unwrap();
+    let one = b.filter(longer_than::task_fn(1)).unwrap();
     assert_ne!(two.name(), one.name());
-    let again = b.filter_task(longer_than::task_fn(2)).unwrap();
+    let again = b.filter(longer_than::task_fn(2)).unwrap();
     assert_eq!(two.name(), again.name());
 }
 
@@ -277,14 +273,14 @@ fn a_failing_registered_function_names_its_error() {
     let b = Bag::from_sequence(numbers(), 3).unwrap();
     for ex in executors() {
         let err = b
-            .map_task(checked_half::task_fn())
+            .map(checked_half::task_fn())
             .unwrap()
             .compute_with(ex.as_ref())
             .unwrap_err();
         assert!(err.to_string().contains("-12.5 is too small"), "{err}");
     }
     let fine = Bag::from_sequence(vec![2.0, 4.0], 2).unwrap();
-    let halves = fine.map_task(checked_half::task_fn()).unwrap();
+    let halves = fine.map(checked_half::task_fn()).unwrap();
     assert_eq!(halves.compute_with(&Rebuilding).unwrap(), vec![1.0, 2.0]);
 }
 
@@ -445,7 +441,7 @@ fn pluck_rebuilds_like_on_a_worker() {
 #[test]
 fn closures_cannot_be_rebuilt() {
     let b = Bag::from_sequence(words(), 2).unwrap();
-    let local = b.map("upper", |s: &String| s.to_uppercase()).unwrap();
+    let local = b.map(("upper", |s: &String| s.to_uppercase())).unwrap();
     assert_eq!(local.compute().unwrap().len(), 200);
     assert!(local.compute_with(&Rebuilding).is_err());
 }

@@ -588,16 +588,18 @@ fn repartition_keeps_rows_in_order() {
 #[test]
 fn groupby_apply_sees_whole_groups() {
     let pdf = sample(333);
-    let spread = |g: polars::prelude::DataFrame| -> brisk_core::Result<polars::prelude::DataFrame> {
-        Ok(g.lazy()
-            .select([
-                col("k").first(),
-                (col("x").max() - col("x").min()).alias("spread"),
-                len().alias("n"),
-            ])
-            .collect()
-            .unwrap())
-    };
+    let spread =
+        |g: &polars::prelude::DataFrame| -> brisk_core::Result<polars::prelude::DataFrame> {
+            Ok(g.clone()
+                .lazy()
+                .select([
+                    col("k").first(),
+                    (col("x").max() - col("x").min()).alias("spread"),
+                    len().alias("n"),
+                ])
+                .collect()
+                .unwrap())
+        };
     let want = pdf
         .clone()
         .lazy()
@@ -612,7 +614,7 @@ fn groupby_apply_sees_whole_groups() {
         let got = from_polars(&pdf, n)
             .unwrap()
             .groupby([col("k")])
-            .apply("spread", spread)
+            .apply(("spread", spread))
             .unwrap()
             .compute()
             .unwrap();

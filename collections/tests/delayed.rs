@@ -133,7 +133,7 @@ fn registered_functions_rebuild_from_name_and_params() {
 #[test]
 fn closures_run_locally_and_are_marked_local_only() {
     let x = delayed::value(5i64).unwrap();
-    let y = x.then("triple", |v: &i64| v * 3).unwrap();
+    let y = x.then(("triple", |v: &i64| v * 3)).unwrap();
     assert_eq!(y.compute().unwrap(), 15);
     let layers = y.graph().layers();
     let op = &layers.last().unwrap().tasks[0].op;

@@ -8,6 +8,7 @@ use super::grid::ndindex;
 use super::meta::{op, Block, Meta};
 use super::ops::Tensordot;
 use crate::error;
+use crate::user_fn::{Code, IntoCode, OnValue};
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Result, Value};
 use ndarray::ArrayD;
@@ -131,14 +132,34 @@ impl<T: Num> Array<T> {
 }
 
 impl<T: Elem> Array<T> {
-    /// `f` applied to every block, named `name` (the name stands for the function in
-    /// keys: two functions given the same name are taken to be the same). The result
-    /// has `chunks` when given, else this array's. Runs in this process only.
-    pub fn map_blocks<U: Elem>(
+    /// `f` applied to every block (Dask's `map_blocks`): a registered function
+    /// (`fn f(block: &ArrayD<T>) -> ArrayD<U>`, as `f::task_fn(bound…)`; runs on
+    /// any scheduler) or a named closure `("name", |block: &ArrayD<T>| ->
+    /// Result<ArrayD<U>>)` (this process only; the name stands for the closure in
+    /// keys). The result has `chunks` when given, else this array's.
+    ///
+    /// ```
+    /// use brisk_collections::array::{from_array, ndarray::{ArrayD, IxDyn}};
+    /// use brisk_scheduler as _;
+    ///
+    /// #[brisk_macros::task]
+    /// fn scaled(block: &ArrayD<f64>, #[bound] k: f64) -> ArrayD<f64> {
+    ///     block * k
+    /// }
+    ///
+    /// fn main() {
+    ///     let a = ArrayD::from_shape_vec(IxDyn(&[4]), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    ///     let x = from_array(&a, &[2]).unwrap();
+    ///     let y = x.map_blocks(scaled::task_fn(10.0), None).unwrap();
+    ///     assert_eq!(y.compute().unwrap().into_raw_vec_and_offset().0, [10.0, 20.0, 30.0, 40.0]);
+    ///     let z = x.map_blocks(("plus-one", |b: &ArrayD<f64>| Ok(b + 1.0)), None).unwrap();
+    ///     assert_eq!(z.compute().unwrap().into_raw_vec_and_offset().0, [2.0, 3.0, 4.0, 5.0]);
+    /// }
+    /// ```
+    pub fn map_blocks<U: Elem, M>(
         &self,
-        name: &str,
+        f: impl IntoCode<ArrayD<T>, ArrayD<U>, OnValue<ArrayD<T>, ArrayD<U>>, M>,
         chunks: Option<Vec<AxisChunks>>,
-        f: impl Fn(&ArrayD<T>) -> Result<ArrayD<U>> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
         let m = &self.meta;
         let chunks = chunks.unwrap_or_else(|| m.chunks.clone());
@@ -147,16 +168,22 @@ impl<T: Elem> Array<T> {
                 "map_blocks: the new chunks must have the same blocks as the array",
             ));
         }
-        let the_op: Arc<dyn Op> = Arc::new(ClosureOp::new(name, move |xs: &[Value]| {
-            let a = T::array(
-                xs.first()
-                    .ok_or_else(|| error::malformed("map_blocks without input"))?,
-            )?;
-            Ok(U::value(f(a)?))
-        }));
+        let (name, the_op): (String, Arc<dyn Op>) = match f.into_code() {
+            Code::Registered(f) => (f.content_token()?.to_string(), f.op().clone()),
+            Code::Closure(name, f) => {
+                let op = Arc::new(ClosureOp::new(name.clone(), move |xs: &[Value]| {
+                    let a = T::array(
+                        xs.first()
+                            .ok_or_else(|| error::malformed("map_blocks without input"))?,
+                    )?;
+                    Ok(U::value(f(a)?))
+                }));
+                (name, op)
+            }
+        };
         let out = Meta::build(
             "map_blocks",
-            &[&m.name.as_str(), &name],
+            &[&m.name.as_str(), &name.as_str()],
             &[&m.graph],
             chunks,
             U::DTYPE,

@@ -3,6 +3,7 @@
 use super::partition::{part, Item, Partition};
 use super::task_fn::{self, TaskFn};
 use crate::layers::layer_name;
+use crate::user_fn::{Code, IntoCode, OnItem, OnPartition};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::{Graph, Task};
 use brisk_core::op::{ClosureOp, LiteralOp, Op};
@@ -113,8 +114,24 @@ impl<T: Item> Bag<T> {
         ))
     }
 
-    /// Applies `f` to every partition (one task each).
-    pub fn map_partitions<U: Item>(
+    /// Applies `f` to every partition (one task each): a registered function of
+    /// a whole partition (`fn f(xs: &[T]) -> Vec<U>`, as `f::task_fn()`) or a
+    /// named closure `("name", |xs: &[T]| -> Result<Vec<U>>)` (see
+    /// [`user_fn`](crate::user_fn)).
+    pub fn map_partitions<U: Item, M>(
+        &self,
+        f: impl IntoCode<Vec<T>, Vec<U>, OnPartition<T, U>, M>,
+    ) -> Result<Bag<U>> {
+        match f.into_code() {
+            Code::Registered(f) => {
+                self.apply_task("map_partitions", &f, task_fn::Apply::Partitions)
+            }
+            Code::Closure(name, f) => self.map_partitions_closure(&name, move |xs| f(xs)),
+        }
+    }
+
+    /// One task per partition running the closure `f`.
+    pub(crate) fn map_partitions_closure<U: Item>(
         &self,
         name: &str,
         f: impl Fn(&[T]) -> Result<Vec<U>> + Send + Sync + 'static,
@@ -134,64 +151,43 @@ impl<T: Item> Bag<T> {
         Bag::from_parts(layer, self.npartitions, graph)
     }
 
-    /// Applies `f` to every item.
-    pub fn map<U: Item>(
+    /// Applies `f` to every item: a registered function (`f::task_fn(bound…)`)
+    /// or a named closure `("name", |x: &T| -> U)`.
+    pub fn map<U: Item, M>(&self, f: impl IntoCode<T, U, OnItem<T, U>, M>) -> Result<Bag<U>> {
+        match f.into_code() {
+            Code::Registered(f) => self.apply_task("map", &f, task_fn::Apply::Map),
+            Code::Closure(name, f) => self
+                .map_partitions_closure(&format!("map:{name}"), move |xs| {
+                    Ok(xs.iter().map(|x| f(x)).collect())
+                }),
+        }
+    }
+
+    /// Keeps the items for which `f` is true: a registered function or a named
+    /// closure `("name", |x: &T| -> bool)`.
+    pub fn filter<M>(&self, f: impl IntoCode<T, bool, OnItem<T, bool>, M>) -> Result<Bag<T>> {
+        match f.into_code() {
+            Code::Registered(f) => self.apply_task("filter", &f, task_fn::Apply::Filter),
+            Code::Closure(name, f) => self
+                .map_partitions_closure(&format!("filter:{name}"), move |xs| {
+                    Ok(xs.iter().filter(|x| f(x)).cloned().collect())
+                }),
+        }
+    }
+
+    /// Applies `f` to every item and concatenates the results: a registered
+    /// function returning a `Vec`, or a named closure `("name", |x: &T| -> Vec<U>)`.
+    pub fn flat_map<U: Item, M>(
         &self,
-        name: &str,
-        f: impl Fn(&T) -> U + Send + Sync + 'static,
+        f: impl IntoCode<T, Vec<U>, OnItem<T, Vec<U>>, M>,
     ) -> Result<Bag<U>> {
-        self.map_partitions(&format!("map:{name}"), move |xs| {
-            Ok(xs.iter().map(&f).collect())
-        })
-    }
-
-    /// Keeps the items for which `f` is true.
-    pub fn filter(
-        &self,
-        name: &str,
-        f: impl Fn(&T) -> bool + Send + Sync + 'static,
-    ) -> Result<Bag<T>> {
-        self.map_partitions(&format!("filter:{name}"), move |xs| {
-            Ok(xs.iter().filter(|x| f(x)).cloned().collect())
-        })
-    }
-
-    /// Applies `f` to every item and concatenates the results.
-    pub fn flat_map<U: Item, I>(
-        &self,
-        name: &str,
-        f: impl Fn(&T) -> I + Send + Sync + 'static,
-    ) -> Result<Bag<U>>
-    where
-        I: IntoIterator<Item = U>,
-    {
-        self.map_partitions(&format!("flat_map:{name}"), move |xs| {
-            Ok(xs.iter().flat_map(&f).collect())
-        })
-    }
-
-    /// Applies a registered function ([`TaskFn`], from `#[brisk::task]`) to every
-    /// item; unlike [`Bag::map`], the bag can run on a cluster.
-    pub fn map_task<U: Item>(&self, f: TaskFn<T, U>) -> Result<Bag<U>> {
-        self.apply_task("map_task", &f, task_fn::Apply::Map)
-    }
-
-    /// Keeps the items for which a registered function is true (cluster-ready
-    /// [`Bag::filter`]).
-    pub fn filter_task(&self, f: TaskFn<T, bool>) -> Result<Bag<T>> {
-        self.apply_task("filter_task", &f, task_fn::Apply::Filter)
-    }
-
-    /// Applies a registered function returning a `Vec` to every item and
-    /// concatenates the results (cluster-ready [`Bag::flat_map`]).
-    pub fn flat_map_task<U: Item>(&self, f: TaskFn<T, Vec<U>>) -> Result<Bag<U>> {
-        self.apply_task("flat_map_task", &f, task_fn::Apply::FlatMap)
-    }
-
-    /// Applies a registered function of a whole partition (`fn f(xs: &[T]) ->
-    /// Vec<U>`; cluster-ready [`Bag::map_partitions`]).
-    pub fn map_partitions_task<U: Item>(&self, f: TaskFn<Vec<T>, Vec<U>>) -> Result<Bag<U>> {
-        self.apply_task("map_partitions_task", &f, task_fn::Apply::Partitions)
+        match f.into_code() {
+            Code::Registered(f) => self.apply_task("flat_map", &f, task_fn::Apply::FlatMap),
+            Code::Closure(name, f) => self
+                .map_partitions_closure(&format!("flat_map:{name}"), move |xs| {
+                    Ok(xs.iter().flat_map(|x| f(x)).collect())
+                }),
+        }
     }
 
     fn apply_task<In, Out, U>(

@@ -5,21 +5,19 @@
 //! task per partition; aggregations are tree reductions whose fan-in is
 //! `split_every`, ending in a [`Scalar`] or a one-partition bag.
 //!
-//! Functions given to bag methods are closures named by the caller: the name stands
-//! for the closure's code in the keys (see [`crate::Delayed::then`]), and closures
-//! run on the local scheduler. For a bag that also runs on a cluster, give
-//! `#[brisk::task]` functions to [`Bag::map_task`], [`Bag::filter_task`],
-//! [`Bag::flat_map_task`], [`Bag::map_partitions_task`], [`Bag::topk_task`] or
-//! [`Bag::groupby_task`] (see [`task_fn`]); the readers, `pluck`, `repartition` and
-//! the built-in aggregations (count, sum, min, max, mean, std, frequencies, distinct)
-//! are registered ops already. `foldby`, `zip`, `fold` / `reduction` /
+//! [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`], [`Bag::map_partitions`],
+//! [`Bag::topk`] and [`Bag::groupby`] take a registered `#[brisk::task]` function
+//! (`f::task_fn(bound…)`, runs on any scheduler) or a named closure (`("name", |x:
+//! &T| …)`, local scheduler only): see [`crate::user_fn`]. The readers, `pluck`,
+//! `repartition` and the built-in aggregations (count, sum, min, max, mean, std,
+//! frequencies, distinct) are registered ops already. `foldby`, `zip`, `fold` / `reduction` /
 //! `tree_reduce` and `to_dataframe` still take closures (local only).
 //!
 //! ```
 //! use brisk_collections::bag::Bag;
 //! use brisk_scheduler as _; // links the default (local) scheduler
 //! let b = Bag::from_sequence((1..=10_i64).collect(), 3).unwrap();
-//! let evens = b.filter("even", |x| x % 2 == 0).unwrap();
+//! let evens = b.filter(("even", |x: &i64| x % 2 == 0)).unwrap();
 //! assert_eq!(evens.compute().unwrap(), vec![2, 4, 6, 8, 10]);
 //! assert_eq!(evens.count().unwrap().compute().unwrap(), 5);
 //! ```

@@ -10,8 +10,9 @@
 
 use super::hash::init_token;
 use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
-use super::task_fn::{Apply, TaskFn};
+use super::task_fn::Apply;
 use super::{layer_name, part, Bag, Item, Partition, Summable, SPLIT_EVERY};
+use crate::user_fn::{Code, IntoCode, OnItem};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
@@ -67,7 +68,7 @@ impl<T: Item> Bag<T> {
         split_every: usize,
     ) -> Result<Bag<A>> {
         let split_every = split_every.max(2);
-        let first = self.map_partitions(&format!("{name}-partition"), per_partition)?;
+        let first = self.map_partitions_closure(&format!("{name}-partition"), per_partition)?;
         let combine: Arc<dyn Op> = Arc::new(ClosureOp::new(
             format!("{name}-aggregate"),
             move |xs: &[Value]| {
@@ -214,36 +215,37 @@ impl<T: Item> Bag<T> {
         self.aggregate(Reduction::Frequencies, item_ops::frequencies::<T>())
     }
 
-    /// The `k` items with the largest `key`, largest first, in one partition.
-    pub fn topk<K: Ord>(
+    /// The `k` items with the largest `key`, largest first, in one partition:
+    /// `key` is a registered function or a named closure `("name", |x: &T| -> K)`.
+    pub fn topk<K: Ord + 'static, M>(
         &self,
-        name: &str,
         k: usize,
-        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        key: impl IntoCode<T, K, OnItem<T, K>, M>,
     ) -> Result<Bag<T>> {
-        let key = Arc::new(key);
-        let top = move |items: &mut dyn Iterator<Item = &T>| -> Vec<T> {
-            let mut v: Vec<&T> = items.collect();
-            v.sort_by(|a, b| key(b).cmp(&key(a)));
-            v.truncate(k);
-            v.into_iter().cloned().collect()
-        };
-        let top2 = top.clone();
-        self.tree_reduce(
-            &format!("topk-{k}:{name}"),
-            move |xs| Ok(top(&mut xs.iter())),
-            move |parts| Ok(top2(&mut parts.iter().flat_map(|p| p.iter()))),
-            SPLIT_EVERY,
-        )
-    }
-
-    /// The `k` items with the largest `key` (a registered function), largest first,
-    /// in one partition; cluster-ready [`Bag::topk`].
-    pub fn topk_task<K: Ord>(&self, k: usize, key: TaskFn<T, K>) -> Result<Bag<T>> {
-        let op = key.apply_op(Apply::TopK { k })?;
-        let name = format!("topk-{k}-{}", key.token(Apply::TopK { k })?);
-        let first: Bag<T> = self.blockwise(layer_name(&name, &[&self.name()])?, op.clone());
-        first.tree_of(&name, op, SPLIT_EVERY)
+        match key.into_code() {
+            Code::Registered(key) => {
+                let op = key.apply_op(Apply::TopK { k })?;
+                let name = format!("topk-{k}-{}", key.token(Apply::TopK { k })?);
+                let first: Bag<T> = self.blockwise(layer_name(&name, &[&self.name()])?, op.clone());
+                first.tree_of(&name, op, SPLIT_EVERY)
+            }
+            Code::Closure(name, key) => {
+                let top = move |items: &mut dyn Iterator<Item = &T>| -> Vec<T> {
+                    let mut v: Vec<&T> = items.collect();
+                    v.sort_by(|a, b| key(b).cmp(&key(a)));
+                    v.truncate(k);
+                    v.into_iter().cloned().collect()
+                };
+                let top = Arc::new(top);
+                let top2 = top.clone();
+                self.tree_reduce(
+                    &format!("topk-{k}:{name}"),
+                    move |xs| Ok(top(&mut xs.iter())),
+                    move |parts| Ok(top2(&mut parts.iter().flat_map(|p| p.iter()))),
+                    SPLIT_EVERY,
+                )
+            }
+        }
     }
 
     /// The distinct items, sorted, in one partition.

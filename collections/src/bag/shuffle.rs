@@ -10,9 +10,10 @@
 use super::hash::{init_token, stable_hash};
 use super::item_ops::{Reshape, ReshapeSpec};
 use super::partition::Buckets;
-use super::task_fn::{Apply, TaskFn};
+use super::task_fn::Apply;
 use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
 use crate::error;
+use crate::user_fn::{Code, IntoCode, OnItem};
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::{ClosureOp, Op};
 use brisk_core::{Key, Result, Value};
@@ -68,11 +69,11 @@ impl<T: Item> Bag<T> {
     /// Groups items by `key` with a hash shuffle into `npartitions` partitions (the
     /// same number as the input when `None`): every key's items end up together in
     /// one `(key, items)` pair, items in their original order, pairs sorted by key
-    /// within each partition.
-    pub fn groupby<K>(
+    /// within each partition. `key` is a registered function or a named closure
+    /// `("name", |x: &T| -> K)`.
+    pub fn groupby<K, M>(
         &self,
-        name: &str,
-        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        key: impl IntoCode<T, K, OnItem<T, K>, M>,
         npartitions: Option<usize>,
     ) -> Result<Bag<(K, Vec<T>)>>
     where
@@ -80,7 +81,20 @@ impl<T: Item> Bag<T> {
         (K, Vec<T>): Item,
     {
         let m = npartitions.unwrap_or(self.npartitions).max(1);
-        let key = Arc::new(key);
+        if m > super::task_fn::MAX_GROUPS {
+            return Err(error::invalid(format!(
+                "groupby into {m} partitions (at most {})",
+                super::task_fn::MAX_GROUPS
+            )));
+        }
+        let (name, key) = match key.into_code() {
+            Code::Registered(key) => {
+                let split = key.apply_op(Apply::GroupSplit { m })?;
+                let name = format!("task-{}", key.token(Apply::GroupSplit { m })?);
+                return self.shuffle_groups(&name, m, split, |j| key.apply_op(Apply::Group { j }));
+            }
+            Code::Closure(name, key) => (name, key),
+        };
         let k1 = key.clone();
         let split: Arc<dyn Op> = Arc::new(ClosureOp::new(
             format!("groupby-split:{name}"),
@@ -111,31 +125,7 @@ impl<T: Item> Bag<T> {
                 },
             )))
         };
-        self.shuffle_groups(name, m, split, group)
-    }
-
-    /// Groups items by `key`, a registered function (cluster-ready
-    /// [`Bag::groupby`]): `(key, items)` pairs in `npartitions` partitions (default:
-    /// as many as now), sorted by key within each.
-    pub fn groupby_task<K>(
-        &self,
-        key: TaskFn<T, K>,
-        npartitions: Option<usize>,
-    ) -> Result<Bag<(K, Vec<T>)>>
-    where
-        K: Item + Ord + Hash,
-        (K, Vec<T>): Item,
-    {
-        let m = npartitions.unwrap_or(self.npartitions).max(1);
-        if m > super::task_fn::MAX_GROUPS {
-            return Err(error::invalid(format!(
-                "groupby_task into {m} partitions (at most {})",
-                super::task_fn::MAX_GROUPS
-            )));
-        }
-        let split = key.apply_op(Apply::GroupSplit { m })?;
-        let name = format!("task-{}", key.token(Apply::GroupSplit { m })?);
-        self.shuffle_groups(&name, m, split, |j| key.apply_op(Apply::Group { j }))
+        self.shuffle_groups(&name, m, split, group)
     }
 
     /// A hash shuffle into `m` groups: `split` on every partition, then output `j`

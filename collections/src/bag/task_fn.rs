@@ -1,6 +1,7 @@
-//! Registered functions in bags: a `#[brisk::task]` function of one input used by
-//! [`Bag::map_task`], [`Bag::filter_task`], [`Bag::flat_map_task`] or
-//! [`Bag::map_partitions_task`], so the bag runs on workers as well as locally.
+//! Registered functions in collections: a `#[brisk::task]` function of one input
+//! given to [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`],
+//! [`Bag::map_partitions`] and the other methods of [`crate::user_fn`], so the
+//! collection runs on workers as well as locally.
 //!
 //! For every `#[brisk::task]` function of exactly one input, the macro also writes
 //! `f::task_fn(bound…)`, a typed [`TaskFn`], and registers how to apply the function
@@ -23,8 +24,8 @@
 //!
 //! fn main() {
 //!     let words = Bag::from_sequence(vec!["a".to_string(), "bcd".into(), "ef".into()], 2).unwrap();
-//!     let long = words.filter_task(longer_than::task_fn(1)).unwrap();
-//!     let loud = long.map_task(shout::task_fn()).unwrap();
+//!     let long = words.filter(longer_than::task_fn(1)).unwrap();
+//!     let loud = long.map(shout::task_fn()).unwrap();
 //!     assert_eq!(loud.compute().unwrap(), vec!["BCD".to_string(), "EF".into()]);
 //! }
 //! ```
@@ -69,6 +70,8 @@ pub enum Apply {
         /// The bucket.
         j: usize,
     },
+    /// `f(frame)` on a DataFrame partition (a function of a Polars DataFrame).
+    Frame,
 }
 
 /// A registered function of one input, `In` to `Out` (made by `#[brisk::task]` as
@@ -78,7 +81,21 @@ pub struct TaskFn<In, Out> {
     _t: PhantomData<fn(&In) -> Out>,
 }
 
+impl<In, Out> Clone for TaskFn<In, Out> {
+    fn clone(&self) -> Self {
+        TaskFn {
+            op: self.op.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
 impl<In, Out> TaskFn<In, Out> {
+    /// The op of the function itself (one input, the function's own).
+    pub fn op(&self) -> &Arc<dyn Op> {
+        &self.op
+    }
+
     /// Wraps the op of a one-input `#[brisk::task]` function (the macro calls it).
     pub fn new(op: Arc<dyn Op>) -> Self {
         TaskFn {
@@ -100,6 +117,15 @@ impl<In, Out> TaskFn<In, Out> {
         h.write_str(self.op.name());
         self.op.tokenize_params(&mut h)?;
         h.write_str(&format!("{how:?}"));
+        Ok(h.finish())
+    }
+
+    /// The content token of the function itself: its name and its bound
+    /// parameters by their canonical [`Tokenize`](brisk_core::Tokenize).
+    pub(crate) fn content_token(&self) -> Result<Token> {
+        let mut h = Hasher::new();
+        h.write_str(self.op.name());
+        self.op.tokenize_params(&mut h)?;
         Ok(h.finish())
     }
 
@@ -165,7 +191,16 @@ pub struct ApplyRegistration {
 
 inventory::collect!(ApplyRegistration);
 
-type ApplyFn = fn(Apply, &[u8], &Value) -> Result<Value>;
+/// How to apply a registered function, as the macro writes it.
+pub(crate) type ApplyFn = fn(Apply, &[u8], &Value) -> Result<Value>;
+
+/// The apply function registered under `name`, or an error naming it.
+pub(crate) fn registered(name: &str) -> Result<ApplyFn> {
+    registry()
+        .get(name)
+        .copied()
+        .ok_or_else(|| Error::UnknownOp { name: name.into() })
+}
 
 fn registry() -> &'static HashMap<&'static str, ApplyFn> {
     static REGISTRY: OnceLock<HashMap<&'static str, ApplyFn>> = OnceLock::new();
@@ -191,11 +226,7 @@ pub struct ApplySpec {
 impl Spec for ApplySpec {
     const NAME: &'static str = "brisk::bag::apply";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let apply = registry()
-            .get(self.function.as_str())
-            .ok_or_else(|| Error::UnknownOp {
-                name: self.function.clone(),
-            })?;
+        let apply = registered(&self.function)?;
         if let Apply::GroupSplit { m } = self.how {
             if m == 0 || m > MAX_GROUPS {
                 return Err(error::invalid(format!(
@@ -468,6 +499,39 @@ pub mod probe {
     impl<In, Out> OnPartitionUnfit<In, Out> for &Probe<In, Out> {
         fn whole(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
             Err(unfit::<In, Out>(Apply::Partitions))
+        }
+    }
+
+    /// DataFrame partitions: a Polars DataFrame in, one out.
+    pub trait OnFrame<In, Out> {
+        /// Applies `f` to the partition's frame.
+        fn frame(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    #[cfg(feature = "dataframe")]
+    impl OnFrame<polars::prelude::DataFrame, polars::prelude::DataFrame>
+        for Probe<polars::prelude::DataFrame, polars::prelude::DataFrame>
+    {
+        fn frame(
+            &self,
+            partition: &Value,
+            f: F<'_, polars::prelude::DataFrame, polars::prelude::DataFrame>,
+        ) -> Result<Value> {
+            use crate::dataframe::Frame;
+            let df = partition.expect_ref::<Frame>()?;
+            Ok(Arc::new(Frame(f(&df.0)?)))
+        }
+    }
+
+    /// The fallback of [`OnFrame`].
+    pub trait OnFrameUnfit<In, Out> {
+        /// Always an error.
+        fn frame(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnFrameUnfit<In, Out> for &Probe<In, Out> {
+        fn frame(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit::<In, Out>(Apply::Frame))
         }
     }
 }

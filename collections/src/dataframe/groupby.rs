@@ -7,20 +7,77 @@
 use super::agg::{Agg, AggKind};
 use super::dataframe::DataFrame;
 use super::frame::{concat_frames, frame, Frame};
+use super::map_partitions::{FrameFn, OnFrame};
 use super::plan::{Plan, SpecOp};
 use super::reduction::Reduction;
 use super::schema::{from_schema, schema_after};
 use super::shuffle::{hash_bucket, BUCKET};
 use super::source::Source;
 use super::step::Step;
+use crate::bag::task_fn::{registered, Apply};
 use crate::error;
 use crate::layers::{layer_name, SPLIT_EVERY};
+use crate::user_fn::IntoCode;
 use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::Op;
+use brisk_core::spec_op::Spec;
 use brisk_core::{Key, Result, Value};
 use polars::prelude as pl;
 use polars::prelude::{col, lit};
 use std::sync::Arc;
+
+/// `f` on each group of `df` by the columns `keys` (groups in order of first
+/// appearance), concatenated; `empty` when there are no groups.
+fn apply_by_group(
+    df: &pl::DataFrame,
+    keys: &[String],
+    f: impl Fn(&pl::DataFrame) -> Result<pl::DataFrame>,
+    empty: &pl::DataFrame,
+) -> Result<pl::DataFrame> {
+    let groups = df
+        .partition_by_stable(keys.iter().map(String::as_str), true)
+        .map_err(|e| error::polars("", e))?;
+    let outs = groups.iter().map(f).collect::<Result<Vec<_>>>()?;
+    concat_frames(outs.iter().map(Ok), || empty.clear())
+}
+
+/// A groupby-apply of a registered function on one shuffled partition.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct GroupApplySpec {
+    keys: Vec<String>,
+    function: String,
+    params: Vec<u8>,
+}
+
+impl Spec for GroupApplySpec {
+    const NAME: &'static str = "brisk::dataframe::groupby_apply";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        let apply = registered(&self.function)?;
+        let run = |g: &pl::DataFrame| -> Result<pl::DataFrame> {
+            let out = apply(
+                Apply::Frame,
+                &self.params,
+                &(Arc::new(Frame(g.clone())) as Value),
+            )?;
+            Ok(frame(&out)?.clone())
+        };
+        let df = frame(
+            inputs
+                .first()
+                .ok_or_else(|| error::malformed("groupby-apply without input"))?,
+        )?;
+        let empty = run(&df.clear())?;
+        let out = apply_by_group(df, &self.keys, run, &empty)?;
+        Ok(Arc::new(Frame(out)) as Value)
+    }
+}
+
+inventory::submit! {
+    brisk_core::op::OpRegistration {
+        name: GroupApplySpec::NAME,
+        rebuild: brisk_core::spec_op::rebuild_spec::<GroupApplySpec>,
+    }
+}
 
 /// A grouped DataFrame waiting for its aggregations.
 #[derive(Debug, Clone)]
@@ -192,13 +249,15 @@ impl GroupBy {
 impl GroupBy {
     /// Runs `f` on each whole group (Dask's groupby-apply) after a shuffle that
     /// brings every group into one partition. `f` receives the group's rows and
-    /// returns any frame; the result's schema is found by calling `f` on an empty
-    /// frame. Runs on the local scheduler (`f` is a closure named by `name`).
-    pub fn apply(
+    /// returns any frame: a registered function of a Polars DataFrame
+    /// (`f::task_fn()`, runs on any scheduler) or a named closure `("name", |g:
+    /// &DataFrame| -> Result<DataFrame>)` (local scheduler only). The result's
+    /// schema is found by calling `f` on an empty frame.
+    pub fn apply<M>(
         &self,
-        name: &str,
-        f: impl Fn(pl::DataFrame) -> Result<pl::DataFrame> + Send + Sync + 'static,
+        f: impl IntoCode<pl::DataFrame, pl::DataFrame, OnFrame, M>,
     ) -> Result<DataFrame> {
+        let f = FrameFn::new(f);
         let keyed = self.df.with_columns(&self.keys)?;
         let names: Vec<String> =
             schema_after(self.df.dtypes(), &[Step::Select(self.keys.clone())])?
@@ -207,26 +266,26 @@ impl GroupBy {
                 .collect();
         let k = self.df.npartitions();
         let shuffled = keyed.shuffle_by("groupby-apply", hash_bucket(&names, k), k, vec![])?;
-        let empty = pl::DataFrame::empty_with_schema(&shuffled.schema());
-        let meta = f(empty)?;
-        let out_schema = from_schema(meta.schema());
-        let f = Arc::new(f);
-        let names2 = names.clone();
-        let op: Arc<dyn Op> = Arc::new(brisk_core::op::ClosureOp::new(
-            format!("groupby-apply:{name}"),
-            move |xs: &[Value]| {
-                let df = frame(&xs[0])?;
-                let mut outs: Vec<pl::DataFrame> = Vec::new();
-                let groups = df
-                    .partition_by_stable(names2.iter().map(String::as_str), true)
-                    .map_err(|e| error::polars("", e))?;
-                for g in groups {
-                    outs.push(f(g)?);
-                }
-                let out = concat_frames(outs.iter().map(Ok), || meta.clear())?;
-                Ok(Arc::new(Frame(out)) as Value)
-            },
-        ));
+        let meta = f.meta(&shuffled.schema(), "groupby(..).apply")?;
+        let out_schema = from_schema(&meta);
+        let name = f.label()?;
+        let op: Arc<dyn Op> = match f {
+            FrameFn::Registered(f) => Arc::new(SpecOp(GroupApplySpec {
+                keys: names,
+                function: f.name().to_string(),
+                params: f.op().params()?,
+            })),
+            FrameFn::Closure(name, f) => {
+                let meta = pl::DataFrame::empty_with_schema(&meta);
+                Arc::new(brisk_core::op::ClosureOp::new(
+                    format!("groupby-apply:{name}"),
+                    move |xs: &[Value]| {
+                        let out = apply_by_group(frame(&xs[0])?, &names, |g| f(g), &meta)?;
+                        Ok(Arc::new(Frame(out)) as Value)
+                    },
+                ))
+            }
+        };
         let parts = shuffled.parts(&[])?;
         let layer = layer_name("groupby-apply", &[&parts.name.as_str(), &name])?;
         let graph =

@@ -65,6 +65,7 @@ mod from_bag;
 mod fuse;
 mod groupby;
 mod join;
+mod map_partitions;
 mod overlap;
 mod parquet_write;
 mod plan;
@@ -92,6 +93,7 @@ pub use dataframe::{from_polars, DataFrame, Divisions};
 pub use frame::{Frame, FRAME_TAG};
 pub use groupby::GroupBy;
 pub use join::How;
+pub use map_partitions::OnFrame;
 pub use parquet_write::write_parquet;
 /// The Polars build the partitions use (for expressions: `col`, `lit`, `DataType`...).
 pub use polars;

@@ -228,9 +228,11 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             quote!(Ok(super::#fn_name(#(#item_args),*)))
         };
         quote! {
-            /// The function as a typed [`TaskFn`](#krate::__private::TaskFn) for bag
-            /// methods (`map_task`, `filter_task`, `flat_map_task`,
-            /// `map_partitions_task`, `topk_task`, `groupby_task`), with these bound parameters.
+            /// The function as a typed [`TaskFn`](#krate::__private::TaskFn), with these
+            /// bound parameters, for collection methods that take user code (Bag
+            /// `map`, `filter`, `flat_map`, `map_partitions`, `topk`, `groupby`;
+            /// DataFrame `map_partitions`, `groupby(..).apply`; Array `map_blocks`;
+            /// `Delayed::then`): the task runs on any scheduler.
             pub fn task_fn(#(#bound_names: #bound_tys),*) -> #krate::__private::TaskFn<#in_ty, #out_ty> {
                 #krate::__private::TaskFn::new(self::op(#(#bound_names),*))
             }
@@ -256,6 +258,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                     Apply::TopK { k } => probe.top(k, partition, &f),
                     Apply::GroupSplit { m } => probe.split(m, partition, &f),
                     Apply::Group { j } => probe.group(j, partition, &f),
+                    Apply::Frame => probe.frame(partition, &f),
                 }
             }
 

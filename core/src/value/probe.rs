@@ -28,7 +28,7 @@ impl<T> Probe<T> {
 fn not_a_result<T>(op: &str) -> Error {
     Error::user(format!(
         "{op} takes or returns {}, which is not a task result type (see serde_data!): \
-         use it on bags, through map_task and the other *_task methods",
+         use it on bags, through their map, filter, map_partitions and the other methods that take registered functions",
         std::any::type_name::<T>()
     ))
 }

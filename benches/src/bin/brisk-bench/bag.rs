@@ -141,16 +141,21 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let (s, top) = median_seconds(REPS, || -> brisk::Result<Vec<(String, u64)>> {
         read_json(&[&glob], &opts)?
-            .filter("jupyter", |e| {
+            .filter(("jupyter", |e: &Json| {
                 e["repo"]["name"]
                     .as_str()
                     .is_some_and(|r| r.starts_with("jupyter/"))
-            })?
-            .map("actor", |e| {
+            }))?
+            .map(("actor", |e: &Json| {
                 e["actor"]["login"].as_str().unwrap_or("").to_string()
-            })?
+            }))?
             .frequencies()?
-            .topk("by-count", 10, |(a, c)| (*c, Reverse(a.clone())))?
+            .topk(
+                10,
+                ("by-count", |(a, c): &(String, u64)| {
+                    (*c, Reverse(a.clone()))
+                }),
+            )?
             .compute()
     });
     let (h, hand_top) = median_seconds(REPS, || by_hand::jupyter_top10(&paths));
