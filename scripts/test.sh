@@ -36,12 +36,15 @@ fi
 export BRISK_REQUIRE_S3=1
 
 # Real NetCDF files (NOAA data in Debian's ferret-datasets), the NetCDF/HDF5 C
-# libraries for the `hdf5` feature, and Python's netCDF4 to check the values read.
+# libraries for the `hdf5` feature, Python's netCDF4 to check the values read, and
+# iproute2 for the multi-host test.
 need_apt=()
 [ -d /usr/share/ferret-vis/data ] || need_apt+=(ferret-datasets)
 command -v ncdump >/dev/null 2>&1 || need_apt+=(netcdf-bin)
 dpkg -s libhdf5-dev >/dev/null 2>&1 || need_apt+=(libhdf5-dev)
 dpkg -s libnetcdf-dev >/dev/null 2>&1 || need_apt+=(libnetcdf-dev)
+# `ip` for tests/multi_host.rs, which makes hosts of network namespaces.
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
