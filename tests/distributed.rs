@@ -13,6 +13,11 @@ use std::io::Write;
 use std::time::Duration;
 
 #[brisk::task]
+fn upper(s: &str) -> String {
+    s.to_uppercase()
+}
+
+#[brisk::task]
 fn inc(x: i64) -> i64 {
     x + 1
 }
@@ -287,6 +292,90 @@ fn commit_count(e: &Json) -> f64 {
 #[brisk::task]
 fn repo_of(e: &Json) -> String {
     e["repo"]["name"].as_str().unwrap_or("").to_string()
+}
+
+/// Writers run where the data is: an array made on the workers goes to `.npy`
+/// and NetCDF files block by block, a bag to text files partition by partition;
+/// the client gets back only counts and names (it counts the bytes it receives).
+fn writers_run_on_the_workers() -> R {
+    use brisk::collections::array::{self, read_netcdf, NetcdfOptions};
+    let dir = std::env::temp_dir().join(format!("brisk-dist-write-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let c = cluster(2)?;
+    let client = c.client()?;
+    // 240,000 float64 values (1.9 MB), made by tasks on the workers.
+    let a = array::arange::<f64>(0.0, 240_000.0, 1.0, 40_000)?
+        .reshape(&[400, 600])?
+        .rechunk(brisk::collections::array::Rechunk::Uniform(vec![
+            Some(150),
+            Some(250),
+        ]))?;
+    let want = a.compute()?;
+    let before = client.bytes_received();
+    let npy = dir.join("a.npy");
+    a.to_npy_with(npy.to_str().ok_or("path")?, &Default::default(), &client)?;
+    let nc = dir.join("a.nc");
+    a.to_netcdf_with(
+        nc.to_str().ok_or("path")?,
+        "v",
+        &["y", "x"],
+        &Default::default(),
+        &client,
+    )?;
+    let words = brisk::collections::bag::Bag::from_sequence(
+        (0..5_000)
+            .map(|i| format!("word-{i}"))
+            .collect::<Vec<String>>(),
+        4,
+    )?
+    .map(upper::task_fn())?;
+    let pattern = dir.join("words-*.txt");
+    let written = words.to_textfiles_with(
+        pattern.to_str().ok_or("path")?,
+        &Default::default(),
+        &client,
+    )?;
+    let received = client.bytes_received() - before;
+    check(
+        received < 16 * 1024,
+        format!("the client received {received} bytes"),
+    )?;
+    // The same array computed into the client is counted whole.
+    let before = client.bytes_received();
+    check(a.compute_with(&client)? == want, "computed")?;
+    let whole = client.bytes_received() - before;
+    check(
+        whole >= 240_000 * 8,
+        format!("a compute received {whole} bytes"),
+    )?;
+
+    let bytes = std::fs::read(&npy).map_err(|e| e.to_string())?;
+    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let values: Vec<f64> = bytes[10 + hlen..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect();
+    check(
+        values == want.iter().copied().collect::<Vec<_>>(),
+        "npy values",
+    )?;
+    let back = read_netcdf::<f64>(
+        &[nc.to_str().ok_or("path")?],
+        "v",
+        &NetcdfOptions::default(),
+    )?;
+    check(back.compute()? == want, "netcdf values")?;
+    check(written.len() == 4, format!("{written:?}"))?;
+    let mut lines = Vec::new();
+    for w in &written {
+        let path = w.strip_prefix("file://").unwrap_or(w);
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        lines.extend(text.lines().map(str::to_string));
+    }
+    check(lines == words.compute()?, "text lines")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// A bag of JSON events read from files on the workers, with registered
@@ -770,6 +859,7 @@ fn main() {
         ("dataframe_on_the_cluster", dataframe_on_the_cluster),
         ("array_on_the_cluster", array_on_the_cluster),
         ("bag_on_the_cluster", bag_on_the_cluster),
+        ("writers_run_on_the_workers", writers_run_on_the_workers),
         ("worker_killed_mid_graph", worker_killed_mid_graph),
         ("scheduler_restart", scheduler_restart),
         (

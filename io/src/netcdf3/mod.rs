@@ -31,7 +31,7 @@ pub mod write;
 pub use error::NcError;
 pub use header::{Attr, AttrValue, Dim, Header, Var};
 pub use nc_type::NcType;
-pub use write::{encode, Data, NcFile, NewVar};
+pub use write::{encode, fixed_layout, Data, NcFile, NewVar};
 
 use crate::url::{parse, StoreOptions};
 use object_store::{path::Path, ObjectStore, ObjectStoreExt};

@@ -330,3 +330,60 @@ pub fn encode(f: &NcFile) -> Result<Vec<u8>, NcError> {
     }
     Ok(out)
 }
+
+/// Where a file of fixed-size variables (no record dimension) puts things, for
+/// writers that fill the data in place: the header's bytes, where each variable's
+/// data begins, and the file's length. The variables' values are not read, only
+/// their types, so `Data` may be empty.
+///
+/// ```
+/// use brisk_io::netcdf3::{fixed_layout, encode, Data, Dim, NcFile, NewVar};
+/// let mut f = NcFile {
+///     dims: vec![Dim { name: "x".into(), len: Some(3) }],
+///     attrs: vec![],
+///     vars: vec![NewVar::new("v", &[0], Data::Short(vec![]))],
+/// };
+/// let (header, begins, len) = fixed_layout(&f).unwrap();
+/// f.vars[0].data = Data::Short(vec![1, 2, 3]);
+/// let whole = encode(&f).unwrap();
+/// assert_eq!((&whole[..header.len()], len), (&header[..], whole.len() as u64));
+/// assert_eq!(&whole[begins[0] as usize..][..2], &1i16.to_be_bytes());
+/// ```
+pub fn fixed_layout(f: &NcFile) -> Result<(Vec<u8>, Vec<u64>, u64), NcError> {
+    if f.dims.iter().any(|d| d.len.is_none()) {
+        return Err(NcError::Write(
+            "a layout in place needs fixed dimensions only".into(),
+        ));
+    }
+    if let Some(d) = f.dims.iter().find(|d| d.len == Some(0)) {
+        return Err(NcError::Write(format!(
+            "dimension {} has length 0, which the classic format cannot store",
+            d.name
+        )));
+    }
+    if let Some(v) = f
+        .vars
+        .iter()
+        .find(|v| v.dims.iter().any(|&d| d >= f.dims.len()))
+    {
+        return Err(NcError::Write(format!(
+            "variable {} names a missing dimension",
+            v.name
+        )));
+    }
+    let sizes: Vec<u64> = f
+        .vars
+        .iter()
+        .map(|v| pad4((slab_len(f, v) * v.data.nc_type().size()) as u64))
+        .collect();
+    let data: u64 = sizes.iter().sum();
+    let wide = header(f, 0, &vec![0; f.vars.len()], false).len() as u64 + data > i32::MAX as u64;
+    let hlen = header(f, 0, &vec![0; f.vars.len()], wide).len() as u64;
+    let mut begins = Vec::with_capacity(f.vars.len());
+    let mut at = hlen;
+    for s in &sizes {
+        begins.push(at);
+        at += s;
+    }
+    Ok((header(f, 0, &begins, wide), begins, at))
+}

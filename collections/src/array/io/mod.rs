@@ -9,7 +9,9 @@ mod cf;
 mod hdf5;
 mod netcdf;
 mod netcdf_strings;
+mod netcdf_write;
 mod npy;
+mod region;
 mod text;
 
 #[cfg(feature = "hdf5")]

@@ -1,13 +1,25 @@
 //! Arrays to `.npy` bytes and files.
 
+use super::region::{local_path, Encoding};
 use crate::array::array::Array;
 use crate::array::dtype::{DType, Elem};
+use brisk_core::executor::{default_executor, Executor};
 use brisk_core::Result;
 use brisk_io::url::StoreOptions;
 use ndarray::ArrayD;
 
 /// The `.npy` bytes of an array (format 1.0, C order, little-endian).
 pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
+    let mut out = npy_header::<T>(a.shape());
+    out.reserve(a.len() * T::DTYPE.itemsize());
+    for &x in a.iter() {
+        x.put_le(&mut out);
+    }
+    out
+}
+
+/// The header of a `.npy` file of `T` and `shape` (the data follows it).
+fn npy_header<T: Elem>(shape: &[usize]) -> Vec<u8> {
     let descr = match T::DTYPE {
         DType::Float32 => "<f4",
         DType::Float64 => "<f8",
@@ -21,7 +33,7 @@ pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
         DType::UInt64 => "<u8",
         DType::Bool => "|b1",
     };
-    let shape = match a.shape() {
+    let shape = match shape {
         [n] => format!("({n},)"),
         s => format!(
             "({})",
@@ -37,20 +49,36 @@ pub fn npy_bytes<T: Elem>(a: &ArrayD<T>) -> Vec<u8> {
         dict.push(' ');
     }
     dict.push('\n');
-    let mut out = Vec::with_capacity(10 + dict.len() + a.len() * T::DTYPE.itemsize());
+    let mut out = Vec::with_capacity(10 + dict.len());
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     out.extend_from_slice(dict.as_bytes());
-    for &x in a.iter() {
-        x.put_le(&mut out);
-    }
     out
 }
 
 impl<T: Elem> Array<T> {
-    /// Computes the array and writes it to `url` as one `.npy` file.
+    /// Writes the array to `url` as one `.npy` file. A local file gets its
+    /// header here and each block is written into its place by its own task
+    /// (so on a cluster the data never passes through this process); another
+    /// store gets the computed array as one object.
     pub fn to_npy(&self, url: &str, store: &StoreOptions) -> Result<()> {
-        let a = self.compute()?;
+        self.to_npy_with(url, store, default_executor()?.as_ref())
+    }
+
+    /// [`Array::to_npy`] on `executor`.
+    pub fn to_npy_with(
+        &self,
+        url: &str,
+        store: &StoreOptions,
+        executor: &dyn Executor,
+    ) -> Result<()> {
+        if let Some(path) = local_path(url) {
+            let header = npy_header::<T>(&self.shape()?);
+            let begin = header.len() as u64;
+            self.write_regions(&path, &header, begin, 0, Encoding::Native, executor)?;
+            return Ok(());
+        }
+        let a = self.compute_with(executor)?;
         brisk_io::objects::put(url, npy_bytes(&a), store)?;
         Ok(())
     }

@@ -86,6 +86,7 @@ impl Client {
             handles: Mutex::default(),
             submitted: Mutex::default(),
             prune_at: Mutex::new(super::future::PRUNE_MIN),
+            received: Arc::default(),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let io_shared = Arc::downgrade(&shared);
@@ -277,6 +278,13 @@ impl Client {
         self.shared.send(Cmd::Workers { reply: tx })?;
         rx.blocking_recv()
             .map_err(|_| err("the connection to the scheduler was lost"))?
+    }
+
+    /// Bytes of values this client has received so far: the frames of results
+    /// from the scheduler and the values it fetched from workers (what passed
+    /// through this process).
+    pub fn bytes_received(&self) -> u64 {
+        self.shared.received.load(Ordering::Relaxed)
     }
 
     /// Waits until at least `n` workers are connected (for `timeout` at most).

@@ -33,6 +33,8 @@ pub(super) struct Shared {
     pub(super) submitted: Mutex<FxHashMap<Key, NewTask>>,
     /// The size of `submitted` at which it is pruned next.
     pub(super) prune_at: Mutex<usize>,
+    /// Bytes of values received: frames from the scheduler, values from workers.
+    pub(super) received: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// `submitted` is not pruned below this many tasks.

@@ -95,10 +95,17 @@ pub(super) async fn io_loop(
         }
         let limits = options.limits;
         let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Option<Vec<Incoming>>>();
+        let received = shared
+            .upgrade()
+            .map(|s| s.received.clone())
+            .unwrap_or_default();
+        let gathered = received.clone();
         let reader = tokio::spawn(async move {
             loop {
                 match read_batch(&mut r, &limits).await {
                     Ok(Some(m)) => {
+                        let bytes: usize = m.iter().flat_map(|i| &i.frames).map(Vec::len).sum();
+                        received.fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
                         if in_tx.send(Some(m)).is_err() {
                             return;
                         }
@@ -144,11 +151,17 @@ pub(super) async fn io_loop(
                         let token = options.token.clone();
                         let tls = options.tls.clone();
                         let timeout = options.connect_timeout;
+                        let gathered = gathered.clone();
                         tokio::spawn(async move {
                             let result = match rx.await {
                                 Ok(Ok(who)) => {
                                     let dial = Dial { token: token.as_deref(), tls: tls.as_ref(), timeout };
-                                    gather_from_workers(&keys, who, &peers, dial, &limits).await
+                                    let got = gather_from_workers(&keys, who, &peers, dial, &limits).await;
+                                    if let Ok(values) = &got {
+                                        let bytes: usize = values.iter().map(|v| v.nbytes()).sum();
+                                        gathered.fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+                                    }
+                                    got
                                 }
                                 Ok(Err(e)) => Err(e),
                                 Err(_) => Err(err("the connection to the scheduler was lost")),
