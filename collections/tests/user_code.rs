@@ -59,6 +59,29 @@ fn shifted(block: &ArrayD<f64>, #[bound] by: f64) -> ArrayD<f64> {
     block.mapv(|v| v * 2.0 + by)
 }
 
+/// Each fare minus the mean of the fares on either side (null at the ends).
+#[task]
+fn against_neighbours(df: &DataFrame) -> DataFrame {
+    df.clone()
+        .lazy()
+        .select([
+            col("vendor"),
+            (col("fare") - (col("fare").shift(lit(1)) + col("fare").shift(lit(-1))) / lit(2.0))
+                .alias("bump"),
+        ])
+        .collect()
+        .unwrap()
+}
+
+#[task]
+fn fare_change(df: &DataFrame) -> DataFrame {
+    df.clone()
+        .lazy()
+        .select([(col("fare") - col("fare").shift(lit(1))).alias("change")])
+        .collect()
+        .unwrap()
+}
+
 #[task]
 fn squared(x: &i64) -> i64 {
     x * x
@@ -171,6 +194,41 @@ fn groupby_apply_with_a_registered_function_matches_eager_polars_everywhere() {
             assert_eq!(got, want, "{n} partitions");
         }
     }
+}
+
+#[test]
+fn map_overlap_sees_the_rows_across_partition_edges() {
+    let pdf = trips();
+    let want = against_neighbours(&pdf);
+    for ex in executors() {
+        for n in [1, 2, 7, 20] {
+            let ddf = from_polars(&pdf, n).unwrap();
+            let got = ddf
+                .map_overlap(against_neighbours::task_fn(), 1, 1)
+                .unwrap()
+                .compute_with(ex.as_ref())
+                .unwrap();
+            assert_eq!(got, want, "{n} partitions");
+        }
+    }
+    // A function that drops rows cannot be trimmed back: an error saying so.
+    let ddf = from_polars(&pdf, 4).unwrap();
+    let e = ddf
+        .map_overlap(("head", |df: &DataFrame| Ok(df.head(Some(1)))), 2, 2)
+        .unwrap()
+        .compute()
+        .unwrap_err();
+    assert!(e.to_string().contains("must keep the rows it is given"), "{e}");
+    // The column form: the function gets the column as a one-column frame.
+    let want = fare_change(&pdf.select(["fare"]).unwrap());
+    let got = ddf
+        .column("fare")
+        .unwrap()
+        .map_overlap(fare_change::task_fn(), 1, 0)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(got, want.column("change").unwrap().as_materialized_series().clone());
 }
 
 #[test]

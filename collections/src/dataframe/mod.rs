@@ -65,6 +65,7 @@ mod from_bag;
 mod fuse;
 mod groupby;
 mod join;
+mod map_overlap;
 mod map_partitions;
 mod overlap;
 mod parquet_write;

@@ -15,7 +15,7 @@ const HOURS: u32 = 48;
 const EVENTS_PER_HOUR: u32 = 20_000;
 const REPS: usize = 3;
 
-fn data_dir(args: &[String]) -> Result<PathBuf> {
+pub(crate) fn data_dir(args: &[String]) -> Result<PathBuf> {
     let dir = match args {
         [] => std::env::temp_dir().join("brisk-bench-github"),
         [flag, dir] if flag == "--data" => PathBuf::from(dir),

@@ -7,6 +7,7 @@ use brisk::collections::dataframe::{
     ParquetOptions,
 };
 use brisk::collections::datasets::{nyc_taxi, TaxiFormat};
+use brisk::core::executor::{default_executor, Executor};
 use brisk_benches::{emit, median_seconds, peak_rss_mb, reset_peak_rss, round};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ fn has(dir: &Path, ext: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn data_dir(args: &[String]) -> Result<PathBuf> {
+pub(crate) fn data_dir(args: &[String]) -> Result<PathBuf> {
     let dir = match args {
         // `-2`: the files of `write_parquet` (amounts dictionary-encoded); the
         // directory of earlier builds holds Polars-written files.
@@ -44,8 +45,8 @@ fn data_dir(args: &[String]) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The six questions; each returns a small frame.
-type Query = fn(&DataFrame) -> brisk::Result<pl::DataFrame>;
+/// The six questions; each returns a small frame, computed on the executor given.
+pub(crate) type Query = fn(&DataFrame, &dyn Executor) -> brisk::Result<pl::DataFrame>;
 
 fn tipped(df: &DataFrame) -> brisk::Result<DataFrame> {
     df.filter(
@@ -56,30 +57,30 @@ fn tipped(df: &DataFrame) -> brisk::Result<DataFrame> {
     .with_columns([(col("tip_amount") / col("fare_amount")).alias("tip_fraction")])
 }
 
-const QUERIES: [(&str, Query); 6] = [
-    ("rides", |df| df.agg(&[Agg::size()])?.compute()),
-    ("passengers", |df| {
-        df.agg(&[Agg::sum("passenger_count")])?.compute()
+pub(crate) const QUERIES: [(&str, Query); 6] = [
+    ("rides", |df, ex| df.agg(&[Agg::size()])?.compute_with(ex)),
+    ("passengers", |df, ex| {
+        df.agg(&[Agg::sum("passenger_count")])?.compute_with(ex)
     }),
-    ("payment_types", |df| {
-        df.value_counts("payment_type")?.compute()
+    ("payment_types", |df, ex| {
+        df.value_counts("payment_type")?.compute_with(ex)
     }),
-    ("zero_tip_payment_types", |df| {
+    ("zero_tip_payment_types", |df, ex| {
         df.filter(col("tip_amount").eq(lit(0.0)))?
             .value_counts("payment_type")?
-            .compute()
+            .compute_with(ex)
     }),
-    ("tip_fraction_by_weekday", |df| {
+    ("tip_fraction_by_weekday", |df, ex| {
         tipped(df)?
             .groupby([col("tpep_pickup_datetime").dt().weekday().alias("weekday")])
             .agg(&[Agg::mean("tip_fraction")])?
-            .compute()
+            .compute_with(ex)
     }),
-    ("tip_fraction_by_hour", |df| {
+    ("tip_fraction_by_hour", |df, ex| {
         tipped(df)?
             .groupby([col("tpep_pickup_datetime").dt().hour().alias("hour")])
             .agg(&[Agg::mean("tip_fraction")])?
-            .compute()
+            .compute_with(ex)
     }),
 ];
 
@@ -165,21 +166,24 @@ fn run_polars(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The taxi CSV files of `dir`, their dates parsed.
+pub(crate) fn csv_frame(dir: &Path) -> brisk::Result<DataFrame> {
+    read_csv(
+        &[&format!("{}/*.csv", dir.display())],
+        &CsvOptions {
+            parse_dates: vec![
+                "tpep_pickup_datetime".into(),
+                "tpep_dropoff_datetime".into(),
+            ],
+            ..Default::default()
+        },
+    )
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     brisk_benches::with_allocator_setting()?;
     let dir = data_dir(args)?;
-    let csv = || -> brisk::Result<DataFrame> {
-        read_csv(
-            &[&format!("{}/*.csv", dir.display())],
-            &CsvOptions {
-                parse_dates: vec![
-                    "tpep_pickup_datetime".into(),
-                    "tpep_dropoff_datetime".into(),
-                ],
-                ..Default::default()
-            },
-        )
-    };
+    let csv = || csv_frame(&dir);
     let parquet = |options: ParquetOptions| {
         read_parquet(&[&format!("{}/*.parquet", dir.display())], &options)
     };
@@ -209,7 +213,8 @@ pub fn run(args: &[String]) -> Result<()> {
                 continue;
             }
             reset_peak_rss();
-            let (s, out) = median_seconds(brisk_benches::reps(REPS), || query(&open()?));
+            let ex = default_executor()?;
+            let (s, out) = median_seconds(brisk_benches::reps(REPS), || query(&open()?, ex.as_ref()));
             let out = out?;
             total += s;
             emit(

@@ -30,6 +30,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod array;
 mod bag;
+mod cluster;
 mod dataframe;
 mod dist_map;
 mod distributed;
@@ -201,11 +202,12 @@ fn main() -> Result<()> {
         Some("bag") => bag::run(&args[1..]),
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
+        Some("cluster") => cluster::run(&args[1..]),
         Some("worker-state") => worker_state::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some(other) => {
             bail!(
-                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, worker-state, soak"
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, cluster, worker-state, soak"
             )
         }
         None => {
