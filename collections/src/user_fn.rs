@@ -112,6 +112,18 @@ shape!(
 );
 
 shape!(
+    /// `|xs: &[T]| -> Result<A>`, a partition to one value (Bag `reduction`'s
+    /// per-partition step).
+    Reduce [T, A] Vec<T> => A, Fn(&[T]) -> brisk_core::Result<A>
+);
+
+shape!(
+    /// `|values: Vec<A>| -> Result<A>`, values of several partitions to one
+    /// (Bag `reduction`'s aggregate step).
+    Aggregate [A] Vec<A> => A, Fn(Vec<A>) -> brisk_core::Result<A>
+);
+
+shape!(
     /// `|x: &In| -> Result<Out>`, a fallible function of one value (DataFrame
     /// `map_partitions` and `groupby(..).apply`, Array `map_blocks`).
     OnValue [In, Out] In => Out, Fn(&In) -> brisk_core::Result<Out>

@@ -445,3 +445,53 @@ fn closures_cannot_be_rebuilt() {
     assert_eq!(local.compute().unwrap().len(), 200);
     assert!(local.compute_with(&Rebuilding).is_err());
 }
+
+#[task]
+fn longest(xs: &[String]) -> u64 {
+    xs.iter().map(|s| s.len() as u64).max().unwrap_or(0)
+}
+
+#[task]
+fn largest(values: Vec<u64>) -> u64 {
+    values.into_iter().max().unwrap_or(0)
+}
+
+#[test]
+fn reduction_of_registered_functions_runs_anywhere_and_closures_locally() {
+    let ws = words();
+    let want = ws.iter().map(|s| s.len() as u64).max().unwrap();
+    for ex in executors() {
+        for n in PARTITIONS {
+            let b = Bag::from_sequence(ws.clone(), n).unwrap();
+            for split_every in [2, 3, 8] {
+                let got = b
+                    .reduction(longest::task_fn(), largest::task_fn(), split_every)
+                    .unwrap()
+                    .compute_with(ex.as_ref())
+                    .unwrap();
+                assert_eq!(got, want, "{n} partitions, split_every {split_every}");
+            }
+        }
+    }
+    let b = Bag::from_sequence(ws.clone(), 4).unwrap();
+    let counted = b
+        .reduction(
+            ("count", |xs: &[String]| Ok(xs.len() as u64)),
+            ("total", |v: Vec<u64>| Ok(v.iter().sum())),
+            2,
+        )
+        .unwrap();
+    assert_eq!(counted.compute().unwrap(), ws.len() as u64);
+    assert!(counted.compute_with(&Rebuilding).is_err());
+    // One of each: the closure keeps it local, the result is the same.
+    let mixed = b
+        .reduction(
+            longest::task_fn(),
+            ("biggest", |v: Vec<u64>| {
+                Ok(v.into_iter().max().unwrap_or(0))
+            }),
+            2,
+        )
+        .unwrap();
+    assert_eq!(mixed.compute().unwrap(), want);
+}

@@ -218,7 +218,10 @@ fn map_overlap_sees_the_rows_across_partition_edges() {
         .unwrap()
         .compute()
         .unwrap_err();
-    assert!(e.to_string().contains("must keep the rows it is given"), "{e}");
+    assert!(
+        e.to_string().contains("must keep the rows it is given"),
+        "{e}"
+    );
     // The column form: the function gets the column as a one-column frame.
     let want = fare_change(&pdf.select(["fare"]).unwrap());
     let got = ddf
@@ -228,7 +231,13 @@ fn map_overlap_sees_the_rows_across_partition_edges() {
         .unwrap()
         .compute()
         .unwrap();
-    assert_eq!(got, want.column("change").unwrap().as_materialized_series().clone());
+    assert_eq!(
+        got,
+        want.column("change")
+            .unwrap()
+            .as_materialized_series()
+            .clone()
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! `split_every`, ending in a [`Scalar`] or a one-partition bag.
 //!
 //! [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`], [`Bag::map_partitions`],
-//! [`Bag::topk`] and [`Bag::groupby`] take a registered `#[brisk::task]` function
+//! [`Bag::topk`], [`Bag::groupby`] and [`Bag::reduction`] take a registered `#[brisk::task]` function
 //! (`f::task_fn(bound…)`, runs on any scheduler) or a named closure (`("name", |x:
 //! &T| …)`, local scheduler only): see [`crate::user_fn`]. The readers, `pluck`,
 //! `repartition` and the built-in aggregations (count, sum, min, max, mean, std,

@@ -12,7 +12,7 @@ use super::hash::init_token;
 use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::task_fn::Apply;
 use super::{layer_name, part, Bag, Item, Partition, Summable, SPLIT_EVERY};
-use crate::user_fn::{Code, IntoCode, OnItem};
+use crate::user_fn::{Aggregate, Code, IntoCode, OnItem, Reduce};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
@@ -78,28 +78,57 @@ impl<T: Item> Bag<T> {
         ));
         first.tree_of(name, combine, split_every)
     }
-    /// A reduction to one value: `per_partition` on each partition, `aggregate` on
-    /// groups of partial results.
-    pub fn reduction<A: Item>(
+    /// A reduction to one value (Dask's `reduction`): `per_partition` turns each
+    /// partition into one value, `aggregate` turns groups of at most
+    /// `split_every` values into one, level by level. Each is a registered
+    /// function (`fn(xs: &[T]) -> A` and `fn(values: Vec<A>) -> A`, as
+    /// `f::task_fn()`; runs on any scheduler) or a named closure (`("name", |xs:
+    /// &[T]| -> Result<A>)`, `("name", |values: Vec<A>| -> Result<A>)`; local only).
+    pub fn reduction<A: Item, M1, M2>(
         &self,
-        name: &str,
-        per_partition: impl Fn(&[T]) -> Result<A> + Send + Sync + 'static,
-        aggregate: impl Fn(Vec<A>) -> Result<A> + Send + Sync + 'static,
+        per_partition: impl IntoCode<Vec<T>, A, Reduce<T, A>, M1>,
+        aggregate: impl IntoCode<Vec<A>, A, Aggregate<A>, M2>,
         split_every: usize,
     ) -> Result<Scalar<A>> {
-        let bag = self.tree_reduce(
-            name,
-            move |xs| Ok(vec![per_partition(xs)?]),
-            move |parts| {
-                Ok(vec![aggregate(
-                    parts.iter().flat_map(|p| p.iter().cloned()).collect(),
-                )?])
-            },
-            split_every,
-        )?;
+        let (first_name, first_op): (String, Arc<dyn Op>) = match per_partition.into_code() {
+            Code::Registered(f) => (
+                f.token(Apply::Reduce)?.to_string(),
+                f.apply_op(Apply::Reduce)?,
+            ),
+            Code::Closure(name, f) => {
+                let op = Arc::new(ClosureOp::new(
+                    format!("reduction:{name}"),
+                    move |xs: &[Value]| {
+                        Ok(Arc::new(Partition(vec![f(part::<T>(&xs[0])?)?])) as Value)
+                    },
+                ));
+                (name, op)
+            }
+        };
+        let (agg_name, agg_op): (String, Arc<dyn Op>) = match aggregate.into_code() {
+            Code::Registered(g) => (
+                g.token(Apply::Aggregate)?.to_string(),
+                g.apply_op(Apply::Aggregate)?,
+            ),
+            Code::Closure(name, g) => {
+                let op = Arc::new(ClosureOp::new(
+                    format!("aggregate:{name}"),
+                    move |xs: &[Value]| {
+                        let mut values = Vec::new();
+                        for x in xs {
+                            values.extend(part::<A>(x)?.iter().cloned());
+                        }
+                        Ok(Arc::new(Partition(vec![g(values)?])) as Value)
+                    },
+                ));
+                (name, op)
+            }
+        };
+        let layer = layer_name("reduction", &[&self.name(), &first_name, &agg_name])?;
+        let first: Bag<A> = self.blockwise(layer, first_op);
         Ok(Scalar {
-            bag,
-            what: name.to_string(),
+            bag: first.tree_of("reduction", agg_op, split_every)?,
+            what: "reduction".to_string(),
         })
     }
 
@@ -114,12 +143,15 @@ impl<T: Item> Bag<T> {
     ) -> Result<Scalar<A>> {
         let init2 = init.clone();
         let name = format!("{name}-init{}", init_token(&init)?);
-        self.reduction(
-            &name,
-            move |xs| Ok(xs.iter().fold(init.clone(), &binop)),
-            move |parts| Ok(parts.into_iter().fold(init2.clone(), &combine)),
+        let per_partition = move |xs: &[T]| Ok(xs.iter().fold(init.clone(), &binop));
+        let aggregate = move |parts: Vec<A>| Ok(parts.into_iter().fold(init2.clone(), &combine));
+        let mut out = self.reduction(
+            (name.as_str(), per_partition),
+            (format!("{name}-combine").as_str(), aggregate),
             SPLIT_EVERY,
-        )
+        )?;
+        out.what = name;
+        Ok(out)
     }
 
     /// A built-in aggregation as registered ops (so it runs on workers too): the

@@ -72,6 +72,12 @@ pub enum Apply {
     },
     /// `f(frame)` on a DataFrame partition (a function of a Polars DataFrame).
     Frame,
+    /// `f(items)` once on a whole partition, to one value (a reduction's first
+    /// step): a partition of that one value.
+    Reduce,
+    /// `f(values)` on the values of all the inputs (a reduction's combine step):
+    /// a partition of one value.
+    Aggregate,
 }
 
 /// A registered function of one input, `In` to `Out` (made by `#[brisk::task]` as
@@ -237,7 +243,7 @@ impl Spec for ApplySpec {
         match (self.how, inputs) {
             (_, [partition]) => apply(self.how, &self.params, partition),
             // A tree's combine step or a shuffle's collect: several inputs.
-            (Apply::TopK { .. } | Apply::Group { .. }, _) => {
+            (Apply::TopK { .. } | Apply::Group { .. } | Apply::Aggregate, _) => {
                 let all: Value = Arc::new(Inputs(inputs.to_vec()));
                 apply(self.how, &self.params, &all)
             }
@@ -499,6 +505,56 @@ pub mod probe {
     impl<In, Out> OnPartitionUnfit<In, Out> for &Probe<In, Out> {
         fn whole(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
             Err(unfit::<In, Out>(Apply::Partitions))
+        }
+    }
+
+    /// Reductions: a partition to one value.
+    pub trait OnReduce<In, Out> {
+        /// `f` on the partition's items, as a partition of one value.
+        fn reduce(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<T: Item, A: Item> OnReduce<Vec<T>, A> for Probe<Vec<T>, A> {
+        fn reduce(&self, partition: &Value, f: F<'_, Vec<T>, A>) -> Result<Value> {
+            let p = partition.expect_ref::<Partition<T>>()?;
+            Ok(Arc::new(Partition(vec![f(&p.0)?])))
+        }
+    }
+
+    /// The fallback of [`OnReduce`].
+    pub trait OnReduceUnfit<In, Out> {
+        /// Always an error.
+        fn reduce(&self, partition: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnReduceUnfit<In, Out> for &Probe<In, Out> {
+        fn reduce(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit::<In, Out>(Apply::Reduce))
+        }
+    }
+
+    /// Aggregates: the values of several partitions to one.
+    pub trait OnAggregate<In, Out> {
+        /// `f` on the values of every input, as a partition of one value.
+        fn aggregate(&self, inputs: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<A: Item> OnAggregate<Vec<A>, A> for Probe<Vec<A>, A> {
+        fn aggregate(&self, inputs: &Value, f: F<'_, Vec<A>, A>) -> Result<Value> {
+            let values: Vec<A> = items_of::<A>(inputs)?.into_iter().cloned().collect();
+            Ok(Arc::new(Partition(vec![f(&values)?])))
+        }
+    }
+
+    /// The fallback of [`OnAggregate`].
+    pub trait OnAggregateUnfit<In, Out> {
+        /// Always an error.
+        fn aggregate(&self, inputs: &Value, f: F<'_, In, Out>) -> Result<Value>;
+    }
+
+    impl<In, Out> OnAggregateUnfit<In, Out> for &Probe<In, Out> {
+        fn aggregate(&self, _: &Value, _: F<'_, In, Out>) -> Result<Value> {
+            Err(unfit::<In, Out>(Apply::Aggregate))
         }
     }
 

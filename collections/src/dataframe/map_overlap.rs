@@ -68,7 +68,11 @@ impl Spec for OverlapSpec {
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         let apply = registered(&self.function)?;
         self.trim.run(inputs, |df| {
-            let out = apply(Apply::Frame, &self.params, &(Arc::new(Frame(df.clone())) as Value))?;
+            let out = apply(
+                Apply::Frame,
+                &self.params,
+                &(Arc::new(Frame(df.clone())) as Value),
+            )?;
             Ok(frame(&out)?.clone())
         })
     }
@@ -126,7 +130,8 @@ impl DataFrame {
             if n == 0 || k < 2 {
                 return Ok(None);
             }
-            let (g, keys) = neighbour_rows("map_overlap", &parts, self.dtypes(), &columns, n, side)?;
+            let (g, keys) =
+                neighbour_rows("map_overlap", &parts, self.dtypes(), &columns, n, side)?;
             graph = Graph::merge([&graph, &g]);
             Ok(Some(keys))
         };
@@ -139,7 +144,10 @@ impl DataFrame {
         let tasks = (0..k)
             .map(|i| {
                 let mut inputs = Vec::new();
-                let mut trim = Trim { before: 0, after: 0 };
+                let mut trim = Trim {
+                    before: 0,
+                    after: 0,
+                };
                 if let Some(b) = befores.as_ref().filter(|_| i > 0) {
                     inputs.push(b[i].clone());
                     trim.before = before as u64;

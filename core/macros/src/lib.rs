@@ -259,6 +259,8 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                     Apply::GroupSplit { m } => probe.split(m, partition, &f),
                     Apply::Group { j } => probe.group(j, partition, &f),
                     Apply::Frame => probe.frame(partition, &f),
+                    Apply::Reduce => probe.reduce(partition, &f),
+                    Apply::Aggregate => probe.aggregate(partition, &f),
                 }
             }
 

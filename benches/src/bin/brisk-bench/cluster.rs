@@ -122,7 +122,9 @@ fn rows(df: &pl::DataFrame) -> brisk::Result<Vec<Vec<String>>> {
                 .cast(&pl::DataType::Float64)
                 .map_err(brisk::Error::external)?;
             let f = f.f64().map_err(brisk::Error::external)?;
-            Ok(f.iter().map(|v| format!("{:.6e}", v.unwrap_or(f64::NAN))).collect::<Vec<_>>())
+            Ok(f.iter()
+                .map(|v| format!("{:.6e}", v.unwrap_or(f64::NAN)))
+                .collect::<Vec<_>>())
         })
         .collect::<brisk::Result<Vec<Vec<String>>>>()?;
     let mut out: Vec<Vec<String>> = (0..df.height())
@@ -178,7 +180,10 @@ pub fn run(args: &[String]) -> Result<()> {
         )
     };
     for (family, open) in [
-        ("csv", &csv_frame as &dyn Fn(&Path) -> brisk::Result<DataFrame>),
+        (
+            "csv",
+            &csv_frame as &dyn Fn(&Path) -> brisk::Result<DataFrame>,
+        ),
         ("parquet", &parquet),
     ] {
         let mut times = Vec::new();
@@ -200,7 +205,9 @@ pub fn run(args: &[String]) -> Result<()> {
         if !selected(&full) {
             continue;
         }
-        times.push(compare(&full, &cluster, &client, local.as_ref(), |ex| query(&glob, ex))?);
+        times.push(compare(&full, &cluster, &client, local.as_ref(), |ex| {
+            query(&glob, ex)
+        })?);
     }
     family_total("bag", &times);
     Ok(())

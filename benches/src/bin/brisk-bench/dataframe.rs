@@ -214,7 +214,8 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             reset_peak_rss();
             let ex = default_executor()?;
-            let (s, out) = median_seconds(brisk_benches::reps(REPS), || query(&open()?, ex.as_ref()));
+            let (s, out) =
+                median_seconds(brisk_benches::reps(REPS), || query(&open()?, ex.as_ref()));
             let out = out?;
             total += s;
             emit(
