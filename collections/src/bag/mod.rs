@@ -6,12 +6,13 @@
 //! `split_every`, ending in a [`Scalar`] or a one-partition bag.
 //!
 //! [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`], [`Bag::map_partitions`],
-//! [`Bag::topk`], [`Bag::groupby`] and [`Bag::reduction`] take a registered `#[brisk::task]` function
-//! (`f::task_fn(bound…)`, runs on any scheduler) or a named closure (`("name", |x:
-//! &T| …)`, local scheduler only): see [`crate::user_fn`]. The readers, `pluck`,
-//! `repartition` and the built-in aggregations (count, sum, min, max, mean, std,
-//! frequencies, distinct) are registered ops already. `foldby`, `zip`, `fold` / `reduction` /
-//! `tree_reduce` and `to_dataframe` still take closures (local only).
+//! [`Bag::topk`], [`Bag::groupby`] and [`Bag::reduction`] take a registered
+//! `#[brisk::task]` function (`f::task_fn(bound…)`, runs on any scheduler) or a
+//! named closure (`("name", |x: &T| …)`, local scheduler only): see
+//! [`crate::user_fn`]. The readers, `pluck`, `repartition` and the built-in
+//! aggregations (count, sum, min, max, mean, std, frequencies, distinct) are
+//! registered ops already. `foldby`, `fold`, `tree_reduce` and `to_dataframe` still
+//! take closures (local only).
 //!
 //! ```
 //! use brisk_collections::bag::Bag;
