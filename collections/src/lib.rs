@@ -80,6 +80,7 @@ pub use error::Error;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bag::task_fn::{self, TaskFn};
+    pub use crate::bag::task_fn2::{self, TaskFn2};
     pub use crate::delayed::{delayed_call, IntoArg};
     pub use crate::Delayed;
     pub use brisk_core as core;

@@ -35,6 +35,7 @@
 //! first two.
 
 use crate::bag::task_fn::TaskFn;
+use crate::bag::task_fn2::TaskFn2;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -127,4 +128,57 @@ shape!(
     /// `|x: &In| -> Result<Out>`, a fallible function of one value (DataFrame
     /// `map_partitions` and `groupby(..).apply`, Array `map_blocks`).
     OnValue [In, Out] In => Out, Fn(&In) -> brisk_core::Result<Out>
+);
+
+/// User code of two inputs as a method receives it.
+pub enum Code2<A, B, Out, S: Shape> {
+    /// A registered function of `(A, B)` to `Out`.
+    Registered(TaskFn2<A, B, Out>),
+    /// A closure and its name (local scheduler only).
+    Closure(String, Arc<S::Dyn>),
+}
+
+/// What a method taking user code of two inputs accepts: a [`TaskFn2`] or a
+/// named closure of the method's [`Shape`].
+pub trait IntoCode2<A, B, Out, S: Shape, M> {
+    /// The code.
+    fn into_code2(self) -> Code2<A, B, Out, S>;
+}
+
+impl<A, B, Out, S: Shape> IntoCode2<A, B, Out, S, Registered> for TaskFn2<A, B, Out> {
+    fn into_code2(self) -> Code2<A, B, Out, S> {
+        Code2::Registered(self)
+    }
+}
+
+/// A closure shape of two inputs (see [`shape`]).
+macro_rules! shape2 {
+    ($(#[$doc:meta])* $tag:ident [$($g:ident),*] ($a:ty, $b:ty) => $out:ty, $($sig:tt)*) => {
+        $(#[$doc])*
+        pub struct $tag<$($g),*>(PhantomData<fn() -> ($($g,)*)>);
+
+        impl<$($g: 'static),*> Shape for $tag<$($g),*> {
+            type Dyn = dyn $($sig)* + Send + Sync;
+        }
+
+        impl<$($g: 'static,)* F> IntoCode2<$a, $b, $out, $tag<$($g),*>, Closure> for (&str, F)
+        where
+            F: $($sig)* + Send + Sync + 'static,
+        {
+            fn into_code2(self) -> Code2<$a, $b, $out, $tag<$($g),*>> {
+                let f: Arc<dyn $($sig)* + Send + Sync> = Arc::new(self.1);
+                Code2::Closure(self.0.to_string(), f)
+            }
+        }
+    };
+}
+
+shape2!(
+    /// `|acc: A, x: &T| -> A`, a fold's step over items (Bag `fold`'s `binop`).
+    FoldStep [A, T] (A, T) => A, Fn(A, &T) -> A
+);
+
+shape2!(
+    /// `|a: A, b: A| -> A`, merging two partial results (Bag `fold`'s `combine`).
+    Combine [A] (A, A) => A, Fn(A, A) -> A
 );

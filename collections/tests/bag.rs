@@ -73,7 +73,11 @@ fn aggregations_match_iterators() {
         assert!((f.mean().unwrap().compute().unwrap() - mean).abs() < 1e-9);
         assert!((f.std(1).unwrap().compute().unwrap() - var1.sqrt()).abs() < 1e-9);
         let folded = b
-            .fold("sum-of-squares", 0i64, |acc, x| acc + x * x, |a, b| a + b)
+            .fold(
+                0i64,
+                ("sum-of-squares", |acc: i64, x: &i64| acc + x * x),
+                ("add", |a: i64, b: i64| a + b),
+            )
             .unwrap();
         assert_eq!(
             folded.compute().unwrap(),
@@ -322,8 +326,10 @@ fn same_bytes_of_different_types_are_different_bags() {
 #[test]
 fn folds_from_different_initial_values_are_different_work() {
     let b = Bag::from_sequence((1..=10i64).collect(), 3).unwrap();
-    let from0 = b.fold("add", 0i64, |a, x| a + x, |a, c| a + c).unwrap();
-    let from100 = b.fold("add", 100i64, |a, x| a + x, |a, c| a + c).unwrap();
+    let step = ("add", |a: i64, x: &i64| a + x);
+    let merge = ("add", |a: i64, c: i64| a + c);
+    let from0 = b.fold(0i64, step, merge).unwrap();
+    let from100 = b.fold(100i64, step, merge).unwrap();
     assert_ne!(from0.key(), from100.key());
     assert_eq!(from0.compute().unwrap(), 55);
     // The initial value starts every partition's fold and the merge: 100 * (3 + 1) + 55.

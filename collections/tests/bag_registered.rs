@@ -495,3 +495,64 @@ fn reduction_of_registered_functions_runs_anywhere_and_closures_locally() {
         .unwrap();
     assert_eq!(mixed.compute().unwrap(), want);
 }
+
+#[task]
+fn add_length(acc: u64, s: &str) -> u64 {
+    acc + s.len() as u64
+}
+
+#[task]
+fn plus(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[task]
+fn cut_at(acc: u64, s: &str, #[bound] limit: u64) -> Result<u64, String> {
+    let n = acc + s.len() as u64;
+    if n > limit {
+        Err(format!("passed {limit} at {s}"))
+    } else {
+        Ok(n)
+    }
+}
+
+#[test]
+fn fold_of_registered_functions_runs_anywhere_and_its_initial_value_is_part_of_the_key() {
+    let ws = words();
+    let letters: u64 = ws.iter().map(|s| s.len() as u64).sum();
+    for ex in executors() {
+        for n in PARTITIONS {
+            let b = Bag::from_sequence(ws.clone(), n).unwrap();
+            let got = b
+                .fold(0, add_length::task_fn(), plus::task_fn())
+                .unwrap()
+                .compute_with(ex.as_ref())
+                .unwrap();
+            assert_eq!(got, letters, "{n} partitions");
+            // The initial value starts every partition and the combine.
+            let from_one = b.fold(1, add_length::task_fn(), plus::task_fn()).unwrap();
+            let parts_and_combines = from_one.compute_with(ex.as_ref()).unwrap() - letters;
+            assert!(
+                parts_and_combines > n.min(ws.len()) as u64,
+                "{n}: {parts_and_combines}"
+            );
+        }
+    }
+    let b = Bag::from_sequence(ws.clone(), 3).unwrap();
+    let a = b.fold(0, add_length::task_fn(), plus::task_fn()).unwrap();
+    let c = b.fold(1, add_length::task_fn(), plus::task_fn()).unwrap();
+    assert_ne!(a.key(), c.key());
+    // A failing registered step names its error, on a worker as here.
+    let e = b
+        .fold(0, cut_at::task_fn(10), plus::task_fn())
+        .unwrap()
+        .compute_with(&Rebuilding)
+        .unwrap_err();
+    assert!(e.to_string().contains("passed 10 at"), "{e}");
+    // A registered step with a named closure to combine: local only.
+    let mixed = b
+        .fold(0, add_length::task_fn(), ("plus", |a: u64, b: u64| a + b))
+        .unwrap();
+    assert_eq!(mixed.compute().unwrap(), letters);
+    assert!(mixed.compute_with(&Rebuilding).is_err());
+}

@@ -6,13 +6,13 @@
 //! `split_every`, ending in a [`Scalar`] or a one-partition bag.
 //!
 //! [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`], [`Bag::map_partitions`],
-//! [`Bag::topk`], [`Bag::groupby`] and [`Bag::reduction`] take a registered
+//! [`Bag::topk`], [`Bag::groupby`], [`Bag::reduction`] and [`Bag::fold`] take a registered
 //! `#[brisk::task]` function (`f::task_fn(bound…)`, runs on any scheduler) or a
 //! named closure (`("name", |x: &T| …)`, local scheduler only): see
 //! [`crate::user_fn`]. The readers, `pluck`, `repartition` and the built-in
 //! aggregations (count, sum, min, max, mean, std, frequencies, distinct) are
-//! registered ops already. `foldby`, `fold`, `tree_reduce` and `to_dataframe` still
-//! take closures (local only).
+//! registered ops already. `foldby`, `tree_reduce` and `to_dataframe` still take
+//! closures (local only).
 //!
 //! ```
 //! use brisk_collections::bag::Bag;
@@ -34,6 +34,7 @@ mod reduce;
 mod shuffle;
 mod summable;
 pub mod task_fn;
+pub mod task_fn2;
 mod write;
 
 pub(crate) use crate::layers::layer_name;
@@ -45,6 +46,7 @@ pub use read::{read_json, read_text, ReadOptions};
 pub use reduce::Scalar;
 pub use summable::Summable;
 pub use task_fn::TaskFn;
+pub use task_fn2::TaskFn2;
 
 /// The default fan-in of a bag's tree reductions.
 pub use crate::layers::SPLIT_EVERY;

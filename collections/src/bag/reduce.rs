@@ -11,8 +11,11 @@
 use super::hash::init_token;
 use super::item_ops::{self, Finish, ReduceSpec, Reduction, Stage, Stages};
 use super::task_fn::Apply;
+use super::task_fn2::Apply2;
 use super::{layer_name, part, Bag, Item, Partition, Summable, SPLIT_EVERY};
-use crate::user_fn::{Aggregate, Code, IntoCode, OnItem, Reduce};
+use crate::user_fn::{
+    Aggregate, Code, Code2, Combine, FoldStep, IntoCode, IntoCode2, OnItem, Reduce,
+};
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
 use brisk_core::op::{ClosureOp, Op};
@@ -132,26 +135,61 @@ impl<T: Item> Bag<T> {
         })
     }
 
-    /// Folds each partition from `init` with `binop`, then merges the partial results
-    /// with `combine` (Dask's `fold`).
-    pub fn fold<A: Item>(
+    /// Folds each partition from `init` with `binop`, then merges the partial
+    /// results from `init` with `combine` (Dask's `fold`). Each is a registered
+    /// function of two inputs (`fn binop(acc: A, x: &T) -> A`, `fn combine(a: A,
+    /// b: A) -> A`, as `f::task_fn()`; runs on any scheduler) or a named closure
+    /// (`("name", |acc: A, x: &T| -> A)`, `("name", |a: A, b: A| -> A)`; local
+    /// only). `init` is part of the keys.
+    pub fn fold<A: Item, M1, M2>(
         &self,
-        name: &str,
         init: A,
-        binop: impl Fn(A, &T) -> A + Send + Sync + 'static,
-        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
+        binop: impl IntoCode2<A, T, A, FoldStep<A, T>, M1>,
+        combine: impl IntoCode2<A, A, A, Combine<A>, M2>,
     ) -> Result<Scalar<A>> {
-        let init2 = init.clone();
-        let name = format!("{name}-init{}", init_token(&init)?);
-        let per_partition = move |xs: &[T]| Ok(xs.iter().fold(init.clone(), &binop));
-        let aggregate = move |parts: Vec<A>| Ok(parts.into_iter().fold(init2.clone(), &combine));
-        let mut out = self.reduction(
-            (name.as_str(), per_partition),
-            (format!("{name}-combine").as_str(), aggregate),
-            SPLIT_EVERY,
-        )?;
-        out.what = name;
-        Ok(out)
+        let tag = init_token(&init)?;
+        let (first_name, first_op): (String, Arc<dyn Op>) = match binop.into_code2() {
+            Code2::Registered(f) => (f.label(&init)?, f.apply_op(Apply2::Fold, &init)?),
+            Code2::Closure(name, f) => {
+                let init = init.clone();
+                let op = Arc::new(ClosureOp::new(
+                    format!("fold:{name}"),
+                    move |xs: &[Value]| {
+                        let mut acc = init.clone();
+                        for x in part::<T>(&xs[0])? {
+                            acc = f(acc, x);
+                        }
+                        Ok(Arc::new(Partition(vec![acc])) as Value)
+                    },
+                ));
+                (format!("{name}-init{tag}"), op)
+            }
+        };
+        let (combine_name, combine_op): (String, Arc<dyn Op>) = match combine.into_code2() {
+            Code2::Registered(g) => (g.label(&init)?, g.apply_op(Apply2::Combine, &init)?),
+            Code2::Closure(name, g) => {
+                let init = init.clone();
+                let op = Arc::new(ClosureOp::new(
+                    format!("fold-combine:{name}"),
+                    move |xs: &[Value]| {
+                        let mut acc = init.clone();
+                        for x in xs {
+                            for a in part::<A>(x)? {
+                                acc = g(acc, a.clone());
+                            }
+                        }
+                        Ok(Arc::new(Partition(vec![acc])) as Value)
+                    },
+                ));
+                (format!("{name}-init{tag}"), op)
+            }
+        };
+        let layer = layer_name("fold", &[&self.name(), &first_name, &combine_name])?;
+        let first: Bag<A> = self.blockwise(layer, first_op);
+        Ok(Scalar {
+            bag: first.tree_of("fold", combine_op, SPLIT_EVERY)?,
+            what: format!("fold {first_name}"),
+        })
     }
 
     /// A built-in aggregation as registered ops (so it runs on workers too): the

@@ -109,6 +109,8 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
     let mut call_args: Vec<TokenStream2> = Vec::new();
     // The same call on one item `x` (for bags), bound parameters from `op.bound`.
     let mut item_args: Vec<TokenStream2> = Vec::new();
+    // The same call on two values `a` and `b` (a bag's fold).
+    let mut pair_args: Vec<TokenStream2> = Vec::new();
     let one_input = func
         .sig
         .inputs
@@ -140,6 +142,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             let index = syn::Index::from(bound.len());
             call_args.push(quote!(::std::clone::Clone::clone(&self.bound.#index)));
             item_args.push(quote!(::std::clone::Clone::clone(&op.bound.#index)));
+            pair_args.push(quote!(::std::clone::Clone::clone(&op.bound.#index)));
             bound.push((name, ty));
             continue;
         }
@@ -185,6 +188,13 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             Access::Ref => quote!(x),
             Access::Slice => quote!(x.as_slice()),
             Access::Str => quote!(x.as_str()),
+        });
+        let v = if i == 0 { quote!(a) } else { quote!(b) };
+        pair_args.push(match access {
+            Access::Owned => quote!(::std::clone::Clone::clone(#v)),
+            Access::Ref => quote!(#v),
+            Access::Slice => quote!(#v.as_slice()),
+            Access::Str => quote!(#v.as_str()),
         });
         inputs.push(Input { name, value_ty });
     }
@@ -266,6 +276,46 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
 
             #krate::__private::inventory::submit! {
                 #krate::__private::task_fn::ApplyRegistration { name: NAME, apply: __apply }
+            }
+        }
+    } else if n_inputs == 2 {
+        let (a_ty, b_ty) = (&inputs[0].value_ty, &inputs[1].value_ty);
+        let pair_result = if fallible {
+            quote!(super::#fn_name(#(#pair_args),*).map_err(__core::Error::user))
+        } else {
+            quote!(Ok(super::#fn_name(#(#pair_args),*)))
+        };
+        quote! {
+            /// The function as a typed [`TaskFn2`](#krate::__private::TaskFn2), with
+            /// these bound parameters, for a bag's `fold` (its `binop` or `combine`):
+            /// the task runs on any scheduler.
+            pub fn task_fn(#(#bound_names: #bound_tys),*) -> #krate::__private::TaskFn2<#a_ty, #b_ty, #out_ty> {
+                #krate::__private::TaskFn2::new(self::op(#(#bound_names),*))
+            }
+
+            fn __apply2(
+                how: #krate::__private::task_fn2::Apply2,
+                params: &[u8],
+                init: &[u8],
+                inputs: &[__core::Value],
+            ) -> __core::Result<__core::Value> {
+                use #krate::__private::task_fn2::{Apply2, probe2::*};
+                let op = Op {
+                    bound: #krate::__private::rmp_serde::from_slice(params).map_err(|e| __core::Error::OpParams {
+                        op: NAME.to_string(),
+                        message: e.to_string(),
+                    })?,
+                };
+                let f = |a: &#a_ty, b: &#b_ty| -> __core::Result<#out_ty> { #pair_result };
+                let probe = &Probe2::<#a_ty, #b_ty, #out_ty>::new();
+                match how {
+                    Apply2::Fold => probe.fold(init, inputs, &f),
+                    Apply2::Combine => probe.combine(init, inputs, &f),
+                }
+            }
+
+            #krate::__private::inventory::submit! {
+                #krate::__private::task_fn2::Apply2Registration { name: NAME, apply: __apply2 }
             }
         }
     } else {
