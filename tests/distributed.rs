@@ -323,6 +323,12 @@ fn writers_run_on_the_workers() -> R {
         &Default::default(),
         &client,
     )?;
+    #[cfg(feature = "hdf5")]
+    let h5 = {
+        let h5 = dir.join("a.h5");
+        a.to_hdf5_with(h5.to_str().ok_or("path")?, "v", &client)?;
+        h5
+    };
     let words = brisk::collections::bag::Bag::from_sequence(
         (0..5_000)
             .map(|i| format!("word-{i}"))
@@ -366,6 +372,12 @@ fn writers_run_on_the_workers() -> R {
         &NetcdfOptions::default(),
     )?;
     check(back.compute()? == want, "netcdf values")?;
+    #[cfg(feature = "hdf5")]
+    {
+        let back: brisk::collections::array::Array<f64> =
+            array::read_hdf5(h5.to_str().ok_or("path")?, "v", &[100, 100])?;
+        check(back.compute()? == want, "hdf5 values")?;
+    }
     check(written.len() == 4, format!("{written:?}"))?;
     let mut lines = Vec::new();
     for w in &written {

@@ -9,16 +9,19 @@ use super::text::VarKind;
 use crate::array::array::Array;
 use crate::array::create::ChunkSpec;
 use crate::array::dtype::{for_dtype, DType, Elem};
+use crate::array::grid::ndindex;
 use crate::array::meta::{op, spec_bytes, Block, Meta};
 use crate::error;
 use crate::layers::TokenizeDyn;
+use brisk_core::executor::{default_executor, Executor};
+use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::token::Bytes;
-use brisk_core::{Error, Result, Value};
-use ndarray::{ArrayD, IxDyn, SliceInfo, SliceInfoElem};
+use brisk_core::{Error, Key, Result, Value};
+use ndarray::{IxDyn, SliceInfo, SliceInfoElem};
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
@@ -174,12 +177,74 @@ pub fn read_hdf5<T: Elem>(
     Ok(Array::wrap(m))
 }
 
+/// One block's task of [`Array::to_hdf5`]: write it into its hyperslab.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Hdf5Write {
+    path: String,
+    dataset: String,
+    start: Vec<usize>,
+    dtype: DType,
+}
+
+impl Spec for Hdf5Write {
+    const NAME: &'static str = "brisk::array::write_hdf5";
+    fn call(&self, inputs: &[Value]) -> Result<Value> {
+        let block = inputs
+            .first()
+            .ok_or_else(|| error::malformed("an HDF5 write without its block"))?;
+        // libhdf5 writes from one process at a time (no MPI here): processes take
+        // turns on a lock file beside the HDF5 file.
+        let lock_path = format!("{}.brisk-lock", self.path);
+        let lock = std::fs::File::create(&lock_path)
+            .map_err(|e| error::io(format!("cannot create {lock_path}"), e))?;
+        lock.lock()
+            .map_err(|e| error::io(format!("cannot lock {lock_path}"), e))?;
+        let written = locked(|| -> Result<u64> {
+            let f = hdf5::File::open_rw(&self.path).map_err(|e| h5err(&self.path, e))?;
+            let ds = f.dataset(&self.dataset).map_err(|e| h5err(&self.path, e))?;
+            for_dtype!(self.dtype, U => {
+                let a = U::array(block)?;
+                ds.write_slice(a, slab(&self.start, a.shape())?)
+                    .map_err(|e| h5err(&self.path, e))?;
+                Ok(a.len() as u64)
+            })
+        })?;
+        drop(lock);
+        Ok(Arc::new(written))
+    }
+}
+
+inventory::submit! { OpRegistration { name: Hdf5Write::NAME, rebuild: rebuild_spec::<Hdf5Write> } }
+
 impl<T: Elem> Array<T> {
-    /// Computes the array and writes it as dataset `dataset` of the HDF5 file at
-    /// `path` (created, or opened for appending a dataset), in its own element type.
+    /// Writes the array as dataset `dataset` of the HDF5 file at `path` (created,
+    /// or opened to add a dataset), in its own element type, chunked like the
+    /// array's blocks. The dataset is made here and each block's task writes its
+    /// own hyperslab, so on a cluster the data never passes through this process
+    /// (the workers must see `path`, as on a shared file system); libhdf5 has no
+    /// parallel writes without MPI, so writers take turns on a lock file.
     pub fn to_hdf5(&self, path: &str, dataset: &str) -> Result<()> {
-        let a = self.compute()?;
-        fn write<U: hdf5::H5Type>(path: &str, dataset: &str, a: ArrayD<U>) -> Result<()> {
+        self.to_hdf5_with(path, dataset, default_executor()?.as_ref())
+    }
+
+    /// [`Array::to_hdf5`] on `executor`.
+    pub fn to_hdf5_with(&self, path: &str, dataset: &str, executor: &dyn Executor) -> Result<()> {
+        let shape = self.shape()?;
+        let m = &self.meta;
+        // The first block's shape, where it has elements, as the dataset's chunks.
+        let chunk: Vec<usize> = m
+            .block_shape(&vec![0; shape.len()])
+            .unwrap_or_else(|| shape.clone())
+            .iter()
+            .zip(&shape)
+            .map(|(&c, &s)| c.max(1).min(s.max(1)))
+            .collect();
+        fn create<U: hdf5::H5Type>(
+            path: &str,
+            dataset: &str,
+            shape: &[usize],
+            chunk: &[usize],
+        ) -> Result<()> {
             locked(|| {
                 let f = if std::path::Path::new(path).exists() {
                     hdf5::File::append(path)
@@ -187,20 +252,53 @@ impl<T: Elem> Array<T> {
                     hdf5::File::create(path)
                 }
                 .map_err(|e| h5err(path, e))?;
-                let ds = f
-                    .new_dataset::<U>()
-                    .shape(a.shape())
-                    .create(dataset)
-                    .map_err(|e| h5err(path, e))?;
-                ds.write(&a).map_err(|e| h5err(path, e))
+                let b = f.new_dataset::<U>();
+                let b = b.shape(shape);
+                let b = if shape.iter().all(|&d| d > 0) {
+                    b.chunk(chunk)
+                } else {
+                    b
+                };
+                b.create(dataset).map(drop).map_err(|e| h5err(path, e))
             })
         }
-        // `U` is `T` itself: hand the array over unchanged (exact for int64 too).
-        let any: Box<dyn std::any::Any> = Box::new(a);
-        for_dtype!(T::DTYPE, U => match any.downcast::<ArrayD<U>>() {
-            Ok(a) => write::<U>(path, dataset, *a),
-            Err(_) => Err(error::malformed("to_hdf5: the element type does not match its dtype")),
-        })
+        for_dtype!(T::DTYPE, U => create::<U>(path, dataset, &shape, &chunk))?;
+        let layer = crate::layers::layer_name("write-hdf5", &[&m.name.as_str(), &path, &dataset])?;
+        let tasks = ndindex(&m.numblocks())
+            .map(|idx| {
+                let start = m
+                    .block_offsets(&idx)
+                    .ok_or_else(|| error::invalid("a block of unknown offset"))?;
+                Ok(Task::new(
+                    Key::new(
+                        layer.as_str(),
+                        &idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+                    ),
+                    op(Hdf5Write {
+                        path: path.to_string(),
+                        dataset: dataset.to_string(),
+                        start,
+                        dtype: T::DTYPE,
+                    }),
+                    vec![m.key(&idx).clone()],
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let keys: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
+        let graph = Graph::from_layer(Layer { name: layer, tasks }, [&m.graph]);
+        let written: u64 = executor
+            .get(&graph, &keys)?
+            .iter()
+            .map(|v| v.expect_ref::<u64>().copied())
+            .sum::<Result<u64>>()?;
+        let _ = std::fs::remove_file(format!("{path}.brisk-lock"));
+        let want = shape.iter().product::<usize>() as u64;
+        if written != want {
+            return Err(error::malformed(format!(
+                "to_hdf5: the blocks wrote {written} of {want} elements of {dataset} in {path}"
+            )));
+        }
+        Ok(())
     }
 }
 
