@@ -7,14 +7,13 @@
 use super::agg::{Agg, AggKind};
 use super::dataframe::DataFrame;
 use super::frame::{concat_frames, frame, Frame};
-use super::map_partitions::{FrameFn, OnFrame};
+use super::map_partitions::{call_registered, FrameFn, OnFrame};
 use super::plan::{Plan, SpecOp};
 use super::reduction::Reduction;
 use super::schema::{from_schema, schema_after};
 use super::shuffle::{hash_bucket, BUCKET};
 use super::source::Source;
 use super::step::Step;
-use crate::bag::task_fn::{registered, Apply};
 use crate::error;
 use crate::layers::{layer_name, SPLIT_EVERY};
 use crate::user_fn::IntoCode;
@@ -52,15 +51,7 @@ struct GroupApplySpec {
 impl Spec for GroupApplySpec {
     const NAME: &'static str = "brisk::dataframe::groupby_apply";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let apply = registered(&self.function)?;
-        let run = |g: &pl::DataFrame| -> Result<pl::DataFrame> {
-            let out = apply(
-                Apply::Frame,
-                &self.params,
-                &(Arc::new(Frame(g.clone())) as Value),
-            )?;
-            Ok(frame(&out)?.clone())
-        };
+        let run = |g: &pl::DataFrame| call_registered(&self.function, &self.params, g);
         let df = frame(
             inputs
                 .first()

@@ -5,11 +5,10 @@
 
 use super::dataframe::DataFrame;
 use super::frame::{concat_frames, frame, Frame};
-use super::map_partitions::{FrameFn, OnFrame};
+use super::map_partitions::{call_registered, FrameFn, OnFrame};
 use super::overlap::{neighbour_rows, Side};
 use super::schema::from_schema;
 use super::series::Series;
-use crate::bag::task_fn::{registered, Apply};
 use crate::error;
 use crate::layers::layer_name;
 use crate::user_fn::IntoCode;
@@ -66,14 +65,8 @@ struct OverlapSpec {
 impl Spec for OverlapSpec {
     const NAME: &'static str = "brisk::dataframe::map_overlap";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let apply = registered(&self.function)?;
         self.trim.run(inputs, |df| {
-            let out = apply(
-                Apply::Frame,
-                &self.params,
-                &(Arc::new(Frame(df.clone())) as Value),
-            )?;
-            Ok(frame(&out)?.clone())
+            call_registered(&self.function, &self.params, df)
         })
     }
 }

@@ -22,6 +22,22 @@ use std::sync::Arc;
 /// The closure shape of functions of a frame: `|df: &DataFrame| -> Result<DataFrame>`.
 pub type OnFrame = OnValue<pl::DataFrame, pl::DataFrame>;
 
+/// Calls the registered frame function `function` with its bound parameters
+/// bytes on `df` (in a task on a worker, or here).
+pub(crate) fn call_registered(
+    function: &str,
+    params: &[u8],
+    df: &pl::DataFrame,
+) -> Result<pl::DataFrame> {
+    let apply = registered(function)?;
+    let out = apply(
+        Apply::Frame,
+        params,
+        &(Arc::new(Frame(df.clone())) as Value),
+    )?;
+    Ok(frame(&out)?.clone())
+}
+
 /// A user function of a frame, ready to run here or to become a task's op.
 pub(crate) enum FrameFn {
     Registered(TaskFn<pl::DataFrame, pl::DataFrame>),
@@ -42,12 +58,7 @@ impl FrameFn {
     /// Runs the function on `df` in this process.
     pub(crate) fn call(&self, df: &pl::DataFrame) -> Result<pl::DataFrame> {
         match self {
-            FrameFn::Registered(f) => {
-                let apply = registered(f.name())?;
-                let input: Value = Arc::new(Frame(df.clone()));
-                let out = apply(Apply::Frame, &f.op().params()?, &input)?;
-                Ok(frame(&out)?.clone())
-            }
+            FrameFn::Registered(f) => call_registered(f.name(), &f.op().params()?, df),
             FrameFn::Closure(_, f) => f(df),
         }
     }

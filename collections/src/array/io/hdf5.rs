@@ -9,16 +9,14 @@ use super::text::VarKind;
 use crate::array::array::Array;
 use crate::array::create::ChunkSpec;
 use crate::array::dtype::{for_dtype, DType, Elem};
-use crate::array::grid::ndindex;
 use crate::array::meta::{op, spec_bytes, Block, Meta};
 use crate::error;
 use crate::layers::TokenizeDyn;
 use brisk_core::executor::{default_executor, Executor};
-use brisk_core::graph::{Graph, Layer, Task};
 use brisk_core::op::OpRegistration;
 use brisk_core::spec_op::{rebuild_spec, Spec};
 use brisk_core::token::Bytes;
-use brisk_core::{Error, Key, Result, Value};
+use brisk_core::{Error, Result, Value};
 use ndarray::{IxDyn, SliceInfo, SliceInfoElem};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -263,34 +261,19 @@ impl<T: Elem> Array<T> {
             })
         }
         for_dtype!(T::DTYPE, U => create::<U>(path, dataset, &shape, &chunk))?;
-        let layer = crate::layers::layer_name("write-hdf5", &[&m.name.as_str(), &path, &dataset])?;
-        let tasks = ndindex(&m.numblocks())
-            .map(|idx| {
-                let start = m
-                    .block_offsets(&idx)
-                    .ok_or_else(|| error::invalid("a block of unknown offset"))?;
-                Ok(Task::new(
-                    Key::new(
-                        layer.as_str(),
-                        &idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
-                    ),
-                    op(Hdf5Write {
-                        path: path.to_string(),
-                        dataset: dataset.to_string(),
-                        start,
-                        dtype: T::DTYPE,
-                    }),
-                    vec![m.key(&idx).clone()],
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let keys: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
-        let graph = Graph::from_layer(Layer { name: layer, tasks }, [&m.graph]);
-        let written: u64 = executor
-            .get(&graph, &keys)?
-            .iter()
-            .map(|v| v.expect_ref::<u64>().copied())
-            .sum::<Result<u64>>()?;
+        let written = self.write_blocks(
+            "write-hdf5",
+            &format!("{path}:{dataset}"),
+            |start| {
+                op(Hdf5Write {
+                    path: path.to_string(),
+                    dataset: dataset.to_string(),
+                    start,
+                    dtype: T::DTYPE,
+                })
+            },
+            executor,
+        )?;
         let _ = std::fs::remove_file(format!("{path}.brisk-lock"));
         let want = shape.iter().product::<usize>() as u64;
         if written != want {

@@ -157,6 +157,40 @@ pub(crate) fn local_path(url: &str) -> Option<PathBuf> {
 }
 
 impl<T: Elem> Array<T> {
+    /// Runs one writer task per block (`write(offsets of the block)`, reading the
+    /// block) on `executor`, in a layer named from `method` and `target`; each
+    /// returns a `u64` count, and the sum is returned.
+    pub(crate) fn write_blocks(
+        &self,
+        method: &str,
+        target: &str,
+        write: impl Fn(Vec<usize>) -> Arc<dyn brisk_core::op::Op>,
+        executor: &dyn Executor,
+    ) -> Result<u64> {
+        let m = &self.meta;
+        let layer = layer_name(method, &[&m.name.as_str(), &target])?;
+        let tasks = ndindex(&m.numblocks())
+            .map(|idx| {
+                let offsets = m
+                    .block_offsets(&idx)
+                    .ok_or_else(|| error::invalid("a block of unknown offset"))?;
+                let key: Vec<u32> = idx.iter().map(|&i| i as u32).collect();
+                Ok(Task::new(
+                    Key::new(layer.as_str(), &key),
+                    write(offsets),
+                    vec![m.key(&idx).clone()],
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let keys: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
+        let graph = Graph::from_layer(Layer { name: layer, tasks }, [&m.graph]);
+        let mut total = 0u64;
+        for c in &executor.get(&graph, &keys)? {
+            total += *c.expect_ref::<u64>()?;
+        }
+        Ok(total)
+    }
+
     /// Writes `header` to the new file `path`, sizes it for the data (from
     /// `begin`, then `tail` zero bytes), and has every block's task write its
     /// region with `encoding`, on `executor`. Returns the data bytes written.
@@ -179,40 +213,21 @@ impl<T: Elem> Array<T> {
             f.write_all(header).map_err(fail)?;
             f.set_len(begin + data + tail).map_err(fail)?;
         }
-        let m = &self.meta;
-        let layer = layer_name(
+        let total = self.write_blocks(
             "write-region",
-            &[&m.name.as_str(), &path.display().to_string().as_str()],
+            &path.display().to_string(),
+            |offsets| {
+                op(RegionWrite {
+                    path: path.to_path_buf(),
+                    begin,
+                    shape: shape.clone(),
+                    offsets,
+                    dtype: T::DTYPE,
+                    encoding,
+                })
+            },
+            executor,
         )?;
-        let tasks = ndindex(&m.numblocks())
-            .map(|idx| {
-                let offsets = m
-                    .block_offsets(&idx)
-                    .ok_or_else(|| error::invalid("a block of unknown offset"))?;
-                Ok(Task::new(
-                    Key::new(
-                        layer.as_str(),
-                        &idx.iter().map(|&i| i as u32).collect::<Vec<_>>(),
-                    ),
-                    op(RegionWrite {
-                        path: path.to_path_buf(),
-                        begin,
-                        shape: shape.clone(),
-                        offsets,
-                        dtype: T::DTYPE,
-                        encoding,
-                    }),
-                    vec![m.key(&idx).clone()],
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let keys: Vec<Key> = tasks.iter().map(|t| t.key.clone()).collect();
-        let graph = Graph::from_layer(Layer { name: layer, tasks }, [&m.graph]);
-        let counts = executor.get(&graph, &keys)?;
-        let mut total = 0u64;
-        for c in &counts {
-            total += *c.expect_ref::<u64>()?;
-        }
         if total != data {
             return Err(error::malformed(format!(
                 "the blocks wrote {total} bytes of {data} into {}",
