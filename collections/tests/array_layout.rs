@@ -360,12 +360,12 @@ fn map_blocks_and_blockwise_run_closures_locally() {
         .unwrap();
     close(&doubled.compute().unwrap(), &(&x * 2.0), "map_blocks");
     let b = array::from_array(&x, &[2, 2]).unwrap();
-    let s = array::blockwise::<f64, f64>("hypot", &[&a, &b], |bs| {
+    let hypot = |bs: &[&ArrayD<f64>]| {
         Ok(ndarray::Zip::from(bs[0])
             .and(bs[1])
             .map_collect(|p, q| p.hypot(*q)))
-    })
-    .unwrap();
+    };
+    let s = array::blockwise::<f64, f64>(("hypot", hypot), &[&a, &b]).unwrap();
     close(&s.compute().unwrap(), &x.mapv(|v| v.hypot(v)), "blockwise");
     // A closure cannot travel: the rebuilding executor refuses it.
     let err = doubled.compute_with(&Rebuilding).unwrap_err().to_string();

@@ -83,6 +83,11 @@ fn fare_change(df: &DataFrame) -> DataFrame {
 }
 
 #[task]
+fn weighted(a: &ArrayD<f64>, b: &ArrayD<f64>, #[bound] w: f64) -> ArrayD<f64> {
+    a * w + b * (1.0 - w)
+}
+
+#[task]
 fn squared(x: &i64) -> i64 {
     x * x
 }
@@ -249,6 +254,32 @@ fn map_blocks_with_a_registered_function_matches_ndarray_everywhere() {
         let got = a.map_blocks(shifted::task_fn(1.0), None).unwrap();
         close(&got.compute_with(ex.as_ref()).unwrap(), &want, "map_blocks");
     }
+}
+
+#[test]
+fn blockwise_with_registered_functions_of_one_and_two_blocks_matches_ndarray_everywhere() {
+    let x = sample(&[9, 7]);
+    let y = x.mapv(|v| v * 0.5 - 3.0);
+    let want = &x * 0.25 + &y * 0.75;
+    for ex in executors() {
+        // Different chunks: the second is rechunked to the first's.
+        let a = array::from_array(&x, &[4, 3]).unwrap();
+        let b = array::from_array(&y, &[5, 7]).unwrap();
+        let got = array::blockwise(weighted::task_fn(0.25), &[&a, &b]).unwrap();
+        close(&got.compute_with(ex.as_ref()).unwrap(), &want, "two blocks");
+        let one = array::blockwise(shifted::task_fn(1.0), &[&a]).unwrap();
+        close(
+            &one.compute_with(ex.as_ref()).unwrap(),
+            &x.mapv(|v| v * 2.0 + 1.0),
+            "one",
+        );
+    }
+    let a = array::from_array(&x, &[4, 3]).unwrap();
+    let e = array::blockwise(weighted::task_fn(0.5), &[&a]).unwrap_err();
+    assert!(
+        e.to_string().contains("takes 2 block(s), given 1 arrays"),
+        "{e}"
+    );
 }
 
 #[test]

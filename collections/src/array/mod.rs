@@ -11,7 +11,7 @@
 //!
 //! Every task is a registered op with serde parameters, so a worker process can run
 //! any array graph; only `map_blocks` / `blockwise` with closures stay in the
-//! process that made them.
+//! process that made them (registered functions run anywhere).
 //!
 //! ```
 //! use brisk_collections::array::{self, Ix};
@@ -57,6 +57,7 @@
 
 #[allow(clippy::module_inception)]
 mod array;
+mod blockwise;
 mod chain_link;
 mod chain_rows;
 pub mod chunks;
@@ -77,6 +78,7 @@ mod reduce_kernels;
 mod shape;
 
 pub use self::array::Array;
+pub use blockwise::{blockwise, IntoBlocksFn};
 pub use chunks::AxisChunks;
 pub use create::{
     arange, from_array, from_delayed, full, linspace, ones, random, zeros, ChunkSpec,
@@ -88,7 +90,6 @@ pub use io::{npy_bytes, read_netcdf, read_netcdf_strings, NcFormat, NetcdfOption
 #[cfg(feature = "hdf5")]
 pub use io::{read_hdf5, Hdf5Read};
 pub use kernels::{BinOp, Unary};
-pub use linalg::blockwise;
 pub(crate) use meta::{op, spec_bytes, Block, Meta};
 /// The ndarray build the blocks use.
 pub use ndarray;

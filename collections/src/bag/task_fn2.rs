@@ -78,6 +78,11 @@ impl<A, B, Out> TaskFn2<A, B, Out> {
         self.op.name()
     }
 
+    /// The op of the function itself (two inputs, the function's own).
+    pub fn op(&self) -> &Arc<dyn Op> {
+        &self.op
+    }
+
     /// The content token of the function: its name and bound parameters by their
     /// canonical tokens.
     pub(crate) fn token(&self) -> Result<Token> {
