@@ -91,20 +91,21 @@ impl DataFrame {
     /// use brisk_scheduler as _;
     ///
     /// let pdf = df!("x" => [1.0, 2.0, 4.0, 8.0, 16.0]).unwrap();
+    /// // Each row's neighbours summed (null where one is missing).
     /// let centred = |df: &DataFrame| {
     ///     let x = df.column("x").unwrap().f64().unwrap();
     ///     let v: Vec<Option<f64>> = (0..x.len())
-    ///         .map(|i| Some(x.get(i.saturating_sub(1))? + x.get(i + 1)?))
+    ///         .map(|i| if i == 0 || i + 1 >= x.len() { None } else { Some(x.get(i - 1)? + x.get(i + 1)?) })
     ///         .collect();
     ///     Ok(df!("x" => v).unwrap())
     /// };
     /// let out = from_polars(&pdf, 2).unwrap()
     ///     .map_overlap(("neighbours", centred), 1, 1).unwrap()
     ///     .compute().unwrap();
-    /// // Each row's neighbours, across the partitions' edge too.
+    /// // Across the partitions' edge too.
     /// assert_eq!(
     ///     out.column("x").unwrap().f64().unwrap().to_vec(),
-    ///     [Some(3.0), Some(5.0), Some(10.0), Some(20.0), None]
+    ///     [None, Some(5.0), Some(10.0), Some(20.0), None]
     /// );
     /// ```
     pub fn map_overlap<M>(
