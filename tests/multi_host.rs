@@ -551,10 +551,13 @@ fn pipelines_on_three_hosts_match_the_local_scheduler() -> R {
     Ok(())
 }
 
+/// A test of this harness.
+type Test = fn() -> R;
+
 fn main() {
     brisk::init();
     let args = Arguments::from_args();
-    let tests: Vec<(&str, fn() -> R)> = vec![
+    let tests: Vec<(&str, Test)> = vec![
         (
             "an_unknown_flag_prints_the_usage",
             an_unknown_flag_prints_the_usage,
@@ -574,7 +577,7 @@ fn main() {
     ];
     let trials = tests
         .into_iter()
-        .map(|(name, f)| Trial::test(name, move || f()))
+        .map(|(name, f)| Trial::test(name, f))
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }

@@ -143,8 +143,7 @@ fn map_partitions_finds_the_schema_from_an_empty_frame_or_is_given_it() {
     };
     let e = ddf
         .map_partitions(("first-fare", first_fare))
-        .err()
-        .expect("no schema");
+        .expect_err("no schema");
     let msg = e.to_string();
     assert!(
         msg.contains("map_partitions_with_meta") && msg.contains("an empty partition"),
@@ -165,8 +164,7 @@ fn map_partitions_finds_the_schema_from_an_empty_frame_or_is_given_it() {
     };
     let e = ddf
         .map_partitions(("panicky", panicky))
-        .err()
-        .expect("a panic");
+        .expect_err("a panic");
     assert!(e.to_string().contains("panicked"), "{e}");
 }
 

@@ -38,13 +38,13 @@ pub(crate) fn call_registered(
     Ok(frame(&out)?.clone())
 }
 
+/// A closure of a frame.
+type FrameClosure = dyn Fn(&pl::DataFrame) -> Result<pl::DataFrame> + Send + Sync;
+
 /// A user function of a frame, ready to run here or to become a task's op.
 pub(crate) enum FrameFn {
     Registered(TaskFn<pl::DataFrame, pl::DataFrame>),
-    Closure(
-        String,
-        Arc<dyn Fn(&pl::DataFrame) -> Result<pl::DataFrame> + Send + Sync>,
-    ),
+    Closure(String, Arc<FrameClosure>),
 }
 
 impl FrameFn {

@@ -189,11 +189,7 @@ pub async fn serve(
         listener,
         store.clone(),
         counters.clone(),
-        options.token.clone(),
-        options.tls.clone(),
-        options.limits,
-        options.handshake_timeout,
-        options.max_connections.max(1),
+        options.clone(),
     ));
     let pool = Pool::new(options.nthreads.max(1))?;
     tokio::pin!(shutdown);
@@ -831,12 +827,17 @@ async fn serve_peers(
     listener: TcpListener,
     store: Store,
     counters: Arc<Counters>,
-    token: Option<String>,
-    tls: Option<super::tls::Tls>,
-    limits: Limits,
-    handshake: Duration,
-    max_connections: usize,
+    options: WorkerOptions,
 ) {
+    let WorkerOptions {
+        token,
+        tls,
+        limits,
+        handshake_timeout: handshake,
+        max_connections,
+        ..
+    } = options;
+    let max_connections = max_connections.max(1);
     let mut backoff = Duration::ZERO;
     let mut connections = tokio::task::JoinSet::new();
     loop {

@@ -131,11 +131,10 @@ impl RegionWrite {
         let mut written = 0u64;
         for (r, outer) in ndindex(&bshape[..k]).enumerate() {
             // The file's flat index of this run's first element.
-            let mut at = 0usize;
-            for a in 0..n {
-                let i = self.offsets[a] + if a < k { outer[a] } else { 0 };
-                at = at * self.shape[a] + i;
-            }
+            let within = outer.iter().copied().chain(std::iter::repeat(0));
+            let at = (0..n).zip(within).fold(0usize, |at, (a, i)| {
+                at * self.shape[a] + self.offsets[a] + i
+            });
             buf.clear();
             for &x in &flat[r * run..(r + 1) * run] {
                 self.encoding.put(x, &mut buf);
