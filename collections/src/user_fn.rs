@@ -113,6 +113,12 @@ shape!(
 );
 
 shape!(
+    /// `|parts: &[&[A]]| -> Result<Vec<A>>`, several partial results to one (Bag
+    /// `tree_reduce`'s combine step).
+    OnParts [A] Vec<A> => Vec<A>, Fn(&[&[A]]) -> brisk_core::Result<Vec<A>>
+);
+
+shape!(
     /// `|xs: &[T]| -> Result<A>`, a partition to one value (Bag `reduction`'s
     /// per-partition step).
     Reduce [T, A] Vec<T> => A, Fn(&[T]) -> brisk_core::Result<A>

@@ -556,3 +556,44 @@ fn fold_of_registered_functions_runs_anywhere_and_its_initial_value_is_part_of_t
     assert_eq!(mixed.compute().unwrap(), letters);
     assert!(mixed.compute_with(&Rebuilding).is_err());
 }
+
+#[task]
+fn longest_three(xs: &[String]) -> Vec<String> {
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    v.truncate(3);
+    v
+}
+
+#[test]
+fn tree_reduce_of_registered_functions_runs_anywhere() {
+    let ws = words();
+    let want = longest_three(&ws);
+    for ex in executors() {
+        for n in PARTITIONS {
+            let b = Bag::from_sequence(ws.clone(), n).unwrap();
+            let got = b
+                .tree_reduce(longest_three::task_fn(), longest_three::task_fn(), 3)
+                .unwrap();
+            assert_eq!(got.npartitions(), 1);
+            assert_eq!(
+                got.compute_with(ex.as_ref()).unwrap(),
+                want,
+                "{n} partitions"
+            );
+        }
+    }
+    // Named closures: the combine sees the partial results one by one.
+    let b = Bag::from_sequence(ws.clone(), 5).unwrap();
+    let counts = b
+        .tree_reduce(
+            ("count", |xs: &[String]| Ok(vec![xs.len() as u64])),
+            ("sum", |parts: &[&[u64]]| {
+                Ok(vec![parts.iter().map(|p| p[0]).sum()])
+            }),
+            2,
+        )
+        .unwrap();
+    assert_eq!(counts.compute().unwrap(), [ws.len() as u64]);
+    assert!(counts.compute_with(&Rebuilding).is_err());
+}

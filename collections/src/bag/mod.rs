@@ -6,13 +6,14 @@
 //! `split_every`, ending in a [`Scalar`] or a one-partition bag.
 //!
 //! [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`], [`Bag::map_partitions`],
-//! [`Bag::topk`], [`Bag::groupby`], [`Bag::reduction`] and [`Bag::fold`] take a registered
+//! [`Bag::topk`], [`Bag::groupby`], [`Bag::reduction`], [`Bag::fold`] and
+//! [`Bag::tree_reduce`] take a registered
 //! `#[brisk::task]` function (`f::task_fn(bound…)`, runs on any scheduler) or a
 //! named closure (`("name", |x: &T| …)`, local scheduler only): see
 //! [`crate::user_fn`]. The readers, `pluck`, `repartition` and the built-in
 //! aggregations (count, sum, min, max, mean, std, frequencies, distinct) are
-//! registered ops already. `foldby`, `tree_reduce` and `to_dataframe` still take
-//! closures (local only).
+//! registered ops already. `foldby` and `to_dataframe` still take closures (local
+//! only).
 //!
 //! ```
 //! use brisk_collections::bag::Bag;

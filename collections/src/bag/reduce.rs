@@ -14,7 +14,8 @@ use super::task_fn::Apply;
 use super::task_fn2::Apply2;
 use super::{layer_name, part, Bag, Item, Partition, Summable, SPLIT_EVERY};
 use crate::user_fn::{
-    Aggregate, Code, Code2, Combine, FoldStep, IntoCode, IntoCode2, OnItem, Reduce,
+    Aggregate, Code, Code2, Combine, FoldStep, IntoCode, IntoCode2, OnItem, OnPartition, OnParts,
+    Reduce,
 };
 use brisk_core::executor::{default_executor, Executor};
 use brisk_core::graph::Graph;
@@ -60,27 +61,42 @@ impl<A: Item> Scalar<A> {
 }
 
 impl<T: Item> Bag<T> {
-    /// A tree reduction: `per_partition` on each partition, then `combine` on groups
-    /// of at most `split_every` results until one is left. The result is a bag of one
-    /// partition.
-    pub fn tree_reduce<A: Item>(
+    /// A tree reduction: `per_partition` on each partition, then `combine` on
+    /// groups of at most `split_every` results until one is left; a bag of one
+    /// partition. `per_partition` is a registered function of a partition (`fn(xs:
+    /// &[T]) -> Vec<A>`) or a named closure `("name", |xs: &[T]| -> Result<Vec<A>>)`;
+    /// `combine` a registered function of the concatenated results (`fn(xs: &[A])
+    /// -> Vec<A>`) or a named closure of the results one by one (`("name", |parts:
+    /// &[&[A]]| -> Result<Vec<A>>)`). Registered functions run on any scheduler.
+    pub fn tree_reduce<A: Item, M1, M2>(
+        &self,
+        per_partition: impl IntoCode<Vec<T>, Vec<A>, OnPartition<T, A>, M1>,
+        combine: impl IntoCode<Vec<A>, Vec<A>, OnParts<A>, M2>,
+        split_every: usize,
+    ) -> Result<Bag<A>> {
+        let first: Bag<A> = self.map_partitions(per_partition)?;
+        let (name, combine): (String, Arc<dyn Op>) = match combine.into_code() {
+            Code::Registered(g) => (
+                format!("tree-{}", g.token(Apply::Concat)?),
+                g.apply_op(Apply::Concat)?,
+            ),
+            Code::Closure(name, g) => (name.clone(), parts_op(&name, move |p| g(p))),
+        };
+        first.tree_of(&name, combine, split_every)
+    }
+
+    /// [`Bag::tree_reduce`] of two closures, named `name`.
+    pub(crate) fn tree_reduce_closures<A: Item>(
         &self,
         name: &str,
         per_partition: impl Fn(&[T]) -> Result<Vec<A>> + Send + Sync + 'static,
         combine: impl Fn(&[&[A]]) -> Result<Vec<A>> + Send + Sync + 'static,
         split_every: usize,
     ) -> Result<Bag<A>> {
-        let split_every = split_every.max(2);
         let first = self.map_partitions_closure(&format!("{name}-partition"), per_partition)?;
-        let combine: Arc<dyn Op> = Arc::new(ClosureOp::new(
-            format!("{name}-aggregate"),
-            move |xs: &[Value]| {
-                let parts: Vec<&[A]> = xs.iter().map(part::<A>).collect::<Result<_>>()?;
-                Ok(Arc::new(Partition(combine(&parts)?)) as Value)
-            },
-        ));
-        first.tree_of(name, combine, split_every)
+        first.tree_of(name, parts_op(name, combine), split_every)
     }
+
     /// A reduction to one value (Dask's `reduction`): `per_partition` turns each
     /// partition into one value, `aggregate` turns groups of at most
     /// `split_every` values into one, level by level. Each is a registered
@@ -308,7 +324,7 @@ impl<T: Item> Bag<T> {
                 };
                 let top = Arc::new(top);
                 let top2 = top.clone();
-                self.tree_reduce(
+                self.tree_reduce_closures(
                     &format!("topk-{k}:{name}"),
                     move |xs| Ok(top(&mut xs.iter())),
                     move |parts| Ok(top2(&mut parts.iter().flat_map(|p| p.iter()))),
@@ -325,6 +341,20 @@ impl<T: Item> Bag<T> {
     {
         self.aggregate(Reduction::Distinct, item_ops::distinct::<T>())
     }
+}
+
+/// The op of a tree's combine closure: the partitions it is given, one by one.
+fn parts_op<A: Item>(
+    name: &str,
+    combine: impl Fn(&[&[A]]) -> Result<Vec<A>> + Send + Sync + 'static,
+) -> Arc<dyn Op> {
+    Arc::new(ClosureOp::new(
+        format!("{name}-aggregate"),
+        move |xs: &[Value]| {
+            let parts: Vec<&[A]> = xs.iter().map(part::<A>).collect::<Result<_>>()?;
+            Ok(Arc::new(Partition(combine(&parts)?)) as Value)
+        },
+    ))
 }
 
 impl<A> Bag<A> {

@@ -40,7 +40,7 @@ impl<T: Item> Bag<T> {
         (K, A): Item,
     {
         let name = format!("foldby:{name}-init{}", init_token(&init)?);
-        self.tree_reduce(
+        self.tree_reduce_closures(
             &name,
             move |xs| {
                 let mut m: BTreeMap<K, A> = BTreeMap::new();

@@ -271,6 +271,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                     Apply::Frame => probe.frame(partition, &f),
                     Apply::Reduce => probe.reduce(partition, &f),
                     Apply::Aggregate => probe.aggregate(partition, &f),
+                    Apply::Concat => probe.concat(partition, &f),
                 }
             }
 
