@@ -13,7 +13,7 @@ use std::time::Duration;
 /// Runs a Brisk scheduler until SIGTERM or SIGINT. Listening on an address that
 /// is not loopback needs a token or TLS, or --insecure.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, long_about = None)]
 pub struct SchedulerArgs {
     /// The address to listen on (port 0 picks one).
     #[arg(

@@ -14,7 +14,7 @@ pub(crate) const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
 /// Runs a Brisk worker until SIGTERM or SIGINT, or until its scheduler has been
 /// unreachable for the death timeout.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, long_about = None)]
 pub struct WorkerArgs {
     /// The scheduler's address (tcp://host:port); or give --scheduler-file.
     #[arg(
