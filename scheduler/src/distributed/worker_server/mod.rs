@@ -7,14 +7,20 @@
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
 
+mod options;
+mod peer;
+mod store;
+
+pub use options::WorkerOptions;
+use peer::serve_peers;
+pub(crate) use peer::{get_data, Dial, PeerConn};
+use store::{lock, Fetched, Store};
+
 use super::address::{check_reachable, contact_address, strip_scheme};
-use super::comm::{
-    accept_announcing, connect_announcing, goodbye, next_connection, read_batch, split, turn_away,
-    BoxStream, Outbox, Reader, Writer,
-};
+use super::comm::{connect_announcing, read_batch, split, BoxStream, Outbox};
 use super::ids::StimulusId;
 use super::ids::WorkerId;
-use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing, WireValue};
+use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing};
 pub use super::work_dir::local_directory;
 use super::work_dir::WorkDir;
 use super::worker_info::Counters;
@@ -35,79 +41,6 @@ pub const INLINE_TASK_SECONDS: f64 = 20e-6;
 
 /// Results at most this large ride along with the report when a client waits.
 pub const INLINE_VALUE_LIMIT: usize = 64 * 1024;
-
-/// How a worker is run.
-#[derive(Debug, Clone)]
-pub struct WorkerOptions {
-    /// The scheduler's address.
-    pub scheduler: String,
-    /// Threads running tasks.
-    pub nthreads: usize,
-    /// Memory limit in bytes (0: none); reported to the scheduler.
-    pub memory_limit: u64,
-    /// A name for people.
-    pub name: String,
-    /// The cluster's shared token.
-    pub token: Option<String>,
-    /// Address to serve peers on (`:0` picks a port).
-    pub listen: String,
-    /// The address peers and the scheduler dial to reach this worker (default:
-    /// the bound address; needed when `listen` is a wildcard). Checked at start:
-    /// a contact address this host cannot reach is an error.
-    pub contact: Option<String>,
-    /// The folder under which this worker makes its own working directory
-    /// (removed when it exits); see [`local_directory`].
-    pub local_directory: std::path::PathBuf,
-    /// How long to keep trying to reach the scheduler before giving up.
-    pub reconnect: Duration,
-    /// Heartbeat period (keep it well under the scheduler's worker time-to-live).
-    pub heartbeat: Duration,
-    /// How long one attempt to reach the scheduler or a peer may take (TCP, TLS
-    /// and hello) before it fails.
-    pub connect_timeout: Duration,
-    /// How long a peer connecting here has to finish its handshake.
-    pub handshake_timeout: Duration,
-    /// What a peer may send.
-    pub limits: Limits,
-    /// Most connections open at once on the peer port; more are turned away.
-    pub max_connections: usize,
-    /// TLS for every connection.
-    pub tls: Option<super::tls::Tls>,
-    /// Check the state machine's indexes after every event (for tests; see
-    /// `SchedulerOptions::validate`).
-    pub validate: bool,
-}
-
-impl WorkerOptions {
-    /// Options for a worker of `scheduler` with defaults for the rest.
-    pub fn new(scheduler: impl Into<String>) -> WorkerOptions {
-        WorkerOptions {
-            scheduler: scheduler.into(),
-            nthreads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-            memory_limit: 0,
-            name: format!("worker-{}", std::process::id()),
-            token: None,
-            listen: "127.0.0.1:0".into(),
-            contact: None,
-            local_directory: std::env::temp_dir(),
-            reconnect: Duration::from_secs(30),
-            heartbeat: Duration::from_secs(1),
-            connect_timeout: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(10),
-            limits: Limits::default(),
-            max_connections: 1024,
-            tls: None,
-            validate: false,
-        }
-    }
-}
-
-type Store = Arc<Mutex<FxHashMap<Key, Value>>>;
-
-/// What a fetch brought: the values the peer had, and the keys it did not.
-type Fetched = (Vec<(Key, Value)>, Vec<Key>);
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -142,10 +75,6 @@ impl Pool {
     fn spawn(&self, job: Job) {
         let _ = self.tx.send(job);
     }
-}
-
-fn lock(store: &Store) -> std::sync::MutexGuard<'_, FxHashMap<Key, Value>> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 enum Input {
@@ -261,11 +190,6 @@ struct Session<'a> {
     op_means: FxHashMap<String, (f64, u32)>,
     /// What this worker has done, reported with heartbeats.
     counters: Arc<Counters>,
-}
-
-pub(crate) struct PeerConn {
-    r: Reader,
-    w: Writer,
 }
 
 impl<'a> Session<'a> {
@@ -678,278 +602,6 @@ impl<'a> Session<'a> {
             });
         });
     }
-}
-
-/// How to open a connection to a peer.
-#[derive(Clone, Copy)]
-pub(crate) struct Dial<'a> {
-    pub(crate) token: Option<&'a str>,
-    pub(crate) tls: Option<&'a super::tls::Tls>,
-    /// For one attempt: TCP, TLS and hello.
-    pub(crate) timeout: Duration,
-}
-
-/// Asks a peer (worker) for `keys` over a kept connection; returns the values it
-/// had and the keys it did not. A peer whose reply would exceed this process's
-/// `limits` sends part of it and defers the rest, which is asked for again.
-pub(crate) async fn get_data(
-    conn: &mut Option<PeerConn>,
-    address: &str,
-    dial: Dial<'_>,
-    limits: &Limits,
-    keys: &[Key],
-    decode_here: bool,
-) -> Result<Fetched> {
-    let mut values = Vec::with_capacity(keys.len());
-    let mut missing = Vec::new();
-    let mut asking = keys.to_vec();
-    while !asking.is_empty() {
-        let (got, lacking, deferred) =
-            get_data_once(conn, address, dial, limits, &asking, decode_here).await?;
-        if got.is_empty() && deferred.len() == asking.len() {
-            return Err(Error::Malformed {
-                reason: format!("{address} deferred every key of a data request"),
-            });
-        }
-        values.extend(got);
-        missing.extend(lacking);
-        asking = deferred;
-    }
-    Ok((values, missing))
-}
-
-/// One request and its reply: values, keys not held, keys deferred.
-async fn get_data_once(
-    conn: &mut Option<PeerConn>,
-    address: &str,
-    dial: Dial<'_>,
-    limits: &Limits,
-    keys: &[Key],
-    decode_here: bool,
-) -> Result<(Vec<(Key, Value)>, Vec<Key>, Vec<Key>)> {
-    if conn.is_none() {
-        let (s, _) = connect_announcing(
-            address,
-            Role::Worker,
-            dial.token,
-            dial.tls,
-            dial.timeout,
-            limits,
-        )
-        .await?;
-        let (r, w) = split(s);
-        *conn = Some(PeerConn { r, w });
-    }
-    let c = conn.as_mut().expect("connected above");
-    let mut ask = Outgoing::default();
-    ask.push(Msg::GetData {
-        id: 0,
-        keys: keys.to_vec(),
-    });
-    super::comm::write_batch(&mut c.w, &ask, false).await?;
-    let reply = read_batch(&mut c.r, limits)
-        .await?
-        .ok_or(Error::Truncated { needed: 1, got: 0 })?;
-    let (values, missing, deferred, frames) = match reply.into_iter().next() {
-        Some(Incoming {
-            msg:
-                Msg::Data {
-                    values,
-                    missing,
-                    deferred,
-                    ..
-                },
-            frames,
-        }) => (values, missing, deferred, frames),
-        Some(Incoming {
-            msg: Msg::Goodbye { reason },
-            ..
-        }) => {
-            return Err(Error::Malformed {
-                reason: format!("{address} refused a data request: {reason}"),
-            })
-        }
-        _ => {
-            return Err(Error::Malformed {
-                reason: format!("{address} did not answer a data request with data"),
-            })
-        }
-    };
-    if let Some(k) = deferred.iter().find(|k| !keys.contains(k)) {
-        return Err(Error::Malformed {
-            reason: format!("{address} deferred {k}, which was not asked for"),
-        });
-    }
-    let raw = RawData {
-        values,
-        frames,
-        missing,
-    };
-    let bytes: usize = raw.frames.iter().map(Vec::len).sum();
-    let (values, missing) = if decode_here || bytes < (1 << 20) {
-        raw.decode()?
-    } else {
-        // Large values are decoded away from this thread (a client's may be the
-        // scheduler's).
-        tokio::task::spawn_blocking(move || raw.decode())
-            .await
-            .map_err(|e| Error::Malformed {
-                reason: format!("decoding fetched data: {e}"),
-            })??
-    };
-    Ok((values, missing, deferred))
-}
-
-/// A data reply before its values are decoded.
-struct RawData {
-    values: Vec<(Key, WireValue)>,
-    frames: Vec<Vec<u8>>,
-    missing: Vec<Key>,
-}
-
-impl RawData {
-    fn decode(self) -> Result<Fetched> {
-        let mut frames = self.frames.into_iter();
-        let mut out = Vec::with_capacity(self.values.len());
-        for (k, v) in self.values {
-            let f = Incoming::take_frames(&mut frames, v.nframes)?;
-            let value = decode(encoded(v, f)).map_err(|e| Error::Malformed {
-                reason: e.to_string(),
-            })?;
-            out.push((k, value));
-        }
-        Ok((out, self.missing))
-    }
-}
-
-/// Serves `GetData` requests from peers and clients.
-async fn serve_peers(
-    listener: TcpListener,
-    store: Store,
-    counters: Arc<Counters>,
-    options: WorkerOptions,
-) {
-    let WorkerOptions {
-        token,
-        tls,
-        limits,
-        handshake_timeout: handshake,
-        max_connections,
-        ..
-    } = options;
-    let max_connections = max_connections.max(1);
-    let mut backoff = Duration::ZERO;
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let tcp = next_connection(&listener, &mut backoff).await;
-        while connections.try_join_next().is_some() {}
-        if connections.len() >= max_connections {
-            let reason =
-                format!("the worker has reached its limit of {max_connections} peer connections");
-            turn_away(tcp, Role::Worker, reason, tls.is_none());
-            continue;
-        }
-        let store = store.clone();
-        let counters = counters.clone();
-        let token = token.clone();
-        let tls = tls.clone();
-        connections.spawn(async move {
-            let accepted = tokio::time::timeout(
-                handshake,
-                accept_announcing(tcp, Role::Worker, token.as_deref(), tls.as_ref(), &limits),
-            )
-            .await;
-            let Ok(Ok((stream, hello))) = accepted else {
-                return;
-            };
-            let asker = hello.peer_limits();
-            let (mut r, mut w) = split(stream);
-            loop {
-                let msgs = match read_batch(&mut r, &limits).await {
-                    Ok(Some(msgs)) => msgs,
-                    Ok(None) => return,
-                    Err(e) => {
-                        let bye = goodbye(format!("{e}; closing the connection"));
-                        let _ = super::comm::write_batch(&mut w, &bye, false).await;
-                        return;
-                    }
-                };
-                for m in msgs {
-                    let Msg::GetData { id, keys } = m.msg else {
-                        let bye = goodbye(
-                            "a worker's peer port answers GetData only; closing the connection",
-                        );
-                        let _ = super::comm::write_batch(&mut w, &bye, false).await;
-                        return;
-                    };
-                    let reply = data_reply(&store, id, keys, &asker);
-                    if let Some((Msg::Data { values, .. }, _)) = reply.msgs.first() {
-                        counters.sent(values.len() as u64, reply.approx_bytes() as u64);
-                    }
-                    if super::comm::write_batch(&mut w, &reply, false)
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            }
-        });
-    }
-}
-
-/// The reply to a data request: the values held, as many as fit what the asker
-/// accepts ([`Limits::batch_budget`]),
-/// the keys not held, and the keys deferred to another request. The first value
-/// always goes, so every request makes progress.
-fn data_reply(store: &Store, id: u64, keys: Vec<Key>, asker: &Limits) -> Outgoing {
-    let held: Vec<(Key, Option<Value>)> = {
-        let s = lock(store);
-        keys.into_iter()
-            .map(|k| {
-                let v = s.get(&k).cloned();
-                (k, v)
-            })
-            .collect()
-    };
-    let (max_frames, max_bytes) = asker.batch_budget();
-    let mut values = Vec::new();
-    let mut frames = Vec::new();
-    let mut missing = Vec::new();
-    let mut deferred = Vec::new();
-    let mut bytes = 0usize;
-    for (k, v) in held {
-        if !deferred.is_empty() {
-            deferred.push(k);
-            continue;
-        }
-        match v.map(|v| value_frames(&v)) {
-            Some(Ok((wv, f))) => {
-                let size: usize =
-                    f.iter().map(|x| x.as_slice().len()).sum::<usize>() + wv.header.len() + 64;
-                let full = frames.len() + f.len() > max_frames || bytes + size > max_bytes;
-                if full && !values.is_empty() {
-                    deferred.push(k);
-                    continue;
-                }
-                bytes += size;
-                values.push((k, wv));
-                frames.extend(f);
-            }
-            _ => missing.push(k),
-        }
-    }
-    let mut reply = Outgoing::default();
-    reply.push_with(
-        Msg::Data {
-            id,
-            values,
-            missing,
-            deferred,
-        },
-        frames,
-    );
-    reply
 }
 
 /// Runs a worker on this thread until SIGTERM/SIGINT or until the scheduler stays
