@@ -72,12 +72,6 @@ impl<In, Out, S: Shape> IntoCode<In, Out, S, Registered> for TaskFn<In, Out> {
     }
 }
 
-impl<In, Out, S: Shape> IntoCode<In, Out, S, Registered> for &TaskFn<In, Out> {
-    fn into_code(self) -> Code<In, Out, S> {
-        Code::Registered(self.clone())
-    }
-}
-
 /// A closure shape: its tag type, the registered function it stands beside, and
 /// the closure's `Fn` signature.
 macro_rules! shape {

@@ -79,28 +79,9 @@ pub async fn check_reachable(contact: &str, timeout: Duration) -> Result<()> {
     }
 }
 
-/// Whether `listen` (`host:port`, with or without `tcp://`) names a wildcard
-/// host (`0.0.0.0`, `[::]` or an empty host).
-pub fn is_wildcard(listen: &str) -> bool {
-    let hostport = strip_scheme(listen);
-    match hostport.parse::<SocketAddr>() {
-        Ok(a) => a.ip().is_unspecified(),
-        Err(_) => hostport.starts_with(':'),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards_are_recognised_in_every_spelling() {
-        assert!(is_wildcard("0.0.0.0:1"));
-        assert!(is_wildcard("tcp://[::]:1"));
-        assert!(is_wildcard(":8786"));
-        assert!(!is_wildcard("127.0.0.1:1"));
-        assert!(!is_wildcard("tcp://host-a:1"));
-    }
 
     #[test]
     fn a_contact_address_needs_a_host_and_a_port() {

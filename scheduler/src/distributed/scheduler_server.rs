@@ -282,9 +282,9 @@ struct Core {
     state: SchedulerState,
     start: Instant,
     conns: FxHashMap<u64, (Peer, Outbox)>,
-    workers: BTreeMap<WorkerId, (String, Outbox, u64)>,
-    /// What each connected worker said of itself, for people.
-    worker_info: BTreeMap<WorkerId, WorkerInfo>,
+    /// Each connected worker: what it said of itself (its address among it), its
+    /// outbox and its connection.
+    workers: BTreeMap<WorkerId, (WorkerInfo, Outbox, u64)>,
     clients: BTreeMap<ClientId, (Outbox, u64)>,
     next_worker: u32,
     next_client: u32,
@@ -326,7 +326,6 @@ impl Core {
             start: Instant::now(),
             conns: FxHashMap::default(),
             workers: BTreeMap::new(),
-            worker_info: BTreeMap::new(),
             clients: BTreeMap::new(),
             next_worker: 0,
             next_client: 0,
@@ -404,24 +403,21 @@ impl Core {
             } => {
                 self.next_worker += 1;
                 let id = WorkerId(self.next_worker);
-                self.worker_info.insert(
+                let info = WorkerInfo {
                     id,
-                    WorkerInfo {
-                        id,
-                        address: address.clone(),
-                        name,
-                        nthreads,
-                        memory_limit,
-                        metrics: WorkerMetrics::default(),
-                    },
-                );
+                    address: address.clone(),
+                    name,
+                    nthreads,
+                    memory_limit,
+                    metrics: WorkerMetrics::default(),
+                };
                 self.conns.insert(conn, (Peer::Worker(id), outbox.clone()));
-                self.workers.insert(id, (address.clone(), outbox, conn));
+                self.workers.insert(id, (info, outbox, conn));
                 self.push(Dest::Worker(id), Msg::WorkerWelcome { worker: id });
                 let peers: Vec<(WorkerId, String)> = self
                     .workers
                     .iter()
-                    .map(|(w, (a, _, _))| (*w, a.clone()))
+                    .map(|(w, (info, _, _))| (*w, info.address.clone()))
                     .collect();
                 let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
                 for w in ids {
@@ -459,7 +455,6 @@ impl Core {
         match self.conns.remove(&conn) {
             Some((Peer::Worker(w), _)) => {
                 self.workers.remove(&w);
-                self.worker_info.remove(&w);
                 self.event(Event::RemoveWorker { worker: w });
             }
             Some((Peer::Client(c), _)) => {
@@ -516,12 +511,12 @@ impl Core {
             }
             (&Peer::Worker(worker), Msg::Heartbeat) => self.event(Event::Heartbeat { worker }),
             (&Peer::Worker(worker), Msg::WorkerMetrics { metrics }) => {
-                if let Some(info) = self.worker_info.get_mut(&worker) {
+                if let Some((info, _, _)) = self.workers.get_mut(&worker) {
                     info.metrics = metrics;
                 }
             }
             (&Peer::Client(client), Msg::Workers { id }) => {
-                let workers = self.worker_info.values().cloned().collect();
+                let workers = self.workers.values().map(|(i, _, _)| i.clone()).collect();
                 self.push(Dest::Client(client), Msg::WorkersReply { id, workers });
             }
             (
@@ -595,7 +590,9 @@ impl Core {
                     .map(|(k, ws)| {
                         let ws = ws
                             .into_iter()
-                            .filter_map(|w| self.workers.get(&w).map(|(a, _, _)| (w, a.clone())))
+                            .filter_map(|w| {
+                                self.workers.get(&w).map(|(i, _, _)| (w, i.address.clone()))
+                            })
                             .collect();
                         (k, ws)
                     })
@@ -746,7 +743,6 @@ impl Core {
                 },
             ),
             Instruction::CloseWorker { worker } => {
-                self.worker_info.remove(&worker);
                 if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
                     outbox.close(goodbye(format!(
                         "no heartbeat for {} s (the worker time-to-live)",

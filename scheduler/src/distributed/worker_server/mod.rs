@@ -133,8 +133,14 @@ pub async fn serve(
             Ok(s) => s,
             Err(e) => break Err(e),
         };
-        let mut w = Session::new(session, &options, &address, store.clone(), &pool);
-        w.counters = counters.clone();
+        let mut w = Session::new(
+            session,
+            &options,
+            &address,
+            store.clone(),
+            &pool,
+            counters.clone(),
+        );
         let ended = tokio::select! {
             _ = &mut shutdown => true,
             _ = w.run(stream, peer) => false,
@@ -199,6 +205,7 @@ impl<'a> Session<'a> {
         address: &'a str,
         store: Store,
         pool: &'a Pool,
+        counters: Arc<Counters>,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Session {
@@ -214,7 +221,7 @@ impl<'a> Session<'a> {
             rx,
             out: Outgoing::default(),
             op_means: FxHashMap::default(),
-            counters: Arc::default(),
+            counters,
         }
     }
 
