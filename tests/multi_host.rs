@@ -57,6 +57,21 @@ fn by_count(pair: &(String, u64)) -> (u64, Reverse<String>) {
 }
 
 #[brisk::task]
+fn event_type(e: &Json) -> String {
+    e["type"].as_str().unwrap_or("").to_string()
+}
+
+#[brisk::task]
+fn count_one(n: u64, _e: &Json) -> u64 {
+    n + 1
+}
+
+#[brisk::task]
+fn add_counts(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[brisk::task]
 fn fare_per_mile(df: &pl::DataFrame) -> pl::DataFrame {
     use pl::*;
     df.clone()
@@ -476,6 +491,19 @@ fn pipelines_on_three_hosts_match_the_local_scheduler() -> R {
     };
     let want_bag = bag()?.compute()?;
     check(want_bag.len() == 10, format!("{want_bag:?}"))?;
+    let by_type = || -> brisk::Result<_> {
+        read_json(&[&glob], &Default::default())?.foldby(
+            event_type::task_fn(),
+            0,
+            count_one::task_fn(),
+            add_counts::task_fn(),
+        )
+    };
+    let want_by_type = by_type()?.compute()?;
+    check(
+        want_by_type.len() > 3 && want_by_type.iter().map(|(_, n)| n).sum::<u64>() == 6 * 300,
+        format!("{want_by_type:?}"),
+    )?;
     let taxi_glob = format!("{}/*.csv", dir.join("taxi").display());
     let frame = || -> brisk::Result<_> {
         read_csv(&[&taxi_glob], &CsvOptions::default())?
@@ -507,6 +535,9 @@ fn pipelines_on_three_hosts_match_the_local_scheduler() -> R {
         let mut differ = Vec::new();
         if bag()?.compute_with(&client)? != want_bag {
             differ.push("bag".to_string());
+        }
+        if by_type()?.compute_with(&client)? != want_by_type {
+            differ.push("bag foldby".to_string());
         }
         if sort(frame()?.compute_with(&client)?) != want_frame {
             differ.push("dataframe".to_string());

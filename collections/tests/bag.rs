@@ -215,11 +215,10 @@ fn foldby_and_groupby_match_hash_maps() {
         let b = Bag::from_sequence(xs.clone(), n).unwrap();
         let folded = b
             .foldby(
-                "mod7",
-                |x| x.rem_euclid(7),
+                ("mod7", |x: &i64| x.rem_euclid(7)),
                 0i64,
-                |acc, x| acc + x,
-                |a, b| a + b,
+                ("add", |acc: i64, x: &i64| acc + x),
+                ("plus", |a: i64, b: i64| a + b),
             )
             .unwrap();
         assert_eq!(

@@ -8,7 +8,7 @@ mod support;
 use brisk_collections::bag::{Bag, Json};
 use brisk_core::executor::Executor;
 use brisk_macros::task;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use support::{executors, Rebuilding};
 
 const PARTITIONS: [usize; 4] = [1, 3, 7, 500];
@@ -596,4 +596,138 @@ fn tree_reduce_of_registered_functions_runs_anywhere() {
         .unwrap();
     assert_eq!(counts.compute().unwrap(), [ws.len() as u64]);
     assert!(counts.compute_with(&Rebuilding).is_err());
+}
+
+#[task]
+fn last_letter(s: &str) -> String {
+    s.chars().last().map(String::from).unwrap_or_default()
+}
+
+#[task]
+fn longest_start(acc: i64, s: &str) -> i64 {
+    acc.max(s.len() as i64)
+}
+
+#[task]
+fn larger(a: i64, b: i64) -> i64 {
+    a.max(b)
+}
+
+#[test]
+fn foldby_of_registered_functions_matches_a_hash_map_on_every_executor() {
+    let ws = words();
+    // Per last letter: letters in all (from 0 in each partition) and the longest.
+    let mut letters: BTreeMap<String, u64> = BTreeMap::new();
+    let mut longest: BTreeMap<String, i64> = BTreeMap::new();
+    for w in &ws {
+        let k = last_letter(w);
+        *letters.entry(k.clone()).or_default() += w.len() as u64;
+        let l = longest.entry(k).or_insert(i64::MIN);
+        *l = (*l).max(w.len() as i64);
+    }
+    for ex in executors() {
+        for n in PARTITIONS {
+            let b = Bag::from_sequence(ws.clone(), n).unwrap();
+            let sums = b
+                .foldby(
+                    last_letter::task_fn(),
+                    0,
+                    add_length::task_fn(),
+                    plus::task_fn(),
+                )
+                .unwrap();
+            assert_eq!(sums.npartitions(), 1);
+            assert_eq!(
+                sums.compute_with(ex.as_ref()).unwrap(),
+                letters.clone().into_iter().collect::<Vec<_>>(),
+                "{n} partitions"
+            );
+            let maxes = b
+                .foldby(
+                    last_letter::task_fn(),
+                    i64::MIN,
+                    longest_start::task_fn(),
+                    larger::task_fn(),
+                )
+                .unwrap();
+            assert_eq!(
+                maxes.compute_with(ex.as_ref()).unwrap(),
+                longest.clone().into_iter().collect::<Vec<_>>(),
+                "{n} partitions"
+            );
+        }
+    }
+    // An empty bag folds to no groups.
+    let empty = Bag::from_sequence(Vec::<String>::new(), 2).unwrap();
+    let none = empty
+        .foldby(
+            last_letter::task_fn(),
+            0,
+            add_length::task_fn(),
+            plus::task_fn(),
+        )
+        .unwrap();
+    assert_eq!(none.compute_with(&Rebuilding).unwrap(), vec![]);
+}
+
+#[test]
+fn a_registered_foldby_keys_on_its_initial_value_and_refuses_a_mix_of_forms() {
+    let b = Bag::from_sequence(words(), 3).unwrap();
+    let from = |init: u64| {
+        b.foldby(
+            last_letter::task_fn(),
+            init,
+            add_length::task_fn(),
+            plus::task_fn(),
+        )
+        .unwrap()
+    };
+    assert_eq!(from(0).key(0), from(0).key(0));
+    assert_ne!(from(0).key(0), from(1).key(0));
+    // The initial value starts every group of every partition, once per key that
+    // ends a word of the partition.
+    let groups = b
+        .map_partitions(("distinct last letters", |xs: &[String]| {
+            Ok(xs
+                .iter()
+                .map(|w| last_letter(w))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect())
+        }))
+        .unwrap()
+        .count()
+        .unwrap()
+        .compute()
+        .unwrap();
+    let ones: u64 = from(1)
+        .compute_with(&Rebuilding)
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    let zeros: u64 = from(0).compute().unwrap().iter().map(|(_, n)| n).sum();
+    assert!(groups > 10, "{groups}");
+    assert_eq!(ones - zeros, groups as u64);
+    // A failing step names its error, as on a worker.
+    let e = b
+        .foldby(
+            last_letter::task_fn(),
+            0,
+            cut_at::task_fn(10),
+            plus::task_fn(),
+        )
+        .unwrap()
+        .compute_with(&Rebuilding)
+        .unwrap_err();
+    assert!(e.to_string().contains("passed 10 at"), "{e}");
+    let e = b
+        .foldby(
+            last_letter::task_fn(),
+            0,
+            add_length::task_fn(),
+            ("plus", |a: u64, b: u64| a + b),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("not a mix"), "{e}");
 }

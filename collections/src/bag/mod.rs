@@ -6,14 +6,13 @@
 //! `split_every`, ending in a [`Scalar`] or a one-partition bag.
 //!
 //! [`Bag::map`], [`Bag::filter`], [`Bag::flat_map`], [`Bag::map_partitions`],
-//! [`Bag::topk`], [`Bag::groupby`], [`Bag::reduction`], [`Bag::fold`] and
-//! [`Bag::tree_reduce`] take a registered
+//! [`Bag::topk`], [`Bag::groupby`], [`Bag::foldby`], [`Bag::reduction`],
+//! [`Bag::fold`] and [`Bag::tree_reduce`] take a registered
 //! `#[brisk::task]` function (`f::task_fn(bound…)`, runs on any scheduler) or a
 //! named closure (`("name", |x: &T| …)`, local scheduler only): see
 //! [`crate::user_fn`]. The readers, `pluck`, `repartition` and the built-in
 //! aggregations (count, sum, min, max, mean, std, frequencies, distinct) are
-//! registered ops already. `foldby` and `to_dataframe` still take closures (local
-//! only).
+//! registered ops already; `to_dataframe` runs on the local scheduler only.
 //!
 //! ```
 //! use brisk_collections::bag::Bag;
@@ -26,9 +25,11 @@
 
 #[allow(clippy::module_inception)]
 mod bag;
+mod foldby;
 mod hash;
 pub mod item_ops;
 mod json;
+pub mod keyed;
 pub mod partition;
 mod read;
 mod reduce;

@@ -137,6 +137,15 @@ macro_rules! bag_item {
                     reshape: $crate::bag::item_ops::reshape::<$t>,
                 }
             }
+            // A registered foldby's key-and-accumulator steps, for pair types.
+            fn keyed() -> ::std::option::Option<$crate::bag::keyed::KeyedOps> {
+                #[allow(unused_imports)]
+                use $crate::bag::keyed::probe::*;
+                (&KeyedProbe::<$t>::new()).keyed()
+            }
+            $crate::__private::inventory::submit! {
+                $crate::bag::keyed::KeyedRegistration { tag: $tag, ops: keyed }
+            }
         };
     )*};
 }

@@ -360,7 +360,12 @@ fn parts_op<A: Item>(
 impl<A> Bag<A> {
     /// Combines the partitions with `combine`, at most `split_every` at a time, level
     /// by level until one partition is left.
-    fn tree_of(&self, name: &str, combine: Arc<dyn Op>, split_every: usize) -> Result<Bag<A>> {
+    pub(super) fn tree_of(
+        &self,
+        name: &str,
+        combine: Arc<dyn Op>,
+        split_every: usize,
+    ) -> Result<Bag<A>> {
         let split_every = split_every.max(2);
         let (name, graph) = crate::layers::tree_reduction(
             self.graph().clone(),

@@ -1,4 +1,4 @@
-//! Reshaping bags: `foldby`, `groupby` (a hash shuffle), `repartition`, `zip`.
+//! Reshaping bags: `groupby` (a hash shuffle), `repartition`, `zip`.
 //!
 //! ```text
 //!  groupby, n partitions in, m out:
@@ -7,11 +7,11 @@
 //!                                                  └─▶ … group_(m-1)
 //! ```
 
-use super::hash::{init_token, stable_hash};
+use super::hash::stable_hash;
 use super::item_ops::{Reshape, ReshapeSpec};
 use super::partition::Buckets;
 use super::task_fn::Apply;
-use super::{layer_name, part, Bag, Item, Partition, SPLIT_EVERY};
+use super::{layer_name, part, Bag, Item, Partition};
 use crate::error;
 use crate::user_fn::{Code, IntoCode, OnItem};
 use brisk_core::graph::{Graph, Layer, Task};
@@ -22,50 +22,6 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 impl<T: Item> Bag<T> {
-    /// Groups items by `key` and folds each group (Dask's `foldby`): `binop` folds an
-    /// item into a group's accumulator (starting from `init`), `combine` merges
-    /// accumulators of the same key from different partitions. One partition of
-    /// `(key, accumulator)` pairs, sorted by key.
-    pub fn foldby<K, A>(
-        &self,
-        name: &str,
-        key: impl Fn(&T) -> K + Send + Sync + 'static,
-        init: A,
-        binop: impl Fn(A, &T) -> A + Send + Sync + 'static,
-        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
-    ) -> Result<Bag<(K, A)>>
-    where
-        K: Item + Ord,
-        A: Item,
-        (K, A): Item,
-    {
-        let name = format!("foldby:{name}-init{}", init_token(&init)?);
-        self.tree_reduce_closures(
-            &name,
-            move |xs| {
-                let mut m: BTreeMap<K, A> = BTreeMap::new();
-                for x in xs {
-                    let k = key(x);
-                    let acc = m.remove(&k).unwrap_or_else(|| init.clone());
-                    m.insert(k, binop(acc, x));
-                }
-                Ok(m.into_iter().collect())
-            },
-            move |parts| {
-                let mut m: BTreeMap<K, A> = BTreeMap::new();
-                for (k, a) in parts.iter().flat_map(|p| p.iter().cloned()) {
-                    let merged = match m.remove(&k) {
-                        Some(prev) => combine(prev, a),
-                        None => a,
-                    };
-                    m.insert(k, merged);
-                }
-                Ok(m.into_iter().collect())
-            },
-            SPLIT_EVERY,
-        )
-    }
-
     /// Groups items by `key` with a hash shuffle into `npartitions` partitions (the
     /// same number as the input when `None`): every key's items end up together in
     /// one `(key, items)` pair, items in their original order, pairs sorted by key

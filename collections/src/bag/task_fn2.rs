@@ -28,6 +28,7 @@
 //! ```
 
 use super::hash::init_token;
+use super::keyed::groups_of;
 use super::partition::{part, Item, Partition};
 use brisk_core::op::Op;
 use brisk_core::spec_op::{rebuild_spec, Spec};
@@ -46,6 +47,15 @@ pub enum Apply2 {
     /// `acc = f(acc, value)` over the values of every input, from the initial
     /// value: a partition of the one result.
     Combine,
+    /// A foldby's first step: `acc = f(acc, item)` over each group of a
+    /// partition's items, from the initial value (inputs: the partition and its
+    /// [`Groups`](super::keyed::Groups)): a partition of one accumulator per group.
+    FoldGroups,
+    /// A foldby's merge: `acc = f(acc, value)` over each group of accumulators,
+    /// from its first (inputs: the accumulators and their
+    /// [`Groups`](super::keyed::Groups)): a
+    /// partition of one accumulator per group.
+    CombineGroups,
 }
 
 /// A registered function of two inputs, `(A, B)` to `Out` (made by
@@ -136,6 +146,14 @@ fn registry() -> &'static HashMap<&'static str, Apply2Fn> {
     })
 }
 
+/// The apply function registered under `name`, or an error naming it.
+pub(crate) fn registered(name: &str) -> Result<Apply2Fn> {
+    registry()
+        .get(name)
+        .copied()
+        .ok_or_else(|| Error::UnknownOp { name: name.into() })
+}
+
 /// The task of a fold step applying a registered function of two inputs.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Apply2Spec {
@@ -148,12 +166,7 @@ struct Apply2Spec {
 impl Spec for Apply2Spec {
     const NAME: &'static str = "brisk::bag::apply2";
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let apply = registry()
-            .get(self.function.as_str())
-            .ok_or_else(|| Error::UnknownOp {
-                name: self.function.clone(),
-            })?;
-        apply(self.how, &self.params, &self.init, inputs)
+        registered(&self.function)?(self.how, &self.params, &self.init, inputs)
     }
 }
 
@@ -192,6 +205,21 @@ pub mod probe2 {
         ))
     }
 
+    fn arity(inputs: &[Value]) -> Error {
+        Error::Arity {
+            op: Apply2Spec::NAME.into(),
+            expected: 1,
+            found: inputs.len(),
+        }
+    }
+
+    /// Item `i` of a partition, or an error if a step's groups point past it.
+    fn at<T>(xs: &[T], i: u32) -> Result<&T> {
+        xs.get(i as usize).ok_or_else(|| {
+            crate::error::malformed(format!("a foldby group names item {i} of {}", xs.len()))
+        })
+    }
+
     fn initial<A: Item>(init: &[u8]) -> Result<A> {
         rmp_serde::from_slice(init).map_err(|e| Error::OpParams {
             op: Apply2Spec::NAME.into(),
@@ -201,66 +229,138 @@ pub mod probe2 {
 
     /// Fold: an accumulator and an item to an accumulator.
     pub trait OnFold<A, B, Out> {
-        /// Folds the partition from the initial value.
-        fn fold(&self, init: &[u8], inputs: &[Value], f: F<'_, A, B, Out>) -> Result<Value>;
+        /// Folds the partition, or each group of it, from the initial value.
+        fn fold(
+            &self,
+            how: Apply2,
+            init: &[u8],
+            inputs: &[Value],
+            f: F<'_, A, B, Out>,
+        ) -> Result<Value>;
     }
 
     impl<A: Item, T: Item> OnFold<A, T, A> for Probe2<A, T, A> {
-        fn fold(&self, init: &[u8], inputs: &[Value], f: F<'_, A, T, A>) -> Result<Value> {
-            let [partition] = inputs else {
-                return Err(Error::Arity {
-                    op: Apply2Spec::NAME.into(),
-                    expected: 1,
-                    found: inputs.len(),
-                });
+        fn fold(
+            &self,
+            how: Apply2,
+            init: &[u8],
+            inputs: &[Value],
+            f: F<'_, A, T, A>,
+        ) -> Result<Value> {
+            let init: A = initial(init)?;
+            let fold_over = |xs: &mut dyn Iterator<Item = Result<&T>>| -> Result<A> {
+                let mut acc = init.clone();
+                for x in xs {
+                    acc = f(&acc, x?)?;
+                }
+                Ok(acc)
             };
-            let mut acc: A = initial(init)?;
-            for x in part::<T>(partition)? {
-                acc = f(&acc, x)?;
-            }
-            Ok(Arc::new(Partition(vec![acc])))
+            let accs = match (how, inputs) {
+                (Apply2::FoldGroups, [partition, groups]) => {
+                    let xs = part::<T>(partition)?;
+                    groups_of(groups)?
+                        .iter()
+                        .map(|g| fold_over(&mut g.iter().map(|&i| at(xs, i))))
+                        .collect::<Result<Vec<A>>>()?
+                }
+                (Apply2::Fold, [partition]) => {
+                    vec![fold_over(&mut part::<T>(partition)?.iter().map(Ok))?]
+                }
+                _ => return Err(arity(inputs)),
+            };
+            Ok(Arc::new(Partition(accs)))
         }
     }
 
     /// The fallback of [`OnFold`].
     pub trait OnFoldUnfit<A, B, Out> {
         /// Always an error.
-        fn fold(&self, init: &[u8], inputs: &[Value], f: F<'_, A, B, Out>) -> Result<Value>;
+        fn fold(
+            &self,
+            how: Apply2,
+            init: &[u8],
+            inputs: &[Value],
+            f: F<'_, A, B, Out>,
+        ) -> Result<Value>;
     }
 
     impl<A, B, Out> OnFoldUnfit<A, B, Out> for &Probe2<A, B, Out> {
-        fn fold(&self, _: &[u8], _: &[Value], _: F<'_, A, B, Out>) -> Result<Value> {
-            Err(unfit::<A, B, Out>(Apply2::Fold))
+        fn fold(&self, how: Apply2, _: &[u8], _: &[Value], _: F<'_, A, B, Out>) -> Result<Value> {
+            Err(unfit::<A, B, Out>(how))
         }
     }
 
     /// Combine: two accumulators to one.
     pub trait OnCombine<A, B, Out> {
-        /// Combines the values of every input from the initial value.
-        fn combine(&self, init: &[u8], inputs: &[Value], f: F<'_, A, B, Out>) -> Result<Value>;
+        /// Combines the values of every input from the initial value, or each
+        /// group of them from its first.
+        fn combine(
+            &self,
+            how: Apply2,
+            init: &[u8],
+            inputs: &[Value],
+            f: F<'_, A, B, Out>,
+        ) -> Result<Value>;
     }
 
     impl<A: Item> OnCombine<A, A, A> for Probe2<A, A, A> {
-        fn combine(&self, init: &[u8], inputs: &[Value], f: F<'_, A, A, A>) -> Result<Value> {
-            let mut acc: A = initial(init)?;
-            for p in inputs {
-                for x in part::<A>(p)? {
-                    acc = f(&acc, x)?;
+        fn combine(
+            &self,
+            how: Apply2,
+            init: &[u8],
+            inputs: &[Value],
+            f: F<'_, A, A, A>,
+        ) -> Result<Value> {
+            let accs = match (how, inputs) {
+                (Apply2::CombineGroups, [accs, groups]) => {
+                    let xs = part::<A>(accs)?;
+                    let mut out = Vec::new();
+                    for g in groups_of(groups)? {
+                        let (first, rest) = g.split_first().ok_or_else(|| arity(inputs))?;
+                        let mut acc = at(xs, *first)?.clone();
+                        for &i in rest {
+                            acc = f(&acc, at(xs, i)?)?;
+                        }
+                        out.push(acc);
+                    }
+                    out
                 }
-            }
-            Ok(Arc::new(Partition(vec![acc])))
+                (Apply2::CombineGroups, _) => return Err(arity(inputs)),
+                _ => {
+                    let mut acc: A = initial(init)?;
+                    for p in inputs {
+                        for x in part::<A>(p)? {
+                            acc = f(&acc, x)?;
+                        }
+                    }
+                    vec![acc]
+                }
+            };
+            Ok(Arc::new(Partition(accs)))
         }
     }
 
     /// The fallback of [`OnCombine`].
     pub trait OnCombineUnfit<A, B, Out> {
         /// Always an error.
-        fn combine(&self, init: &[u8], inputs: &[Value], f: F<'_, A, B, Out>) -> Result<Value>;
+        fn combine(
+            &self,
+            how: Apply2,
+            init: &[u8],
+            inputs: &[Value],
+            f: F<'_, A, B, Out>,
+        ) -> Result<Value>;
     }
 
     impl<A, B, Out> OnCombineUnfit<A, B, Out> for &Probe2<A, B, Out> {
-        fn combine(&self, _: &[u8], _: &[Value], _: F<'_, A, B, Out>) -> Result<Value> {
-            Err(unfit::<A, B, Out>(Apply2::Combine))
+        fn combine(
+            &self,
+            how: Apply2,
+            _: &[u8],
+            _: &[Value],
+            _: F<'_, A, B, Out>,
+        ) -> Result<Value> {
+            Err(unfit::<A, B, Out>(how))
         }
     }
 }

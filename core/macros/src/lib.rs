@@ -111,7 +111,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
     let mut item_args: Vec<TokenStream2> = Vec::new();
     // The same call on two values `a` and `b` (a bag's fold).
     let mut pair_args: Vec<TokenStream2> = Vec::new();
-    let one_input = func
+    let task_inputs = func
         .sig
         .inputs
         .iter()
@@ -119,8 +119,10 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             FnArg::Typed(pt) => !pt.attrs.iter().any(|a| a.path().is_ident("bound")),
             FnArg::Receiver(_) => true,
         })
-        .count()
-        == 1;
+        .count();
+    // Functions of one or two inputs may be given to bags, over items that are not
+    // task results.
+    let over_items = task_inputs == 1 || task_inputs == 2;
     for arg in func.sig.inputs.iter_mut() {
         let FnArg::Typed(pt) = arg else {
             return Err(syn::Error::new(
@@ -169,10 +171,10 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
             other => (other.clone(), Access::Owned),
         };
         let vt = &value_ty;
-        // A one-input function may be over bag items that are not task results: it
-        // reads through a probe (an error when run as a task of its own); others
-        // need task result types, which the compiler checks.
-        let read = if one_input {
+        // A function of one or two inputs may be over bag items that are not task
+        // results: it reads through a probe (an error when run as a task of its
+        // own); others need task result types, which the compiler checks.
+        let read = if over_items {
             quote!((&__core::value::probe::Probe::<#vt>::new()).input(&inputs[#i], NAME)?)
         } else {
             quote!(inputs[#i].expect_ref::<#vt>()?)
@@ -217,7 +219,7 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
     } else {
         quote!(super::#fn_name(#(#call_args),*))
     };
-    let boxed = if n_inputs == 1 {
+    let boxed = if over_items {
         quote! {
             #[allow(unused_imports)]
             use __core::value::probe::{Input as _, InputUnfit as _, Output as _, OutputUnfit as _};
@@ -310,8 +312,8 @@ fn expand(mut func: ItemFn) -> syn::Result<TokenStream2> {
                 let f = |a: &#a_ty, b: &#b_ty| -> __core::Result<#out_ty> { #pair_result };
                 let probe = &Probe2::<#a_ty, #b_ty, #out_ty>::new();
                 match how {
-                    Apply2::Fold => probe.fold(init, inputs, &f),
-                    Apply2::Combine => probe.combine(init, inputs, &f),
+                    Apply2::Fold | Apply2::FoldGroups => probe.fold(how, init, inputs, &f),
+                    Apply2::Combine | Apply2::CombineGroups => probe.combine(how, init, inputs, &f),
                 }
             }
 
