@@ -40,6 +40,17 @@ pub enum Error {
     #[error("message header: {0}")]
     Header(String),
 
+    /// A spilled value could not be written or read back.
+    #[error("the spill file {} of {what}: {reason}", path.display())]
+    Spill {
+        /// Whose value: `a value`, or the key.
+        what: String,
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// The operating system refused (connect, read, write...).
     #[error(transparent)]
     Io(#[from] std::io::Error),

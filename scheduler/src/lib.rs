@@ -25,5 +25,6 @@ pub mod distributed;
 pub mod error;
 pub mod local;
 pub mod protocol;
+pub mod spill;
 
 pub use local::{LocalScheduler, Progress, SyncScheduler};

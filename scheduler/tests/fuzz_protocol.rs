@@ -125,10 +125,11 @@ fn variant(m: &Msg) -> usize {
         Msg::WorkerMetrics { .. } => 27,
         Msg::Workers { .. } => 28,
         Msg::WorkersReply { .. } => 29,
+        Msg::WorkerPaused { .. } => 30,
     }
 }
 
-const VARIANTS: usize = 30;
+const VARIANTS: usize = 31;
 
 /// One message of every variant, with the frames of its values.
 fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
@@ -184,10 +185,16 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
                     transfers_out: 1,
                     bytes_out: 100,
                     executed: 12,
+                    managed: 1 << 20,
+                    unmanaged: 3 << 20,
+                    spilled: 5 << 20,
+                    spill_written: 6 << 20,
+                    spill_read: 1 << 20,
                 },
             },
             vec![],
         ),
+        (Msg::WorkerPaused { paused: true }, vec![]),
         (Msg::Workers { id: 5 }, vec![]),
         (
             Msg::WorkersReply {
@@ -199,6 +206,7 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
                     nthreads: 2,
                     memory_limit: 1 << 30,
                     metrics: WorkerMetrics::default(),
+                    paused: false,
                 }],
             },
             vec![],

@@ -81,6 +81,11 @@ pub enum Msg {
         /// The counters.
         metrics: super::WorkerMetrics,
     },
+    /// The worker paused (memory over its pause threshold) or runs again.
+    WorkerPaused {
+        /// Paused, or running again.
+        paused: bool,
+    },
 
     // --- scheduler → worker
     /// The worker's id and its peers' addresses.

@@ -16,6 +16,7 @@ mod state_check;
 pub mod tls;
 mod work_dir;
 pub mod worker_info;
+pub mod worker_memory;
 pub mod worker_server;
 pub mod worker_state;
 

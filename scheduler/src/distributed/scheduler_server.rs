@@ -410,6 +410,7 @@ impl Core {
                     nthreads,
                     memory_limit,
                     metrics: WorkerMetrics::default(),
+                    paused: false,
                 };
                 self.conns.insert(conn, (Peer::Worker(id), outbox.clone()));
                 self.workers.insert(id, (info, outbox, conn));
@@ -514,6 +515,12 @@ impl Core {
                 if let Some((info, _, _)) = self.workers.get_mut(&worker) {
                     info.metrics = metrics;
                 }
+            }
+            (&Peer::Worker(worker), Msg::WorkerPaused { paused }) => {
+                if let Some((info, _, _)) = self.workers.get_mut(&worker) {
+                    info.paused = paused;
+                }
+                self.event(Event::WorkerPaused { worker, paused })
             }
             (&Peer::Client(client), Msg::Workers { id }) => {
                 let workers = self.workers.values().map(|(i, _, _)| i.clone()).collect();

@@ -46,6 +46,13 @@ impl WorkDir {
     }
 }
 
+impl WorkDir {
+    /// The directory.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl Drop for WorkDir {
     fn drop(&mut self) {
         let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());

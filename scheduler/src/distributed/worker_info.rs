@@ -17,6 +17,16 @@ pub struct WorkerMetrics {
     pub bytes_out: u64,
     /// Tasks run to completion (finished or erred).
     pub executed: u64,
+    /// Bytes of results held in memory (managed memory).
+    pub managed: u64,
+    /// The process's resident memory not taken by held results (unmanaged).
+    pub unmanaged: u64,
+    /// In-memory bytes of the results spilled to disk.
+    pub spilled: u64,
+    /// Bytes written to spill files so far.
+    pub spill_written: u64,
+    /// Bytes read back from spill files so far.
+    pub spill_read: u64,
 }
 
 /// One worker as the scheduler reports it.
@@ -34,6 +44,8 @@ pub struct WorkerInfo {
     pub memory_limit: u64,
     /// Its last reported counters.
     pub metrics: WorkerMetrics,
+    /// Paused by its memory manager: it gets no new tasks.
+    pub paused: bool,
 }
 
 /// The counters a worker keeps as it runs, shared by its threads.
@@ -61,7 +73,8 @@ impl Counters {
         self.executed.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self) -> WorkerMetrics {
+    /// The counters, with memory as given (see [`WorkerMetrics`]).
+    pub(crate) fn snapshot(&self, memory: MemoryReport) -> WorkerMetrics {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         WorkerMetrics {
             transfers_in: get(&self.transfers_in),
@@ -69,6 +82,21 @@ impl Counters {
             transfers_out: get(&self.transfers_out),
             bytes_out: get(&self.bytes_out),
             executed: get(&self.executed),
+            managed: memory.managed,
+            unmanaged: memory.process.saturating_sub(memory.managed),
+            spilled: memory.spilled,
+            spill_written: memory.spill_written,
+            spill_read: memory.spill_read,
         }
     }
+}
+
+/// A worker's memory at one moment, bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MemoryReport {
+    pub(crate) process: u64,
+    pub(crate) managed: u64,
+    pub(crate) spilled: u64,
+    pub(crate) spill_written: u64,
+    pub(crate) spill_read: u64,
 }

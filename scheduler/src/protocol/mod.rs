@@ -26,7 +26,7 @@
 //! assert!(wire.len() < 100_000, "a repetitive buffer travels compressed");
 //! ```
 
-mod compression;
+pub(crate) mod compression;
 mod handshake;
 mod nesting;
 mod wire;

@@ -36,6 +36,7 @@ impl SchedulerState {
                 holder,
             } => self.on_missing_data(worker, key, missing, holder),
             Event::AddKeys { worker, keys } => self.on_add_keys(worker, keys),
+            Event::WorkerPaused { worker, paused } => self.on_worker_paused(worker, paused),
             Event::ReleaseKeys { client, keys } => self.on_release_keys(client, keys, false),
             Event::Cancel { client, keys } => self.on_release_keys(client, keys, true),
             Event::Scatter {
@@ -67,15 +68,31 @@ impl SchedulerState {
                 has_what: FxHashSet::default(),
                 nbytes: 0,
                 last_seen: self.now,
+                paused: false,
             },
         );
+        self.retry_stranded("add-worker");
+    }
+
+    /// Tasks that found no worker, and queued root tasks, try again.
+    fn retry_stranded(&mut self, stimulus: &'static str) {
         let stranded: Vec<Key> = self.unrunnable.iter().map(|(_, k)| k.clone()).collect();
         let recs = stranded
             .into_iter()
             .map(|k| (k, Target::Processing))
             .collect();
-        self.transitions(recs, "add-worker");
-        self.fill_from_queue("add-worker");
+        self.transitions(recs, stimulus);
+        self.fill_from_queue(stimulus);
+    }
+
+    fn on_worker_paused(&mut self, worker: WorkerId, paused: bool) {
+        let Some(w) = self.workers.get_mut(&worker) else {
+            return;
+        };
+        let was = std::mem::replace(&mut w.paused, paused);
+        if was && !paused {
+            self.retry_stranded("worker-resumed");
+        }
     }
 
     fn on_remove_worker(&mut self, id: WorkerId) {

@@ -164,6 +164,14 @@ pub enum Event {
         /// The worker that should have had it.
         holder: WorkerId,
     },
+    /// A worker paused (its memory is over the pause threshold: it runs and
+    /// fetches nothing new) or resumed.
+    WorkerPaused {
+        /// Which worker.
+        worker: WorkerId,
+        /// Paused, or running again.
+        paused: bool,
+    },
     /// A worker now also holds these keys (after `Replicate` or a scatter).
     AddKeys {
         /// Which worker.
@@ -390,6 +398,8 @@ pub struct WorkerInfo {
     pub nbytes: u64,
     /// When it was last heard from.
     pub last_seen: f64,
+    /// Over its memory's pause threshold: it gets no new tasks.
+    pub paused: bool,
 }
 
 #[derive(Debug, Clone, Default)]

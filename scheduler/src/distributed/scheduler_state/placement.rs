@@ -7,7 +7,8 @@
 //! (`ceil(saturation × nthreads)` running tasks) and otherwise waits in the
 //! scheduler's queue, so that readers are started only as fast as their results are
 //! consumed and memory stays low. Ties go to the lower worker id, so the choice is
-//! deterministic.
+//! deterministic. A paused worker (over its memory's pause threshold) gets nothing
+//! new; with every worker paused, tasks wait as if there were none.
 
 use super::*;
 
@@ -27,7 +28,7 @@ impl SchedulerState {
             let best = self
                 .workers
                 .values()
-                .filter(|w| w.processing.len() < self.slots(w, key))
+                .filter(|w| !w.paused && w.processing.len() < self.slots(w, key))
                 .min_by(|a, b| {
                     // fewest running tasks per thread: a.len/a.n < b.len/b.n
                     let x = a.processing.len() as u64 * b.nthreads as u64;
@@ -40,7 +41,7 @@ impl SchedulerState {
             };
         }
         let mut best: Option<(f64, WorkerId)> = None;
-        for w in self.workers.values() {
+        for w in self.workers.values().filter(|w| !w.paused) {
             let mut missing = 0u64;
             for d in &ts.dependencies {
                 let dep = &self.tasks[d];
@@ -73,7 +74,7 @@ impl SchedulerState {
     pub(super) fn has_free_slot_for(&self, key: &Key) -> bool {
         self.workers
             .values()
-            .any(|w| w.processing.len() < self.slots(w, key))
+            .any(|w| !w.paused && w.processing.len() < self.slots(w, key))
     }
 
     /// The expected run time of a task, from the mean of its op's past runs.

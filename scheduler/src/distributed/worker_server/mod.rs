@@ -14,7 +14,7 @@ mod store;
 pub use options::WorkerOptions;
 use peer::serve_peers;
 pub(crate) use peer::{get_data, Dial, PeerConn};
-use store::{lock, Fetched, Store};
+use store::{Fetched, Store};
 
 use super::address::{check_reachable, contact_address, strip_scheme};
 use super::comm::{connect_announcing, read_batch, split, BoxStream, Outbox};
@@ -23,8 +23,10 @@ use super::ids::WorkerId;
 use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing};
 pub use super::work_dir::local_directory;
 use super::work_dir::WorkDir;
-use super::worker_info::Counters;
+use super::worker_info::{Counters, MemoryReport};
+use super::worker_memory::{process_memory, MemoryEvent, MemoryInstruction, MemoryManager};
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
+use crate::spill::{SpillReport, Spiller};
 use crate::error::{Error, Result};
 use crate::protocol::{Limits, Role};
 use brisk_core::value::decode;
@@ -41,6 +43,26 @@ pub const INLINE_TASK_SECONDS: f64 = 20e-6;
 
 /// Results at most this large ride along with the report when a client waits.
 pub const INLINE_VALUE_LIMIT: usize = 64 * 1024;
+
+/// How often a worker with a memory limit samples its process's memory.
+pub const MEMORY_SAMPLE_PERIOD: Duration = Duration::from_millis(100);
+
+/// Set in a worker's environment by the nanny that supervises it: past the
+/// terminate threshold the worker exits with [`MEMORY_EXIT_CODE`] and the nanny
+/// starts it again.
+pub const NANNY_ENV: &str = "BRISK_NANNY";
+
+/// The exit code of a worker that ended itself past its memory's terminate
+/// threshold.
+pub const MEMORY_EXIT_CODE: i32 = 86;
+
+/// Why a task did not give a result.
+enum Failure {
+    /// The task failed (the message says where and why).
+    Error(String),
+    /// An input could not be read back from its spill file.
+    Lost { input: Key, reason: String },
+}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -84,7 +106,7 @@ enum Input {
         session: u64,
         key: Key,
         op: String,
-        result: std::result::Result<Value, String>,
+        result: std::result::Result<Value, Failure>,
         duration: f64,
     },
     Fetched {
@@ -94,6 +116,10 @@ enum Input {
         asked: Vec<Key>,
     },
     Heartbeat,
+    /// Time to sample the process's memory.
+    MemorySample,
+    /// A round of spilling ended.
+    Spilled(SpillReport),
 }
 
 /// Runs a worker until `shutdown` resolves or the scheduler stays unreachable for
@@ -111,8 +137,8 @@ pub async fn serve(
     if options.contact.is_some() {
         check_reachable(&address, options.connect_timeout).await?;
     }
-    let _workdir = WorkDir::create(&options.local_directory)?;
-    let store: Store = Arc::default();
+    let workdir = WorkDir::create(&options.local_directory)?;
+    let store: Store = Arc::new(Spiller::new(&workdir.path().join("spill"))?);
     let counters: Arc<Counters> = Arc::default();
     let peer_server = tokio::spawn(serve_peers(
         listener,
@@ -145,7 +171,7 @@ pub async fn serve(
             _ = &mut shutdown => true,
             _ = w.run(stream, peer) => false,
         };
-        lock(&store).clear();
+        store.clear();
         if ended {
             break Ok(());
         }
@@ -196,6 +222,12 @@ struct Session<'a> {
     op_means: FxHashMap<String, (f64, u32)>,
     /// What this worker has done, reported with heartbeats.
     counters: Arc<Counters>,
+    /// Spilling, pausing and terminating by memory.
+    memory: MemoryManager,
+    /// A round of spilling is running.
+    spilling: bool,
+    /// This worker's id, from the scheduler's welcome.
+    me: Option<WorkerId>,
 }
 
 impl<'a> Session<'a> {
@@ -222,6 +254,16 @@ impl<'a> Session<'a> {
             out: Outgoing::default(),
             op_means: FxHashMap::default(),
             counters,
+            memory: MemoryManager::new(options.memory_limit, {
+                // Only a nanny can restart a worker: without one, no terminating.
+                let mut t = options.memory;
+                if std::env::var_os(NANNY_ENV).is_none() {
+                    t.terminate = None;
+                }
+                t
+            }),
+            spilling: false,
+            me: None,
         }
     }
 
@@ -253,17 +295,21 @@ impl<'a> Session<'a> {
                 }
             }
         });
-        let tx = self.tx.clone();
-        let period = self.options.heartbeat;
-        let heart = tokio::spawn(async move {
-            let mut i = tokio::time::interval(period);
-            loop {
-                i.tick().await;
-                if tx.send(Input::Heartbeat).is_err() {
-                    return;
+        let tick = |period: Duration, input: fn() -> Input| {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let mut i = tokio::time::interval(period);
+                loop {
+                    i.tick().await;
+                    if tx.send(input()).is_err() {
+                        return;
+                    }
                 }
-            }
-        });
+            })
+        };
+        let heart = tick(self.options.heartbeat, || Input::Heartbeat);
+        let sampler = (self.options.memory_limit > 0)
+            .then(|| tick(MEMORY_SAMPLE_PERIOD, || Input::MemorySample));
         while let Some(input) = self.rx.recv().await {
             let mut alive = self.on_input(input);
             while alive {
@@ -281,6 +327,9 @@ impl<'a> Session<'a> {
         }
         reader.abort();
         heart.abort();
+        if let Some(s) = sampler {
+            s.abort();
+        }
     }
 
     /// Handles one input; false when the session is over.
@@ -296,9 +345,38 @@ impl<'a> Session<'a> {
             Input::SchedulerGone => return false,
             Input::Heartbeat => {
                 self.out.push(Msg::Heartbeat);
+                let totals = self.store.totals();
+                let (managed, spilled) = {
+                    let b = self.store.lock();
+                    (b.memory_bytes(), b.spilled_bytes())
+                };
                 self.out.push(Msg::WorkerMetrics {
-                    metrics: self.counters.snapshot(),
+                    metrics: self.counters.snapshot(MemoryReport {
+                        process: process_memory(),
+                        managed,
+                        spilled,
+                        spill_written: totals.written,
+                        spill_read: totals.read,
+                    }),
                 });
+            }
+            Input::MemorySample => {
+                let managed = self.store.memory_bytes();
+                self.memory_event(MemoryEvent::Sample {
+                    process: process_memory(),
+                    managed,
+                });
+            }
+            Input::Spilled(report) => {
+                self.spilling = false;
+                if report.values > 0 {
+                    tracing::debug!(target: "brisk::worker", "spilled {} values, {} bytes", report.values, report.bytes);
+                }
+                // Spill again if memory grew meanwhile (a failed write waits for
+                // the next sample).
+                if report.failed == 0 {
+                    self.managed_changed();
+                }
             }
             Input::Executed {
                 session,
@@ -317,14 +395,24 @@ impl<'a> Session<'a> {
                 match result {
                     Ok(value) => {
                         let nbytes = value.nbytes() as u64;
-                        lock(&self.store).insert(key.clone(), value);
+                        self.store.insert(key.clone(), value);
                         self.step(WorkerEvent::ExecuteDone {
                             key,
                             nbytes,
                             duration,
                         });
+                        self.managed_changed();
                     }
-                    Err(error) => self.step(WorkerEvent::ExecuteFailed { key, error }),
+                    Err(Failure::Error(error)) => {
+                        self.step(WorkerEvent::ExecuteFailed { key, error })
+                    }
+                    Err(Failure::Lost { input, reason }) => {
+                        tracing::warn!(target: "brisk::worker", "{reason}; the scheduler recomputes {input}");
+                        match self.me {
+                            Some(holder) => self.step(WorkerEvent::InputLost { key, input, holder }),
+                            None => self.step(WorkerEvent::ExecuteFailed { key, error: reason }),
+                        }
+                    }
                 }
             }
             Input::Fetched {
@@ -339,12 +427,9 @@ impl<'a> Session<'a> {
                 match result {
                     Ok((values, missing)) => {
                         let mut received = Vec::with_capacity(values.len());
-                        {
-                            let mut store = lock(&self.store);
-                            for (k, v) in values {
-                                received.push((k.clone(), v.nbytes() as u64));
-                                store.insert(k, v);
-                            }
+                        for (k, v) in values {
+                            received.push((k.clone(), v.nbytes() as u64));
+                            self.store.insert(k, v);
                         }
                         let bytes = received.iter().map(|(_, b)| b).sum();
                         self.counters.received(received.len() as u64, bytes);
@@ -353,6 +438,7 @@ impl<'a> Session<'a> {
                             received,
                             missing,
                         });
+                        self.managed_changed();
                     }
                     Err(_) => {
                         self.conns.remove(&peer);
@@ -366,7 +452,7 @@ impl<'a> Session<'a> {
 
     fn on_scheduler_message(&mut self, m: Incoming) -> bool {
         match m.msg {
-            Msg::WorkerWelcome { .. } => {}
+            Msg::WorkerWelcome { worker } => self.me = Some(worker),
             Msg::Peers { peers } => {
                 for (id, addr) in peers {
                     self.peers.insert(id, addr);
@@ -399,8 +485,9 @@ impl<'a> Session<'a> {
             } => match decode(encoded(value, m.frames)) {
                 Ok(v) => {
                     let nbytes = v.nbytes() as u64;
-                    lock(&self.store).insert(key.clone(), v);
+                    self.store.insert(key.clone(), v);
                     self.step_stimulus(WorkerEvent::Stored { key, nbytes }, stimulus_id);
+                    self.managed_changed();
                 }
                 Err(e) => self.out.push(Msg::TaskErred {
                     key,
@@ -456,9 +543,7 @@ impl<'a> Session<'a> {
         match i {
             WorkerInstruction::Execute { key, spec, inputs } => self.execute(key, spec, inputs),
             WorkerInstruction::Fetch { peer, keys } => self.fetch(peer, keys),
-            WorkerInstruction::Release { key } => {
-                lock(&self.store).remove(&key);
-            }
+            WorkerInstruction::Release { key } => self.store.remove(&key),
             WorkerInstruction::TaskFinished {
                 key,
                 nbytes,
@@ -466,7 +551,7 @@ impl<'a> Session<'a> {
                 send_value,
             } => {
                 let value = if send_value && nbytes as usize <= INLINE_VALUE_LIMIT {
-                    lock(&self.store).get(&key).cloned()
+                    self.store.lock().peek(&key).cloned()
                 } else {
                     None
                 };
@@ -509,35 +594,45 @@ impl<'a> Session<'a> {
     fn execute(&mut self, key: Key, spec: super::ids::TaskSpec, inputs: Vec<Key>) {
         let spec_op = spec.op.clone();
         let spec_op = spec_op.as_str();
-        let values: std::result::Result<Vec<Value>, String> = {
-            let store = lock(&self.store);
-            inputs
-                .iter()
-                .map(|k| {
-                    store
-                        .get(k)
-                        .cloned()
-                        .ok_or_else(|| format!("input {k} of task {key} is not on this worker"))
-                })
-                .collect()
-        };
+        let store = self.store.clone();
         let tx = self.tx.clone();
         let session = self.id;
         let job = move || {
             let start = Instant::now();
+            // Spilled inputs are read back here, on the task's thread.
+            let values = inputs
+                .iter()
+                .map(|k| match store.get(k) {
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) => Err(Failure::Lost {
+                        input: k.clone(),
+                        reason: format!("input {k} of task {key} is not on this worker"),
+                    }),
+                    Err(e) => Err(Failure::Lost {
+                        input: k.clone(),
+                        reason: format!("input {k} of task {key}: {e}"),
+                    }),
+                })
+                .collect::<std::result::Result<Vec<Value>, Failure>>();
             let result = values.and_then(|values| {
                 let op = brisk_core::op::rebuild(&spec.op, &spec.params)
-                    .map_err(|e| format!("{e} (in task {key})"))?;
+                    .map_err(|e| Failure::Error(format!("{e} (in task {key})")))?;
                 match std::panic::catch_unwind(AssertUnwindSafe(|| op.call(&values))) {
                     Ok(Ok(v)) => Ok(v),
-                    Ok(Err(e)) => Err(format!("{e} (in task {key}, op '{}')", spec.op)),
+                    Ok(Err(e)) => Err(Failure::Error(format!(
+                        "{e} (in task {key}, op '{}')",
+                        spec.op
+                    ))),
                     Err(p) => {
                         let msg = p
                             .downcast_ref::<&str>()
                             .map(|s| s.to_string())
                             .or_else(|| p.downcast_ref::<String>().cloned())
                             .unwrap_or_else(|| "a panic".into());
-                        Err(format!("panicked: {msg} (in task {key}, op '{}')", spec.op))
+                        Err(Failure::Error(format!(
+                            "panicked: {msg} (in task {key}, op '{}')",
+                            spec.op
+                        )))
                     }
                 }
             });
@@ -560,6 +655,52 @@ impl<'a> Session<'a> {
             job();
         } else {
             self.pool.spawn(Box::new(job));
+        }
+    }
+
+    /// Held results changed: the memory manager may ask for a spill.
+    fn managed_changed(&mut self) {
+        if self.memory.limit() > 0 {
+            let bytes = self.store.memory_bytes();
+            self.memory_event(MemoryEvent::Managed { bytes });
+        }
+    }
+
+    fn memory_event(&mut self, e: MemoryEvent) {
+        for i in self.memory.handle(e) {
+            match i {
+                MemoryInstruction::Spill { down_to } => {
+                    if std::mem::replace(&mut self.spilling, true) {
+                        continue;
+                    }
+                    let store = self.store.clone();
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let report = store.spill_until(down_to);
+                        let _ = tx.send(Input::Spilled(report));
+                    });
+                }
+                MemoryInstruction::Pause => {
+                    tracing::warn!(target: "brisk::worker", "memory {} of {} bytes is over the pause threshold: pausing", self.memory.process(), self.memory.limit());
+                    self.step(WorkerEvent::Pause);
+                    self.out.push(Msg::WorkerPaused { paused: true });
+                }
+                MemoryInstruction::Resume => {
+                    tracing::info!(target: "brisk::worker", "memory is under the pause threshold again: resuming");
+                    self.step(WorkerEvent::Resume);
+                    self.out.push(Msg::WorkerPaused { paused: false });
+                }
+                MemoryInstruction::Terminate { process } => {
+                    tracing::error!(target: "brisk::worker", "memory {process} of {} bytes is over the terminate threshold: exiting for the nanny to restart this worker", self.memory.limit());
+                    self.store.clear();
+                    std::process::exit(MEMORY_EXIT_CODE);
+                }
+            }
+        }
+        if self.options.validate {
+            if let Err(e) = self.memory.validate() {
+                super::state_check::report_broken_state("worker memory", &[e]);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! How a worker is run: [`WorkerOptions`].
 
+use crate::distributed::worker_memory::MemoryThresholds;
 use crate::protocol::Limits;
 use std::time::Duration;
 
@@ -10,8 +11,12 @@ pub struct WorkerOptions {
     pub scheduler: String,
     /// Threads running tasks.
     pub nthreads: usize,
-    /// Memory limit in bytes (0: none); reported to the scheduler.
+    /// Memory limit in bytes (0: none): results past its target fraction are
+    /// spilled to disk, past its pause fraction nothing new runs (see
+    /// [`MemoryThresholds`]).
     pub memory_limit: u64,
+    /// The fractions of `memory_limit` at which to spill, pause and terminate.
+    pub memory: MemoryThresholds,
     /// A name for people.
     pub name: String,
     /// The cluster's shared token.
@@ -54,6 +59,7 @@ impl WorkerOptions {
                 .map(|n| n.get())
                 .unwrap_or(1),
             memory_limit: 0,
+            memory: MemoryThresholds::default(),
             name: format!("worker-{}", std::process::id()),
             token: None,
             listen: "127.0.0.1:0".into(),

@@ -2,7 +2,7 @@
 //! clients; and `get_data`, the asking side, shared by workers and clients.
 
 use super::options::WorkerOptions;
-use super::store::{lock, Fetched, Store};
+use super::store::{Fetched, Store};
 use crate::distributed::comm::{
     accept_announcing, connect_announcing, goodbye, next_connection, read_batch, split, turn_away,
     Reader, Writer,
@@ -225,7 +225,20 @@ pub(super) async fn serve_peers(
                         let _ = crate::distributed::comm::write_batch(&mut w, &bye, false).await;
                         return;
                     };
-                    let reply = data_reply(&store, id, keys, &asker);
+                    // Spilled values are read from disk: off the network thread.
+                    let reply = if keys.iter().any(|k| store.lock().is_spilled(k)) {
+                        let store = store.clone();
+                        match tokio::task::spawn_blocking(move || {
+                            data_reply(&store, id, keys, &asker)
+                        })
+                        .await
+                        {
+                            Ok(r) => r,
+                            Err(_) => return,
+                        }
+                    } else {
+                        data_reply(&store, id, keys, &asker)
+                    };
                     if let Some((Msg::Data { values, .. }, _)) = reply.msgs.first() {
                         counters.sent(values.len() as u64, reply.approx_bytes() as u64);
                     }
@@ -246,26 +259,19 @@ pub(super) async fn serve_peers(
 /// the keys not held, and the keys deferred to another request. The first value
 /// always goes, so every request makes progress.
 fn data_reply(store: &Store, id: u64, keys: Vec<Key>, asker: &Limits) -> Outgoing {
-    let held: Vec<(Key, Option<Value>)> = {
-        let s = lock(store);
-        keys.into_iter()
-            .map(|k| {
-                let v = s.get(&k).cloned();
-                (k, v)
-            })
-            .collect()
-    };
     let (max_frames, max_bytes) = asker.batch_budget();
     let mut values = Vec::new();
     let mut frames = Vec::new();
     let mut missing = Vec::new();
     let mut deferred = Vec::new();
     let mut bytes = 0usize;
-    for (k, v) in held {
+    for k in keys {
         if !deferred.is_empty() {
             deferred.push(k);
             continue;
         }
+        // A spill file that cannot be read back counts as not held.
+        let v = store.get(&k).ok().flatten();
         match v.map(|v| value_frames(&v)) {
             Some(Ok((wv, f))) => {
                 let size: usize =

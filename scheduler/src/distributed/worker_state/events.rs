@@ -36,6 +36,9 @@ impl WorkerState {
                 duration,
             } => self.on_execute_done(key, nbytes, duration),
             WorkerEvent::ExecuteFailed { key, error } => self.on_execute_failed(key, error),
+            WorkerEvent::InputLost { key, input, holder } => self.on_input_lost(key, input, holder),
+            WorkerEvent::Pause => self.paused = true,
+            WorkerEvent::Resume => self.paused = false,
         }
     }
 
@@ -214,6 +217,23 @@ impl WorkerState {
         t.nbytes = nbytes;
         t.duration = duration;
         self.transition(&key, Target::Memory);
+    }
+
+    fn on_input_lost(&mut self, key: Key, input: Key, holder: WorkerId) {
+        if self.tasks.get(&input).is_some_and(|t| t.status == S::Memory) {
+            self.transition(&input, Target::Released);
+        }
+        let Some(t) = self.tasks.get(&key) else {
+            return;
+        };
+        if t.status == S::Executing {
+            self.out.push(WorkerInstruction::MissingData {
+                key: key.clone(),
+                missing: input,
+                holder,
+            });
+        }
+        self.transition(&key, Target::Released);
     }
 
     fn on_execute_failed(&mut self, key: Key, error: String) {

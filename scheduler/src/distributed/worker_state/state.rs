@@ -76,6 +76,8 @@ pub struct WorkerState {
     pub(super) executing: usize,
     /// Peers with a fetch in flight.
     pub(super) busy_peers: FxHashSet<WorkerId>,
+    /// Over the memory pause threshold: nothing new starts or is fetched.
+    pub(super) paused: bool,
     pub(super) out: Vec<WorkerInstruction>,
     /// Replicas that arrived during this event, reported in one `AddKeys`.
     pub(super) added: Vec<Key>,
@@ -99,6 +101,7 @@ impl WorkerState {
             fetch_queues: BTreeMap::new(),
             executing: 0,
             busy_peers: FxHashSet::default(),
+            paused: false,
             out: Vec::new(),
             added: Vec::new(),
             stimulus: "",
@@ -137,6 +140,11 @@ impl WorkerState {
         self.tasks.get(key).map(|t| &t.status)
     }
 
+    /// Whether memory has paused the worker.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
     /// How many keys this worker tracks.
     pub fn task_count(&self) -> usize {
         self.tasks.len()
@@ -172,7 +180,7 @@ impl WorkerState {
 
     /// Starts ready tasks by priority while threads are free.
     fn ensure_computing(&mut self) {
-        while self.executing < self.nthreads {
+        while !self.paused && self.executing < self.nthreads {
             let Some((_, key)) = self.ready.pop_first() else {
                 break;
             };
@@ -183,6 +191,9 @@ impl WorkerState {
     /// One request in flight per peer, holding every key queued for it. The work
     /// is proportional to the peers with keys queued, not to the keys held.
     fn ensure_communicating(&mut self) {
+        if self.paused {
+            return;
+        }
         let idle: Vec<WorkerId> = self
             .fetch_queues
             .keys()

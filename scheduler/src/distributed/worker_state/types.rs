@@ -72,6 +72,21 @@ pub enum WorkerEvent {
         /// Why.
         error: String,
     },
+    /// An input of a task about to run is no longer here (its spill file could
+    /// not be read back): the task goes back to the scheduler, which recomputes
+    /// the input.
+    InputLost {
+        /// The task.
+        key: Key,
+        /// The input lost.
+        input: Key,
+        /// This worker (the holder the scheduler counted on).
+        holder: WorkerId,
+    },
+    /// Memory is over the pause threshold: start and fetch nothing new.
+    Pause,
+    /// Memory fell under the pause threshold again.
+    Resume,
 }
 
 /// What the worker asks its server to do.
@@ -204,6 +219,9 @@ impl WorkerEvent {
             WorkerEvent::FetchFailed { .. } => "fetch-failed",
             WorkerEvent::ExecuteDone { .. } => "execute-done",
             WorkerEvent::ExecuteFailed { .. } => "execute-failed",
+            WorkerEvent::InputLost { .. } => "input-lost",
+            WorkerEvent::Pause => "pause",
+            WorkerEvent::Resume => "resume",
         }
     }
 }
