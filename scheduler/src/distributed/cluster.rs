@@ -21,6 +21,7 @@ use super::client::{Client, ClientOptions};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
 use super::scheduler_state::SchedulerConfig;
 use super::tls::{Tls, TlsFiles};
+use super::worker_memory::MemoryThresholds;
 use brisk_core::{Error, Result};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -79,6 +80,15 @@ pub struct LocalClusterOptions {
     /// The scheduler and every worker check their state machines after every
     /// event (for tests; see `SchedulerOptions::validate`).
     pub validate: bool,
+    /// Each worker's memory limit, bytes (`Some(0)`: none); by default the
+    /// machine's memory divided among the workers.
+    pub memory_limit: Option<u64>,
+    /// The fractions of the limit at which workers spill, pause and are
+    /// restarted.
+    pub memory: MemoryThresholds,
+    /// Where workers make their working directories and spill files (default:
+    /// the system's temporary folder).
+    pub local_directory: Option<PathBuf>,
 }
 
 impl Default for LocalClusterOptions {
@@ -99,6 +109,9 @@ impl Default for LocalClusterOptions {
             worker_reconnect: Duration::from_secs(20),
             tls: None,
             validate: false,
+            memory_limit: None,
+            memory: MemoryThresholds::default(),
+            local_directory: None,
         }
     }
 }
@@ -360,6 +373,23 @@ impl LocalCluster {
         }
         if self.options.validate {
             cmd.arg("--validate");
+        }
+        let limit = self
+            .options
+            .memory_limit
+            .unwrap_or(super::cli::machine_memory() / self.options.n_workers.max(1) as u64);
+        cmd.args(["--memory-limit", &limit.to_string()]);
+        let m = &self.options.memory;
+        for (flag, t) in [
+            ("--memory-target-fraction", m.target),
+            ("--memory-spill-fraction", m.spill),
+            ("--memory-pause-fraction", m.pause),
+            ("--memory-terminate-fraction", m.terminate),
+        ] {
+            cmd.args([flag, &t.map_or("false".to_string(), |f| f.to_string())]);
+        }
+        if let Some(d) = &self.options.local_directory {
+            cmd.arg("--local-directory").arg(d);
         }
         if let Some(f) = &self.options.tls {
             cmd.arg("--tls-ca-file")

@@ -21,7 +21,7 @@ mod worker;
 pub use scheduler::{scheduler_main, SchedulerArgs};
 pub use scheduler_file::SchedulerFile;
 pub use security::Security;
-pub use size::{machine_memory, parse_bytes, MemoryLimit};
+pub use size::{machine_memory, parse_bytes, MemoryLimit, Threshold};
 pub(crate) use worker::ENV_PARENT;
 pub use worker::{worker_main, WorkerArgs};
 

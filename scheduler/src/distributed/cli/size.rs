@@ -168,3 +168,31 @@ mod tests {
         assert!(machine_memory() > 0);
     }
 }
+
+/// A memory threshold as given: a fraction of the limit in (0, 1], or `false`
+/// (also `off`, `none`) to turn it off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold(pub Option<f64>);
+
+impl std::str::FromStr for Threshold {
+    type Err = Error;
+
+    /// ```
+    /// use brisk_scheduler::distributed::cli::Threshold;
+    /// assert_eq!("0.7".parse::<Threshold>().unwrap(), Threshold(Some(0.7)));
+    /// assert_eq!("false".parse::<Threshold>().unwrap(), Threshold(None));
+    /// assert!("1.5".parse::<Threshold>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Threshold> {
+        let t = s.trim().to_ascii_lowercase();
+        if matches!(t.as_str(), "false" | "off" | "none") {
+            return Ok(Threshold(None));
+        }
+        match t.parse::<f64>() {
+            Ok(x) if x > 0.0 && x <= 1.0 => Ok(Threshold(Some(x))),
+            _ => Err(Error::Config {
+                reason: format!("{s:?} is not a fraction of the memory limit in (0, 1] or false"),
+            }),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! `brisk-worker`: the worker's command line.
 
-use super::{parse, seconds, MemoryLimit, SchedulerFile, Security};
+use super::{parse, seconds, MemoryLimit, SchedulerFile, Security, Threshold};
+use crate::distributed::worker_memory::MemoryThresholds;
 use crate::distributed::worker_server::{run_blocking, WorkerOptions};
 use crate::error::{Error, Result};
 use std::ffi::OsString;
@@ -48,6 +49,22 @@ pub struct WorkerArgs {
     /// memory times nthreads / cores), or 0 for none.
     #[arg(long, value_name = "LIMIT", default_value = "auto")]
     pub memory_limit: MemoryLimit,
+    /// Fraction of the memory limit for results in memory; past it the least
+    /// recently used are spilled to disk (false: never).
+    #[arg(long, value_name = "FRACTION", default_value = "0.6")]
+    pub memory_target_fraction: Threshold,
+    /// Fraction of the limit of process memory past which results are spilled
+    /// until the process is back under the target (false: never).
+    #[arg(long, value_name = "FRACTION", default_value = "0.7")]
+    pub memory_spill_fraction: Threshold,
+    /// Fraction of the limit of process memory past which the worker starts and
+    /// fetches nothing new until it falls again (false: never).
+    #[arg(long, value_name = "FRACTION", default_value = "0.8")]
+    pub memory_pause_fraction: Threshold,
+    /// Fraction of the limit of process memory past which the nanny restarts the
+    /// worker (false: never).
+    #[arg(long, value_name = "FRACTION", default_value = "0.95")]
+    pub memory_terminate_fraction: Threshold,
     /// The folder in which this worker makes its working directory (default: the
     /// system's temporary folder).
     #[arg(long, value_name = "PATH")]
@@ -102,6 +119,12 @@ impl WorkerArgs {
         o.memory_limit = self
             .memory_limit
             .bytes(o.nthreads, cores, super::machine_memory());
+        o.memory = MemoryThresholds {
+            target: self.memory_target_fraction.0,
+            spill: self.memory_spill_fraction.0,
+            pause: self.memory_pause_fraction.0,
+            terminate: self.memory_terminate_fraction.0,
+        };
         if let Some(name) = &self.name {
             o.name = name.clone();
         }
