@@ -113,7 +113,10 @@ fn worker_report(
 ) -> Result<WorkerInfo, Failed> {
     let mut last = None;
     wait_for(what, Duration::from_secs(30), || {
-        last = client.scheduler_info().ok().and_then(|w| w.into_iter().next());
+        last = client
+            .scheduler_info()
+            .ok()
+            .and_then(|w| w.into_iter().next());
         last.as_ref().is_some_and(&ready)
     })?;
     last.ok_or_else(|| "no worker".into())
@@ -139,7 +142,10 @@ fn a_worker_holds_five_times_its_limit_by_spilling() -> R {
     })?;
     check(
         info.metrics.managed <= limit * 6 / 10 && info.metrics.spilled >= n * mb * MB - limit,
-        format!("in memory {} and spilled {}", info.metrics.managed, info.metrics.spilled),
+        format!(
+            "in memory {} and spilled {}",
+            info.metrics.managed, info.metrics.spilled
+        ),
     )?;
     check(
         !files_under(&dir).is_empty(),
@@ -175,7 +181,10 @@ fn a_worker_holds_five_times_its_limit_by_spilling() -> R {
     drop(client);
     drop(c);
     let left = files_under(&dir);
-    check(left.is_empty(), format!("files left after the cluster stopped: {left:?}"))?;
+    check(
+        left.is_empty(),
+        format!("files left after the cluster stopped: {left:?}"),
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

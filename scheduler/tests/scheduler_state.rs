@@ -750,3 +750,45 @@ fn a_cyclic_graph_is_refused_naming_a_key_of_the_cycle() {
     );
     assert!(matches!(&out[..], [Instruction::Compute { .. }]), "{out:?}");
 }
+
+/// A paused worker gets no new tasks: roots queue for the running worker, and
+/// with every worker paused tasks wait until one resumes.
+#[test]
+fn a_paused_worker_receives_no_new_tasks_until_it_resumes() {
+    let mut h = Harness::new();
+    let roots: Vec<Key> = (0..6).map(|i| key(&format!("r{i}"))).collect();
+    let c = key("c");
+    h.worker(W1, 1);
+    h.worker(W2, 1);
+    let pause = |w, paused| Event::WorkerPaused { worker: w, paused };
+    let workers = |out: &[Instruction]| -> Vec<WorkerId> {
+        out.iter()
+            .filter_map(|i| match i {
+                Instruction::Compute { worker, .. } => Some(*worker),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(h.on(pause(W1, true)), vec![]);
+    let tasks: Vec<(&Key, &[&Key])> = roots.iter().map(|k| (k, &[][..])).collect();
+    let wanted: Vec<&Key> = roots.iter().collect();
+    let out = h.submit(&tasks, &wanted);
+    let sent = workers(&out);
+    assert!(!sent.is_empty() && sent.iter().all(|w| *w == W2), "{out:?}");
+    assert!(roots.iter().any(|k| h.status(k) == Some("queued")));
+    assert_eq!(h.on(pause(W2, true)), vec![]);
+    // W2 finishes what it had; with every worker paused nothing new is sent.
+    for k in &roots[..sent.len()] {
+        assert_eq!(workers(&h.finish(W2, k, 8)), vec![]);
+    }
+    // A task with inputs finds no running worker either.
+    assert_eq!(h.submit(&[(&c, &[&roots[0]])], &[&c]), vec![]);
+    assert_eq!(h.status(&c), Some("no-worker"));
+    // W1 resumes: the stranded task and queued roots go to it, none to W2.
+    let out = h.on(pause(W1, false));
+    let sent = workers(&out);
+    assert!(sent.len() >= 2 && sent.iter().all(|w| *w == W1), "{out:?}");
+    assert!(out
+        .iter()
+        .any(|i| matches!(i, Instruction::Compute { key, .. } if *key == c)));
+}

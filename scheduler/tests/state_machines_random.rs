@@ -46,6 +46,8 @@ enum Action {
     Scatter(u32, bool),
     Replicate(u32, usize),
     Heartbeats,
+    /// A worker's memory pauses it (`true`) or lets it run again.
+    Pause(usize, bool),
     /// Time passes (seconds) and the scheduler ticks.
     Tick(u32),
 }
@@ -75,6 +77,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..4u32, any::<bool>()).prop_map(|(k, b)| Action::Scatter(k, b)),
         2 => (0..UNIVERSE, 1..4usize).prop_map(|(k, n)| Action::Replicate(k, n)),
         1 => Just(Action::Heartbeats),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(i, p)| Action::Pause(i, p)),
         1 => (1..40u32).prop_map(Action::Tick),
     ]
 }
@@ -470,6 +473,12 @@ impl Sim {
                 n,
             }),
             Action::Heartbeats => self.heartbeats(),
+            Action::Pause(i, paused) => {
+                let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
+                if let Some(j) = Self::pick(&ids, i) {
+                    self.pause(ids[j], paused);
+                }
+            }
             Action::Tick(secs) => {
                 self.now += secs as f64;
                 self.scheduler_event(Event::Tick);
@@ -479,7 +488,34 @@ impl Sim {
 
     /// Delivers every message and finishes every task and fetch, with heartbeats,
     /// until nothing is left to do.
+    /// The worker pauses or resumes, and says so to the scheduler after what it
+    /// said before.
+    fn pause(&mut self, w: WorkerId, paused: bool) {
+        let e = if paused {
+            WorkerEvent::Pause
+        } else {
+            WorkerEvent::Resume
+        };
+        self.worker_event(w, e, None);
+        if self.workers.contains_key(&w) {
+            self.to_scheduler
+                .entry(w)
+                .or_default()
+                .push_back(Event::WorkerPaused { worker: w, paused });
+        }
+    }
+
     fn drain(&mut self) {
+        // Memory falls everywhere, so everything can finish.
+        let paused: Vec<WorkerId> = self
+            .workers
+            .iter()
+            .filter(|(_, ws)| ws.is_paused())
+            .map(|(w, _)| *w)
+            .collect();
+        for w in paused {
+            self.pause(w, false);
+        }
         for _ in 0..10_000 {
             self.heartbeats();
             if self.deliver_to_worker(0) || self.deliver_to_scheduler(0) {

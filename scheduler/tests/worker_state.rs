@@ -416,3 +416,78 @@ fn stories_record_the_schedulers_stimulus_ids() {
     }
     assert!(w.story(&a).len() <= brisk_scheduler::distributed::ids::STORY_LEN);
 }
+
+/// A paused worker (memory over its pause threshold) starts and fetches nothing
+/// new; what was asked meanwhile starts when it resumes.
+#[test]
+fn a_paused_worker_starts_and_fetches_nothing_until_it_resumes() {
+    let mut w = WorkerState::new(1);
+    let (a, b, x, y) = (key("a"), key("b"), key("x"), key("y"));
+    assert_eq!(step(&mut w, compute(&a, &[], 1)), vec![execute(&a, &[])]);
+    assert_eq!(step(&mut w, WorkerEvent::Pause), vec![]);
+    assert!(w.is_paused());
+    assert_eq!(step(&mut w, compute(&b, &[], 2)), vec![]);
+    assert_eq!(step(&mut w, compute(&y, &[(&x, &[P2])], 3)), vec![]);
+    assert_eq!(w.status(&x), Some(&WorkerTaskStatus::Fetch));
+    // The running task finishes; nothing new starts.
+    let done = WorkerEvent::ExecuteDone {
+        key: a.clone(),
+        nbytes: 8,
+        duration: 0.5,
+    };
+    assert_eq!(step(&mut w, done), vec![finished(&a, 8)]);
+    assert_eq!(
+        step(&mut w, WorkerEvent::Resume),
+        vec![
+            I::Fetch {
+                peer: P2,
+                keys: vec![x.clone()]
+            },
+            execute(&b, &[])
+        ]
+    );
+}
+
+/// An input that cannot be read back here (a damaged spill file) sends its
+/// reader back to the scheduler, naming this worker as the holder that lost it.
+#[test]
+fn an_input_lost_here_goes_back_to_the_scheduler() {
+    let me = WorkerId(7);
+    let mut w = WorkerState::new(1);
+    let (x, y) = (key("x"), key("y"));
+    step(&mut w, compute(&x, &[], 1));
+    let done = WorkerEvent::ExecuteDone {
+        key: x.clone(),
+        nbytes: 8,
+        duration: 0.5,
+    };
+    assert_eq!(
+        step(&mut w, compute(&y, &[(&x, &[me])], 2)),
+        vec![],
+        "x runs first"
+    );
+    assert_eq!(
+        step(&mut w, done),
+        vec![finished(&x, 8), execute(&y, &[&x])]
+    );
+    let out = step(
+        &mut w,
+        WorkerEvent::InputLost {
+            key: y.clone(),
+            input: x.clone(),
+            holder: me,
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            I::Release { key: x.clone() },
+            I::MissingData {
+                key: y.clone(),
+                missing: x.clone(),
+                holder: me
+            }
+        ]
+    );
+    assert_eq!(w.task_count(), 0);
+}

@@ -204,7 +204,13 @@ impl<K: Hash + Eq + Clone> SpillBuffer<K> {
     /// `value` of `k` was written to `path`: it leaves memory, unless `k` was
     /// dropped or replaced meanwhile; then returns the file, now of nothing, for
     /// the caller to remove.
-    pub fn spilled(&mut self, k: &K, value: &Value, path: PathBuf, disk_bytes: u64) -> Option<PathBuf> {
+    pub fn spilled(
+        &mut self,
+        k: &K,
+        value: &Value,
+        path: PathBuf,
+        disk_bytes: u64,
+    ) -> Option<PathBuf> {
         match self.fast.get(k) {
             Some(f) if f.spilling && Arc::ptr_eq(&f.value, value) => {
                 let f = self.fast.remove(k).expect("just seen");
@@ -274,7 +280,11 @@ impl<K: Hash + Eq + Clone> SpillBuffer<K> {
         }
         let listed = self.fast.values().filter(|f| !f.spilling).count();
         if listed != self.lru.len() {
-            return Err(format!("{} values in memory but {} in the LRU order", listed, self.lru.len()));
+            return Err(format!(
+                "{} values in memory but {} in the LRU order",
+                listed,
+                self.lru.len()
+            ));
         }
         for (tick, k) in &self.lru {
             match self.fast.get(k) {

@@ -26,9 +26,9 @@ use super::work_dir::WorkDir;
 use super::worker_info::{Counters, MemoryReport};
 use super::worker_memory::{process_memory, MemoryEvent, MemoryInstruction, MemoryManager};
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
-use crate::spill::{SpillReport, Spiller};
 use crate::error::{Error, Result};
 use crate::protocol::{Limits, Role};
+use crate::spill::{SpillReport, Spiller};
 use brisk_core::value::decode;
 use brisk_core::{Key, Value};
 use rustc_hash::FxHashMap;
@@ -409,7 +409,9 @@ impl<'a> Session<'a> {
                     Err(Failure::Lost { input, reason }) => {
                         tracing::warn!(target: "brisk::worker", "{reason}; the scheduler recomputes {input}");
                         match self.me {
-                            Some(holder) => self.step(WorkerEvent::InputLost { key, input, holder }),
+                            Some(holder) => {
+                                self.step(WorkerEvent::InputLost { key, input, holder })
+                            }
                             None => self.step(WorkerEvent::ExecuteFailed { key, error: reason }),
                         }
                     }

@@ -220,7 +220,11 @@ impl WorkerState {
     }
 
     fn on_input_lost(&mut self, key: Key, input: Key, holder: WorkerId) {
-        if self.tasks.get(&input).is_some_and(|t| t.status == S::Memory) {
+        if self
+            .tasks
+            .get(&input)
+            .is_some_and(|t| t.status == S::Memory)
+        {
             self.transition(&input, Target::Released);
         }
         let Some(t) = self.tasks.get(&key) else {
