@@ -43,6 +43,11 @@ fn schedulers() -> Vec<(&'static str, Box<dyn Executor>)> {
         ("threads-2", Box::new(LocalScheduler::with_threads(2))),
         ("threads-4", Box::new(LocalScheduler::with_threads(4))),
         ("global-pool", Box::new(LocalScheduler::new())),
+        // A memory limit of one byte: every held result goes to a file and back.
+        (
+            "spilling",
+            Box::new(LocalScheduler::with_threads(2).memory_limit(1)),
+        ),
     ]
 }
 

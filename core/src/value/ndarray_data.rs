@@ -18,6 +18,16 @@ pub trait Element: Copy + Send + Sync + 'static {
     fn put(&self, out: &mut Vec<u8>);
     /// Reads one element from exactly `SIZE` bytes.
     fn get(bytes: &[u8]) -> Self;
+    /// Appends the little-endian bytes of many elements.
+    fn put_all(xs: &[Self], out: &mut Vec<u8>) {
+        for x in xs {
+            x.put(out);
+        }
+    }
+    /// Reads elements from a whole number of `SIZE`-byte pieces.
+    fn get_all(bytes: &[u8]) -> Vec<Self> {
+        bytes.chunks_exact(Self::SIZE).map(Self::get).collect()
+    }
 }
 
 macro_rules! element {
@@ -35,6 +45,18 @@ macro_rules! element {
                 let mut b = [0u8; std::mem::size_of::<$t>()];
                 b.copy_from_slice(bytes);
                 <$t>::from_le_bytes(b)
+            }
+            // On a little-endian machine the buffer is the memory: one copy.
+            #[cfg(target_endian = "little")]
+            fn put_all(xs: &[Self], out: &mut Vec<u8>) {
+                out.extend_from_slice(bytemuck::cast_slice(xs));
+            }
+            #[cfg(target_endian = "little")]
+            fn get_all(bytes: &[u8]) -> Vec<Self> {
+                let n = bytes.len() / Self::SIZE;
+                let mut v: Vec<$t> = vec![0 as $t; n];
+                bytemuck::cast_slice_mut::<$t, u8>(&mut v).copy_from_slice(&bytes[..n * Self::SIZE]);
+                v
             }
         }
         impl Data for ArrayD<$t> {
@@ -117,8 +139,13 @@ fn encode_array<T: Element>(a: &ArrayD<T>) -> Result<Encoded> {
         reason: e.to_string(),
     })?;
     let mut buf = Vec::with_capacity(a.len() * T::SIZE);
-    for x in a.iter() {
-        x.put(&mut buf);
+    match a.as_slice() {
+        Some(xs) => T::put_all(xs, &mut buf),
+        None => {
+            for x in a.iter() {
+                x.put(&mut buf);
+            }
+        }
     }
     Ok(Encoded {
         type_tag: T::ARRAY_TAG.into(),
@@ -161,7 +188,7 @@ where
             frame.len()
         )));
     }
-    let data: Vec<T> = frame.chunks_exact(T::SIZE).map(T::get).collect();
+    let data: Vec<T> = T::get_all(frame);
     let shape: Vec<usize> = header.shape.iter().map(|&d| d as usize).collect();
     let a = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|x| err(x.to_string()))?;
     Ok(Arc::new(a))

@@ -19,16 +19,23 @@
 //!    failing key and op name.
 //! 5. A progress callback hears about every finished task, in order (it is called
 //!    under the lock: keep it quick).
+//! 6. Under a memory limit ([`LocalScheduler::memory_limit`], or the
+//!    `BRISK_MEMORY_LIMIT` variable for the default scheduler) held results past
+//!    [`LOCAL_SPILL_TARGET`] of the limit are spilled to files, least recently
+//!    used first, and read back when a task needs them (see [`crate::spill`]), so
+//!    a graph whose live intermediates exceed the memory completes.
 //!
 //! [`SyncScheduler`] runs the same loop on the calling thread, one task at a time, in
 //! exact priority order: the one to use in a debugger.
 
 mod state;
 
+use crate::spill::Spiller;
 use brisk_core::executor::ExecutorRegistration;
 use brisk_core::{order, Error, Executor, Graph, Key, Result, TaskGraph, TaskId, Value};
-use state::{Inputs, Released, RunState};
+use state::{gather, Inputs, Released, RunState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::mpsc::SyncSender as Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -43,6 +50,14 @@ pub struct Progress {
 
 type ProgressFn = dyn Fn(Progress) + Send + Sync;
 
+/// The fraction of a local memory limit that held results may take before the
+/// least recently used are spilled (the rest is room for the running tasks).
+pub const LOCAL_SPILL_TARGET: f64 = 0.6;
+
+/// The environment variable that gives the default scheduler a memory limit
+/// (`4GiB`, `500MB`, `0.5` of the machine).
+pub const MEMORY_LIMIT_ENV: &str = "BRISK_MEMORY_LIMIT";
+
 /// The multi-threaded local scheduler (the default executor).
 ///
 /// ```
@@ -54,6 +69,8 @@ type ProgressFn = dyn Fn(Progress) + Send + Sync;
 pub struct LocalScheduler {
     pool: Option<Arc<rayon::ThreadPool>>,
     progress: Option<Arc<ProgressFn>>,
+    memory_limit: Option<u64>,
+    spill_directory: Option<PathBuf>,
 }
 
 impl LocalScheduler {
@@ -72,7 +89,49 @@ impl LocalScheduler {
             .map(Arc::new);
         LocalScheduler {
             pool,
-            progress: None,
+            ..Default::default()
+        }
+    }
+
+    /// Keeps held results under [`LOCAL_SPILL_TARGET`] of `bytes` by spilling
+    /// the least recently used to files (in [`spill_directory`](Self::spill_directory),
+    /// by default the system's temporary folder), read back when needed.
+    ///
+    /// ```
+    /// use brisk_scheduler::LocalScheduler;
+    /// let s = LocalScheduler::new().memory_limit(100 << 20);
+    /// # let _ = s;
+    /// ```
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = (bytes > 0).then_some(bytes);
+        self
+    }
+
+    /// Where a run under a memory limit makes its folder of spill files (removed
+    /// when the run ends).
+    pub fn spill_directory(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_directory = Some(dir.into());
+        self
+    }
+
+    /// The default scheduler: rayon's global pool, with the memory limit of
+    /// [`MEMORY_LIMIT_ENV`] if set (an unreadable value is ignored with a warning).
+    pub fn from_env() -> Self {
+        let s = Self::new();
+        match std::env::var(MEMORY_LIMIT_ENV) {
+            Ok(v) if !v.trim().is_empty() => {
+                match v.parse::<crate::distributed::cli::MemoryLimit>() {
+                    Ok(limit) => {
+                        let bytes = limit.bytes(1, 1, crate::distributed::cli::machine_memory());
+                        s.memory_limit(bytes)
+                    }
+                    Err(e) => {
+                        tracing::warn!("{MEMORY_LIMIT_ENV}={v:?} is not a memory limit: {e}");
+                        s
+                    }
+                }
+            }
+            _ => s,
         }
     }
 
@@ -92,7 +151,7 @@ impl LocalScheduler {
     /// Runs a lowered graph; returns the requested values in request order.
     pub fn run(&self, graph: &TaskGraph) -> Result<Vec<Value>> {
         let mut st = self.drive(RunState::new(graph, order(graph)), graph, None, None)?;
-        Ok(st.take_results())
+        st.take_results()
     }
 
     /// Runs a lowered graph, calling `each(position, value)` on the calling thread for
@@ -188,11 +247,23 @@ impl LocalScheduler {
     ) -> Result<RunState<'g>> {
         let threads = self.threads().max(1);
         let first = threads.min(state.ready_len()).max(1);
+        let (state, spill) = match self.memory_limit {
+            None => (state, None),
+            Some(limit) => {
+                let spiller = Arc::new(Spiller::new(&self.spill_folder())?);
+                let target = (limit as f64 * LOCAL_SPILL_TARGET) as u64;
+                (
+                    state.spilling_into(spiller.clone()),
+                    Some((spiller, target)),
+                )
+            }
+        };
         let run = Run {
             shared: Mutex::new(Shared {
                 run: state,
                 active: first,
             }),
+            spill,
             threads,
             progress: self.progress.as_deref(),
             graph,
@@ -218,6 +289,16 @@ impl LocalScheduler {
             ));
         }
         Ok(st)
+    }
+
+    /// A new folder for one run's spill files.
+    fn spill_folder(&self) -> PathBuf {
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.spill_directory
+            .clone()
+            .unwrap_or_else(std::env::temp_dir)
+            .join(format!("brisk-local-{}-{n}", std::process::id()))
     }
 }
 
@@ -267,6 +348,9 @@ struct Shared<'g> {
 
 struct Run<'g, 'p> {
     shared: Mutex<Shared<'g>>,
+    /// Under a memory limit: where held results live, and the bytes they may
+    /// take in memory.
+    spill: Option<(Arc<Spiller<Key>>, u64)>,
     threads: usize,
     progress: Option<&'p ProgressFn>,
     graph: &'g TaskGraph,
@@ -328,6 +412,11 @@ impl<'g> Run<'g, '_> {
             sh.active += helpers;
             drop(sh);
             drop(released);
+            if let Some((spiller, target)) = &self.spill {
+                if spiller.memory_bytes() > *target {
+                    spiller.spill_until(*target);
+                }
+            }
             for _ in 0..helpers {
                 scope.spawn(move |s| self.worker(s));
             }
@@ -364,7 +453,11 @@ impl<'g> Run<'g, '_> {
                 None => {}
             }
             let Some((t, inputs)) = next else { return };
-            done = Some((t, execute(self.graph, t, &inputs)));
+            let inputs = match &self.spill {
+                None => Ok(inputs),
+                Some((spiller, _)) => gather(self.graph, spiller, t),
+            };
+            done = Some((t, inputs.and_then(|inputs| execute(self.graph, t, &inputs))));
         }
     }
 
@@ -440,7 +533,7 @@ impl SyncScheduler {
         }
         match st.error.take() {
             Some(e) => Err(e),
-            None => Ok(st.take_results()),
+            None => st.take_results(),
         }
     }
 }
@@ -452,5 +545,5 @@ impl Executor for SyncScheduler {
 }
 
 inventory::submit! {
-    ExecutorRegistration { rank: 0, name: "threads", make: || Arc::new(LocalScheduler::new()) }
+    ExecutorRegistration { rank: 0, name: "threads", make: || Arc::new(LocalScheduler::from_env()) }
 }

@@ -1,10 +1,12 @@
 //! The bookkeeping of one local run, free of threads: which tasks are ready, which
 //! results are held, when a result can be dropped.
 
-use brisk_core::{Error, Result, TaskGraph, TaskId, Value};
+use crate::spill::Spiller;
+use brisk_core::{Error, Key, Result, TaskGraph, TaskId, Value};
 use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 /// Where a task is in a local run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,10 @@ pub(crate) struct RunState<'g> {
     /// Readers not yet run, plus one for a requested task (so it is never dropped).
     pending: Vec<u32>,
     results: Vec<Option<Value>>,
+    /// Under a memory limit: held results live in the spiller (in memory or in
+    /// files) and `held` says which are held; `results` stays empty.
+    spill: Option<Arc<Spiller<Key>>>,
+    held: Vec<bool>,
     stage: Vec<Stage>,
     pub(crate) running: usize,
     pub(crate) finished: usize,
@@ -88,6 +94,8 @@ impl<'g> RunState<'g> {
             missing,
             pending,
             results: vec![None; n],
+            spill: None,
+            held: Vec::new(),
             stage,
             running: 0,
             finished: 0,
@@ -95,6 +103,57 @@ impl<'g> RunState<'g> {
             streaming,
             requested: held,
             outbox: Vec::new(),
+        }
+    }
+
+    /// Holds results in `spiller` (which spills them past its budget) instead of
+    /// in memory only.
+    pub(crate) fn spilling_into(mut self, spiller: Arc<Spiller<Key>>) -> Self {
+        self.held = vec![false; self.graph.len()];
+        self.spill = Some(spiller);
+        self
+    }
+
+    fn is_held(&self, t: TaskId) -> bool {
+        match &self.spill {
+            None => self.results[t.idx()].is_some(),
+            Some(_) => self.held[t.idx()],
+        }
+    }
+
+    fn hold(&mut self, t: TaskId, v: Value) {
+        match &self.spill {
+            None => self.results[t.idx()] = Some(v),
+            Some(s) => {
+                s.insert(self.graph.key(t).clone(), v);
+                self.held[t.idx()] = true;
+            }
+        }
+    }
+
+    /// Stops holding `t`'s result; the value, if in memory, to drop after
+    /// unlocking.
+    fn unhold(&mut self, t: TaskId) -> Option<Value> {
+        match &self.spill {
+            None => self.results[t.idx()].take(),
+            Some(s) => {
+                if std::mem::replace(&mut self.held[t.idx()], false) {
+                    s.remove(self.graph.key(t));
+                }
+                None
+            }
+        }
+    }
+
+    /// The held result of `t` (read back from its spill file if need be).
+    fn held_value(&self, t: TaskId) -> Result<Value> {
+        let missing = || Error::Other(format!("{} is not held", self.graph.key(t)));
+        match &self.spill {
+            None => self.results[t.idx()].clone().ok_or_else(missing),
+            Some(s) => s
+                .get(self.graph.key(t))
+                .map_err(brisk_core::Error::from)?
+                .ok_or_else(missing),
         }
     }
 
@@ -111,12 +170,16 @@ impl<'g> RunState<'g> {
         self.finished == self.graph.len()
     }
 
-    /// Takes the ready task with the best priority and gathers its inputs.
+    /// Takes the ready task with the best priority and gathers its inputs (none
+    /// under a memory limit: see [`gather`]).
     pub(crate) fn start_next(&mut self) -> Option<(TaskId, Inputs)> {
         let Reverse((_, id)) = self.ready.pop()?;
         let t = TaskId(id);
         self.stage[t.idx()] = Stage::Running;
         self.running += 1;
+        if self.spill.is_some() {
+            return Some((t, Inputs::new()));
+        }
         let inputs = self
             .graph
             .dependencies(t)
@@ -157,11 +220,11 @@ impl<'g> RunState<'g> {
             let p = &mut self.pending[d.idx()];
             *p -= 1;
             if *p == 0 {
-                released.extend(self.results[d.idx()].take());
+                released.extend(self.unhold(d));
             }
         }
         if self.pending[t.idx()] > 0 {
-            self.results[t.idx()] = Some(value);
+            self.hold(t, value);
         } else {
             released.push(value);
         }
@@ -181,16 +244,13 @@ impl<'g> RunState<'g> {
         self.ready.len()
     }
 
-    /// The requested results, in request order.
-    pub(crate) fn take_results(&mut self) -> Vec<Value> {
+    /// The requested results, in request order (read back from spill files if
+    /// need be).
+    pub(crate) fn take_results(&mut self) -> Result<Vec<Value>> {
         self.graph
             .requested()
             .iter()
-            .map(|t| {
-                self.results[t.idx()]
-                    .clone()
-                    .expect("requested results are held to the end")
-            })
+            .map(|t| self.held_value(*t))
             .collect()
     }
 
@@ -229,7 +289,7 @@ impl<'g> RunState<'g> {
                 Stage::Waiting => assert!(missing > 0, "{key}: waiting with all inputs present"),
                 Stage::Ready | Stage::Running => {
                     assert_eq!(missing, 0, "{key}: started before its inputs");
-                    assert!(self.results[i].is_none(), "{key}: result before running");
+                    assert!(!self.is_held(t), "{key}: result before running");
                 }
                 Stage::Done | Stage::Failed => {}
             }
@@ -250,7 +310,7 @@ impl<'g> RunState<'g> {
                     "{key}: wrong pending count"
                 );
                 assert_eq!(
-                    self.results[i].is_some(),
+                    self.is_held(t),
                     self.pending[i] > 0,
                     "{key}: result held iff still needed"
                 );
@@ -261,4 +321,21 @@ impl<'g> RunState<'g> {
             assert_eq!(finished, self.finished, "finished count");
         }
     }
+}
+
+/// The inputs of `t`, from the spiller of a run under a memory limit (read back
+/// from their files outside the run's lock); an unreadable spill file is an
+/// error naming the key and the file.
+pub(crate) fn gather(graph: &TaskGraph, spiller: &Spiller<Key>, t: TaskId) -> Result<Inputs> {
+    graph
+        .dependencies(t)
+        .iter()
+        .map(|d| {
+            let key = graph.key(*d);
+            spiller
+                .get(key)
+                .map_err(Error::from)?
+                .ok_or_else(|| Error::Other(format!("input {key} of {} is not held", graph.key(t))))
+        })
+        .collect()
 }
