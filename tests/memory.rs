@@ -40,6 +40,14 @@ fn digest(xs: &Vec<u8>) -> u64 {
     })
 }
 
+/// Holds `mb` MiB for `millis` ms, then returns them.
+#[brisk::task]
+fn hog(mb: u64, #[bound] millis: u64) -> Vec<u8> {
+    let v = vec![1u8; (mb * MB) as usize];
+    std::thread::sleep(Duration::from_millis(millis));
+    v
+}
+
 fn check(cond: bool, what: impl Into<String>) -> R {
     if cond {
         Ok(())
@@ -91,6 +99,23 @@ fn peak_rss(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
+}
+
+/// The processes whose parent is `pid` (a nanny's worker).
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            // The parent pid is the second field after the command in parentheses.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                == Some(pid)
+        })
+        .collect()
 }
 
 /// One one-thread worker limited to `limit` bytes, spilling under `dir`.
@@ -163,8 +188,13 @@ fn a_worker_holds_five_times_its_limit_by_spilling() -> R {
     let info = worker_report(&client, "a report of what was read back", |w| {
         w.metrics.spill_read >= (n * mb * MB) / 2
     })?;
-    let pid = c.worker_pids()[0];
-    let peak = peak_rss(pid);
+    // The worker is the nanny's child.
+    let workers = children_of(c.worker_pids()[0]);
+    check(
+        workers.len() == 1,
+        format!("one worker under the nanny: {workers:?}"),
+    )?;
+    let peak = peak_rss(workers[0]);
     println!(
         "peak resident memory {} MiB of a {} MiB limit; written {} MiB, read back {} MiB",
         peak / MB,
@@ -240,6 +270,63 @@ fn a_corrupt_spill_file_means_recomputation() -> R {
     Ok(())
 }
 
+/// A task whose result alone passes the worker's terminate threshold: the
+/// nanny restarts the worker each time, and after the allowed failures the
+/// client hears that the task kills workers; the restarted worker works on.
+fn a_task_past_the_limit_restarts_the_worker_until_it_is_erred() -> R {
+    let dir = scratch("hog");
+    let c = limited_worker(200 * MB, &dir)?;
+    let client = c.client()?;
+    let nanny = c.worker_pids();
+    let f = client.submit(&hog::delayed(300, 3_000)?)?;
+    let e = f.result().err().ok_or("the task should fail")?.to_string();
+    check(
+        e.contains("KilledWorker") && e.contains("hog") && e.contains("3 workers"),
+        format!("the error: {e}"),
+    )?;
+    // The same nanny, a new worker: it still runs tasks.
+    check(c.worker_pids() == nanny, "the nanny stayed")?;
+    client.wait_for_workers(1, Duration::from_secs(60))?;
+    let d = client.submit(&digest::delayed(block::delayed(3, 1)?)?)?;
+    check(
+        d.result()? == digest(&block(3, 1)),
+        "a task after the restarts",
+    )?;
+    drop(client);
+    drop(c);
+    check(files_under(&dir).is_empty(), "no files left")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A worker killed from outside is started again by its nanny, and the
+/// cluster computes on.
+fn a_crashed_worker_is_started_again_by_its_nanny() -> R {
+    let dir = scratch("crash");
+    let c = limited_worker(200 * MB, &dir)?;
+    let client = c.client()?;
+    let first = worker_report(&client, "the first worker", |_| true)?;
+    let nanny = c.worker_pids()[0];
+    let workers = children_of(nanny);
+    check(workers.len() == 1, format!("one worker: {workers:?}"))?;
+    // SAFETY: a signal to a process this test's cluster started.
+    unsafe {
+        libc::kill(workers[0] as libc::pid_t, libc::SIGKILL);
+    }
+    let second = worker_report(&client, "a new worker", |w| w.id != first.id)?;
+    check(second.name == first.name, "the same worker name")?;
+    let d = client.submit(&digest::delayed(block::delayed(5, 1)?)?)?;
+    check(
+        d.result()? == digest(&block(5, 1)),
+        "a task after the crash",
+    )?;
+    check(children_of(nanny).len() == 1, "one worker again")?;
+    drop(client);
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn main() {
     brisk::init();
     let args = Arguments::from_args();
@@ -251,6 +338,14 @@ fn main() {
         (
             "a_corrupt_spill_file_means_recomputation",
             a_corrupt_spill_file_means_recomputation,
+        ),
+        (
+            "a_crashed_worker_is_started_again_by_its_nanny",
+            a_crashed_worker_is_started_again_by_its_nanny,
+        ),
+        (
+            "a_task_past_the_limit_restarts_the_worker_until_it_is_erred",
+            a_task_past_the_limit_restarts_the_worker_until_it_is_erred,
         ),
     ];
     let trials = tests

@@ -89,6 +89,10 @@ pub struct LocalClusterOptions {
     /// Where workers make their working directories and spill files (default:
     /// the system's temporary folder).
     pub local_directory: Option<PathBuf>,
+    /// Each worker runs under a nanny that restarts it after a crash or a
+    /// memory kill (on by default; [`LocalCluster::worker_pids`] are then the
+    /// nannies').
+    pub nanny: bool,
 }
 
 impl Default for LocalClusterOptions {
@@ -112,6 +116,7 @@ impl Default for LocalClusterOptions {
             memory_limit: None,
             memory: MemoryThresholds::default(),
             local_directory: None,
+            nanny: true,
         }
     }
 }
@@ -390,6 +395,9 @@ impl LocalCluster {
         }
         if let Some(d) = &self.options.local_directory {
             cmd.arg("--local-directory").arg(d);
+        }
+        if !self.options.nanny {
+            cmd.arg("--no-nanny");
         }
         if let Some(f) = &self.options.tls {
             cmd.arg("--tls-ca-file")

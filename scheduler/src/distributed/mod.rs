@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod comm;
 pub mod ids;
 pub mod messages;
+pub mod nanny;
 pub mod scheduler_server;
 pub mod scheduler_state;
 mod state_check;

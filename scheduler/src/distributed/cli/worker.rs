@@ -87,6 +87,10 @@ pub struct WorkerArgs {
     /// Check the state machine after every event (slow; for tests).
     #[arg(long, hide = true)]
     pub validate: bool,
+    /// Run the worker itself, not a nanny that starts it and restarts it after
+    /// a crash or a memory kill.
+    #[arg(long)]
+    pub no_nanny: bool,
 }
 
 impl WorkerArgs {
@@ -152,6 +156,9 @@ impl WorkerArgs {
 pub fn worker_main(bin_name: &str, args: impl Iterator<Item = OsString>) -> i32 {
     let args: WorkerArgs = parse(bin_name, args);
     follow_parent();
+    if !args.no_nanny && std::env::var_os(crate::distributed::nanny::NANNY_ENV).is_none() {
+        return crate::distributed::nanny::run_nanny(bin_name);
+    }
     match args.options().and_then(run_blocking) {
         Ok(()) => 0,
         Err(e) => {

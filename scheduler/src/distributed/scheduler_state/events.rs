@@ -109,7 +109,7 @@ impl SchedulerState {
             ts.suspicious += 1;
             if ts.suspicious >= self.config.allowed_failures {
                 let error: Arc<str> = format!(
-                    "task {key} was running on {} workers that died ({id} the last); it is taken to kill workers",
+                    "KilledWorker: task {key} was running on {} workers that died ({id} the last); it is taken to kill workers",
                     ts.suspicious
                 )
                 .into();
