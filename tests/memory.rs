@@ -327,6 +327,128 @@ fn a_crashed_worker_is_started_again_by_its_nanny() -> R {
     Ok(())
 }
 
+/// Retiring a worker that holds the only copies of results moves them first:
+/// every value is still there, on the worker that stays.
+fn retiring_a_worker_with_the_only_copies_loses_nothing() -> R {
+    let dir = scratch("retire");
+    let c = LocalCluster::with_options(LocalClusterOptions {
+        n_workers: 2,
+        threads_per_worker: 1,
+        validate: true,
+        local_directory: Some(dir.clone()),
+        ..Default::default()
+    })?;
+    let client = c.client()?;
+    let held: Vec<Future<Vec<u8>>> = (0..8)
+        .map(|i| client.submit(&block::delayed(i, 1)?))
+        .collect::<brisk::Result<_>>()?;
+    wait_for("every block computed", Duration::from_secs(60), || {
+        held.iter().all(|f| f.done())
+    })?;
+    let who = client.who_has(&held)?;
+    let leaving = who[0].1[0].clone();
+    let only_there = who
+        .iter()
+        .filter(|(_, ws)| ws == &vec![leaving.clone()])
+        .count();
+    check(
+        only_there > 0,
+        format!("{leaving} holds some results alone: {who:?}"),
+    )?;
+    client.retire_workers(&[leaving.as_str()])?;
+    let workers = client.scheduler_info()?;
+    check(
+        workers.len() == 1 && workers[0].address != leaving,
+        format!("one worker left, not {leaving}: {workers:?}"),
+    )?;
+    for (k, ws) in client.who_has(&held)? {
+        check(
+            ws == vec![workers[0].address.clone()],
+            format!("{k} on {ws:?}"),
+        )?;
+    }
+    for (i, f) in held.iter().enumerate() {
+        let s = client.submit(&digest::delayed(Delayed::of(f))?)?;
+        check(
+            s.result()? == digest(&block(i as u64, 1)),
+            format!("block {i}"),
+        )?;
+    }
+    // Retiring the last worker would lose its results: refused.
+    let e = client.retire_workers(&[workers[0].address.as_str()]);
+    check(e.is_err(), "retiring every worker is refused")?;
+    drop(client);
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Results computed on one worker spread to a worker that joined later.
+fn rebalance_spreads_results_to_a_new_worker() -> R {
+    let dir = scratch("rebalance");
+    let mut c = limited_worker(0, &dir)?;
+    let client = c.client()?;
+    let held: Vec<Future<Vec<u8>>> = (0..8)
+        .map(|i| client.submit(&block::delayed(i, 1)?))
+        .collect::<brisk::Result<_>>()?;
+    wait_for("every block computed", Duration::from_secs(60), || {
+        held.iter().all(|f| f.done())
+    })?;
+    c.start_worker()?;
+    c.wait_for_workers(2)?;
+    client.rebalance()?;
+    let who = client.who_has(&held)?;
+    let mut per_worker: std::collections::BTreeMap<String, usize> = Default::default();
+    for (_, ws) in &who {
+        check(ws.len() == 1, format!("one copy each: {who:?}"))?;
+        *per_worker.entry(ws[0].clone()).or_default() += 1;
+    }
+    check(
+        per_worker.len() == 2 && per_worker.values().all(|n| *n == 4),
+        format!("four results each: {per_worker:?}"),
+    )?;
+    for (i, f) in held.iter().enumerate() {
+        let s = client.submit(&digest::delayed(Delayed::of(f))?)?;
+        check(
+            s.result()? == digest(&block(i as u64, 1)),
+            format!("block {i}"),
+        )?;
+    }
+    drop(client);
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// `restart` starts every worker again through its nanny and cancels what was
+/// held or running; the cluster computes on.
+fn restart_cancels_everything_and_brings_the_workers_back() -> R {
+    let dir = scratch("restart");
+    let c = limited_worker(200 * MB, &dir)?;
+    let client = c.client()?;
+    let before = worker_report(&client, "the first worker", |_| true)?;
+    let held = client.submit(&block::delayed(1, 1)?)?;
+    wait_for("a block", Duration::from_secs(30), || held.done())?;
+    let slow = client.submit(&hog::delayed(1, 60_000)?)?;
+    client.restart()?;
+    let after = worker_report(&client, "a new worker", |w| w.id != before.id)?;
+    check(after.name == before.name, "the nanny's worker")?;
+    check(
+        held.status() == "cancelled" && slow.status() == "cancelled",
+        format!("held {} and running {}", held.status(), slow.status()),
+    )?;
+    let d = client.submit(&digest::delayed(block::delayed(2, 1)?)?)?;
+    check(
+        d.result()? == digest(&block(2, 1)),
+        "a task after the restart",
+    )?;
+    drop(client);
+    drop(c);
+    check(files_under(&dir).is_empty(), "no files left")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn main() {
     brisk::init();
     let args = Arguments::from_args();
@@ -338,6 +460,18 @@ fn main() {
         (
             "a_corrupt_spill_file_means_recomputation",
             a_corrupt_spill_file_means_recomputation,
+        ),
+        (
+            "retiring_a_worker_with_the_only_copies_loses_nothing",
+            retiring_a_worker_with_the_only_copies_loses_nothing,
+        ),
+        (
+            "restart_cancels_everything_and_brings_the_workers_back",
+            restart_cancels_everything_and_brings_the_workers_back,
+        ),
+        (
+            "rebalance_spreads_results_to_a_new_worker",
+            rebalance_spreads_results_to_a_new_worker,
         ),
         (
             "a_crashed_worker_is_started_again_by_its_nanny",

@@ -126,10 +126,16 @@ fn variant(m: &Msg) -> usize {
         Msg::Workers { .. } => 28,
         Msg::WorkersReply { .. } => 29,
         Msg::WorkerPaused { .. } => 30,
+        Msg::Rebalance { .. } => 31,
+        Msg::RetireWorkers { .. } => 32,
+        Msg::Done { .. } => 33,
+        Msg::Retire => 34,
+        Msg::RestartWorker => 35,
+        Msg::Restart { .. } => 36,
     }
 }
 
-const VARIANTS: usize = 31;
+const VARIANTS: usize = 37;
 
 /// One message of every variant, with the frames of its values.
 fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
@@ -190,11 +196,30 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
                     spilled: 5 << 20,
                     spill_written: 6 << 20,
                     spill_read: 1 << 20,
+                    spill_nanos: 1_000_000,
                 },
             },
             vec![],
         ),
         (Msg::WorkerPaused { paused: true }, vec![]),
+        (Msg::Rebalance { id: 9 }, vec![]),
+        (
+            Msg::RetireWorkers {
+                id: 10,
+                workers: vec!["tcp://127.0.0.1:4002".into(), "w".into()],
+            },
+            vec![],
+        ),
+        (
+            Msg::Done {
+                id: 10,
+                error: Some("no such workers".into()),
+            },
+            vec![],
+        ),
+        (Msg::Retire, vec![]),
+        (Msg::RestartWorker, vec![]),
+        (Msg::Restart { id: 11 }, vec![]),
         (Msg::Workers { id: 5 }, vec![]),
         (
             Msg::WorkersReply {

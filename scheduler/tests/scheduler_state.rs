@@ -792,3 +792,103 @@ fn a_paused_worker_receives_no_new_tasks_until_it_resumes() {
         .iter()
         .any(|i| matches!(i, Instruction::Compute { key, .. } if *key == c)));
 }
+
+/// Retiring a worker moves the results only it holds to another worker, then
+/// tells it to go: nothing is lost.
+#[test]
+fn a_retiring_worker_hands_over_what_only_it_holds_then_goes() {
+    let mut h = Harness::new();
+    let (a, b) = (key("a"), key("b"));
+    h.worker(W1, 1);
+    h.worker(W2, 1);
+    h.submit(&[(&a, &[]), (&b, &[])], &[&a, &b]);
+    let holder = |h: &Harness, k: &Key| h.s.task(k).unwrap().who_has.to_vec();
+    let on = |h: &Harness, k: &Key| match h.s.task(k).unwrap().status {
+        TaskStatus::Processing { worker } => worker,
+        ref s => panic!("{k} is {s:?}"),
+    };
+    let (wa, wb) = (on(&h, &a), on(&h, &b));
+    h.finish(wa, &a, 100);
+    h.finish(wb, &b, 100);
+    let (leaving, staying) = (wa, if wa == W1 { W2 } else { W1 });
+    let out = h.on(Event::RetireWorkers {
+        workers: vec![leaving],
+    });
+    let mine: Vec<&Key> = [&a, &b]
+        .into_iter()
+        .filter(|k| holder(&h, k) == vec![leaving])
+        .collect();
+    assert!(!mine.is_empty());
+    assert_eq!(
+        out,
+        mine.iter()
+            .map(|k| Instruction::Replicate {
+                worker: staying,
+                key: (*k).clone(),
+                holders: vec![leaving],
+            })
+            .collect::<Vec<_>>()
+    );
+    assert!(h.s.is_retiring(leaving));
+    // No new work goes to a retiring worker.
+    let c = key("c");
+    let out = h.submit(&[(&c, &[])], &[&c]);
+    assert!(out
+        .iter()
+        .all(|i| !matches!(i, Instruction::Compute { worker, .. } if *worker == leaving)));
+    let out = h.on(Event::AddKeys {
+        worker: staying,
+        keys: mine.iter().map(|k| (*k).clone()).collect(),
+    });
+    assert!(
+        out.contains(&Instruction::RetireWorker { worker: leaving }),
+        "{out:?}"
+    );
+    assert!(h.s.worker(leaving).is_none());
+    for k in [&a, &b] {
+        assert_eq!(holder(&h, k), vec![staying], "{k} is kept");
+    }
+    assert_eq!(h.s.moves_in_flight(), 0);
+}
+
+/// Rebalancing moves results from a worker holding more than the mean to one
+/// holding less: a copy, then the source's copy is freed.
+#[test]
+fn rebalance_moves_results_towards_the_mean() {
+    let mut h = Harness::new();
+    let (a, b) = (key("a"), key("b"));
+    h.worker(W1, 1);
+    h.worker(W2, 1);
+    h.on(Event::WorkerPaused {
+        worker: W2,
+        paused: true,
+    });
+    h.submit(&[(&a, &[]), (&b, &[])], &[&a, &b]);
+    h.finish(W1, &a, 100);
+    h.finish(W1, &b, 100);
+    h.on(Event::WorkerPaused {
+        worker: W2,
+        paused: false,
+    });
+    let out = h.on(Event::Rebalance);
+    assert_eq!(
+        out,
+        vec![Instruction::Replicate {
+            worker: W2,
+            key: a.clone(),
+            holders: vec![W1],
+        }]
+    );
+    assert_eq!(h.s.moves_in_flight(), 1);
+    let out = h.on(Event::AddKeys {
+        worker: W2,
+        keys: vec![a.clone()],
+    });
+    assert_eq!(out, vec![free(W1, &a)]);
+    assert_eq!(h.s.moves_in_flight(), 0);
+    assert_eq!(h.s.task(&a).unwrap().who_has.to_vec(), vec![W2]);
+    assert_eq!(h.s.worker(W1).unwrap().nbytes, 100);
+    assert_eq!(h.s.worker(W2).unwrap().nbytes, 100);
+    // Balanced: nothing more to move.
+    assert_eq!(h.on(Event::Rebalance), vec![]);
+}

@@ -48,6 +48,10 @@ enum Action {
     Heartbeats,
     /// A worker's memory pauses it (`true`) or lets it run again.
     Pause(usize, bool),
+    /// Results move towards the mean.
+    Rebalance,
+    /// A worker retires (when another stays).
+    Retire(usize),
     /// Time passes (seconds) and the scheduler ticks.
     Tick(u32),
 }
@@ -78,6 +82,8 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (0..UNIVERSE, 1..4usize).prop_map(|(k, n)| Action::Replicate(k, n)),
         1 => Just(Action::Heartbeats),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(i, p)| Action::Pause(i, p)),
+        1 => Just(Action::Rebalance),
+        1 => any::<usize>().prop_map(Action::Retire),
         1 => (1..40u32).prop_map(Action::Tick),
     ]
 }
@@ -178,7 +184,7 @@ impl Sim {
                 key,
                 holders,
             } => (worker, WorkerEvent::Replicate { key, holders }),
-            Instruction::CloseWorker { worker } => {
+            Instruction::CloseWorker { worker } | Instruction::RetireWorker { worker } => {
                 self.drop_worker(worker);
                 return;
             }
@@ -473,6 +479,17 @@ impl Sim {
                 n,
             }),
             Action::Heartbeats => self.heartbeats(),
+            Action::Rebalance => self.scheduler_event(Event::Rebalance),
+            Action::Retire(i) => {
+                let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
+                if ids.len() > 1 {
+                    if let Some(j) = Self::pick(&ids, i) {
+                        self.scheduler_event(Event::RetireWorkers {
+                            workers: vec![ids[j]],
+                        });
+                    }
+                }
+            }
             Action::Pause(i, paused) => {
                 let ids: Vec<WorkerId> = self.workers.keys().copied().collect();
                 if let Some(j) = Self::pick(&ids, i) {

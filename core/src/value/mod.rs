@@ -49,6 +49,12 @@ pub trait Data: Any + Send + Sync {
     fn as_bytes(&self) -> Option<&[u8]> {
         None
     }
+    /// The value's encoding with its one frame borrowed from the value itself
+    /// (an array in standard layout): `(header, frame)`, the same as
+    /// [`encode`](Data::encode) gives, without copying the frame. Spilling uses it.
+    fn encode_borrowed(&self) -> Option<(Vec<u8>, &[u8])> {
+        None
+    }
 }
 
 impl dyn Data {

@@ -72,6 +72,11 @@ macro_rules! element {
             fn as_any(&self) -> &dyn std::any::Any {
                 self
             }
+            #[cfg(target_endian = "little")]
+            fn encode_borrowed(&self) -> Option<(Vec<u8>, &[u8])> {
+                let header = array_header::<$t>(self).ok()?;
+                Some((header, bytemuck::cast_slice(self.as_slice()?)))
+            }
         }
         inventory::submit! {
             DecoderRegistration { type_tag: $tag, decode: decode_array::<$t> }
@@ -129,15 +134,20 @@ struct Header {
     shape: Vec<u64>,
 }
 
-fn encode_array<T: Element>(a: &ArrayD<T>) -> Result<Encoded> {
+/// The msgpack header of an array: its dtype and shape.
+fn array_header<T: Element>(a: &ArrayD<T>) -> Result<Vec<u8>> {
     let header = Header {
         dtype: T::DTYPE.into(),
         shape: a.shape().iter().map(|&d| d as u64).collect(),
     };
-    let header = rmp_serde::to_vec(&header).map_err(|e| Error::Encode {
+    rmp_serde::to_vec(&header).map_err(|e| Error::Encode {
         type_tag: T::ARRAY_TAG.into(),
         reason: e.to_string(),
-    })?;
+    })
+}
+
+fn encode_array<T: Element>(a: &ArrayD<T>) -> Result<Encoded> {
+    let header = array_header(a)?;
     let mut buf = Vec::with_capacity(a.len() * T::SIZE);
     match a.as_slice() {
         Some(xs) => T::put_all(xs, &mut buf),

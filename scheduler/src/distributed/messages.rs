@@ -175,6 +175,38 @@ pub enum Msg {
         /// Copies.
         n: u32,
     },
+    /// Move held results from workers holding more than the mean to those
+    /// holding less. Answered with [`Msg::Done`] once moved.
+    Rebalance {
+        /// Matches the reply.
+        id: u64,
+    },
+    /// Retire these workers (addresses or names): their results move to other
+    /// workers, then they exit. Answered with [`Msg::Done`] once they are gone.
+    RetireWorkers {
+        /// Matches the reply.
+        id: u64,
+        /// Addresses or names.
+        workers: Vec<String>,
+    },
+    /// A request finished (or could not be done).
+    Done {
+        /// The request's id.
+        id: u64,
+        /// Why not, if not.
+        error: Option<String>,
+    },
+    /// The scheduler retires this worker: it exits (and its nanny with it).
+    Retire,
+    /// The scheduler restarts this worker: it exits for its nanny to start it
+    /// again.
+    RestartWorker,
+    /// Restart every worker through its nanny, cancelling every task (Dask's
+    /// `Client.restart`). Answered with [`Msg::Done`] once new workers joined.
+    Restart {
+        /// Matches the reply.
+        id: u64,
+    },
     /// The workers and their counters. Answered with [`Msg::WorkersReply`].
     Workers {
         /// Matches the reply.

@@ -15,6 +15,7 @@ pub mod scheduler_server;
 pub mod scheduler_state;
 mod state_check;
 pub mod tls;
+mod waits;
 mod work_dir;
 pub mod worker_info;
 pub mod worker_memory;

@@ -14,6 +14,7 @@ use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::scheduler_state::{
     Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
 };
+use super::waits::{Until, Waits};
 use super::worker_info::{WorkerInfo, WorkerMetrics};
 use crate::error::Result;
 use crate::protocol::{Limits, Role};
@@ -306,6 +307,8 @@ struct Core {
     pending_values: FxHashMap<ClientId, usize>,
     /// Bytes queued for all connections, as of the last tick.
     queued_bytes: usize,
+    /// Client requests answered once done.
+    waits: Waits,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -338,6 +341,7 @@ impl Core {
             max_queued: SchedulerOptions::default().max_queued,
             pending_values: FxHashMap::default(),
             queued_bytes: 0,
+            waits: Waits::default(),
         }
     }
 
@@ -460,6 +464,7 @@ impl Core {
             }
             Some((Peer::Client(c), _)) => {
                 self.clients.remove(&c);
+                self.waits.forget(c);
                 self.event(Event::RemoveClient { client: c });
             }
             None => {}
@@ -521,6 +526,52 @@ impl Core {
                     info.paused = paused;
                 }
                 self.event(Event::WorkerPaused { worker, paused })
+            }
+            (&Peer::Client(client), Msg::Restart { id }) => {
+                self.event(Event::Restart);
+                let ids: std::collections::BTreeSet<WorkerId> =
+                    self.workers.keys().copied().collect();
+                for w in &ids {
+                    self.push(Dest::Worker(*w), Msg::RestartWorker);
+                }
+                self.waits.add(client, id, Until::Replaced(ids));
+            }
+            (&Peer::Client(client), Msg::Rebalance { id }) => {
+                self.event(Event::Rebalance);
+                self.waits.add(client, id, Until::MovesDone);
+                self.answer_waits();
+            }
+            (&Peer::Client(client), Msg::RetireWorkers { id, workers }) => {
+                let (found, unknown): (Vec<_>, Vec<_>) = workers.iter().partition(|w| {
+                    self.workers
+                        .values()
+                        .any(|(i, _, _)| &i.address == *w || &i.name == *w)
+                });
+                let others = self.workers.len() > found.len();
+                let error = if !unknown.is_empty() {
+                    Some(format!("no such workers: {unknown:?}"))
+                } else if !others && !found.is_empty() {
+                    Some("retiring every worker would lose their results: keep one".into())
+                } else {
+                    None
+                };
+                if error.is_some() {
+                    self.push(Dest::Client(client), Msg::Done { id, error });
+                } else {
+                    let ids: std::collections::BTreeSet<WorkerId> = self
+                        .workers
+                        .iter()
+                        .filter(|(_, (i, _, _))| {
+                            found.iter().any(|w| **w == i.address || **w == i.name)
+                        })
+                        .map(|(id, _)| *id)
+                        .collect();
+                    self.event(Event::RetireWorkers {
+                        workers: ids.iter().copied().collect(),
+                    });
+                    self.waits.add(client, id, Until::Gone(ids));
+                    self.answer_waits();
+                }
             }
             (&Peer::Client(client), Msg::Workers { id }) => {
                 let workers = self.workers.values().map(|(i, _, _)| i.clone()).collect();
@@ -645,6 +696,14 @@ impl Core {
             self.route(i, stimulus_id);
         }
         self.check_state();
+        self.answer_waits();
+    }
+
+    /// Answers the client requests now done.
+    fn answer_waits(&mut self) {
+        for (client, id, error) in self.waits.done(&self.state) {
+            self.push(Dest::Client(client), Msg::Done { id, error });
+        }
     }
 
     fn push(&mut self, dest: Dest, msg: Msg) {
@@ -749,6 +808,14 @@ impl Core {
                     stimulus_id,
                 },
             ),
+            Instruction::RetireWorker { worker } => {
+                if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
+                    let mut bye = Outgoing::default();
+                    bye.push(Msg::Retire);
+                    outbox.close(bye);
+                    self.conns.remove(&conn);
+                }
+            }
             Instruction::CloseWorker { worker } => {
                 if let Some((_, outbox, conn)) = self.workers.remove(&worker) {
                     outbox.close(goodbye(format!(

@@ -27,6 +27,8 @@ pub struct WorkerMetrics {
     pub spill_written: u64,
     /// Bytes read back from spill files so far.
     pub spill_read: u64,
+    /// Nanoseconds spent writing and reading spill files so far.
+    pub spill_nanos: u64,
 }
 
 /// One worker as the scheduler reports it.
@@ -87,6 +89,7 @@ impl Counters {
             spilled: memory.spilled,
             spill_written: memory.spill_written,
             spill_read: memory.spill_read,
+            spill_nanos: memory.spill_nanos,
         }
     }
 }
@@ -99,4 +102,5 @@ pub(crate) struct MemoryReport {
     pub(crate) spilled: u64,
     pub(crate) spill_written: u64,
     pub(crate) spill_read: u64,
+    pub(crate) spill_nanos: u64,
 }

@@ -30,7 +30,7 @@
 
 mod state;
 
-use crate::spill::Spiller;
+use crate::spill::{SpillTotals, Spiller};
 use brisk_core::executor::ExecutorRegistration;
 use brisk_core::{order, Error, Executor, Graph, Key, Result, TaskGraph, TaskId, Value};
 use state::{gather, Inputs, Released, RunState};
@@ -71,6 +71,8 @@ pub struct LocalScheduler {
     progress: Option<Arc<ProgressFn>>,
     memory_limit: Option<u64>,
     spill_directory: Option<PathBuf>,
+    /// The spill I/O of every run so far (shared by clones).
+    spilled: Arc<Mutex<SpillTotals>>,
 }
 
 impl LocalScheduler {
@@ -112,6 +114,12 @@ impl LocalScheduler {
     pub fn spill_directory(mut self, dir: impl Into<PathBuf>) -> Self {
         self.spill_directory = Some(dir.into());
         self
+    }
+
+    /// The spill I/O of this scheduler's runs so far (all zero without a memory
+    /// limit).
+    pub fn spill_totals(&self) -> SpillTotals {
+        *self.spilled.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The default scheduler: rayon's global pool, with the memory limit of
@@ -274,6 +282,14 @@ impl LocalScheduler {
         match &self.pool {
             Some(p) => p.scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
             None => rayon::scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
+        }
+        if let Some((spiller, _)) = &run.spill {
+            let t = spiller.totals();
+            let mut all = self.spilled.lock().unwrap_or_else(|p| p.into_inner());
+            all.written += t.written;
+            all.read += t.read;
+            all.write_seconds += t.write_seconds;
+            all.read_seconds += t.read_seconds;
         }
         let mut st = run
             .shared

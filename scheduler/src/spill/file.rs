@@ -38,21 +38,25 @@ pub fn write(path: &Path, value: &Value) -> Result<u64> {
 
 fn write_inner(path: &Path, value: &Value) -> Result<u64> {
     let encoded;
-    let (type_tag, value_header, raw): (&str, &[u8], Vec<&[u8]>) = match value.as_bytes() {
-        Some(bytes) => (value.type_tag(), &[], vec![bytes]),
-        None => {
-            encoded = value.encode().map_err(|e| Error::Spill {
-                what: "a value".into(),
-                path: path.to_path_buf(),
-                reason: format!("the value cannot be encoded: {e}"),
-            })?;
-            (
-                &encoded.type_tag,
-                &encoded.header,
-                encoded.frames.iter().map(|f| f.as_slice()).collect(),
-            )
-        }
-    };
+    let borrowed = value.encode_borrowed();
+    let (type_tag, value_header, raw): (&str, &[u8], Vec<&[u8]>) =
+        match (value.as_bytes(), &borrowed) {
+            (Some(bytes), _) => (value.type_tag(), &[], vec![bytes]),
+            // The frame straight from the value: no copy.
+            (None, Some((header, frame))) => (value.type_tag(), header, vec![*frame]),
+            (None, None) => {
+                encoded = value.encode().map_err(|e| Error::Spill {
+                    what: "a value".into(),
+                    path: path.to_path_buf(),
+                    reason: format!("the value cannot be encoded: {e}"),
+                })?;
+                (
+                    &encoded.type_tag,
+                    &encoded.header,
+                    encoded.frames.iter().map(|f| f.as_slice()).collect(),
+                )
+            }
+        };
     let compressed: Vec<Option<Vec<u8>>> = raw.iter().map(|f| maybe_compress(f)).collect();
     let header = Header {
         type_tag: type_tag.to_string(),

@@ -8,6 +8,7 @@
 //! cargo run --release -p brisk-benches --bin brisk-bench -- array [--data DIR]
 //! cargo run --release -p brisk-benches --features hdf5 --bin brisk-bench -- io [--data DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- distributed
+//! cargo run --release -p brisk-benches --bin brisk-bench -- memory [--dir DIR]
 //! cargo run --release -p brisk-benches --bin brisk-bench -- worker-state
 //! cargo run --release -p brisk-benches --bin brisk-bench -- soak [--minutes 5] [--workers 2] [--kill-every 3]
 //! ```
@@ -35,6 +36,7 @@ mod dataframe;
 mod dist_map;
 mod distributed;
 mod io;
+mod memory;
 mod parquet_floor;
 mod soak;
 mod worker_state;
@@ -203,11 +205,12 @@ fn main() -> Result<()> {
         Some("dataframe") => dataframe::run(&args[1..]),
         Some("distributed") => distributed::run(&args[1..]),
         Some("cluster") => cluster::run(&args[1..]),
+        Some("memory") => memory::run(&args[1..]),
         Some("worker-state") => worker_state::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some(other) => {
             bail!(
-                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, cluster, worker-state, soak"
+                "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, cluster, memory, worker-state, soak"
             )
         }
         None => {

@@ -160,7 +160,7 @@ pub fn worker_main(bin_name: &str, args: impl Iterator<Item = OsString>) -> i32 
         return crate::distributed::nanny::run_nanny(bin_name);
     }
     match args.options().and_then(run_blocking) {
-        Ok(()) => 0,
+        Ok(()) => crate::distributed::worker_server::exit_code(),
         Err(e) => {
             eprintln!("{bin_name}: {e}");
             1

@@ -1,6 +1,6 @@
 //! [`Client`]: a connection to a scheduler, and everything a program asks of it.
 
-use super::command::{Cmd, WhoHas};
+use super::command::{Cmd, Request, WhoHas};
 use super::future::{err, lock, Future, FutureHandle, RemoteOp, Shared, Status};
 use super::io::io_loop;
 use super::options::{ClientOptions, Submit};
@@ -276,6 +276,36 @@ impl Client {
     pub fn scheduler_info(&self) -> Result<Vec<crate::distributed::WorkerInfo>> {
         let (tx, rx) = oneshot::channel();
         self.shared.send(Cmd::Workers { reply: tx })?;
+        rx.blocking_recv()
+            .map_err(|_| err("the connection to the scheduler was lost"))?
+    }
+
+    /// Restarts every worker through its nanny and cancels every task of every
+    /// client (Dask's `Client.restart`): futures held become cancelled; returns
+    /// once as many new workers joined. Workers without a nanny do not come back.
+    pub fn restart(&self) -> Result<()> {
+        self.request(Request::Restart)
+    }
+
+    /// Moves held results from workers holding more than the mean to workers
+    /// holding less (Dask's `Client.rebalance`); returns once they are moved.
+    pub fn rebalance(&self) -> Result<()> {
+        self.request(Request::Rebalance)
+    }
+
+    /// Retires workers, by address or name (Dask's `Client.retire_workers`): they
+    /// get no new tasks, the results only they hold move to other workers, then
+    /// they exit (with their nannies); returns once they are gone. Nothing held
+    /// is lost; retiring every worker is refused.
+    pub fn retire_workers(&self, workers: &[&str]) -> Result<()> {
+        self.request(Request::RetireWorkers(
+            workers.iter().map(|w| w.to_string()).collect(),
+        ))
+    }
+
+    fn request(&self, what: Request) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.send(Cmd::Request { what, reply: tx })?;
         rx.blocking_recv()
             .map_err(|_| err("the connection to the scheduler was lost"))?
     }

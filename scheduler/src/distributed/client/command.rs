@@ -20,7 +20,19 @@ pub(super) enum Cmd {
     Workers {
         reply: oneshot::Sender<Result<Vec<WorkerInfo>>>,
     },
+    /// A request the scheduler answers with `Done` once the cluster did it.
+    Request {
+        what: Request,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Close,
+}
+
+/// The requests answered with `Done`.
+pub(super) enum Request {
+    Restart,
+    Rebalance,
+    RetireWorkers(Vec<String>),
 }
 
 /// Holders by key, and the number of workers.

@@ -1,7 +1,7 @@
 //! The client's connection thread: one tokio runtime that talks to the scheduler,
 //! gathers from workers, and reconnects and resubmits after a loss.
 
-use super::command::{Cmd, WhoHas};
+use super::command::{Cmd, Request, WhoHas};
 use super::future::{err, lock, FutureHandle, Shared, Status};
 use super::options::ClientOptions;
 use crate::distributed::comm::{connect_announcing, read_batch, split, Outbox};
@@ -76,6 +76,7 @@ pub(super) async fn io_loop(
                     Cmd::WhoHas { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Gather { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Workers { reply } => drop(reply.send(Err(err(why.clone())))),
+                    Cmd::Request { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Send(_) => {}
                 }
             }
@@ -120,6 +121,7 @@ pub(super) async fn io_loop(
         let mut pending_who: FxHashMap<u64, oneshot::Sender<Result<WhoHas>>> = FxHashMap::default();
         let mut pending_workers: FxHashMap<u64, oneshot::Sender<Result<Vec<WorkerInfo>>>> =
             FxHashMap::default();
+        let mut pending_done: FxHashMap<u64, oneshot::Sender<Result<()>>> = FxHashMap::default();
         let mut next_id = 0u64;
         let closed = loop {
             tokio::select! {
@@ -138,6 +140,17 @@ pub(super) async fn io_loop(
                         pending_workers.insert(next_id, reply);
                         let mut o = Outgoing::default();
                         o.push(Msg::Workers { id: next_id });
+                        outbox.send(o);
+                    }
+                    Some(Cmd::Request { what, reply }) => {
+                        next_id += 1;
+                        pending_done.insert(next_id, reply);
+                        let mut o = Outgoing::default();
+                        o.push(match what {
+                            Request::Restart => Msg::Restart { id: next_id },
+                            Request::Rebalance => Msg::Rebalance { id: next_id },
+                            Request::RetireWorkers(workers) => Msg::RetireWorkers { id: next_id, workers },
+                        });
                         outbox.send(o);
                     }
                     Some(Cmd::Gather { keys, reply }) => {
@@ -177,6 +190,15 @@ pub(super) async fn io_loop(
                             if let Msg::Goodbye { reason } = &m.msg {
                                 last_goodbye = Some(reason.clone());
                             }
+                            if let Msg::Done { id, error } = &m.msg {
+                                if let Some(tx) = pending_done.remove(id) {
+                                    let _ = tx.send(match error {
+                                        None => Ok(()),
+                                        Some(e) => Err(err(e.clone())),
+                                    });
+                                }
+                                continue;
+                            }
                             gone |= on_message(&shared, m, &mut pending_who, &mut pending_workers);
                         }
                         if gone { break false; }
@@ -188,6 +210,7 @@ pub(super) async fn io_loop(
         reader.abort();
         pending_who.clear();
         pending_workers.clear();
+        pending_done.clear();
         if closed {
             return;
         }

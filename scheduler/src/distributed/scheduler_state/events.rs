@@ -37,6 +37,22 @@ impl SchedulerState {
             } => self.on_missing_data(worker, key, missing, holder),
             Event::AddKeys { worker, keys } => self.on_add_keys(worker, keys),
             Event::WorkerPaused { worker, paused } => self.on_worker_paused(worker, paused),
+            Event::Rebalance => self.on_rebalance(),
+            Event::Restart => {
+                let wanted: Vec<(ClientId, Vec<Key>)> = self
+                    .clients
+                    .iter()
+                    .map(|(c, info)| {
+                        let mut keys: Vec<Key> = info.wants.iter().cloned().collect();
+                        keys.sort();
+                        (*c, keys)
+                    })
+                    .collect();
+                for (c, keys) in wanted {
+                    self.on_release_keys(c, keys, true);
+                }
+            }
+            Event::RetireWorkers { workers } => self.on_retire_workers(workers),
             Event::ReleaseKeys { client, keys } => self.on_release_keys(client, keys, false),
             Event::Cancel { client, keys } => self.on_release_keys(client, keys, true),
             Event::Scatter {
@@ -75,7 +91,7 @@ impl SchedulerState {
     }
 
     /// Tasks that found no worker, and queued root tasks, try again.
-    fn retry_stranded(&mut self, stimulus: &'static str) {
+    pub(super) fn retry_stranded(&mut self, stimulus: &'static str) {
         let stranded: Vec<Key> = self.unrunnable.iter().map(|(_, k)| k.clone()).collect();
         let recs = stranded
             .into_iter()
@@ -95,7 +111,7 @@ impl SchedulerState {
         }
     }
 
-    fn on_remove_worker(&mut self, id: WorkerId) {
+    pub(super) fn on_remove_worker(&mut self, id: WorkerId) {
         let Some(w) = self.workers.remove(&id) else {
             return;
         };
@@ -335,6 +351,7 @@ impl SchedulerState {
                 .is_some_and(|t| t.status == TaskStatus::Memory);
             if in_memory && self.workers.contains_key(&worker) {
                 self.add_replica(&key, worker);
+                self.move_arrived(&key, worker);
             } else {
                 self.emit(Instruction::Free {
                     worker,

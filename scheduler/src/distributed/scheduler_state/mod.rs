@@ -41,6 +41,7 @@
 
 mod cycles;
 mod events;
+mod moves;
 mod placement;
 mod transitions;
 mod validate;
@@ -164,6 +165,18 @@ pub enum Event {
         /// The worker that should have had it.
         holder: WorkerId,
     },
+    /// Every client's tasks are cancelled, before the workers restart (Dask's
+    /// `restart`).
+    Restart,
+    /// Move held results from workers holding more than the mean to workers
+    /// holding less (Dask's `rebalance`).
+    Rebalance,
+    /// Retire these workers: no new tasks, their results moved to others, then
+    /// closed (Dask's `retire_workers`).
+    RetireWorkers {
+        /// Which.
+        workers: Vec<WorkerId>,
+    },
     /// A worker paused (its memory is over the pause threshold: it runs and
     /// fetches nothing new) or resumed.
     WorkerPaused {
@@ -273,6 +286,11 @@ pub enum Instruction {
     },
     /// A worker was taken for dead after missing heartbeats: close its connection.
     CloseWorker {
+        /// Which worker.
+        worker: WorkerId,
+    },
+    /// A retiring worker holds nothing only it has: tell it to exit.
+    RetireWorker {
         /// Which worker.
         worker: WorkerId,
     },
@@ -439,6 +457,12 @@ pub struct SchedulerState {
     /// Since when tasks have waited with no worker connected (the first tick that
     /// saw it).
     no_workers_since: Option<f64>,
+    /// Results being moved to another worker, with the worker to free them on
+    /// once the copy is reported (see `moves`).
+    moving: FxHashMap<Key, WorkerId>,
+    /// Workers retiring: they get no new tasks, and go once nothing is only
+    /// theirs.
+    retiring: BTreeSet<WorkerId>,
 }
 
 impl SchedulerState {
@@ -458,6 +482,8 @@ impl SchedulerState {
             broken: Vec::new(),
             stimulus_id: StimulusId::scheduler(0),
             no_workers_since: None,
+            moving: FxHashMap::default(),
+            retiring: BTreeSet::new(),
         }
     }
 
@@ -466,6 +492,10 @@ impl SchedulerState {
         self.now = now;
         self.stimulus_id = StimulusId::scheduler(self.stimulus_id.seq + 1);
         self.dispatch(event);
+        if !self.moving.is_empty() {
+            self.forget_stale_moves();
+        }
+        self.move_off_retiring();
         std::mem::take(&mut self.out)
     }
 
@@ -495,6 +525,11 @@ impl SchedulerState {
     /// A worker's state.
     pub fn worker(&self, id: WorkerId) -> Option<&WorkerInfo> {
         self.workers.get(&id)
+    }
+
+    /// How many workers are connected.
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
     }
 
     /// The connected workers.

@@ -7,8 +7,8 @@
 //! (`ceil(saturation × nthreads)` running tasks) and otherwise waits in the
 //! scheduler's queue, so that readers are started only as fast as their results are
 //! consumed and memory stays low. Ties go to the lower worker id, so the choice is
-//! deterministic. A paused worker (over its memory's pause threshold) gets nothing
-//! new; with every worker paused, tasks wait as if there were none.
+//! deterministic. A paused worker (over its memory's pause threshold) or a retiring one gets
+//! nothing new; with every worker paused, tasks wait as if there were none.
 
 use super::*;
 
@@ -28,7 +28,7 @@ impl SchedulerState {
             let best = self
                 .workers
                 .values()
-                .filter(|w| !w.paused && w.processing.len() < self.slots(w, key))
+                .filter(|w| self.takes_tasks(w) && w.processing.len() < self.slots(w, key))
                 .min_by(|a, b| {
                     // fewest running tasks per thread: a.len/a.n < b.len/b.n
                     let x = a.processing.len() as u64 * b.nthreads as u64;
@@ -41,7 +41,7 @@ impl SchedulerState {
             };
         }
         let mut best: Option<(f64, WorkerId)> = None;
-        for w in self.workers.values().filter(|w| !w.paused) {
+        for w in self.workers.values().filter(|w| self.takes_tasks(w)) {
             let mut missing = 0u64;
             for d in &ts.dependencies {
                 let dep = &self.tasks[d];
@@ -60,6 +60,11 @@ impl SchedulerState {
         }
     }
 
+    /// Whether a worker gets new tasks: not paused by its memory, not retiring.
+    pub(super) fn takes_tasks(&self, w: &WorkerInfo) -> bool {
+        !w.paused && !self.retiring.contains(&w.id)
+    }
+
     /// How many root tasks of `key`'s kind a worker may run at once.
     pub(super) fn slots(&self, w: &WorkerInfo, key: &Key) -> usize {
         let base = (self.config.saturation * w.nthreads as f64).ceil().max(1.0) as usize;
@@ -74,7 +79,7 @@ impl SchedulerState {
     pub(super) fn has_free_slot_for(&self, key: &Key) -> bool {
         self.workers
             .values()
-            .any(|w| !w.paused && w.processing.len() < self.slots(w, key))
+            .any(|w| self.takes_tasks(w) && w.processing.len() < self.slots(w, key))
     }
 
     /// The expected run time of a task, from the mean of its op's past runs.

@@ -8,6 +8,22 @@ impl SchedulerState {
     pub fn validate(&self) -> Result<(), String> {
         let mut errors: Vec<String> = self.broken.clone();
         let mut bad = |m: String| errors.push(m);
+        for w in &self.retiring {
+            if !self.workers.contains_key(w) {
+                bad(format!("{w} is retiring but not connected"));
+            }
+        }
+        for (key, src) in &self.moving {
+            let held = self
+                .tasks
+                .get(key)
+                .is_some_and(|t| t.status == TaskStatus::Memory && t.who_has.contains(src));
+            if !held || !self.workers.contains_key(src) {
+                bad(format!(
+                    "{key} is moving from {src}, which does not hold it"
+                ));
+            }
+        }
         for (key, ts) in &self.tasks {
             if &ts.key != key {
                 bad(format!("task stored under {key} says it is {}", ts.key));

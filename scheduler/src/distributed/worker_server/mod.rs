@@ -6,14 +6,24 @@
 //! from peers run as tasks on the runtime, one connection per peer kept open.
 //! When the scheduler goes away the worker drops everything it held and connects
 //! again (for `reconnect` at most), so a restarted scheduler gets its workers back.
+//!
+//! Under a memory limit the store spills least recently used results to files in
+//! the worker's local directory, and a [`MemoryManager`] fed with the held bytes
+//! and 100 ms samples of the process's memory decides when to spill, pause and
+//! exit for the nanny (`memory`). Spilled inputs are read back on the task's
+//! thread; an unreadable spill file sends the task back to the scheduler, which
+//! recomputes the input.
 
+mod memory;
 mod options;
 mod peer;
+mod pool;
 mod store;
 
 pub use options::WorkerOptions;
 use peer::serve_peers;
 pub(crate) use peer::{get_data, Dial, PeerConn};
+use pool::Pool;
 use store::{Fetched, Store};
 
 use super::address::{check_reachable, contact_address, strip_scheme};
@@ -23,17 +33,17 @@ use super::ids::WorkerId;
 use super::messages::{encoded, value_frames, Incoming, Msg, Outgoing};
 pub use super::work_dir::local_directory;
 use super::work_dir::WorkDir;
-use super::worker_info::{Counters, MemoryReport};
-use super::worker_memory::{process_memory, MemoryEvent, MemoryInstruction, MemoryManager};
+use super::worker_info::Counters;
+use super::worker_memory::MemoryManager;
 use super::worker_state::{WorkerEvent, WorkerInstruction, WorkerState};
 use crate::error::{Error, Result};
 use crate::protocol::{Limits, Role};
-use crate::spill::{SpillReport, Spiller};
+use crate::spill::Spiller;
 use brisk_core::value::decode;
 use brisk_core::{Key, Value};
 use rustc_hash::FxHashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -56,47 +66,22 @@ pub const NANNY_ENV: &str = "BRISK_NANNY";
 /// threshold.
 pub const MEMORY_EXIT_CODE: i32 = 86;
 
+/// The exit code a worker asked for when it ended its run itself (memory past
+/// the terminate threshold, a restart asked by the scheduler); 0 otherwise.
+static EXIT_CODE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The exit code the last worker run in this process asked for (see
+/// [`MEMORY_EXIT_CODE`], [`crate::distributed::nanny::RESTART_EXIT_CODE`]).
+pub fn exit_code() -> i32 {
+    EXIT_CODE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Why a task did not give a result.
 enum Failure {
     /// The task failed (the message says where and why).
     Error(String),
     /// An input could not be read back from its spill file.
     Lost { input: Key, reason: String },
-}
-
-type Job = Box<dyn FnOnce() + Send>;
-
-/// The threads that run tasks. Idle threads block on a channel (no spinning: on a
-/// small machine a spinning pool steals the cores the network threads need).
-struct Pool {
-    tx: std::sync::mpsc::Sender<Job>,
-}
-
-impl Pool {
-    fn new(n: usize) -> Result<Pool> {
-        let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..n {
-            let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("brisk-worker-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
-                })?;
-        }
-        Ok(Pool { tx })
-    }
-
-    fn spawn(&self, job: Job) {
-        let _ = self.tx.send(job);
-    }
 }
 
 enum Input {
@@ -118,8 +103,6 @@ enum Input {
     Heartbeat,
     /// Time to sample the process's memory.
     MemorySample,
-    /// A round of spilling ended.
-    Spilled(SpillReport),
 }
 
 /// Runs a worker until `shutdown` resolves or the scheduler stays unreachable for
@@ -170,7 +153,7 @@ pub async fn serve(
         let ended = tokio::select! {
             _ = &mut shutdown => true,
             _ = w.run(stream, peer) => false,
-        };
+        } || w.retired;
         store.clear();
         if ended {
             break Ok(());
@@ -224,10 +207,10 @@ struct Session<'a> {
     counters: Arc<Counters>,
     /// Spilling, pausing and terminating by memory.
     memory: MemoryManager,
-    /// A round of spilling is running.
-    spilling: bool,
     /// This worker's id, from the scheduler's welcome.
     me: Option<WorkerId>,
+    /// The scheduler retired this worker: it exits.
+    retired: bool,
 }
 
 impl<'a> Session<'a> {
@@ -262,8 +245,8 @@ impl<'a> Session<'a> {
                 }
                 t
             }),
-            spilling: false,
             me: None,
+            retired: false,
         }
     }
 
@@ -343,41 +326,8 @@ impl<'a> Session<'a> {
                 }
             }
             Input::SchedulerGone => return false,
-            Input::Heartbeat => {
-                self.out.push(Msg::Heartbeat);
-                let totals = self.store.totals();
-                let (managed, spilled) = {
-                    let b = self.store.lock();
-                    (b.memory_bytes(), b.spilled_bytes())
-                };
-                self.out.push(Msg::WorkerMetrics {
-                    metrics: self.counters.snapshot(MemoryReport {
-                        process: process_memory(),
-                        managed,
-                        spilled,
-                        spill_written: totals.written,
-                        spill_read: totals.read,
-                    }),
-                });
-            }
-            Input::MemorySample => {
-                let managed = self.store.memory_bytes();
-                self.memory_event(MemoryEvent::Sample {
-                    process: process_memory(),
-                    managed,
-                });
-            }
-            Input::Spilled(report) => {
-                self.spilling = false;
-                if report.values > 0 {
-                    tracing::debug!(target: "brisk::worker", "spilled {} values, {} bytes", report.values, report.bytes);
-                }
-                // Spill again if memory grew meanwhile (a failed write waits for
-                // the next sample).
-                if report.failed == 0 {
-                    self.managed_changed();
-                }
-            }
+            Input::Heartbeat => self.heartbeat(),
+            Input::MemorySample => self.sample_memory(),
             Input::Executed {
                 session,
                 key,
@@ -396,12 +346,13 @@ impl<'a> Session<'a> {
                     Ok(value) => {
                         let nbytes = value.nbytes() as u64;
                         self.store.insert(key.clone(), value);
+                        // Spill first, then start what comes next.
+                        self.managed_changed();
                         self.step(WorkerEvent::ExecuteDone {
                             key,
                             nbytes,
                             duration,
                         });
-                        self.managed_changed();
                     }
                     Err(Failure::Error(error)) => {
                         self.step(WorkerEvent::ExecuteFailed { key, error })
@@ -435,12 +386,12 @@ impl<'a> Session<'a> {
                         }
                         let bytes = received.iter().map(|(_, b)| b).sum();
                         self.counters.received(received.len() as u64, bytes);
+                        self.managed_changed();
                         self.step(WorkerEvent::FetchDone {
                             peer,
                             received,
                             missing,
                         });
-                        self.managed_changed();
                     }
                     Err(_) => {
                         self.conns.remove(&peer);
@@ -488,8 +439,8 @@ impl<'a> Session<'a> {
                 Ok(v) => {
                     let nbytes = v.nbytes() as u64;
                     self.store.insert(key.clone(), v);
-                    self.step_stimulus(WorkerEvent::Stored { key, nbytes }, stimulus_id);
                     self.managed_changed();
+                    self.step_stimulus(WorkerEvent::Stored { key, nbytes }, stimulus_id);
                 }
                 Err(e) => self.out.push(Msg::TaskErred {
                     key,
@@ -501,6 +452,22 @@ impl<'a> Session<'a> {
                 holders,
                 stimulus_id,
             } => self.step_stimulus(WorkerEvent::Replicate { key, holders }, stimulus_id),
+            Msg::Retire => {
+                tracing::info!(target: "brisk::worker", "retired by the scheduler: exiting");
+                self.retired = true;
+                return false;
+            }
+            Msg::RestartWorker => {
+                if std::env::var_os(NANNY_ENV).is_some() {
+                    tracing::info!(target: "brisk::worker", "the scheduler asks for a restart: exiting for the nanny");
+                    self.end_with(crate::distributed::nanny::RESTART_EXIT_CODE);
+                } else {
+                    // No nanny to start a new process: start afresh in this one
+                    // (everything dropped, registered again as a new worker).
+                    tracing::info!(target: "brisk::worker", "the scheduler asks for a restart: starting afresh");
+                }
+                return false;
+            }
             Msg::Goodbye { reason } => {
                 tracing::warn!(target: "brisk::worker", "the scheduler said goodbye: {reason}");
                 return false;
@@ -657,52 +624,6 @@ impl<'a> Session<'a> {
             job();
         } else {
             self.pool.spawn(Box::new(job));
-        }
-    }
-
-    /// Held results changed: the memory manager may ask for a spill.
-    fn managed_changed(&mut self) {
-        if self.memory.limit() > 0 {
-            let bytes = self.store.memory_bytes();
-            self.memory_event(MemoryEvent::Managed { bytes });
-        }
-    }
-
-    fn memory_event(&mut self, e: MemoryEvent) {
-        for i in self.memory.handle(e) {
-            match i {
-                MemoryInstruction::Spill { down_to } => {
-                    if std::mem::replace(&mut self.spilling, true) {
-                        continue;
-                    }
-                    let store = self.store.clone();
-                    let tx = self.tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let report = store.spill_until(down_to);
-                        let _ = tx.send(Input::Spilled(report));
-                    });
-                }
-                MemoryInstruction::Pause => {
-                    tracing::warn!(target: "brisk::worker", "memory {} of {} bytes is over the pause threshold: pausing", self.memory.process(), self.memory.limit());
-                    self.step(WorkerEvent::Pause);
-                    self.out.push(Msg::WorkerPaused { paused: true });
-                }
-                MemoryInstruction::Resume => {
-                    tracing::info!(target: "brisk::worker", "memory is under the pause threshold again: resuming");
-                    self.step(WorkerEvent::Resume);
-                    self.out.push(Msg::WorkerPaused { paused: false });
-                }
-                MemoryInstruction::Terminate { process } => {
-                    tracing::error!(target: "brisk::worker", "memory {process} of {} bytes is over the terminate threshold: exiting for the nanny to restart this worker", self.memory.limit());
-                    self.store.clear();
-                    std::process::exit(MEMORY_EXIT_CODE);
-                }
-            }
-        }
-        if self.options.validate {
-            if let Err(e) = self.memory.validate() {
-                super::state_check::report_broken_state("worker memory", &[e]);
-            }
         }
     }
 
