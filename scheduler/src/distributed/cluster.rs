@@ -15,11 +15,11 @@
 //! clients from [`LocalCluster::client`] (other programs need
 //! [`LocalCluster::token`]); `insecure: true` opts out.
 
-use super::cli::ENV_PARENT;
 use super::cli::WORKER_COMMAND;
 use super::client::{Client, ClientOptions};
 use super::scheduler_server::{bind, serve, SchedulerOptions, SchedulerStatus};
 use super::scheduler_state::SchedulerConfig;
+use super::supervision::ENV_PARENT;
 use super::tls::{Tls, TlsFiles};
 use super::worker_memory::MemoryThresholds;
 use brisk_core::{Error, Result};

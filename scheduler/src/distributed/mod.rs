@@ -14,6 +14,7 @@ pub mod nanny;
 pub mod scheduler_server;
 pub mod scheduler_state;
 mod state_check;
+mod supervision;
 pub mod tls;
 mod waits;
 mod work_dir;

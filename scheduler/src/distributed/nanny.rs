@@ -14,13 +14,10 @@
 //! once ([`MAX_QUICK_RESTARTS`] in a row within [`QUICK`] of starting) is given
 //! up on.
 
-use super::cli::ENV_PARENT;
-pub use super::worker_server::{MEMORY_EXIT_CODE, NANNY_ENV};
+use super::supervision::ENV_PARENT;
+pub use super::supervision::{MEMORY_EXIT_CODE, NANNY_ENV, RESTART_EXIT_CODE};
 use std::ffi::OsString;
 use std::time::{Duration, Instant};
-
-/// The exit code of a worker that the scheduler asked to restart.
-pub const RESTART_EXIT_CODE: i32 = 87;
 
 /// A worker that dies within this long of starting died quickly.
 pub const QUICK: Duration = Duration::from_secs(5);

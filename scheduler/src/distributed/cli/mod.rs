@@ -22,7 +22,6 @@ pub use scheduler::{scheduler_main, SchedulerArgs};
 pub use scheduler_file::SchedulerFile;
 pub use security::Security;
 pub use size::{machine_memory, parse_bytes, MemoryLimit, Threshold};
-pub(crate) use worker::ENV_PARENT;
 pub use worker::{worker_main, WorkerArgs};
 
 use std::ffi::OsString;

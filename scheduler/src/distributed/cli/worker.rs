@@ -8,9 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Set by a `LocalCluster` in its workers' environment: the process id of the
-/// parent, whose death kills the worker.
-pub(crate) const ENV_PARENT: &str = "BRISK_WORKER_PARENT";
+use crate::distributed::supervision::ENV_PARENT;
 
 /// Runs a Brisk worker until SIGTERM or SIGINT, or until its scheduler has been
 /// unreachable for the death timeout.

@@ -57,21 +57,15 @@ pub const INLINE_VALUE_LIMIT: usize = 64 * 1024;
 /// How often a worker with a memory limit samples its process's memory.
 pub const MEMORY_SAMPLE_PERIOD: Duration = Duration::from_millis(100);
 
-/// Set in a worker's environment by the nanny that supervises it: past the
-/// terminate threshold the worker exits with [`MEMORY_EXIT_CODE`] and the nanny
-/// starts it again.
-pub const NANNY_ENV: &str = "BRISK_NANNY";
-
-/// The exit code of a worker that ended itself past its memory's terminate
-/// threshold.
-pub const MEMORY_EXIT_CODE: i32 = 86;
+use super::supervision::RESTART_EXIT_CODE;
+pub use super::supervision::{MEMORY_EXIT_CODE, NANNY_ENV};
 
 /// The exit code a worker asked for when it ended its run itself (memory past
 /// the terminate threshold, a restart asked by the scheduler); 0 otherwise.
 static EXIT_CODE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 /// The exit code the last worker run in this process asked for (see
-/// [`MEMORY_EXIT_CODE`], [`crate::distributed::nanny::RESTART_EXIT_CODE`]).
+/// [`MEMORY_EXIT_CODE`], [`RESTART_EXIT_CODE`]).
 pub fn exit_code() -> i32 {
     EXIT_CODE.load(std::sync::atomic::Ordering::Relaxed)
 }
@@ -460,7 +454,7 @@ impl<'a> Session<'a> {
             Msg::RestartWorker => {
                 if std::env::var_os(NANNY_ENV).is_some() {
                     tracing::info!(target: "brisk::worker", "the scheduler asks for a restart: exiting for the nanny");
-                    self.end_with(crate::distributed::nanny::RESTART_EXIT_CODE);
+                    self.end_with(RESTART_EXIT_CODE);
                 } else {
                     // No nanny to start a new process: start afresh in this one
                     // (everything dropped, registered again as a new worker).
