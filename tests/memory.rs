@@ -147,6 +147,31 @@ fn worker_report(
     last.ok_or_else(|| "no worker".into())
 }
 
+/// `n` blocks of `mb` MiB computed and held on the cluster.
+fn held_blocks(client: &brisk::Client, n: u64, mb: u64) -> Result<Vec<Future<Vec<u8>>>, Failed> {
+    let held: Vec<Future<Vec<u8>>> = (0..n)
+        .map(|i| client.submit(&block::delayed(i, mb)?))
+        .collect::<brisk::Result<_>>()?;
+    wait_for("every block computed", Duration::from_secs(300), || {
+        held.iter().all(|f| f.done())
+    })?;
+    Ok(held)
+}
+
+/// Each held block's digest, computed on the cluster, is that of the block
+/// made here.
+fn digests_match(client: &brisk::Client, held: &[Future<Vec<u8>>], mb: u64) -> R {
+    let sums: Vec<Future<u64>> = held
+        .iter()
+        .map(|f| client.submit(&digest::delayed(Delayed::of(f))?))
+        .collect::<brisk::Result<_>>()?;
+    for (i, s) in sums.iter().enumerate() {
+        let want = digest(&block(i as u64, mb));
+        check(s.result()? == want, format!("the digest of block {i}"))?;
+    }
+    Ok(())
+}
+
 /// 1 GiB of results on a worker limited to 200 MiB: it spills, every value reads
 /// back correct, its peak resident memory stays under 0.95 of the limit, and its
 /// spill files are gone once the cluster stops.
@@ -156,12 +181,7 @@ fn a_worker_holds_five_times_its_limit_by_spilling() -> R {
     let (n, mb) = (25u64, 40u64);
     let c = limited_worker(limit, &dir)?;
     let client = c.client()?;
-    let held: Vec<Future<Vec<u8>>> = (0..n)
-        .map(|i| client.submit(&block::delayed(i, mb)?))
-        .collect::<brisk::Result<_>>()?;
-    wait_for("every block computed", Duration::from_secs(300), || {
-        held.iter().all(|f| f.done())
-    })?;
+    let held = held_blocks(&client, n, mb)?;
     let info = worker_report(&client, "a report of what was spilled", |w| {
         w.metrics.managed + w.metrics.spilled == n * mb * MB
     })?;
@@ -177,14 +197,7 @@ fn a_worker_holds_five_times_its_limit_by_spilling() -> R {
         "spill files under the local directory",
     )?;
     // Every value reads back from its spill file, correct.
-    let sums: Vec<Future<u64>> = held
-        .iter()
-        .map(|f| client.submit(&digest::delayed(Delayed::of(f))?))
-        .collect::<brisk::Result<_>>()?;
-    for (i, s) in sums.iter().enumerate() {
-        let want = digest(&block(i as u64, mb));
-        check(s.result()? == want, format!("the digest of block {i}"))?;
-    }
+    digests_match(&client, &held, mb)?;
     let info = worker_report(&client, "a report of what was read back", |w| {
         w.metrics.spill_read >= (n * mb * MB) / 2
     })?;
@@ -206,7 +219,6 @@ fn a_worker_holds_five_times_its_limit_by_spilling() -> R {
         peak > 0 && peak < limit * 95 / 100,
         format!("peak resident memory {peak} bytes, limit {limit}"),
     )?;
-    drop(sums);
     drop(held);
     drop(client);
     drop(c);
@@ -226,12 +238,7 @@ fn a_corrupt_spill_file_means_recomputation() -> R {
     let (n, mb) = (10u64, 40u64);
     let c = limited_worker(200 * MB, &dir)?;
     let client = c.client()?;
-    let held: Vec<Future<Vec<u8>>> = (0..n)
-        .map(|i| client.submit(&block::delayed(i, mb)?))
-        .collect::<brisk::Result<_>>()?;
-    wait_for("every block computed", Duration::from_secs(300), || {
-        held.iter().all(|f| f.done())
-    })?;
+    let held = held_blocks(&client, n, mb)?;
     worker_report(&client, "a report of what was spilled", |w| {
         w.metrics.spilled >= 4 * mb * MB
     })?;
@@ -249,20 +256,12 @@ fn a_corrupt_spill_file_means_recomputation() -> R {
         }
         std::fs::write(p, bytes)?;
     }
-    let sums: Vec<Future<u64>> = held
-        .iter()
-        .map(|f| client.submit(&digest::delayed(Delayed::of(f))?))
-        .collect::<brisk::Result<_>>()?;
-    for (i, s) in sums.iter().enumerate() {
-        let want = digest(&block(i as u64, mb));
-        check(s.result()? == want, format!("the digest of block {i}"))?;
-    }
+    digests_match(&client, &held, mb)?;
     // The damaged values were computed again.
     let expected = 2 * n + spilled.len() as u64;
     worker_report(&client, "a report of the recomputation", |w| {
         w.metrics.executed >= expected
     })?;
-    drop(sums);
     drop(held);
     drop(client);
     drop(c);
@@ -339,12 +338,7 @@ fn retiring_a_worker_with_the_only_copies_loses_nothing() -> R {
         ..Default::default()
     })?;
     let client = c.client()?;
-    let held: Vec<Future<Vec<u8>>> = (0..8)
-        .map(|i| client.submit(&block::delayed(i, 1)?))
-        .collect::<brisk::Result<_>>()?;
-    wait_for("every block computed", Duration::from_secs(60), || {
-        held.iter().all(|f| f.done())
-    })?;
+    let held = held_blocks(&client, 8, 1)?;
     let who = client.who_has(&held)?;
     let leaving = who[0].1[0].clone();
     let only_there = who
@@ -367,13 +361,7 @@ fn retiring_a_worker_with_the_only_copies_loses_nothing() -> R {
             format!("{k} on {ws:?}"),
         )?;
     }
-    for (i, f) in held.iter().enumerate() {
-        let s = client.submit(&digest::delayed(Delayed::of(f))?)?;
-        check(
-            s.result()? == digest(&block(i as u64, 1)),
-            format!("block {i}"),
-        )?;
-    }
+    digests_match(&client, &held, 1)?;
     // Retiring the last worker would lose its results: refused.
     let e = client.retire_workers(&[workers[0].address.as_str()]);
     check(e.is_err(), "retiring every worker is refused")?;
@@ -388,12 +376,7 @@ fn rebalance_spreads_results_to_a_new_worker() -> R {
     let dir = scratch("rebalance");
     let mut c = limited_worker(0, &dir)?;
     let client = c.client()?;
-    let held: Vec<Future<Vec<u8>>> = (0..8)
-        .map(|i| client.submit(&block::delayed(i, 1)?))
-        .collect::<brisk::Result<_>>()?;
-    wait_for("every block computed", Duration::from_secs(60), || {
-        held.iter().all(|f| f.done())
-    })?;
+    let held = held_blocks(&client, 8, 1)?;
     c.start_worker()?;
     c.wait_for_workers(2)?;
     client.rebalance()?;
@@ -407,13 +390,7 @@ fn rebalance_spreads_results_to_a_new_worker() -> R {
         per_worker.len() == 2 && per_worker.values().all(|n| *n == 4),
         format!("four results each: {per_worker:?}"),
     )?;
-    for (i, f) in held.iter().enumerate() {
-        let s = client.submit(&digest::delayed(Delayed::of(f))?)?;
-        check(
-            s.result()? == digest(&block(i as u64, 1)),
-            format!("block {i}"),
-        )?;
-    }
+    digests_match(&client, &held, 1)?;
     drop(client);
     drop(c);
     let _ = std::fs::remove_dir_all(&dir);

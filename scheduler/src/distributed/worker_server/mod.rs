@@ -565,16 +565,16 @@ impl<'a> Session<'a> {
             // Spilled inputs are read back here, on the task's thread.
             let values = inputs
                 .iter()
-                .map(|k| match store.get(k) {
-                    Ok(Some(v)) => Ok(v),
-                    Ok(None) => Err(Failure::Lost {
+                .map(|k| {
+                    let why = match store.get(k) {
+                        Ok(Some(v)) => return Ok(v),
+                        Ok(None) => "it is not on this worker".to_string(),
+                        Err(e) => e.to_string(),
+                    };
+                    Err(Failure::Lost {
                         input: k.clone(),
-                        reason: format!("input {k} of task {key} is not on this worker"),
-                    }),
-                    Err(e) => Err(Failure::Lost {
-                        input: k.clone(),
-                        reason: format!("input {k} of task {key}: {e}"),
-                    }),
+                        reason: format!("input {k} of task {key}: {why}"),
+                    })
                 })
                 .collect::<std::result::Result<Vec<Value>, Failure>>();
             let result = values.and_then(|values| {
