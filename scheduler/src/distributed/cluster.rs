@@ -93,6 +93,10 @@ pub struct LocalClusterOptions {
     /// memory kill (on by default; [`LocalCluster::worker_pids`] are then the
     /// nannies').
     pub nanny: bool,
+    /// Where the scheduler's dashboard listens (`:8787` by default: port 8787
+    /// of the scheduler's host, or a free port when it is taken); `None`: no
+    /// dashboard. See [`LocalCluster::dashboard_link`].
+    pub dashboard: Option<String>,
 }
 
 impl Default for LocalClusterOptions {
@@ -117,6 +121,7 @@ impl Default for LocalClusterOptions {
             memory: MemoryThresholds::default(),
             local_directory: None,
             nanny: true,
+            dashboard: Some(":8787".into()),
         }
     }
 }
@@ -242,6 +247,7 @@ fn scheduler_options(
         validate: options.validate,
         handshake_timeout: options.handshake_timeout,
         client_buffer: options.client_buffer,
+        dashboard: options.dashboard.clone(),
         ..Default::default()
     };
     s.config.worker_timeout = options.worker_ttl.as_secs_f64();
@@ -319,6 +325,12 @@ impl LocalCluster {
     /// The scheduler's address.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The dashboard's address (`http://127.0.0.1:8787/status`), when it has
+    /// one; with a token, open it once as `{link}?token={token}`.
+    pub fn dashboard_link(&self) -> Option<String> {
+        self.status.borrow().dashboard.clone()
     }
 
     /// The token every process of this cluster presents (the one given, or the

@@ -52,6 +52,9 @@ pub enum Msg {
         duration: f64,
         /// The value itself, sometimes.
         value: Option<WireValue>,
+        /// The worker's thread that ran it (for the task stream).
+        #[serde(default)]
+        thread: u32,
     },
     /// A task failed.
     TaskErred {
@@ -80,6 +83,21 @@ pub enum Msg {
     WorkerMetrics {
         /// The counters.
         metrics: super::WorkerMetrics,
+    },
+    /// Transfers and spills since the last report, and new log lines (sent
+    /// with heartbeats, when there is something to say).
+    WorkerReport {
+        /// Transfers and spills.
+        activity: Vec<super::observe::Activity>,
+        /// Log lines, oldest first.
+        logs: Vec<String>,
+    },
+    /// The answer to a [`Msg::WorkerQuery`], as JSON.
+    WorkerQueryReply {
+        /// The query's id.
+        id: u64,
+        /// The answer.
+        json: String,
     },
     /// The worker paused (memory over its pause threshold) or runs again.
     WorkerPaused {
@@ -128,6 +146,13 @@ pub enum Msg {
         value: WireValue,
         /// The scheduler's event that stored it.
         stimulus_id: StimulusId,
+    },
+    /// A question for the worker, answered with [`Msg::WorkerQueryReply`].
+    WorkerQuery {
+        /// Matches the reply.
+        id: u64,
+        /// The question.
+        query: WorkerQuery,
     },
     /// Fetch a copy of a key.
     Replicate {
@@ -220,7 +245,24 @@ pub enum Msg {
         keys: Vec<Key>,
     },
 
+    /// A question about the cluster, answered with [`Msg::DiagnosticsReply`].
+    Diagnostics {
+        /// Matches the reply.
+        id: u64,
+        /// The question.
+        query: DiagnosticsQuery,
+    },
+
     // --- scheduler → client
+    /// The answer to [`Msg::Diagnostics`], as JSON (or why not).
+    DiagnosticsReply {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        json: String,
+        /// Why there is no answer, if not.
+        error: Option<String>,
+    },
     /// The client's id.
     ClientWelcome {
         /// Its id.
@@ -290,6 +332,47 @@ pub enum Msg {
     Goodbye {
         /// Why.
         reason: String,
+    },
+}
+
+/// What the scheduler asks a worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WorkerQuery {
+    /// The stories of these keys on the worker.
+    Story {
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// The worker's state, for a bug report.
+    State,
+}
+
+/// What a client asks of the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DiagnosticsQuery {
+    /// The stories of these keys, the scheduler's and every worker's joined.
+    Story {
+        /// The keys.
+        keys: Vec<Key>,
+    },
+    /// Each worker's recent log lines.
+    WorkerLogs,
+    /// The scheduler's own recent log lines.
+    SchedulerLogs,
+    /// The whole cluster's state (scheduler and workers), for a bug report.
+    ClusterState,
+    /// The cluster now, with the task-stream records after `since`.
+    Status {
+        /// The last record already seen.
+        since: u64,
+    },
+    /// Task-stream records after `since` and memory samples after `time`, for a
+    /// performance report.
+    Report {
+        /// The last record already seen.
+        since: u64,
+        /// Scheduler seconds.
+        time: f64,
     },
 }
 
@@ -385,6 +468,18 @@ impl Msg {
                 .map(|w| 96 + w.address.len() + w.name.len())
                 .sum(),
             Msg::Goodbye { reason } => reason.len(),
+            Msg::WorkerQueryReply { json, .. } | Msg::DiagnosticsReply { json, .. } => json.len(),
+            Msg::WorkerReport { activity, logs } => {
+                48 * activity.len() + logs.iter().map(|l| 8 + l.len()).sum::<usize>()
+            }
+            Msg::Diagnostics {
+                query: DiagnosticsQuery::Story { keys: ks },
+                ..
+            }
+            | Msg::WorkerQuery {
+                query: WorkerQuery::Story { keys: ks },
+                ..
+            } => keys(ks),
             Msg::RegisterWorker { address, name, .. } => address.len() + name.len(),
             _ => 0,
         }

@@ -27,6 +27,9 @@ pub struct TlsFiles {
 pub struct Tls {
     pub(crate) server: Arc<rustls::ServerConfig>,
     pub(crate) client: Arc<rustls::ClientConfig>,
+    /// The dashboard's HTTPS: the same certificate, no client certificate
+    /// asked (browsers have none).
+    pub(crate) web: Arc<rustls::ServerConfig>,
 }
 
 impl std::fmt::Debug for Tls {
@@ -99,6 +102,13 @@ impl Tls {
             .with_client_cert_verifier(verifier)
             .with_single_cert(chain.clone(), key.clone_key())
             .map_err(|e| tls_err("the server certificate", e))?;
+        let mut web = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls_err("protocol versions", e))?
+            .with_no_client_auth()
+            .with_single_cert(chain.clone(), key.clone_key())
+            .map_err(|e| tls_err("the server certificate", e))?;
+        web.alpn_protocols = vec![b"http/1.1".to_vec()];
         let client = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| tls_err("protocol versions", e))?
@@ -108,6 +118,7 @@ impl Tls {
         Ok(Tls {
             server: Arc::new(server),
             client: Arc::new(client),
+            web: Arc::new(web),
         })
     }
 }

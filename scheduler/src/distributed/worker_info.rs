@@ -29,6 +29,9 @@ pub struct WorkerMetrics {
     pub spill_read: u64,
     /// Nanoseconds spent writing and reading spill files so far.
     pub spill_nanos: u64,
+    /// CPU used since the previous heartbeat, percent of one core.
+    #[serde(default)]
+    pub cpu_percent: u64,
 }
 
 /// One worker as the scheduler reports it.
@@ -90,6 +93,7 @@ impl Counters {
             spill_written: memory.spill_written,
             spill_read: memory.spill_read,
             spill_nanos: memory.spill_nanos,
+            cpu_percent: 0,
         }
     }
 }

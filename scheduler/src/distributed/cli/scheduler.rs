@@ -58,6 +58,16 @@ pub struct SchedulerArgs {
     /// Check the state machine after every event (slow; for tests).
     #[arg(long, hide = true)]
     pub validate: bool,
+    /// Where the dashboard listens (an empty host is the scheduler's; a port in
+    /// use is replaced by a free one).
+    #[arg(long, value_name = "HOST:PORT", default_value = ":8787")]
+    pub dashboard_address: String,
+    /// Serve no dashboard.
+    #[arg(long)]
+    pub no_dashboard: bool,
+    /// The log filter (`info`, `brisk=debug,warn`); BRISK_LOG otherwise.
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
 }
 
 impl SchedulerArgs {
@@ -69,6 +79,7 @@ impl SchedulerArgs {
             tls: self.security.tls()?,
             insecure: self.insecure,
             validate: self.validate,
+            dashboard: (!self.no_dashboard).then(|| self.dashboard_address.clone()),
             ..Default::default()
         };
         if let Some(t) = self.worker_ttl {
@@ -99,6 +110,7 @@ impl SchedulerArgs {
     }
 
     fn run(&self) -> Result<()> {
+        crate::distributed::observe::init_logging(self.log_level.as_deref(), "info");
         let options = self.options()?;
         check_exposure(&options)?;
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -126,8 +138,16 @@ impl SchedulerArgs {
                 None => None,
             };
             println!("brisk-scheduler listening at {address}");
-            let (status, _) = tokio::sync::watch::channel(SchedulerStatus::default());
+            let (status, mut seen) = tokio::sync::watch::channel(SchedulerStatus::default());
+            let announce = tokio::spawn(async move {
+                if let Ok(s) = seen.wait_for(|s| s.dashboard.is_some()).await {
+                    if let Some(d) = &s.dashboard {
+                        println!("brisk-scheduler dashboard at {d}");
+                    }
+                }
+            });
             let served = serve(listener, options, status, terminated()).await;
+            announce.abort();
             drop(file);
             served
         })
@@ -186,6 +206,9 @@ mod tests {
         assert_eq!(o.config.no_workers_timeout, None);
         assert_eq!((o.client_buffer, o.max_connections), (8 << 20, 10));
         assert_eq!(o.config.worker_timeout, 30.0);
+        assert_eq!(o.dashboard.as_deref(), Some(":8787"), "a dashboard by default");
+        let o = args(&["--no-dashboard"]).unwrap().options().unwrap();
+        assert_eq!(o.dashboard, None);
         let e = args(&["--no-workers-timeout", "later"])
             .unwrap()
             .options()

@@ -89,6 +89,9 @@ pub struct WorkerArgs {
     /// a crash or a memory kill.
     #[arg(long)]
     pub no_nanny: bool,
+    /// The log filter (`info`, `brisk=debug,warn`); BRISK_LOG otherwise.
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
 }
 
 impl WorkerArgs {
@@ -157,6 +160,13 @@ pub fn worker_main(bin_name: &str, args: impl Iterator<Item = OsString>) -> i32 
     if !args.no_nanny && std::env::var_os(crate::distributed::nanny::NANNY_ENV).is_none() {
         return crate::distributed::nanny::run_nanny(bin_name);
     }
+    // A LocalCluster's workers keep quiet on the terminal they share with the
+    // user's program (their logs still reach the scheduler).
+    let quiet = std::env::var_os(ENV_PARENT).is_some();
+    crate::distributed::observe::init_logging(
+        args.log_level.as_deref(),
+        if quiet { "warn" } else { "info" },
+    );
     match args.options().and_then(run_blocking) {
         Ok(()) => crate::distributed::worker_server::exit_code(),
         Err(e) => {

@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 /// # Ok(()) }
 /// ```
 pub struct Client {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     driver: Mutex<Option<Driver>>,
     nonce: AtomicU64,
 }

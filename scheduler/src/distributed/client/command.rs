@@ -25,6 +25,11 @@ pub(super) enum Cmd {
         what: Request,
         reply: oneshot::Sender<Result<()>>,
     },
+    /// A question about the cluster, answered with JSON.
+    Diagnostics {
+        query: crate::distributed::messages::DiagnosticsQuery,
+        reply: oneshot::Sender<Result<String>>,
+    },
     Close,
 }
 

@@ -77,6 +77,7 @@ pub(super) async fn io_loop(
                     Cmd::Gather { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Workers { reply } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Request { reply, .. } => drop(reply.send(Err(err(why.clone())))),
+                    Cmd::Diagnostics { reply, .. } => drop(reply.send(Err(err(why.clone())))),
                     Cmd::Send(_) => {}
                 }
             }
@@ -122,6 +123,8 @@ pub(super) async fn io_loop(
         let mut pending_workers: FxHashMap<u64, oneshot::Sender<Result<Vec<WorkerInfo>>>> =
             FxHashMap::default();
         let mut pending_done: FxHashMap<u64, oneshot::Sender<Result<()>>> = FxHashMap::default();
+        let mut pending_diagnostics: FxHashMap<u64, oneshot::Sender<Result<String>>> =
+            FxHashMap::default();
         let mut next_id = 0u64;
         let closed = loop {
             tokio::select! {
@@ -140,6 +143,13 @@ pub(super) async fn io_loop(
                         pending_workers.insert(next_id, reply);
                         let mut o = Outgoing::default();
                         o.push(Msg::Workers { id: next_id });
+                        outbox.send(o);
+                    }
+                    Some(Cmd::Diagnostics { query, reply }) => {
+                        next_id += 1;
+                        pending_diagnostics.insert(next_id, reply);
+                        let mut o = Outgoing::default();
+                        o.push(Msg::Diagnostics { id: next_id, query });
                         outbox.send(o);
                     }
                     Some(Cmd::Request { what, reply }) => {
@@ -199,6 +209,15 @@ pub(super) async fn io_loop(
                                 }
                                 continue;
                             }
+                            if let Msg::DiagnosticsReply { id, json, error } = m.msg {
+                                if let Some(tx) = pending_diagnostics.remove(&id) {
+                                    let _ = tx.send(match error {
+                                        None => Ok(json),
+                                        Some(e) => Err(err(e)),
+                                    });
+                                }
+                                continue;
+                            }
                             gone |= on_message(&shared, m, &mut pending_who, &mut pending_workers);
                         }
                         if gone { break false; }
@@ -211,6 +230,7 @@ pub(super) async fn io_loop(
         pending_who.clear();
         pending_workers.clear();
         pending_done.clear();
+        pending_diagnostics.clear();
         if closed {
             return;
         }

@@ -20,6 +20,7 @@
 #[allow(clippy::module_inception)]
 mod client;
 mod command;
+mod diagnostics;
 pub mod future;
 mod io;
 mod options;

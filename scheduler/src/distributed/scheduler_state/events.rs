@@ -190,6 +190,11 @@ impl SchedulerState {
                 continue;
             }
             added.push(t.key.clone());
+            self.groups.added(
+                t.key.prefix(),
+                &TaskStatus::Released,
+                t.dependencies.iter().map(|d| d.prefix()),
+            );
             self.tasks.insert(
                 t.key.clone(),
                 TaskState {
@@ -292,6 +297,7 @@ impl SchedulerState {
         match ts.status {
             TaskStatus::Processing { worker: w } if w == worker => {
                 self.record_duration(&key, duration);
+                self.groups.finished(key.prefix(), duration, nbytes);
                 self.transition_processing_memory(&key, worker, nbytes, "task-finished");
                 self.fill_from_queue("task-finished");
             }
@@ -554,6 +560,10 @@ impl SchedulerState {
     fn insert_scattered(&mut self, key: &Key, nbytes: u64, targets: &[WorkerId]) {
         let generation = self.generation;
         let stimulus_id = self.stimulus_id;
+        if !self.tasks.contains_key(key) {
+            self.groups
+                .added(key.prefix(), &TaskStatus::Released, std::iter::empty());
+        }
         let ts = self.tasks.entry(key.clone()).or_insert_with(|| TaskState {
             key: key.clone(),
             spec: None,
@@ -571,6 +581,7 @@ impl SchedulerState {
         });
         let from = ts.status.name();
         ts.nbytes = nbytes;
+        self.groups.moved(key.prefix(), &ts.status, &TaskStatus::Memory);
         ts.status = TaskStatus::Memory;
         crate::distributed::ids::push_story(
             &mut ts.story,

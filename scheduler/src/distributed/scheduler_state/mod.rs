@@ -41,6 +41,7 @@
 
 mod cycles;
 mod events;
+mod groups;
 mod moves;
 mod placement;
 mod transitions;
@@ -48,6 +49,7 @@ mod validate;
 
 use super::ids::{ClientId, Priority, StimulusId, TaskSpec, WorkerId};
 pub use super::ids::{NewTask, StoryLine};
+pub use groups::{TaskGroup, TaskGroups, GROUP_STATES};
 use brisk_core::Key;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
@@ -463,6 +465,8 @@ pub struct SchedulerState {
     /// Workers retiring: they get no new tasks, and go once nothing is only
     /// theirs.
     retiring: BTreeSet<WorkerId>,
+    /// The tasks of each prefix, counted by state.
+    groups: TaskGroups,
 }
 
 impl SchedulerState {
@@ -484,6 +488,7 @@ impl SchedulerState {
             no_workers_since: None,
             moving: FxHashMap::default(),
             retiring: BTreeSet::new(),
+            groups: TaskGroups::default(),
         }
     }
 
@@ -517,6 +522,11 @@ impl SchedulerState {
         self.tasks.get(key)
     }
 
+    /// Every task the scheduler knows, in no particular order.
+    pub fn tasks(&self) -> impl Iterator<Item = &TaskState> {
+        self.tasks.values()
+    }
+
     /// How many tasks the scheduler knows.
     pub fn task_count(&self) -> usize {
         self.tasks.len()
@@ -548,6 +558,17 @@ impl SchedulerState {
                 (k.clone(), holders)
             })
             .collect()
+    }
+
+    /// The tasks of each prefix, counted by state (Dask's task groups).
+    pub fn groups(&self) -> &TaskGroups {
+        &self.groups
+    }
+
+    /// Mean measured duration of the tasks of a prefix, seconds, with the
+    /// number of samples.
+    pub fn mean_duration(&self, prefix: &str) -> Option<(f64, u64)> {
+        self.durations.get(prefix).copied()
     }
 
     /// The story of a task: its recent transitions.

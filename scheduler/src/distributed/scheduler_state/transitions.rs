@@ -64,6 +64,7 @@ impl SchedulerState {
         if let Some(ts) = self.tasks.get_mut(key) {
             let from = ts.status.name();
             let to = status.name();
+            self.groups.moved(key.prefix(), &ts.status, &status);
             ts.status = status;
             push_story(
                 &mut ts.story,
@@ -407,6 +408,7 @@ impl SchedulerState {
             return Vec::new(); // still part of someone's lineage
         }
         let ts = self.tasks.remove(key).expect("present");
+        self.groups.forgotten(key.prefix(), &ts.status);
         let mut recs = Vec::new();
         for d in &ts.dependencies {
             if let Some(dep) = self.tasks.get_mut(d) {

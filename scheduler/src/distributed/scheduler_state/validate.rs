@@ -24,6 +24,22 @@ impl SchedulerState {
                 ));
             }
         }
+        let mut recount: FxHashMap<&str, [u64; 7]> = FxHashMap::default();
+        for ts in self.tasks.values() {
+            recount.entry(ts.key.prefix()).or_default()[groups::state_index(&ts.status)] += 1;
+        }
+        for (prefix, g) in self.groups.iter() {
+            let counted = recount.remove(prefix).unwrap_or_default();
+            if counted != g.states {
+                bad(format!(
+                    "task group {prefix} counts {:?} by state, the tasks are {counted:?}",
+                    g.states
+                ));
+            }
+        }
+        for prefix in recount.keys() {
+            bad(format!("tasks of prefix {prefix} have no task group"));
+        }
         for (key, ts) in &self.tasks {
             if &ts.key != key {
                 bad(format!("task stored under {key} says it is {}", ts.key));

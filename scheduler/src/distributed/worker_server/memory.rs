@@ -19,16 +19,19 @@ impl Session<'_> {
             let b = self.store.lock();
             (b.memory_bytes(), b.spilled_bytes())
         };
-        self.out.push(Msg::WorkerMetrics {
-            metrics: self.counters.snapshot(MemoryReport {
+        let mut metrics = self.counters.snapshot(MemoryReport {
                 process: process_memory(),
                 managed,
                 spilled,
                 spill_written: totals.written,
                 spill_read: totals.read,
                 spill_nanos: ((totals.write_seconds + totals.read_seconds) * 1e9) as u64,
-            }),
-        });
+            });
+        metrics.cpu_percent = self.reporting.cpu_percent();
+        self.out.push(Msg::WorkerMetrics { metrics });
+        if let Some(report) = self.reporting.take() {
+            self.out.push(report);
+        }
     }
 
     /// The process's memory now, for the manager.
@@ -61,8 +64,15 @@ impl Session<'_> {
                 MemoryInstruction::Spill { down_to } => {
                     // Here and now, before the next task starts: the memory of
                     // what is spilled is free before the next result is made.
+                    let started = std::time::Instant::now();
                     let report = self.store.spill_until(down_to);
                     if report.values > 0 {
+                        self.reporting.record(
+                            crate::distributed::observe::RecordKind::Spill,
+                            started.elapsed().as_secs_f64(),
+                            report.values,
+                            report.bytes,
+                        );
                         tracing::debug!(target: "brisk::worker", "spilled {} values, {} bytes", report.values, report.bytes);
                     }
                     // The process itself is over the spill threshold: hand freed

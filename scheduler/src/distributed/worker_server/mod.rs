@@ -18,6 +18,7 @@ mod memory;
 mod options;
 mod peer;
 mod pool;
+mod report;
 mod store;
 
 pub use options::WorkerOptions;
@@ -87,12 +88,16 @@ enum Input {
         op: String,
         result: std::result::Result<Value, Failure>,
         duration: f64,
+        /// The pool thread that ran it.
+        thread: u32,
     },
     Fetched {
         session: u64,
         peer: WorkerId,
         result: Result<Fetched>,
         asked: Vec<Key>,
+        /// When the fetch started.
+        started: Instant,
     },
     Heartbeat,
     /// Time to sample the process's memory.
@@ -205,6 +210,10 @@ struct Session<'a> {
     me: Option<WorkerId>,
     /// The scheduler retired this worker: it exits.
     retired: bool,
+    /// Transfers, spills, log lines and CPU for the heartbeats.
+    reporting: report::Reporting,
+    /// The thread of the task whose result is being reported.
+    finishing_thread: u32,
 }
 
 impl<'a> Session<'a> {
@@ -241,6 +250,8 @@ impl<'a> Session<'a> {
             }),
             me: None,
             retired: false,
+            reporting: report::Reporting::new(),
+            finishing_thread: 0,
         }
     }
 
@@ -328,10 +339,12 @@ impl<'a> Session<'a> {
                 op,
                 result,
                 duration,
+                thread,
             } => {
                 if session != self.id {
                     return true;
                 }
+                self.finishing_thread = thread;
                 self.counters.executed();
                 let (mean, n) = self.op_means.entry(op).or_insert((0.0, 0));
                 *n += 1;
@@ -367,12 +380,14 @@ impl<'a> Session<'a> {
                 peer,
                 result,
                 asked,
+                started,
             } => {
                 if session != self.id {
                     return true;
                 }
                 match result {
                     Ok((values, missing)) => {
+                        let seconds = started.elapsed().as_secs_f64();
                         let mut received = Vec::with_capacity(values.len());
                         for (k, v) in values {
                             received.push((k.clone(), v.nbytes() as u64));
@@ -380,6 +395,14 @@ impl<'a> Session<'a> {
                         }
                         let bytes = received.iter().map(|(_, b)| b).sum();
                         self.counters.received(received.len() as u64, bytes);
+                        if !received.is_empty() {
+                            self.reporting.record(
+                                super::observe::RecordKind::Transfer,
+                                seconds,
+                                received.len() as u64,
+                                bytes,
+                            );
+                        }
                         self.managed_changed();
                         self.step(WorkerEvent::FetchDone {
                             peer,
@@ -446,6 +469,7 @@ impl<'a> Session<'a> {
                 holders,
                 stimulus_id,
             } => self.step_stimulus(WorkerEvent::Replicate { key, holders }, stimulus_id),
+            Msg::WorkerQuery { id, query } => self.answer_query(id, query),
             Msg::Retire => {
                 tracing::info!(target: "brisk::worker", "retired by the scheduler: exiting");
                 self.retired = true;
@@ -526,6 +550,7 @@ impl<'a> Session<'a> {
                                 nbytes,
                                 duration,
                                 value: Some(v),
+                                thread: self.finishing_thread,
                             },
                             frames,
                         );
@@ -535,6 +560,7 @@ impl<'a> Session<'a> {
                         nbytes,
                         duration,
                         value: None,
+                        thread: self.finishing_thread,
                     }),
                 }
             }
@@ -606,6 +632,7 @@ impl<'a> Session<'a> {
                 op: spec.op,
                 result,
                 duration,
+                thread: pool::current_thread(),
             });
         };
         // Ops measured to take a few microseconds run right here: handing them to
@@ -624,6 +651,7 @@ impl<'a> Session<'a> {
     fn fetch(&mut self, peer: WorkerId, keys: Vec<Key>) {
         let tx = self.tx.clone();
         let session = self.id;
+        let started = Instant::now();
         let Some(address) = self.peers.get(&peer).cloned() else {
             let _ = tx.send(Input::Fetched {
                 session,
@@ -632,6 +660,7 @@ impl<'a> Session<'a> {
                     reason: format!("no address known for {peer}"),
                 }),
                 asked: keys,
+                started,
             });
             return;
         };
@@ -664,6 +693,7 @@ impl<'a> Session<'a> {
                 peer,
                 result,
                 asked: keys,
+                started,
             });
         });
     }

@@ -3,6 +3,16 @@
 use crate::error::Result;
 use std::sync::{Arc, Mutex};
 
+thread_local! {
+    /// The index of the pool thread this is (0 elsewhere).
+    static THREAD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The index of the pool thread running the caller (0 off the pool).
+pub(super) fn current_thread() -> u32 {
+    THREAD.with(|t| t.get())
+}
+
 /// A job for a pool thread.
 pub(super) type Job = Box<dyn FnOnce() + Send>;
 
@@ -21,6 +31,7 @@ impl Pool {
             std::thread::Builder::new()
                 .name(format!("brisk-worker-{i}"))
                 .spawn(move || loop {
+                    THREAD.with(|t| t.set(i as u32));
                     let job = match rx.lock() {
                         Ok(r) => r.recv(),
                         Err(_) => return,

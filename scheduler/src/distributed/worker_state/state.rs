@@ -145,6 +145,11 @@ impl WorkerState {
         self.paused
     }
 
+    /// Every key this worker tracks, with its state, in no particular order.
+    pub fn tasks(&self) -> impl Iterator<Item = (&Key, &WorkerTaskStatus)> {
+        self.tasks.iter().map(|(k, t)| (k, &t.status))
+    }
+
     /// How many keys this worker tracks.
     pub fn task_count(&self) -> usize {
         self.tasks.len()

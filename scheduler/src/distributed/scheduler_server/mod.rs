@@ -6,11 +6,15 @@
 //! batch. Runs on a single-threaded runtime: no locks, and a message reaches the
 //! state without crossing threads.
 
+mod observe;
+
 use super::comm::{
     accept_announcing, goodbye, next_connection, read_batch, split, turn_away, Outbox,
 };
 use super::ids::{ClientId, StimulusId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
+use super::observe::{Ask, Observations};
+use observe::{Pending, Responder};
 use super::scheduler_state::{
     Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
 };
@@ -60,6 +64,11 @@ pub struct SchedulerOptions {
     /// transition the table refuses, is logged with the task's story and panics
     /// in debug builds.
     pub validate: bool,
+    /// Where the dashboard listens (`host:port`; an empty host is the
+    /// scheduler's, a busy port is replaced by a free one); `None`: no
+    /// dashboard. It asks for `token` when there is one and serves HTTPS with
+    /// `tls`.
+    pub dashboard: Option<String>,
 }
 
 impl Default for SchedulerOptions {
@@ -76,6 +85,7 @@ impl Default for SchedulerOptions {
             max_queued: 1 << 30,
             insecure: false,
             validate: false,
+            dashboard: None,
         }
     }
 }
@@ -91,6 +101,8 @@ pub struct SchedulerStatus {
     pub tasks: usize,
     /// Bytes queued for all connections and not yet written (read every second).
     pub queued_bytes: usize,
+    /// The dashboard's address (`http://host:port/status`), once it listens.
+    pub dashboard: Option<String>,
 }
 
 enum Peer {
@@ -112,6 +124,8 @@ enum CoreInput {
         conn: u64,
     },
     Tick,
+    /// A question from the dashboard.
+    Ask(Ask),
 }
 
 /// Binds the listen address; returns the listener and the address it got.
@@ -131,6 +145,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<CoreInput>();
+    let dashboard = start_dashboard(&options, &listener, tx.clone());
     let token = options.token.clone();
     let tls = options.tls.clone();
     let limits = options.limits;
@@ -180,6 +195,8 @@ pub async fn serve(
     let mut core = Core::new(options.config, status, options.validate);
     core.client_buffer = options.client_buffer;
     core.max_queued = options.max_queued;
+    core.dashboard = dashboard.as_ref().map(|d| d.link().to_string());
+    core.status.send_modify(|s| s.dashboard = core.dashboard.clone());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -198,7 +215,37 @@ pub async fn serve(
     let _ = acceptor.await;
     let _ = ticker.await;
     core.shut_down();
+    drop(dashboard);
     Ok(())
+}
+
+/// Starts the dashboard the options ask for; one that cannot start is logged,
+/// not fatal (the cluster works without it).
+fn start_dashboard(
+    options: &SchedulerOptions,
+    listener: &TcpListener,
+    tx: mpsc::UnboundedSender<CoreInput>,
+) -> Option<super::dashboard::Dashboard> {
+    let address = options.dashboard.clone()?;
+    let default_host = listener
+        .local_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "127.0.0.1".into());
+    let ask: super::observe::AskFn =
+        std::sync::Arc::new(move |a| tx.send(CoreInput::Ask(a)).is_ok());
+    let d = super::dashboard::DashboardOptions {
+        address,
+        default_host,
+        token: options.token.clone(),
+        tls: options.tls.clone(),
+    };
+    match super::dashboard::start(d, ask) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(target: "brisk::scheduler", "no dashboard: {e}");
+            None
+        }
+    }
 }
 
 /// One connection: the handshake and registration within `handshake`, then
@@ -309,6 +356,13 @@ struct Core {
     queued_bytes: usize,
     /// Client requests answered once done.
     waits: Waits,
+    /// The task stream, workers' memory and logs, event-handling time.
+    observe: Observations,
+    /// Questions waiting for workers' answers, by id.
+    queries: BTreeMap<u64, Pending>,
+    next_query: u64,
+    /// The dashboard's address, once it listens.
+    dashboard: Option<String>,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -342,6 +396,10 @@ impl Core {
             pending_values: FxHashMap::default(),
             queued_bytes: 0,
             waits: Waits::default(),
+            observe: Observations::default(),
+            queries: BTreeMap::new(),
+            next_query: 0,
+            dashboard: None,
         }
     }
 
@@ -362,6 +420,7 @@ impl Core {
     }
 
     fn on_input(&mut self, input: CoreInput) {
+        let started = Instant::now();
         match input {
             CoreInput::Joined {
                 conn,
@@ -376,16 +435,21 @@ impl Core {
             CoreInput::Closed { conn } => self.on_closed(conn),
             CoreInput::Tick => {
                 self.event(Event::Tick);
+                self.finish_queries();
                 // Read once a second, not per message: it changes with every write.
                 self.queued_bytes = self.conns.values().map(|(_, o)| o.queued_bytes()).sum();
             }
+            CoreInput::Ask(ask) => self.on_diagnostics(ask.query, Responder::Local(ask.reply)),
         }
         self.flush();
+        self.observe.events += 1;
+        self.observe.event_seconds += started.elapsed().as_secs_f64();
         let s = SchedulerStatus {
             workers: self.workers.len(),
             clients: self.clients.len(),
             tasks: self.state.task_count(),
             queued_bytes: self.queued_bytes,
+            dashboard: self.dashboard.clone(),
         };
         self.status.send_if_modified(|old| {
             if *old != s {
@@ -417,6 +481,8 @@ impl Core {
                     paused: false,
                 };
                 self.conns.insert(conn, (Peer::Worker(id), outbox.clone()));
+                self.observe.worker_joined(id, &address);
+                tracing::info!(target: "brisk::scheduler", "worker {id} joined from {address}");
                 self.workers.insert(id, (info, outbox, conn));
                 self.push(Dest::Worker(id), Msg::WorkerWelcome { worker: id });
                 let peers: Vec<(WorkerId, String)> = self
@@ -459,8 +525,12 @@ impl Core {
     fn on_closed(&mut self, conn: u64) {
         match self.conns.remove(&conn) {
             Some((Peer::Worker(w), _)) => {
-                self.workers.remove(&w);
+                if let Some((info, _, _)) = self.workers.remove(&w) {
+                    tracing::info!(target: "brisk::scheduler", "worker {w} at {} left", info.address);
+                }
+                self.observe.worker_left(w);
                 self.event(Event::RemoveWorker { worker: w });
+                self.finish_queries();
             }
             Some((Peer::Client(c), _)) => {
                 self.clients.remove(&c);
@@ -483,8 +553,12 @@ impl Core {
                     nbytes,
                     duration,
                     value,
+                    thread,
                 },
             ) => {
+                let now = self.now();
+                self.observe
+                    .task_finished(worker, thread, &key, nbytes, duration, now);
                 if let Some(v) = value {
                     self.results.insert(key.clone(), (v, m.frames));
                 }
@@ -517,9 +591,21 @@ impl Core {
             }
             (&Peer::Worker(worker), Msg::Heartbeat) => self.event(Event::Heartbeat { worker }),
             (&Peer::Worker(worker), Msg::WorkerMetrics { metrics }) => {
+                let now = self.now();
+                self.observe.worker_metrics(worker, &metrics, now);
                 if let Some((info, _, _)) = self.workers.get_mut(&worker) {
                     info.metrics = metrics;
                 }
+            }
+            (&Peer::Worker(worker), Msg::WorkerReport { activity, logs }) => {
+                let now = self.now();
+                self.observe.worker_report(worker, activity, logs, now);
+            }
+            (&Peer::Worker(worker), Msg::WorkerQueryReply { id, json }) => {
+                self.on_worker_query_reply(worker, id, json)
+            }
+            (&Peer::Client(client), Msg::Diagnostics { id, query }) => {
+                self.on_diagnostics(query, Responder::Client { client, id })
             }
             (&Peer::Worker(worker), Msg::WorkerPaused { paused }) => {
                 if let Some((info, _, _)) = self.workers.get_mut(&worker) {
