@@ -45,6 +45,9 @@ dpkg -s libhdf5-dev >/dev/null 2>&1 || need_apt+=(libhdf5-dev)
 dpkg -s libnetcdf-dev >/dev/null 2>&1 || need_apt+=(libnetcdf-dev)
 # `ip` for tests/multi_host.rs, which makes hosts of network namespaces.
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# A real browser for tests/dashboard.rs: Chromium driven over WebDriver.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

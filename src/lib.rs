@@ -83,6 +83,15 @@ pub use brisk_macros::task;
 pub use brisk_scheduler::distributed::{Client, Future, LocalCluster};
 pub use brisk_scheduler::{LocalScheduler, SyncScheduler};
 
+/// Progress bars and performance reports (Dask's `ProgressBar`, `progress` and
+/// `performance_report`): see [`brisk_scheduler::diagnostics`]. The cluster's
+/// dashboard is served by its scheduler ([`LocalCluster::dashboard_link`]).
+pub mod diagnostics {
+    pub use brisk_scheduler::diagnostics::progress::{enabled as progress_enabled, PROGRESS_ENV};
+    pub use brisk_scheduler::diagnostics::{performance_report, progress};
+    pub use brisk_scheduler::distributed::observe::{init_logging, StoryEntry, LOG_ENV};
+}
+
 /// The names most programs need.
 pub mod prelude {
     pub use crate::collections::array::Array;
@@ -103,8 +112,12 @@ pub mod prelude {
 /// ```text
 /// myprog brisk-worker tcp://scheduler-host:8786 --nthreads 4 --memory-limit 8GiB
 /// ```
+///
+/// It also installs Brisk's logger when the program has none yet, filtered by
+/// `BRISK_LOG` (warnings only by default).
 pub fn init() {
     brisk_scheduler::distributed::cluster::worker_main_if_requested();
+    brisk_scheduler::distributed::observe::init_logging(None, "warn");
 }
 
 #[doc(hidden)]

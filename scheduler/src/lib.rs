@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod diagnostics;
 pub mod distributed;
 pub mod error;
 pub mod local;

@@ -266,7 +266,13 @@ impl LocalScheduler {
                 )
             }
         };
+        // A bar in the terminal unless the caller follows progress itself.
+        let bar = match self.progress {
+            None => crate::diagnostics::progress::bar(state.total() as u64, ""),
+            Some(_) => None,
+        };
         let run = Run {
+            bar,
             shared: Mutex::new(Shared {
                 run: state,
                 active: first,
@@ -282,6 +288,9 @@ impl LocalScheduler {
         match &self.pool {
             Some(p) => p.scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
             None => rayon::scope(|s| (0..first).for_each(|_| s.spawn(move |s| r.worker(s)))),
+        }
+        if let Some(bar) = &run.bar {
+            bar.finish();
         }
         if let Some((spiller, _)) = &run.spill {
             let t = spiller.totals();
@@ -374,6 +383,8 @@ struct Run<'g, 'p> {
     sink: Option<Sink<'p>>,
     /// Set by the caller of a streaming run to stop it.
     stop: Option<&'p std::sync::atomic::AtomicBool>,
+    /// A progress bar in the terminal, when shown.
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl<'g> Run<'g, '_> {
@@ -473,13 +484,27 @@ impl<'g> Run<'g, '_> {
                 None => Ok(inputs),
                 Some((spiller, _)) => gather(self.graph, spiller, t),
             };
-            done = Some((t, inputs.and_then(|inputs| execute(self.graph, t, &inputs))));
+            let timed = crate::diagnostics::report::recording().then(std::time::Instant::now);
+            let outcome = inputs.and_then(|inputs| execute(self.graph, t, &inputs));
+            if let Some(started) = timed {
+                let thread = rayon::current_thread_index().unwrap_or(0) as u32;
+                crate::diagnostics::report::record_local_task(
+                    thread,
+                    self.graph.key(t),
+                    started,
+                    std::time::Instant::now(),
+                );
+            }
+            done = Some((t, outcome));
         }
     }
 
     /// Calls the progress callback (under the lock, so reports never go backwards); a
     /// panic in it becomes the run's error.
     fn report(&self, st: &mut RunState<'_>) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(st.finished as u64);
+        }
         if let Some(cb) = self.progress {
             let p = Progress {
                 finished: st.finished,

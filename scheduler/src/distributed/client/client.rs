@@ -122,6 +122,8 @@ impl Client {
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(err("the client's connection ended before it was ready")),
         }
+        let source: Arc<dyn crate::diagnostics::report::ReportSource> = shared.clone();
+        crate::diagnostics::report::register_source(Arc::downgrade(&source));
         Ok(Client {
             shared,
             driver: Mutex::new(Some(driver)),
@@ -490,11 +492,13 @@ impl Drop for Client {
 
 impl Executor for Client {
     fn get(&self, graph: &Graph, keys: &[Key]) -> Result<Vec<Value>> {
+        let _bar = super::diagnostics::ClientProgress::start(&self.shared, graph, keys);
         let handles = self.submit_graph(graph, keys, 0)?;
         self.gather_values(&handles)
     }
 
     fn persist(&self, graph: &Graph, keys: &[Key]) -> Result<Graph> {
+        let _bar = super::diagnostics::ClientProgress::start(&self.shared, graph, keys);
         let handles = self.submit_graph(graph, keys, 0)?;
         let mut tasks = Vec::with_capacity(handles.len());
         for h in handles {

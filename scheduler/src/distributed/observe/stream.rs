@@ -120,7 +120,7 @@ impl TaskStream {
         // Records are numbered without gaps: the first newer one is found by
         // arithmetic, not by a scan.
         let first = self.records.front().map_or(0, |r| r.seq);
-        let skip_old = (since + 1).saturating_sub(first) as usize;
+        let skip_old = since.saturating_add(1).saturating_sub(first) as usize;
         let newer = self.records.len().saturating_sub(skip_old);
         let skip = self.records.len() - newer.min(limit);
         self.records.iter().skip(skip)

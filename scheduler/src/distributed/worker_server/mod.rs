@@ -119,6 +119,13 @@ pub async fn serve(
     if options.contact.is_some() {
         check_reachable(&address, options.connect_timeout).await?;
     }
+    tracing::info!(
+        target: "brisk::worker",
+        "worker at {address}: {} threads, memory limit {} bytes, scheduler {}",
+        options.nthreads,
+        options.memory_limit,
+        options.scheduler
+    );
     let workdir = WorkDir::create(&options.local_directory)?;
     let store: Store = Arc::new(Spiller::new(&workdir.path().join("spill"))?);
     let counters: Arc<Counters> = Arc::default();

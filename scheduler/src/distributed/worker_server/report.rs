@@ -26,8 +26,9 @@ impl Reporting {
     pub(super) fn new() -> Reporting {
         Reporting {
             activity: Vec::new(),
-            // Lines logged before this session are not sent again.
-            log_seq: lines_since(u64::MAX, 0).1,
+            // Everything kept so far: a scheduler (a new one, after a
+            // reconnection) has no copy yet.
+            log_seq: 0,
             cpu: None,
         }
     }

@@ -525,7 +525,7 @@ function initStatus() {
       const colors = progressColors(prefixHue(g.prefix));
       const segs = colors.map((c) => { const s = el("span"); s.style.background = c; return s; });
       const row = el("div", { class: "progress-row", "data-prefix": g.prefix },
-        el("div", { class: "label" }, el("span", { class: "name", text: g.prefix }), el("span", { class: "count" })),
+        el("div", { class: "label" }, el("span", { class: "name", text: g.prefix }), "  ", el("span", { class: "count" })),
         el("div", { class: "bar" }, ...segs));
       row._segs = segs;
       row._count = row.querySelector(".count");
@@ -553,7 +553,7 @@ function initStatus() {
       setData(row, "percent", pct);
       setData(row, "finished", finished);
       setData(row, "total", total);
-      setText(row._count, fmtInt(finished) + " / " + fmtInt(total) + (g.erred ? "  (" + fmtInt(g.erred) + " erred)" : ""));
+      setText(row._count, finished + " / " + total + (g.erred ? "  (" + g.erred + " erred)" : ""));
       const title = g.prefix + "  " + finished + " / " + total + " finished (" + pct + "%)\n" +
         "waiting " + (g.waiting || 0) + ", no worker " + (g.no_worker || 0) + ", queued " + (g.queued || 0) +
         ", processing " + (g.processing || 0) + ", memory " + memory + ", erred " + (g.erred || 0) +
@@ -571,7 +571,7 @@ function initStatus() {
       const segs = [el("span", { class: "seg-managed" }), el("span", { class: "seg-unmanaged" }), el("span", { class: "seg-spilled" })];
       const row = el("div", { class: "worker-memory", "data-worker": w.address },
         el("div", { class: "label" }, el("span", { class: "name", text: w.name && w.name !== w.address ? w.name + "  " + w.address : w.address }),
-          el("span", { class: "value" })),
+          "  ", el("span", { class: "value" })),
         el("div", { class: "bar" }, ...segs));
       row._segs = segs;
       row._value = row.querySelector(".value");
@@ -608,7 +608,7 @@ function initStatus() {
     syncList(processingBox, processingRows, workers, (w) => w.address, (w) => {
       const seg = el("span", { class: "seg-processing" });
       const row = el("div", { class: "worker-processing", "data-worker": w.address },
-        el("div", { class: "label" }, el("span", { class: "name", text: w.address }), el("span", { class: "value" })),
+        el("div", { class: "label" }, el("span", { class: "name", text: w.address }), "  ", el("span", { class: "value" })),
         el("div", { class: "bar" }, seg));
       row._seg = seg;
       row._value = row.querySelector(".value");
@@ -967,7 +967,7 @@ function initGroups() {
       });
       const text = svgEl("text", { x: 8, y: NODE_H / 2 });
       const outline = svgEl("rect", { class: "node-outline", width: NODE_W, height: NODE_H, rx: 4, fill: "none" });
-      node.append(title, clipPath, bg, fill, text, outline);
+      node.append(clipPath, bg, fill, text, outline, title); // the title gives a hover tooltip
       layer.append(node);
       nodes.set(g.prefix, { node, fill, text, title });
     }
@@ -983,7 +983,7 @@ function initGroups() {
       const total = g.total || 0, finished = g.finished || 0;
       const frac = total > 0 ? Math.min(1, finished / total) : 0;
       n.fill.setAttribute("width", (NODE_W * frac).toFixed(1));
-      let label = g.prefix + "  " + fmtInt(finished) + "/" + fmtInt(total);
+      let label = g.prefix + " " + finished + "/" + total;
       if (label.length > 28) label = g.prefix.slice(0, Math.max(4, 27 - (label.length - g.prefix.length))) + "…" + label.slice(g.prefix.length);
       setText(n.text, label);
       setText(n.title, g.prefix + ": " + finished + " / " + total + " finished\n" +
