@@ -13,7 +13,10 @@ mod fuzz;
 
 use brisk_core::Key;
 use brisk_scheduler::distributed::comm::{accept, read_batch};
-use brisk_scheduler::distributed::messages::{split_batch, Incoming, Msg, Outgoing, WireValue};
+use brisk_scheduler::distributed::messages::{
+    split_batch, DiagnosticsQuery, Incoming, Msg, Outgoing, WireValue, WorkerQuery,
+};
+use brisk_scheduler::distributed::observe::{Activity, RecordKind};
 use brisk_scheduler::distributed::{
     NewTask, Priority, StimulusId, TaskSpec, WorkerId, WorkerInfo, WorkerMetrics,
 };
@@ -132,6 +135,11 @@ fn variant(m: &Msg) -> usize {
         Msg::Retire => 34,
         Msg::RestartWorker => 35,
         Msg::Restart { .. } => 36,
+        Msg::WorkerReport { .. } => 37,
+        Msg::WorkerQueryReply { .. } => 38,
+        Msg::WorkerQuery { .. } => 39,
+        Msg::Diagnostics { .. } => 40,
+        Msg::DiagnosticsReply { .. } => 41,
     }
 }
 
@@ -158,6 +166,7 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
                 nbytes: 800,
                 duration: 0.25,
                 value: Some(value(1)),
+                thread: 1,
             },
             vec![frame(1)],
         ),
@@ -197,11 +206,65 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
                     spill_written: 6 << 20,
                     spill_read: 1 << 20,
                     spill_nanos: 1_000_000,
+                    cpu_percent: 150,
                 },
             },
             vec![],
         ),
         (Msg::WorkerPaused { paused: true }, vec![]),
+        (
+            Msg::WorkerReport {
+                activity: vec![Activity {
+                    kind: RecordKind::Transfer,
+                    ago: 0.5,
+                    duration: 0.01,
+                    values: 2,
+                    nbytes: 4096,
+                }],
+                logs: vec!["2026-12-07T20:00:00Z INFO brisk::worker: worker at tcp://w".into()],
+            },
+            vec![],
+        ),
+        (
+            Msg::WorkerQuery {
+                id: 12,
+                query: WorkerQuery::Story {
+                    keys: vec![x.clone()],
+                },
+            },
+            vec![],
+        ),
+        (Msg::WorkerQuery { id: 13, query: WorkerQuery::State }, vec![]),
+        (
+            Msg::WorkerQueryReply {
+                id: 12,
+                json: "[]".into(),
+            },
+            vec![],
+        ),
+        (
+            Msg::Diagnostics {
+                id: 14,
+                query: DiagnosticsQuery::Story { keys: vec![y.clone()] },
+            },
+            vec![],
+        ),
+        (
+            Msg::Diagnostics {
+                id: 15,
+                query: DiagnosticsQuery::Report { since: 3, time: 1.5 },
+            },
+            vec![],
+        ),
+        (Msg::Diagnostics { id: 16, query: DiagnosticsQuery::ClusterState }, vec![]),
+        (
+            Msg::DiagnosticsReply {
+                id: 14,
+                json: "[]".into(),
+                error: None,
+            },
+            vec![],
+        ),
         (Msg::Rebalance { id: 9 }, vec![]),
         (
             Msg::RetireWorkers {

@@ -4,7 +4,9 @@
 //! - `dist.roundtrip`: submit → result of one small task, median over 1,000;
 //! - `dist.submit1000`: 1,000 submits then one gather;
 //! - `dist.throughput`: a tree reduction of ~100,000 no-op tasks through
-//!   `compute`, in tasks a second;
+//!   `compute`, in tasks a second; `dist.throughput.dashboard`: the same while a
+//!   dashboard client is connected to `/events` and reading every update (runs
+//!   with and without alternate);
 //! - `dist.transfer`: 100 MB scattered to one worker and copied to the other
 //!   (the second worker fetches it from the first), beside a raw loopback socket
 //!   copy of the same bytes in this process;
@@ -54,7 +56,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         latency(&client)?;
     }
     if want("throughput") {
-        throughput(&client)?;
+        throughput(&cluster, &client)?;
     }
     if want("transfer") {
         transfer(&client)?;
@@ -132,18 +134,31 @@ fn latency(client: &brisk::Client) -> Result<()> {
     Ok(())
 }
 
-fn throughput(client: &brisk::Client) -> Result<()> {
-    // (c) throughput
+fn throughput(cluster: &LocalCluster, client: &brisk::Client) -> Result<()> {
+    // (c) throughput, without and with a dashboard client, alternating
     let mut rates = Vec::new();
+    let mut watched = Vec::new();
+    let mut updates = Vec::new();
     let mut count = 0;
-    for rep in 0..3u32 {
+    for rep in 0..6u32 {
         let (graph, root, n) = crate::tree_graph_seeded(100_000, 32, rep as u64);
         count = n;
+        let watcher = if rep % 2 == 1 {
+            Some(DashboardWatcher::start(cluster)?)
+        } else {
+            None
+        };
         let t = Instant::now();
         let out = client.get(&graph, std::slice::from_ref(&root))?;
         let s = t.elapsed().as_secs_f64();
         anyhow::ensure!(out[0].downcast_ref::<u64>().is_some(), "no result");
-        rates.push(n as f64 / s);
+        match watcher {
+            Some(w) => {
+                updates.push(w.stop() as f64 / s);
+                watched.push(n as f64 / s);
+            }
+            None => rates.push(n as f64 / s),
+        }
     }
     emit(
         "dist.throughput",
@@ -152,7 +167,64 @@ fn throughput(client: &brisk::Client) -> Result<()> {
             ("tasks_per_s", json!(round(median(rates), 0))),
         ],
     );
+    emit(
+        "dist.throughput.dashboard",
+        &[
+            ("tasks", json!(count)),
+            ("tasks_per_s", json!(round(median(watched), 0))),
+            ("updates_per_s", json!(round(median(updates), 1))),
+        ],
+    );
     Ok(())
+}
+
+/// A dashboard client: reads the live updates of `/events` until stopped.
+struct DashboardWatcher {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl DashboardWatcher {
+    fn start(cluster: &LocalCluster) -> Result<DashboardWatcher> {
+        let link = cluster
+            .dashboard_link()
+            .ok_or_else(|| anyhow::anyhow!("the cluster has no dashboard"))?;
+        let host = link
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let auth = cluster
+            .token()
+            .map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        let mut s = std::net::TcpStream::connect(&host)?;
+        s.set_read_timeout(Some(std::time::Duration::from_millis(100)))?;
+        write!(s, "GET /events HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n")?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut events = 0u64;
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                match s.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        events += buf[..n].windows(5).filter(|w| w == b"data:").count() as u64
+                    }
+                    Err(_) => continue,
+                }
+            }
+            events
+        });
+        Ok(DashboardWatcher { stop, thread })
+    }
+
+    /// Stops reading; the number of updates received.
+    fn stop(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or(0)
+    }
 }
 
 fn transfer(client: &brisk::Client) -> Result<()> {
