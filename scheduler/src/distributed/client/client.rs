@@ -492,13 +492,13 @@ impl Drop for Client {
 
 impl Executor for Client {
     fn get(&self, graph: &Graph, keys: &[Key]) -> Result<Vec<Value>> {
-        let _bar = super::diagnostics::ClientProgress::start(&self.shared, graph, keys);
+        let _bar = super::ask::ClientProgress::start(&self.shared, graph, keys);
         let handles = self.submit_graph(graph, keys, 0)?;
         self.gather_values(&handles)
     }
 
     fn persist(&self, graph: &Graph, keys: &[Key]) -> Result<Graph> {
-        let _bar = super::diagnostics::ClientProgress::start(&self.shared, graph, keys);
+        let _bar = super::ask::ClientProgress::start(&self.shared, graph, keys);
         let handles = self.submit_graph(graph, keys, 0)?;
         let mut tasks = Vec::with_capacity(handles.len());
         for h in handles {

@@ -19,6 +19,7 @@
 
 #[allow(clippy::module_inception)]
 mod client;
+mod ask;
 mod command;
 mod diagnostics;
 pub mod future;

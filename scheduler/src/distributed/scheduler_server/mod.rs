@@ -7,6 +7,7 @@
 //! state without crossing threads.
 
 mod observe;
+mod queries;
 
 use super::comm::{
     accept_announcing, goodbye, next_connection, read_batch, split, turn_away, Outbox,
@@ -14,7 +15,7 @@ use super::comm::{
 use super::ids::{ClientId, StimulusId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::observe::{Ask, Observations};
-use observe::{Pending, Responder};
+use queries::{Pending, Responder};
 use super::scheduler_state::{
     Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
 };

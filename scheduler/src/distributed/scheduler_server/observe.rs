@@ -3,8 +3,9 @@
 //! once, some (stories, the cluster's state) gathered from every worker first.
 //! A worker that does not answer within [`QUERY_TIMEOUT`] is left out.
 
+use super::queries::{Gathering, Pending, Responder};
 use super::{Core, Dest};
-use crate::distributed::ids::{ClientId, WorkerId};
+use crate::distributed::ids::WorkerId;
 use crate::distributed::messages::{DiagnosticsQuery, Msg, WorkerQuery};
 use crate::distributed::observe::{
     groups, join_stories, lines_since, Answer, StoryEntry, RECENT_LINES, STREAM_CAPACITY,
@@ -12,39 +13,12 @@ use crate::distributed::observe::{
 use brisk_core::Key;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
-use tokio::sync::oneshot;
 
 /// Seconds a worker has to answer a question.
 pub const QUERY_TIMEOUT: f64 = 5.0;
 
 /// Task-stream records an answer to a status question carries at most.
 pub const STATUS_RECORDS: usize = 5000;
-
-/// Where an answer goes.
-pub(crate) enum Responder {
-    Client { client: ClientId, id: u64 },
-    Local(oneshot::Sender<Answer>),
-}
-
-/// What is being gathered from the workers.
-enum Gathering {
-    Story {
-        scheduler: Vec<StoryEntry>,
-        workers: Vec<Vec<StoryEntry>>,
-    },
-    State {
-        scheduler: Json,
-        workers: serde_json::Map<String, Json>,
-    },
-}
-
-/// A question waiting for workers' answers.
-pub(crate) struct Pending {
-    responder: Responder,
-    gathering: Gathering,
-    waiting: BTreeSet<WorkerId>,
-    deadline: f64,
-}
 
 impl Core {
     /// Answers `query`, at once or once the workers have.

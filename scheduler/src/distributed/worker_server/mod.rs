@@ -19,6 +19,7 @@ mod options;
 mod peer;
 mod pool;
 mod report;
+mod reporting;
 mod store;
 
 pub use options::WorkerOptions;
@@ -218,7 +219,7 @@ struct Session<'a> {
     /// The scheduler retired this worker: it exits.
     retired: bool,
     /// Transfers, spills, log lines and CPU for the heartbeats.
-    reporting: report::Reporting,
+    reporting: reporting::Reporting,
     /// The thread of the task whose result is being reported.
     finishing_thread: u32,
 }
@@ -257,7 +258,7 @@ impl<'a> Session<'a> {
             }),
             me: None,
             retired: false,
-            reporting: report::Reporting::new(),
+            reporting: reporting::Reporting::new(),
             finishing_thread: 0,
         }
     }
