@@ -56,7 +56,9 @@ fn pairwise_sum(parts: &[Delayed<i64>]) -> brisk::Result<Delayed<i64>> {
 
 /// The sum of `inc(i)` for `i < n`, as a graph of `2n - 1` tasks.
 fn graph(n: i64) -> brisk::Result<Delayed<i64>> {
-    let parts = (0..n).map(inc::delayed).collect::<brisk::Result<Vec<_>>>()?;
+    let parts = (0..n)
+        .map(inc::delayed)
+        .collect::<brisk::Result<Vec<_>>>()?;
     pairwise_sum(&parts)
 }
 
@@ -77,7 +79,10 @@ fn http_get(link: &str, path: &str, token: Option<&str>) -> Result<(u16, String)
     let mut s = std::net::TcpStream::connect(&host)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
     let status = text
@@ -85,7 +90,10 @@ fn http_get(link: &str, path: &str, token: Option<&str>) -> Result<(u16, String)
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or("no status line")?;
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
     Ok((status, body))
 }
 
@@ -119,7 +127,9 @@ impl Drop for Driver {
 }
 
 fn start_chromedriver() -> Result<Driver, Failed> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -181,8 +191,13 @@ fn the_dashboard_shows_a_running_cluster() -> R {
         dashboard: Some("127.0.0.1:0".into()),
         ..Default::default()
     })?;
-    let link = cluster.dashboard_link().ok_or("the cluster has no dashboard")?;
-    let token = cluster.token().ok_or("the cluster has no token")?.to_string();
+    let link = cluster
+        .dashboard_link()
+        .ok_or("the cluster has no dashboard")?;
+    let token = cluster
+        .token()
+        .ok_or("the cluster has no token")?
+        .to_string();
     let client = cluster.client()?;
     let total = graph(N)?;
     let final_key = total.key().clone();
@@ -196,36 +211,74 @@ fn the_dashboard_shows_a_running_cluster() -> R {
     let story_link = format!(
         "{}?key={}",
         link.replace("/status", "/story"),
-        final_key.to_string().replace('\'', "%27").replace('(', "%28").replace(')', "%29").replace(' ', "%20").replace(',', "%2C")
+        final_key
+            .to_string()
+            .replace('\'', "%27")
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace(' ', "%20")
+            .replace(',', "%2C")
     );
     rt.block_on(async {
         let c = browser(&driver).await?;
         // Without the token: a page that asks for it, nothing else.
         c.goto(&link).await?;
-        check(count(&c, "form#login").await? == 1, "a browser without the token is asked for it")?;
-        check(count(&c, "canvas#task-stream").await? == 0, "no status without the token")?;
+        check(
+            count(&c, "form#login").await? == 1,
+            "a browser without the token is asked for it",
+        )?;
+        check(
+            count(&c, "canvas#task-stream").await? == 0,
+            "no status without the token",
+        )?;
         // With it (once; then a cookie).
         c.goto(&format!("{link}?token={token}")).await?;
         eventually("the first render", Duration::from_secs(60), || async {
             Ok(attr(&c, "body", "data-rendered").await?.as_deref() == Some("1"))
         })
         .await?;
-        eventually("rectangles of every worker in the task stream", Duration::from_secs(120), || async {
-            let rects: u64 = attr(&c, "#task-stream", "data-rects").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-            let workers: u64 = attr(&c, "#task-stream", "data-workers").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-            Ok(rects > 0 && workers == 2)
-        })
+        eventually(
+            "rectangles of every worker in the task stream",
+            Duration::from_secs(120),
+            || async {
+                let rects: u64 = attr(&c, "#task-stream", "data-rects")
+                    .await?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let workers: u64 = attr(&c, "#task-stream", "data-workers")
+                    .await?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                Ok(rects > 0 && workers == 2)
+            },
+        )
         .await?;
-        eventually("the inc progress bar at 100 %", Duration::from_secs(120), || async {
-            Ok(attr(&c, ".progress-row[data-prefix='inc']", "data-percent").await?.as_deref() == Some("100"))
-        })
+        eventually(
+            "the inc progress bar at 100 %",
+            Duration::from_secs(120),
+            || async {
+                Ok(attr(&c, ".progress-row[data-prefix='inc']", "data-percent")
+                    .await?
+                    .as_deref()
+                    == Some("100"))
+            },
+        )
         .await?;
         check(
-            attr(&c, ".progress-row[data-prefix='inc']", "data-total").await?.as_deref() == Some("10000"),
+            attr(&c, ".progress-row[data-prefix='inc']", "data-total")
+                .await?
+                .as_deref()
+                == Some("10000"),
             "the inc bar counts 10,000 tasks",
         )?;
-        check(count(&c, ".worker-memory").await? == 2, "every worker's memory is shown")?;
-        check(count(&c, ".worker-processing").await? == 2, "every worker's processing is shown")?;
+        check(
+            count(&c, ".worker-memory").await? == 2,
+            "every worker's memory is shown",
+        )?;
+        check(
+            count(&c, ".worker-processing").await? == 2,
+            "every worker's processing is shown",
+        )?;
         let shot = out.join("dashboard-status.png");
         std::fs::write(&shot, c.screenshot().await?)?;
         println!("screenshot: {}", shot.display());
@@ -236,20 +289,34 @@ fn the_dashboard_shows_a_running_cluster() -> R {
             Ok(count(&c, "tr.worker-row").await? == 2)
         })
         .await?;
-        let id = attr(&c, "tr.worker-row", "data-id").await?.ok_or("a worker row without id")?;
-        c.goto(&link.replace("/status", &format!("/workers/{id}"))).await?;
-        eventually("the worker's log lines", Duration::from_secs(30), || async {
-            let lines: u64 = attr(&c, "#worker-logs", "data-lines").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-            Ok(lines > 0)
-        })
+        let id = attr(&c, "tr.worker-row", "data-id")
+            .await?
+            .ok_or("a worker row without id")?;
+        c.goto(&link.replace("/status", &format!("/workers/{id}")))
+            .await?;
+        eventually(
+            "the worker's log lines",
+            Duration::from_secs(30),
+            || async {
+                let lines: u64 = attr(&c, "#worker-logs", "data-lines")
+                    .await?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                Ok(lines > 0)
+            },
+        )
         .await?;
 
         // The graph of task groups: one node per prefix.
         c.goto(&link.replace("/status", "/groups")).await?;
-        eventually("the graph of task groups", Duration::from_secs(30), || async {
-            Ok(count(&c, "g.group-node[data-prefix='inc']").await? == 1
-                && count(&c, "g.group-node[data-prefix='add']").await? == 1)
-        })
+        eventually(
+            "the graph of task groups",
+            Duration::from_secs(30),
+            || async {
+                Ok(count(&c, "g.group-node[data-prefix='inc']").await? == 1
+                    && count(&c, "g.group-node[data-prefix='add']").await? == 1)
+            },
+        )
         .await?;
         let shot = out.join("dashboard-groups.png");
         std::fs::write(&shot, c.screenshot().await?)?;
@@ -260,8 +327,15 @@ fn the_dashboard_shows_a_running_cluster() -> R {
             Ok(count(&c, "tr.story-line").await? >= 3)
         })
         .await?;
-        let text = c.find(Locator::Css("table#story-table")).await?.text().await?;
-        check(text.contains("processing") && text.contains("memory"), format!("the story lists its transitions: {text}"))?;
+        let text = c
+            .find(Locator::Css("table#story-table"))
+            .await?
+            .text()
+            .await?;
+        check(
+            text.contains("processing") && text.contains("memory"),
+            format!("the story lists its transitions: {text}"),
+        )?;
         let shot = out.join("dashboard-story.png");
         std::fs::write(&shot, c.screenshot().await?)?;
         c.close().await?;
@@ -277,11 +351,22 @@ fn the_dashboard_shows_a_running_cluster() -> R {
     let (code, body) = http_get(&link, "/api/v1/status", Some(&token))?;
     check(code == 200, format!("the API with the token: {code}"))?;
     let status: serde_json::Value = serde_json::from_str(&body)?;
-    let group = |p: &str| status["groups"].as_array().and_then(|g| g.iter().find(|x| x["prefix"] == p)).cloned();
+    let group = |p: &str| {
+        status["groups"]
+            .as_array()
+            .and_then(|g| g.iter().find(|x| x["prefix"] == p))
+            .cloned()
+    };
     let inc_group = group("inc").ok_or("no inc group")?;
-    check(inc_group["total"] == N && inc_group["finished"] == N, format!("inc group: {inc_group}"))?;
+    check(
+        inc_group["total"] == N && inc_group["finished"] == N,
+        format!("inc group: {inc_group}"),
+    )?;
     let add_group = group("add").ok_or("no add group")?;
-    check(add_group["finished"] == N - 1, format!("add group: {add_group}"))?;
+    check(
+        add_group["finished"] == N - 1,
+        format!("add group: {add_group}"),
+    )?;
     let info = client.scheduler_info()?;
     let mut api_workers: Vec<String> = status["workers"]
         .as_array()
@@ -292,7 +377,10 @@ fn the_dashboard_shows_a_running_cluster() -> R {
     let mut client_workers: Vec<String> = info.iter().map(|w| w.address.clone()).collect();
     api_workers.sort();
     client_workers.sort();
-    check(api_workers == client_workers, format!("workers: {api_workers:?} vs {client_workers:?}"))?;
+    check(
+        api_workers == client_workers,
+        format!("workers: {api_workers:?} vs {client_workers:?}"),
+    )?;
     let (code, metrics) = http_get(&link, "/metrics", Some(&token))?;
     check(code == 200, "/metrics")?;
     for line in [
@@ -300,13 +388,24 @@ fn the_dashboard_shows_a_running_cluster() -> R {
         format!("brisk_task_duration_seconds_count{{prefix=\"inc\"}} {N}"),
         format!("brisk_scheduler_prefix_tasks_added_total{{prefix=\"inc\"}} {N}"),
     ] {
-        check(metrics.lines().any(|l| l == line), format!("/metrics has `{line}`"))?;
+        check(
+            metrics.lines().any(|l| l == line),
+            format!("/metrics has `{line}`"),
+        )?;
     }
-    check(metrics.contains("# TYPE brisk_worker_memory_bytes gauge"), "worker memory in /metrics")?;
+    check(
+        metrics.contains("# TYPE brisk_worker_memory_bytes gauge"),
+        "worker memory in /metrics",
+    )?;
 
     // The client's diagnostics on the same cluster.
     let story = client.story(std::slice::from_ref(&final_key))?;
-    check(story.iter().any(|l| l.source == "scheduler" && l.to == "memory"), "the scheduler's story")?;
+    check(
+        story
+            .iter()
+            .any(|l| l.source == "scheduler" && l.to == "memory"),
+        "the scheduler's story",
+    )?;
     check(
         story.iter().any(|l| client_workers.contains(&l.source)),
         format!("a worker's story joined in: {story:?}"),
@@ -314,14 +413,23 @@ fn the_dashboard_shows_a_running_cluster() -> R {
     let logs = client.get_worker_logs()?;
     check(logs.len() == 2, "logs of both workers")?;
     check(
-        logs.values().all(|lines| lines.iter().any(|l| l.contains("worker at"))),
+        logs.values()
+            .all(|lines| lines.iter().any(|l| l.contains("worker at"))),
         format!("each worker's log has its start: {logs:?}"),
     )?;
     let dump = out.join("cluster-state.json");
     client.dump_cluster_state(&dump)?;
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&dump)?)?;
-    check(state["scheduler"]["tasks"].as_array().is_some_and(|t| !t.is_empty()), "the scheduler's tasks in the dump")?;
-    check(state["workers"].as_object().is_some_and(|w| w.len() == 2), "both workers in the dump")?;
+    check(
+        state["scheduler"]["tasks"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "the scheduler's tasks in the dump",
+    )?;
+    check(
+        state["workers"].as_object().is_some_and(|w| w.len() == 2),
+        "both workers in the dump",
+    )?;
 
     // A performance report of more work on this cluster.
     let report = out.join("report-cluster.html");
@@ -329,7 +437,10 @@ fn the_dashboard_shows_a_running_cluster() -> R {
     let got = brisk::diagnostics::performance_report(&report, || more.compute_with(&client))??;
     check(got == (1..=500).sum::<i64>(), "the report's work")?;
     let html = std::fs::read_to_string(&report)?;
-    check(html.contains("\"prefix\":\"inc\"") && !html.contains("/*BRISK_REPORT_DATA*/null"), "the report holds the cluster's tasks")?;
+    check(
+        html.contains("\"prefix\":\"inc\"") && !html.contains("/*BRISK_REPORT_DATA*/null"),
+        "the report holds the cluster's tasks",
+    )?;
     Ok(())
 }
 
@@ -337,7 +448,9 @@ fn the_dashboard_shows_a_running_cluster() -> R {
 fn a_performance_report_of_local_work_renders() -> R {
     let report = out_dir().join("report-local.html");
     let work = graph(300)?;
-    let got = brisk::diagnostics::performance_report(&report, || work.compute_with(&LocalScheduler::new()))??;
+    let got = brisk::diagnostics::performance_report(&report, || {
+        work.compute_with(&LocalScheduler::new())
+    })??;
     check(got == (1..=300).sum::<i64>(), "the work's result")?;
     let html = std::fs::read_to_string(&report)?;
     let data = html
@@ -350,10 +463,16 @@ fn a_performance_report_of_local_work_renders() -> R {
     let of = |p: &str| stream.iter().filter(|r| r["prefix"] == p).count();
     check(
         of("inc") == 300 && of("add") == 299,
-        format!("every inc and add in the stream: {} and {}", of("inc"), of("add")),
+        format!(
+            "every inc and add in the stream: {} and {}",
+            of("inc"),
+            of("add")
+        ),
     )?;
     let driver = start_chromedriver()?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let c = browser(&driver).await?;
         c.goto(&format!("file://{}", report.display())).await?;
@@ -361,7 +480,10 @@ fn a_performance_report_of_local_work_renders() -> R {
             Ok(attr(&c, "body", "data-rendered").await?.as_deref() == Some("1"))
         })
         .await?;
-        let rects: u64 = attr(&c, "#task-stream", "data-rects").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let rects: u64 = attr(&c, "#task-stream", "data-rects")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         check(rects > 0, "the report draws the task stream")?;
         std::fs::write(out_dir().join("report-local.png"), c.screenshot().await?)?;
         c.close().await?;
@@ -379,13 +501,19 @@ fn progress_draws_a_bar_that_reaches_the_end() -> R {
     let err = String::from_utf8_lossy(&out.stderr);
     check(out.status.success(), format!("the child failed: {err}"))?;
     let last = err.rsplit('[').next().unwrap_or_default();
-    check(last.contains("100%") && last.contains(" tasks"), format!("a finished bar: {err}"))?;
+    check(
+        last.contains("100%") && last.contains(" tasks"),
+        format!("a finished bar: {err}"),
+    )?;
     let quiet = Command::new(std::env::current_exe()?)
         .env("BRISK_TEST_PROGRESS_CHILD", "quiet")
         .stderr(Stdio::piped())
         .output()?;
     let err = String::from_utf8_lossy(&quiet.stderr);
-    check(!err.contains("tasks"), format!("no bar without a terminal or `progress`: {err}"))
+    check(
+        !err.contains("tasks"),
+        format!("no bar without a terminal or `progress`: {err}"),
+    )
 }
 
 fn main() {
@@ -393,16 +521,29 @@ fn main() {
     if let Ok(mode) = std::env::var("BRISK_TEST_PROGRESS_CHILD") {
         let work = graph(100).expect("graph");
         let run = || work.compute_with(&LocalScheduler::new()).expect("compute");
-        let got = if mode == "1" { brisk::diagnostics::progress(run) } else { run() };
+        let got = if mode == "1" {
+            brisk::diagnostics::progress(run)
+        } else {
+            run()
+        };
         assert_eq!(got, (1..=100).sum::<i64>());
         return;
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args = Arguments::from_args();
     let tests: Vec<(&str, fn() -> R)> = vec![
-        ("the_dashboard_shows_a_running_cluster", the_dashboard_shows_a_running_cluster),
-        ("a_performance_report_of_local_work_renders", a_performance_report_of_local_work_renders),
-        ("progress_draws_a_bar_that_reaches_the_end", progress_draws_a_bar_that_reaches_the_end),
+        (
+            "the_dashboard_shows_a_running_cluster",
+            the_dashboard_shows_a_running_cluster,
+        ),
+        (
+            "a_performance_report_of_local_work_renders",
+            a_performance_report_of_local_work_renders,
+        ),
+        (
+            "progress_draws_a_bar_that_reaches_the_end",
+            progress_draws_a_bar_that_reaches_the_end,
+        ),
     ];
     let trials = tests
         .into_iter()

@@ -234,7 +234,13 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
             },
             vec![],
         ),
-        (Msg::WorkerQuery { id: 13, query: WorkerQuery::State }, vec![]),
+        (
+            Msg::WorkerQuery {
+                id: 13,
+                query: WorkerQuery::State,
+            },
+            vec![],
+        ),
         (
             Msg::WorkerQueryReply {
                 id: 12,
@@ -245,18 +251,29 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
         (
             Msg::Diagnostics {
                 id: 14,
-                query: DiagnosticsQuery::Story { keys: vec![y.clone()] },
+                query: DiagnosticsQuery::Story {
+                    keys: vec![y.clone()],
+                },
             },
             vec![],
         ),
         (
             Msg::Diagnostics {
                 id: 15,
-                query: DiagnosticsQuery::Report { since: 3, time: 1.5 },
+                query: DiagnosticsQuery::Report {
+                    since: 3,
+                    time: 1.5,
+                },
             },
             vec![],
         ),
-        (Msg::Diagnostics { id: 16, query: DiagnosticsQuery::ClusterState }, vec![]),
+        (
+            Msg::Diagnostics {
+                id: 16,
+                query: DiagnosticsQuery::ClusterState,
+            },
+            vec![],
+        ),
         (
             Msg::DiagnosticsReply {
                 id: 14,

@@ -57,13 +57,16 @@ pub fn recording() -> bool {
 pub fn record_local_task(thread: u32, key: &brisk_core::Key, start: Instant, stop: Instant) {
     let all = RECORDINGS.lock().unwrap_or_else(|p| p.into_inner());
     for r in all.iter() {
-        r.lock().unwrap_or_else(|p| p.into_inner()).tasks.push(LocalTask {
-            thread,
-            key: key.to_string(),
-            prefix: key.prefix().to_string(),
-            start,
-            stop,
-        });
+        r.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .tasks
+            .push(LocalTask {
+                thread,
+                key: key.to_string(),
+                prefix: key.prefix().to_string(),
+                start,
+                stop,
+            });
     }
 }
 
@@ -157,7 +160,12 @@ pub fn performance_report<R>(path: impl AsRef<Path>, f: impl FnOnce() -> R) -> R
 }
 
 /// The report's data: records, compute time per prefix, transfer totals.
-fn report_data(stream: &[StreamEntry], memory: Vec<MemorySeries>, workers: Vec<Json>, duration: f64) -> Json {
+fn report_data(
+    stream: &[StreamEntry],
+    memory: Vec<MemorySeries>,
+    workers: Vec<Json>,
+    duration: f64,
+) -> Json {
     let mut groups: BTreeMap<&str, (u64, f64, u64)> = BTreeMap::new();
     let (mut transfers, mut transfer_bytes, mut transfer_seconds) = (0u64, 0u64, 0.0f64);
     for r in stream {

@@ -209,9 +209,7 @@ impl DashboardWatcher {
             while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
                 match s.read(&mut buf) {
                     Ok(0) => break,
-                    Ok(n) => {
-                        events += buf[..n].windows(5).filter(|w| w == b"data:").count() as u64
-                    }
+                    Ok(n) => events += buf[..n].windows(5).filter(|w| w == b"data:").count() as u64,
                     Err(_) => continue,
                 }
             }

@@ -206,7 +206,11 @@ mod tests {
         assert_eq!(o.config.no_workers_timeout, None);
         assert_eq!((o.client_buffer, o.max_connections), (8 << 20, 10));
         assert_eq!(o.config.worker_timeout, 30.0);
-        assert_eq!(o.dashboard.as_deref(), Some(":8787"), "a dashboard by default");
+        assert_eq!(
+            o.dashboard.as_deref(),
+            Some(":8787"),
+            "a dashboard by default"
+        );
         let o = args(&["--no-dashboard"]).unwrap().options().unwrap();
         assert_eq!(o.dashboard, None);
         let e = args(&["--no-workers-timeout", "later"])

@@ -57,7 +57,12 @@ impl ClientProgress {
         let finished = |shared: &Shared| -> Option<BTreeMap<String, u64>> {
             let text = ask(shared, DiagnosticsQuery::Status { since: u64::MAX }).ok()?;
             let s: StatusSnapshot = serde_json::from_str(&text).ok()?;
-            Some(s.groups.into_iter().map(|g| (g.prefix, g.finished)).collect())
+            Some(
+                s.groups
+                    .into_iter()
+                    .map(|g| (g.prefix, g.finished))
+                    .collect(),
+            )
         };
         let baseline = finished(shared).unwrap_or_default();
         let bar = crate::diagnostics::progress::bar(tg.len() as u64, "")?;
@@ -65,13 +70,19 @@ impl ClientProgress {
         let shared = std::sync::Arc::downgrade(shared);
         let thread = std::thread::spawn(move || loop {
             let done = stopped.recv_timeout(std::time::Duration::from_millis(200));
-            let Some(shared) = shared.upgrade() else { return };
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
             if let Some(now) = finished(&shared) {
                 let position: u64 = counts
                     .iter()
                     .map(|(p, n)| {
                         let before = baseline.get(p).copied().unwrap_or(0);
-                        now.get(p).copied().unwrap_or(0).saturating_sub(before).min(*n)
+                        now.get(p)
+                            .copied()
+                            .unwrap_or(0)
+                            .saturating_sub(before)
+                            .min(*n)
                     })
                     .sum();
                 bar.set_position(position);
@@ -98,4 +109,3 @@ impl Drop for ClientProgress {
         }
     }
 }
-

@@ -67,7 +67,10 @@ impl Client {
         let text = self.diagnostics(DiagnosticsQuery::ClusterState)?;
         let path = path.as_ref();
         std::fs::write(path, text).map_err(|e| {
-            Error::Other(format!("cannot write the cluster state to {}: {e}", path.display()))
+            Error::Other(format!(
+                "cannot write the cluster state to {}: {e}",
+                path.display()
+            ))
         })
     }
 }

@@ -17,9 +17,9 @@
 //! [`future`] (futures and the state they share with their client), `command`
 //! (what the connection thread is asked to do), `io` (the connection thread).
 
+mod ask;
 #[allow(clippy::module_inception)]
 mod client;
-mod ask;
 mod command;
 mod diagnostics;
 pub mod future;

@@ -46,7 +46,11 @@ impl Out {
 /// ```
 pub fn render_metrics(s: &StatusSnapshot) -> String {
     let mut o = Out(String::new());
-    o.family("brisk_scheduler_tasks", "gauge", "Tasks the scheduler knows.");
+    o.family(
+        "brisk_scheduler_tasks",
+        "gauge",
+        "Tasks the scheduler knows.",
+    );
     o.sample("brisk_scheduler_tasks", &[], s.tasks as f64);
     o.family("brisk_scheduler_workers", "gauge", "Workers connected.");
     o.sample("brisk_scheduler_workers", &[], s.workers.len() as f64);
@@ -61,7 +65,11 @@ pub fn render_metrics(s: &StatusSnapshot) -> String {
         "counter",
         "Seconds the scheduler spent handling its inputs.",
     );
-    o.sample("brisk_scheduler_event_handling_seconds_total", &[], s.event_seconds);
+    o.sample(
+        "brisk_scheduler_event_handling_seconds_total",
+        &[],
+        s.event_seconds,
+    );
 
     o.family(
         "brisk_scheduler_prefix_tasks",
@@ -122,7 +130,11 @@ pub fn render_metrics(s: &StatusSnapshot) -> String {
 
     o.family("brisk_worker_threads", "gauge", "Threads of each worker.");
     for w in &s.workers {
-        o.sample("brisk_worker_threads", &[("worker", &w.address)], w.nthreads as f64);
+        o.sample(
+            "brisk_worker_threads",
+            &[("worker", &w.address)],
+            w.nthreads as f64,
+        );
     }
     o.family(
         "brisk_worker_memory_bytes",
@@ -240,7 +252,11 @@ pub fn render_metrics(s: &StatusSnapshot) -> String {
         "CPU each worker used over its last heartbeat, in cores.",
     );
     for w in &s.workers {
-        o.sample("brisk_worker_cpu_ratio", &[("worker", &w.address)], w.cpu / 100.0);
+        o.sample(
+            "brisk_worker_cpu_ratio",
+            &[("worker", &w.address)],
+            w.cpu / 100.0,
+        );
     }
     o.0
 }

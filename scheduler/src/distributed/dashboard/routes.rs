@@ -128,9 +128,7 @@ async fn metrics(State(m): Shared) -> Response {
 
 /// Live updates: a status at most every refresh period, each with the
 /// task-stream records after the previous one's.
-async fn events(
-    State(m): Shared,
-) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+async fn events(State(m): Shared) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
     let stream = futures::stream::unfold((m, 0u64, true), |(m, since, first)| async move {
         if !first {
             tokio::time::sleep(super::REFRESH).await;

@@ -51,14 +51,24 @@ impl Drop for Dashboard {
 }
 
 fn bind(options: &DashboardOptions) -> Result<std::net::TcpListener> {
-    let address = options.address.strip_prefix("tcp://").unwrap_or(&options.address);
+    let address = options
+        .address
+        .strip_prefix("tcp://")
+        .unwrap_or(&options.address);
     let (host, port) = address.rsplit_once(':').unwrap_or((address, ""));
-    let host = if host.is_empty() { options.default_host.as_str() } else { host };
+    let host = if host.is_empty() {
+        options.default_host.as_str()
+    } else {
+        host
+    };
     let port: u16 = if port.is_empty() {
         super::DEFAULT_PORT
     } else {
         port.parse().map_err(|_| Error::Config {
-            reason: format!("the dashboard address {} has no valid port", options.address),
+            reason: format!(
+                "the dashboard address {} has no valid port",
+                options.address
+            ),
         })?
     };
     match std::net::TcpListener::bind((host, port)) {
@@ -83,7 +93,11 @@ pub fn start(options: DashboardOptions, ask: AskFn) -> Result<Dashboard> {
     let listener = bind(&options)?;
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
-    let scheme = if options.tls.is_some() { "https" } else { "http" };
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let address = format!("{scheme}://{local}/status");
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()

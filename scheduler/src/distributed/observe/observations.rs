@@ -59,7 +59,11 @@ impl Observations {
         duration: f64,
         now: f64,
     ) {
-        let duration = if duration.is_finite() { duration.max(0.0) } else { 0.0 };
+        let duration = if duration.is_finite() {
+            duration.max(0.0)
+        } else {
+            0.0
+        };
         self.stream.push(Record {
             seq: 0,
             worker,
@@ -81,7 +85,11 @@ impl Observations {
         now: f64,
     ) {
         for a in activity {
-            let ago = if a.ago.is_finite() { a.ago.clamp(0.0, 3600.0) } else { 0.0 };
+            let ago = if a.ago.is_finite() {
+                a.ago.clamp(0.0, 3600.0)
+            } else {
+                0.0
+            };
             let duration = if a.duration.is_finite() {
                 a.duration.clamp(0.0, 3600.0)
             } else {

@@ -15,7 +15,6 @@ use super::comm::{
 use super::ids::{ClientId, StimulusId, WorkerId};
 use super::messages::{Incoming, Msg, Outgoing, WireValue};
 use super::observe::{Ask, Observations};
-use queries::{Pending, Responder};
 use super::scheduler_state::{
     Event, Instruction, NewTask, Report, SchedulerConfig, SchedulerState,
 };
@@ -24,6 +23,7 @@ use super::worker_info::{WorkerInfo, WorkerMetrics};
 use crate::error::Result;
 use crate::protocol::{Limits, Role};
 use brisk_core::Key;
+use queries::{Pending, Responder};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -197,7 +197,8 @@ pub async fn serve(
     core.client_buffer = options.client_buffer;
     core.max_queued = options.max_queued;
     core.dashboard = dashboard.as_ref().map(|d| d.link().to_string());
-    core.status.send_modify(|s| s.dashboard = core.dashboard.clone());
+    core.status
+        .send_modify(|s| s.dashboard = core.dashboard.clone());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

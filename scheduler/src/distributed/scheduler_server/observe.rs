@@ -26,13 +26,9 @@ impl Core {
         let now = self.now();
         let answer = match query {
             DiagnosticsQuery::Status { since } => {
-                let status = self.observe.status(
-                    &self.state,
-                    &self.infos(),
-                    since,
-                    STATUS_RECORDS,
-                    now,
-                );
+                let status =
+                    self.observe
+                        .status(&self.state, &self.infos(), since, STATUS_RECORDS, now);
                 match responder {
                     Responder::Local(tx) => {
                         let _ = tx.send(Answer::Status(Box::new(status)));
@@ -176,7 +172,9 @@ impl Core {
                         }
                         workers.push(lines);
                     }
-                    Err(e) => tracing::warn!(target: "brisk::scheduler", "{address} sent a story that is not one: {e}"),
+                    Err(e) => {
+                        tracing::warn!(target: "brisk::scheduler", "{address} sent a story that is not one: {e}")
+                    }
                 }
             }
             Gathering::State { workers, .. } => {
@@ -230,7 +228,10 @@ impl Core {
                     Ok(j) => (j, None),
                     Err(e) => (String::new(), Some(e)),
                 };
-                self.push(Dest::Client(client), Msg::DiagnosticsReply { id, json, error });
+                self.push(
+                    Dest::Client(client),
+                    Msg::DiagnosticsReply { id, json, error },
+                );
             }
         }
     }

@@ -32,4 +32,3 @@ pub(crate) struct Pending {
     pub(crate) waiting: BTreeSet<WorkerId>,
     pub(crate) deadline: f64,
 }
-

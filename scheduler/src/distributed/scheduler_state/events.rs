@@ -581,7 +581,8 @@ impl SchedulerState {
         });
         let from = ts.status.name();
         ts.nbytes = nbytes;
-        self.groups.moved(key.prefix(), &ts.status, &TaskStatus::Memory);
+        self.groups
+            .moved(key.prefix(), &ts.status, &TaskStatus::Memory);
         ts.status = TaskStatus::Memory;
         crate::distributed::ids::push_story(
             &mut ts.story,

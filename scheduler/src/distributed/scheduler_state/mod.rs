@@ -49,8 +49,8 @@ mod validate;
 
 use super::ids::{ClientId, Priority, StimulusId, TaskSpec, WorkerId};
 pub use super::ids::{NewTask, StoryLine};
-pub use groups::{TaskGroup, TaskGroups, GROUP_STATES};
 use brisk_core::Key;
+pub use groups::{TaskGroup, TaskGroups, GROUP_STATES};
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -20,13 +20,13 @@ impl Session<'_> {
             (b.memory_bytes(), b.spilled_bytes())
         };
         let mut metrics = self.counters.snapshot(MemoryReport {
-                process: process_memory(),
-                managed,
-                spilled,
-                spill_written: totals.written,
-                spill_read: totals.read,
-                spill_nanos: ((totals.write_seconds + totals.read_seconds) * 1e9) as u64,
-            });
+            process: process_memory(),
+            managed,
+            spilled,
+            spill_written: totals.written,
+            spill_read: totals.read,
+            spill_nanos: ((totals.write_seconds + totals.read_seconds) * 1e9) as u64,
+        });
         metrics.cpu_percent = self.reporting.cpu_percent();
         self.out.push(Msg::WorkerMetrics { metrics });
         if let Some(report) = self.reporting.take() {

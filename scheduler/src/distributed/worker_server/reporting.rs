@@ -99,4 +99,3 @@ fn process_cpu_seconds() -> Option<f64> {
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     (ticks > 0).then(|| (utime + stime) / ticks as f64)
 }
-
