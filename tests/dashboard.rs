@@ -511,6 +511,10 @@ fn progress_draws_a_bar_that_reaches_the_end() -> R {
         .output()?;
     let err = String::from_utf8_lossy(&quiet.stderr);
     check(
+        quiet.status.success(),
+        format!("the quiet child failed: {err}"),
+    )?;
+    check(
         !err.contains("tasks"),
         format!("no bar without a terminal or `progress`: {err}"),
     )

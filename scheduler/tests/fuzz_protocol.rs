@@ -166,7 +166,7 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
                 nbytes: 800,
                 duration: 0.25,
                 value: Some(value(1)),
-                thread: 1,
+                thread: Some(1),
             },
             vec![frame(1)],
         ),

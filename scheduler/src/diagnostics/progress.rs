@@ -37,13 +37,16 @@ pub fn progress<R>(f: impl FnOnce() -> R) -> R {
 
 /// Whether a computation starting now shows a bar.
 pub fn enabled() -> bool {
-    if FORCED.load(Ordering::Relaxed) > 0 {
-        return true;
-    }
-    if std::env::var_os(PROGRESS_ENV).is_some_and(|v| v == "0") {
-        return false;
-    }
-    std::io::stderr().is_terminal()
+    FORCED.load(Ordering::Relaxed) > 0 || *on_a_terminal()
+}
+
+/// Whether standard error is a terminal and bars are not turned off, read once
+/// per process (every local run asks: it must cost no system call).
+fn on_a_terminal() -> &'static bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    ON.get_or_init(|| {
+        std::io::stderr().is_terminal() && !std::env::var_os(PROGRESS_ENV).is_some_and(|v| v == "0")
+    })
 }
 
 /// Standard error when it is not a terminal (a log file, a pipe): each redraw
@@ -90,7 +93,7 @@ pub fn bar(total: u64, what: &str) -> Option<ProgressBar> {
     if !enabled() {
         return None;
     }
-    let target = if std::io::stderr().is_terminal() {
+    let target = if *on_a_terminal() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 4)

@@ -200,11 +200,7 @@ fn write_report(path: &Path, data: &Json) -> Result<()> {
     let text = serde_json::to_string(data)
         .map_err(|e| Error::Other(format!("the report's data: {e}")))?
         .replace("</", "<\\/");
-    let html = crate::distributed::dashboard::REPORT_TEMPLATE.replacen(
-        crate::distributed::dashboard::REPORT_SLOT,
-        &text,
-        1,
-    );
+    let html = crate::distributed::dashboard::report_page(&text);
     std::fs::write(path, html).map_err(|e| {
         Error::Other(format!(
             "cannot write the performance report to {}: {e}",

@@ -52,9 +52,10 @@ pub enum Msg {
         duration: f64,
         /// The value itself, sometimes.
         value: Option<WireValue>,
-        /// The worker's thread that ran it (for the task stream).
+        /// The worker's thread that ran it just now (for the task stream);
+        /// `None` when it was not run for this report (held already, fetched).
         #[serde(default)]
-        thread: u32,
+        thread: Option<u32>,
     },
     /// A task failed.
     TaskErred {

@@ -20,7 +20,7 @@ mod routes;
 mod server;
 
 pub use metrics::render_metrics;
-pub(crate) use pages::{REPORT as REPORT_TEMPLATE, REPORT_SLOT};
+pub(crate) use pages::report as report_page;
 pub use server::{start, Dashboard, DashboardOptions};
 
 /// How often at most the dashboard asks the scheduler for a status (and sends

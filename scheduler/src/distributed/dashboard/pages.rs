@@ -14,10 +14,27 @@ pub const STORY: &str = include_str!("assets/story.html");
 pub const SCRIPT: &str = include_str!("assets/dashboard.js");
 /// The pages' style.
 pub const STYLE: &str = include_str!("assets/dashboard.css");
-/// The performance report's template: the data replaces [`REPORT_SLOT`].
-pub const REPORT: &str = include_str!("assets/report.html");
+/// The performance report's template: see [`report`].
+const REPORT: &str = include_str!("assets/report.html");
 /// Where a report's data goes in [`REPORT`].
-pub const REPORT_SLOT: &str = "/*BRISK_REPORT_DATA*/null";
+const REPORT_SLOT: &str = "/*BRISK_REPORT_DATA*/null";
+/// Where the task stream's drawing goes in [`REPORT`].
+const DRAWING_SLOT: &str = "/*BRISK_SHARED_DRAWING*/";
+
+/// A performance report's page: the template with the status page's drawing
+/// code (the block of [`SCRIPT`] between its `BEGIN`/`END shared drawing code`
+/// lines) and `data`, JSON text that must not hold `</`, inline.
+pub fn report(data: &str) -> String {
+    // From the line after the BEGIN line to the END line.
+    let drawing = SCRIPT
+        .split_once("// BEGIN shared drawing code")
+        .and_then(|(_, rest)| rest.split_once('\n'))
+        .and_then(|(_, rest)| rest.split_once("// END shared drawing code"))
+        .map_or("", |(block, _)| block);
+    REPORT
+        .replacen(DRAWING_SLOT, drawing, 1)
+        .replacen(REPORT_SLOT, data, 1)
+}
 
 /// The page that asks for the cluster's token.
 pub fn login(path: &str, wrong: bool) -> String {

@@ -12,7 +12,7 @@ use crate::distributed::scheduler_state::SchedulerState;
 use crate::distributed::worker_info::{WorkerInfo, WorkerMetrics};
 use brisk_core::Key;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Memory samples kept per worker (one a heartbeat: minutes of history).
 pub const MEMORY_SAMPLES: usize = 2000;
@@ -161,10 +161,10 @@ impl Observations {
 
     /// The cluster now: the records after `since` (at most `limit`), the task
     /// groups and the workers.
-    pub fn status(
+    pub fn status<'a>(
         &self,
         state: &SchedulerState,
-        workers: &BTreeMap<WorkerId, WorkerInfo>,
+        workers: impl IntoIterator<Item = &'a WorkerInfo>,
         since: u64,
         limit: usize,
         now: f64,
@@ -175,13 +175,23 @@ impl Observations {
             stream_seq: self.stream.last_seq(),
             stream: self.stream_since(since, limit),
             groups: groups(state),
-            workers: workers
-                .values()
-                .map(|info| self.worker(state, info, now))
-                .collect(),
+            workers: self.workers(state, workers, now),
             events: self.events,
             event_seconds: self.event_seconds,
         }
+    }
+
+    /// The workers as the scheduler sees them now.
+    pub fn workers<'a>(
+        &self,
+        state: &SchedulerState,
+        workers: impl IntoIterator<Item = &'a WorkerInfo>,
+        now: f64,
+    ) -> Vec<WorkerSnapshot> {
+        workers
+            .into_iter()
+            .map(|info| self.worker(state, info, now))
+            .collect()
     }
 
     fn worker(&self, state: &SchedulerState, info: &WorkerInfo, now: f64) -> WorkerSnapshot {
@@ -213,9 +223,9 @@ impl Observations {
     }
 
     /// Each worker's recent log lines.
-    pub fn logs(&self, workers: &BTreeMap<WorkerId, WorkerInfo>) -> Vec<WorkerLogs> {
+    pub fn logs<'a>(&self, workers: impl IntoIterator<Item = &'a WorkerInfo>) -> Vec<WorkerLogs> {
         workers
-            .values()
+            .into_iter()
             .map(|info| WorkerLogs {
                 id: info.id.0,
                 address: info.address.clone(),

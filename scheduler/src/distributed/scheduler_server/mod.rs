@@ -196,9 +196,8 @@ pub async fn serve(
     let mut core = Core::new(options.config, status, options.validate);
     core.client_buffer = options.client_buffer;
     core.max_queued = options.max_queued;
-    core.dashboard = dashboard.as_ref().map(|d| d.link().to_string());
-    core.status
-        .send_modify(|s| s.dashboard = core.dashboard.clone());
+    let link = dashboard.as_ref().map(|d| d.link().to_string());
+    core.status.send_modify(|s| s.dashboard = link);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -363,8 +362,6 @@ struct Core {
     /// Questions waiting for workers' answers, by id.
     queries: BTreeMap<u64, Pending>,
     next_query: u64,
-    /// The dashboard's address, once it listens.
-    dashboard: Option<String>,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -401,7 +398,6 @@ impl Core {
             observe: Observations::default(),
             queries: BTreeMap::new(),
             next_query: 0,
-            dashboard: None,
         }
     }
 
@@ -446,20 +442,19 @@ impl Core {
         self.flush();
         self.observe.events += 1;
         self.observe.event_seconds += started.elapsed().as_secs_f64();
-        let s = SchedulerStatus {
-            workers: self.workers.len(),
-            clients: self.clients.len(),
-            tasks: self.state.task_count(),
-            queued_bytes: self.queued_bytes,
-            dashboard: self.dashboard.clone(),
-        };
+        // The counts only: the dashboard's address is set once, at the start.
+        let now = (
+            self.workers.len(),
+            self.clients.len(),
+            self.state.task_count(),
+            self.queued_bytes,
+        );
         self.status.send_if_modified(|old| {
-            if *old != s {
-                *old = s;
-                true
-            } else {
-                false
+            if (old.workers, old.clients, old.tasks, old.queued_bytes) == now {
+                return false;
             }
+            (old.workers, old.clients, old.tasks, old.queued_bytes) = now;
+            true
         });
     }
 
@@ -558,9 +553,11 @@ impl Core {
                     thread,
                 },
             ) => {
-                let now = self.now();
-                self.observe
-                    .task_finished(worker, thread, &key, nbytes, duration, now);
+                if let Some(thread) = thread {
+                    let now = self.now();
+                    self.observe
+                        .task_finished(worker, thread, &key, nbytes, duration, now);
+                }
                 if let Some(v) = value {
                     self.results.insert(key.clone(), (v, m.frames));
                 }

@@ -28,7 +28,7 @@ impl Core {
             DiagnosticsQuery::Status { since } => {
                 let status =
                     self.observe
-                        .status(&self.state, &self.infos(), since, STATUS_RECORDS, now);
+                        .status(&self.state, self.infos(), since, STATUS_RECORDS, now);
                 match responder {
                     Responder::Local(tx) => {
                         let _ = tx.send(Answer::Status(Box::new(status)));
@@ -37,19 +37,16 @@ impl Core {
                     r => return self.respond(r, to_json(&status)),
                 }
             }
-            DiagnosticsQuery::WorkerLogs => to_json(&self.observe.logs(&self.infos())),
+            DiagnosticsQuery::WorkerLogs => to_json(&self.observe.logs(self.infos())),
             DiagnosticsQuery::SchedulerLogs => to_json(&lines_since(0, RECENT_LINES).0),
-            DiagnosticsQuery::Report { since, time } => {
-                let infos = self.infos();
-                to_json(&json!({
-                    "time": now,
-                    "stream_seq": self.observe.stream.last_seq(),
-                    "stream": self.observe.stream_since(since, STREAM_CAPACITY),
-                    "groups": groups(&self.state),
-                    "memory": self.observe.memory_since(time),
-                    "workers": self.observe.status(&self.state, &infos, u64::MAX, 0, now).workers,
-                }))
-            }
+            DiagnosticsQuery::Report { since, time } => to_json(&json!({
+                "time": now,
+                "stream_seq": self.observe.stream.last_seq(),
+                "stream": self.observe.stream_since(since, STREAM_CAPACITY),
+                "groups": groups(&self.state),
+                "memory": self.observe.memory_since(time),
+                "workers": self.observe.workers(&self.state, self.infos(), now),
+            })),
             DiagnosticsQuery::Story { keys } => {
                 let scheduler = self.scheduler_story(&keys);
                 let gathering = Gathering::Story {
@@ -70,11 +67,15 @@ impl Core {
     }
 
     /// The workers as the scheduler's records know them.
-    fn infos(&self) -> std::collections::BTreeMap<WorkerId, crate::distributed::WorkerInfo> {
+    fn infos(&self) -> impl Iterator<Item = &crate::distributed::WorkerInfo> {
+        self.workers.values().map(|(info, _, _)| info)
+    }
+
+    /// A worker's address (its id, once it has gone).
+    fn address_of(&self, worker: WorkerId) -> String {
         self.workers
-            .iter()
-            .map(|(id, (info, _, _))| (*id, info.clone()))
-            .collect()
+            .get(&worker)
+            .map_or_else(|| worker.to_string(), |(i, _, _)| i.address.clone())
     }
 
     fn scheduler_story(&self, keys: &[Key]) -> Vec<StoryEntry> {
@@ -94,12 +95,7 @@ impl Core {
 
     fn scheduler_state_json(&self) -> Json {
         let now = self.now();
-        let infos = self.infos();
-        let address = |w: &WorkerId| {
-            infos
-                .get(w)
-                .map_or_else(|| w.to_string(), |i| i.address.clone())
-        };
+        let address = |w: &WorkerId| self.address_of(*w);
         let tasks: Vec<Json> = self
             .state
             .tasks()
@@ -118,7 +114,7 @@ impl Core {
         json!({
             "time": now,
             "tasks": tasks,
-            "status": self.observe.status(&self.state, &infos, u64::MAX, 0, now),
+            "status": self.observe.status(&self.state, self.infos(), u64::MAX, 0, now),
             "clients": self.clients.keys().map(|c| c.0).collect::<Vec<_>>(),
             "logs": lines_since(0, RECENT_LINES).0,
         })
@@ -153,10 +149,7 @@ impl Core {
 
     /// A worker's answer to a question.
     pub(super) fn on_worker_query_reply(&mut self, worker: WorkerId, id: u64, json: String) {
-        let address = self
-            .workers
-            .get(&worker)
-            .map_or_else(|| worker.to_string(), |(i, _, _)| i.address.clone());
+        let address = self.address_of(worker);
         let Some(p) = self.queries.get_mut(&id) else {
             return;
         };

@@ -220,8 +220,8 @@ struct Session<'a> {
     retired: bool,
     /// Transfers, spills, log lines and CPU for the heartbeats.
     reporting: reporting::Reporting,
-    /// The thread of the task whose result is being reported.
-    finishing_thread: u32,
+    /// The task whose run just ended, and the thread it ran on.
+    finishing: Option<(Key, u32)>,
 }
 
 impl<'a> Session<'a> {
@@ -259,7 +259,7 @@ impl<'a> Session<'a> {
             me: None,
             retired: false,
             reporting: reporting::Reporting::new(),
-            finishing_thread: 0,
+            finishing: None,
         }
     }
 
@@ -352,7 +352,7 @@ impl<'a> Session<'a> {
                 if session != self.id {
                     return true;
                 }
-                self.finishing_thread = thread;
+                self.finishing = Some((key.clone(), thread));
                 self.counters.executed();
                 let (mean, n) = self.op_means.entry(op).or_insert((0.0, 0));
                 *n += 1;
@@ -545,6 +545,12 @@ impl<'a> Session<'a> {
                 duration,
                 send_value,
             } => {
+                // Only a run that just ended makes a task-stream record.
+                let thread = self
+                    .finishing
+                    .take()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, t)| t);
                 let value = if send_value && nbytes as usize <= INLINE_VALUE_LIMIT {
                     self.store.lock().peek(&key).cloned()
                 } else {
@@ -558,7 +564,7 @@ impl<'a> Session<'a> {
                                 nbytes,
                                 duration,
                                 value: Some(v),
-                                thread: self.finishing_thread,
+                                thread,
                             },
                             frames,
                         );
@@ -568,7 +574,7 @@ impl<'a> Session<'a> {
                         nbytes,
                         duration,
                         value: None,
-                        thread: self.finishing_thread,
+                        thread,
                     }),
                 }
             }

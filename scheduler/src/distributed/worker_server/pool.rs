@@ -30,15 +30,17 @@ impl Pool {
             let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("brisk-worker-{i}"))
-                .spawn(move || loop {
+                .spawn(move || {
                     THREAD.with(|t| t.set(i as u32));
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
                     }
                 })?;
         }

@@ -5,7 +5,7 @@
 
 (() => {
 
-// BEGIN shared drawing code (the same block is inlined in report.html)
+// BEGIN shared drawing code (a performance report inlines this block)
 
 // ---- formatting -----------------------------------------------------------
 
