@@ -620,6 +620,67 @@ fn tls_files(dir: &std::path::Path, tag: &str) -> brisk::scheduler::distributed:
     files
 }
 
+/// The dashboard of a TLS cluster serves HTTPS with the cluster's certificate
+/// and asks no client certificate (a browser has none): a client that trusts
+/// the cluster's CA reads the API with the token, and is refused without it.
+fn dashboard_over_https(c: &LocalCluster, ca_pem: &[u8]) -> R {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+    use std::io::{Read, Write};
+    let link = c.dashboard_link().ok_or("no dashboard")?;
+    check(
+        link.starts_with("https://"),
+        format!("an https link: {link}"),
+    )?;
+    let host = link
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        roots.add(cert?)?;
+    }
+    let config = std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    );
+    let get = |token: Option<&str>| -> Result<String, Failed> {
+        let conn = rustls::ClientConnection::new(
+            config.clone(),
+            ServerName::try_from("127.0.0.1")?.to_owned(),
+        )?;
+        let mut tls = rustls::StreamOwned::new(conn, std::net::TcpStream::connect(&host)?);
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        write!(
+            tls,
+            "GET /api/v1/workers HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+        )?;
+        let mut text = String::new();
+        // A server that closes without close_notify still gave its answer.
+        let _ = tls.read_to_string(&mut text);
+        Ok(text)
+    };
+    let with = get(c.token())?;
+    check(
+        with.starts_with("HTTP/1.1 200"),
+        format!("with the token: {with}"),
+    )?;
+    check(
+        with.matches("\"address\"").count() == 2,
+        format!("both workers: {with}"),
+    )?;
+    let without = get(None)?;
+    check(
+        without.starts_with("HTTP/1.1 401"),
+        format!("without the token: {without}"),
+    )
+}
+
 /// Every connection over TLS with mutual authentication: workers and the client
 /// present certificates of the cluster's CA; a client without TLS, or with a
 /// certificate of another CA, is refused.
@@ -628,10 +689,12 @@ fn tls_everywhere() -> R {
     let dir = std::env::temp_dir().join(format!("brisk-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let files = tls_files(&dir, "cluster");
+    let files_ca = files.ca.clone();
     let c = LocalCluster::with_options(LocalClusterOptions {
         validate: true,
         n_workers: 2,
         tls: Some(files),
+        dashboard: Some("127.0.0.1:0".into()),
         ..Default::default()
     })?;
     let client = c.client()?;
@@ -639,6 +702,7 @@ fn tls_everywhere() -> R {
     let b = client.submit(&inc::delayed(2)?)?;
     let s = client.submit(&add::delayed(Delayed::of(&a), Delayed::of(&b))?)?;
     check(s.result()? == 5, "computed over TLS")?;
+    dashboard_over_https(&c, &std::fs::read(&files_ca)?)?;
     let quick = Duration::from_millis(300);
     let plain = brisk::Client::connect_with(
         c.address(),

@@ -7,6 +7,8 @@
 //!   `compute`, in tasks a second; `dist.throughput.dashboard`: the same while a
 //!   dashboard client is connected to `/events` and reading every update (runs
 //!   with and without alternate);
+//! - `dashboard.big_graph`: the status page's first render in Chromium while
+//!   the scheduler holds a 1,000,000-task graph (see `dashboard`);
 //! - `dist.transfer`: 100 MB scattered to one worker and copied to the other
 //!   (the second worker fetches it from the first), beside a raw loopback socket
 //!   copy of the same bytes in this process;
@@ -63,6 +65,9 @@ pub fn run(_args: &[String]) -> Result<()> {
     }
     if want("map") {
         crate::dist_map::run(&cluster, &client)?;
+    }
+    if want("dashboard") {
+        crate::dashboard::big_graph(&cluster, &client)?;
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod array;
 mod bag;
 mod cluster;
+mod dashboard;
 mod dataframe;
 mod dist_map;
 mod distributed;
