@@ -493,18 +493,24 @@ fn a_performance_report_of_local_work_renders() -> R {
 
 /// `progress` shows a bar even where standard error is not a terminal.
 fn progress_draws_a_bar_that_reaches_the_end() -> R {
-    let out = Command::new(std::env::current_exe()?)
-        .env("BRISK_TEST_PROGRESS_CHILD", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()?;
-    let err = String::from_utf8_lossy(&out.stderr);
-    check(out.status.success(), format!("the child failed: {err}"))?;
-    let last = err.rsplit('[').next().unwrap_or_default();
-    check(
-        last.contains("100%") && last.contains(" tasks"),
-        format!("a finished bar: {err}"),
-    )?;
+    // On the local scheduler, and through a client of a LocalCluster.
+    for mode in ["local", "cluster"] {
+        let out = Command::new(std::env::current_exe()?)
+            .env("BRISK_TEST_PROGRESS_CHILD", mode)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        check(
+            out.status.success(),
+            format!("the {mode} child failed: {err}"),
+        )?;
+        let last = err.rsplit('[').next().unwrap_or_default();
+        check(
+            last.contains("100%") && last.contains("/299 tasks"),
+            format!("a finished bar of the graph's 299 tasks ({mode}): {err}"),
+        )?;
+    }
     let quiet = Command::new(std::env::current_exe()?)
         .env("BRISK_TEST_PROGRESS_CHILD", "quiet")
         .stderr(Stdio::piped())
@@ -524,12 +530,21 @@ fn main() {
     brisk::init();
     if let Ok(mode) = std::env::var("BRISK_TEST_PROGRESS_CHILD") {
         let work = graph(100).expect("graph");
-        let run = || work.compute_with(&LocalScheduler::new()).expect("compute");
-        let got = if mode == "1" {
-            brisk::diagnostics::progress(run)
-        } else {
-            run()
-        };
+        let got = match mode.as_str() {
+            "local" => brisk::diagnostics::progress(|| work.compute_with(&LocalScheduler::new())),
+            "cluster" => {
+                let cluster = LocalCluster::with_options(LocalClusterOptions {
+                    n_workers: 1,
+                    dashboard: None,
+                    ..Default::default()
+                })
+                .expect("cluster");
+                let client = cluster.client().expect("client");
+                brisk::diagnostics::progress(|| work.compute_with(&client))
+            }
+            _ => work.compute_with(&LocalScheduler::new()),
+        }
+        .expect("compute");
         assert_eq!(got, (1..=100).sum::<i64>());
         return;
     }
