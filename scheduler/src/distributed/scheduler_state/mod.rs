@@ -501,6 +501,10 @@ impl SchedulerState {
             self.forget_stale_moves();
         }
         self.move_off_retiring();
+        // A retirement may have removed the source of a move still in flight.
+        if !self.moving.is_empty() {
+            self.forget_stale_moves();
+        }
         std::mem::take(&mut self.out)
     }
 
