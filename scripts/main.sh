@@ -8,3 +8,5 @@ cargo run --release --locked --example github_events
 cargo run --release --locked --example github_events -- --workers 2
 cargo run --release --locked --example nyc_taxi
 cargo run --release --locked --example temperature
+cargo run --release --locked --features ml --example grid_search
+cargo run --release --locked --features ml --example random_forest

@@ -79,6 +79,12 @@ if [ ! -d /usr/lib/R/site-library/ncmeta/extdata ] && [ ! -d "$ncmeta/usr/lib/R/
   dpkg -x "$deb_dir"/r-cran-ncmeta_*.deb "$ncmeta"
   rm -rf "$deb_dir"
 fi
+# scikit-learn as the oracle of brisk-ml's tests (ml/tests/oracle.py; the digits test
+# reads the data its wheel ships). Pinned: 1.9 still takes LogisticRegression(penalty=),
+# which 1.10 removes.
+if ! "$BRISK_VENV/bin/python" -c "import sklearn, sys; sys.exit(sklearn.__version__ != '1.9.1')" >/dev/null 2>&1; then
+  "$BRISK_VENV/bin/pip" install --quiet --disable-pip-version-check 'scikit-learn==1.9.1'
+fi
 export BRISK_PYTHON="$BRISK_VENV/bin/python"
 
 echo "== build (all targets, all features)"

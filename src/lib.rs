@@ -73,6 +73,10 @@ pub use brisk_core as core;
 pub use brisk_io as io;
 pub use brisk_scheduler as scheduler;
 
+/// Estimators, pipelines and grid search as task graphs (the `ml` feature).
+#[cfg(feature = "ml")]
+pub use brisk_ml as ml;
+
 // The collections by their Dask names: `brisk::bag` is `dask.bag`, and so on. The
 // dataframe module is there because the facade takes brisk-collections with its
 // default features (`dataframe` among them).

@@ -524,6 +524,49 @@ fn array_on_the_cluster() -> R {
     Ok(())
 }
 
+/// A grid search runs on the workers (its ops are registered by name; the data are
+/// two literal tasks sent once) and scores every candidate as the local scheduler
+/// does; the refit model comes back to the client and predicts there.
+#[cfg(feature = "ml")]
+fn grid_search_on_the_cluster() -> R {
+    use brisk::ml::model_selection::{GridSearchCV, KFold, ParameterGrid};
+    use brisk::ml::{datasets, LogisticRegression, Pipeline, StandardScaler, PCA};
+    let (x, y) = datasets::make_classification(300, 8, 4, 2, 2, 11);
+    let search = GridSearchCV::new(
+        Pipeline::new()
+            .step("scale", StandardScaler::default())
+            .step("pca", PCA::default())
+            .step("logistic", LogisticRegression::default()),
+        ParameterGrid::new()
+            .param("pca__n_components", [2, 5])
+            .param("logistic__C", [0.01, 1.0, 100.0]),
+    )
+    .cv(KFold::new(3));
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let remote = search
+        .fit_with(x.view(), y.view(), &client)
+        .map_err(|e| e.to_string())?;
+    let local = search
+        .fit_with(x.view(), y.view(), &brisk::LocalScheduler::with_threads(2))
+        .map_err(|e| e.to_string())?;
+    check(
+        remote.split_scores == local.split_scores,
+        format!("{:?} vs {:?}", remote.split_scores, local.split_scores),
+    )?;
+    check(remote.best_params == local.best_params, "best params")?;
+    check(remote.fits_of("brisk_ml::PCA") == 2 * 3 + 1, "PCA fits")?;
+    let model = remote.best_estimator.ok_or("no refit model")?;
+    let want = local
+        .best_estimator
+        .ok_or("no local refit model")?
+        .predict(x.view())
+        .map_err(|e| e.to_string())?;
+    let got = model.predict(x.view()).map_err(|e| e.to_string())?;
+    check(got == want, "refit predictions")?;
+    Ok(())
+}
+
 /// A worker process is killed with SIGKILL in the middle of a 1,000-task graph;
 /// the answer is still right.
 fn worker_killed_mid_graph() -> R {
@@ -917,7 +960,7 @@ fn main() {
         return;
     }
     let args = Arguments::from_args();
-    let tests: Vec<(&str, fn() -> R)> = vec![
+    let mut tests: Vec<(&str, fn() -> R)> = vec![
         ("submit_and_result", submit_and_result),
         ("futures_as_arguments", futures_as_arguments),
         ("map_and_gather", map_and_gather),
@@ -956,6 +999,8 @@ fn main() {
             workers_die_with_their_parent,
         ),
     ];
+    #[cfg(feature = "ml")]
+    tests.push(("grid_search_on_the_cluster", grid_search_on_the_cluster));
     let trials = tests
         .into_iter()
         .map(|(name, f)| Trial::test(name, f))

@@ -503,3 +503,33 @@ fn a_byte_order_mark_starting_a_block_is_not_counted() {
     std::fs::write(&path, &bytes).unwrap();
     read_and_compare(path.to_str().unwrap(), &options(&bytes, r), true).unwrap();
 }
+
+/// Found by the fuzzer: the smallest 64-bit integer followed by other bytes, in a
+/// column of integers. Polars' integer parser negates it while reporting the
+/// malformed field; in a build with overflow checks that panicked inside the reader.
+/// It is an error (or a string column), never a panic.
+#[test]
+fn the_smallest_integer_followed_by_garbage_is_not_a_panic() {
+    let scratch = Scratch::new("csv-i64-min");
+    for tail in ["x", " ", ".5", "-", "0"] {
+        let mut text = String::from("a,b\n");
+        // More rows than Polars infers the schema from: `b` is read as integers.
+        for i in 0..200 {
+            text.push_str(&format!("{i},{}\n", -i));
+        }
+        text.push_str(&format!("1,-9223372036854775808{tail}\n"));
+        let bytes = text.as_bytes();
+        for blocksize in [Some(64), Some(1024), None] {
+            let r = Reading {
+                separator: b',',
+                has_header: true,
+                skip_rows: 0,
+                blocksize,
+            };
+            let path = scratch.file("csv");
+            std::fs::write(&path, bytes).unwrap();
+            read_and_compare(path.to_str().unwrap(), &options(bytes, r), true)
+                .unwrap_or_else(|e| panic!("tail {tail:?}, blocksize {blocksize:?}: {e}"));
+        }
+    }
+}

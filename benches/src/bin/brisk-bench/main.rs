@@ -38,6 +38,7 @@ mod dist_map;
 mod distributed;
 mod io;
 mod memory;
+mod ml;
 mod parquet_floor;
 mod soak;
 mod worker_state;
@@ -209,6 +210,7 @@ fn main() -> Result<()> {
         Some("memory") => memory::run(&args[1..]),
         Some("worker-state") => worker_state::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
+        Some("ml") => ml::run(&args[1..]),
         Some(other) => {
             bail!(
                 "unknown benchmark group '{other}'; try: local, order, bag, dataframe, array, io, distributed, cluster, memory, worker-state, soak"
