@@ -78,7 +78,8 @@ pub fn check_features(owner: &str, expected: usize, x: ArrayView2<'_, f64>) -> R
 /// The sorted distinct labels of `y` and each sample's class index; an error when
 /// there are fewer than two classes (`where_` says where: "y", "fold 2").
 pub fn classes(y: ArrayView1<'_, f64>, where_: &str) -> Result<(Vec<f64>, Vec<usize>)> {
-    let mut labels: Vec<f64> = y.to_vec();
+    // −0.0 and 0.0 are one label (`+ 0.0` turns the first into the second).
+    let mut labels: Vec<f64> = y.iter().map(|v| v + 0.0).collect();
     labels.sort_by(f64::total_cmp);
     labels.dedup();
     if labels.len() < 2 {
@@ -91,7 +92,7 @@ pub fn classes(y: ArrayView1<'_, f64>, where_: &str) -> Result<(Vec<f64>, Vec<us
         .iter()
         .map(|v| {
             labels
-                .binary_search_by(|l| l.total_cmp(v))
+                .binary_search_by(|l| l.total_cmp(&(v + 0.0)))
                 .unwrap_or_default()
         })
         .collect();

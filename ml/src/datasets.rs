@@ -35,6 +35,7 @@ pub fn make_classification(
     seed: u64,
 ) -> (Array2<f64>, Array1<f64>) {
     let mut rng = Rng::new(seed);
+    let n_features = n_features.max(1);
     let n_informative = n_informative.clamp(1, n_features);
     let n_redundant = n_redundant.min(n_features - n_informative);
     let n_classes = n_classes.max(2);
@@ -221,7 +222,10 @@ pub fn read_npy(path: &Path) -> Result<ArrayD<f64>> {
         })
         .collect::<Result<_>>()?;
     let data = &bytes[start + header_len..];
-    let count: usize = shape.iter().product();
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| err(format!("shape {shape:?} is too large")))?;
     let values: Vec<f64> = match dtype.as_str() {
         "<f8" => read_le::<8>(data, count, |b| f64::from_le_bytes(b)),
         "<f4" => read_le::<4>(data, count, |b| f32::from_le_bytes(b) as f64),

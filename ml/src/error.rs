@@ -71,6 +71,18 @@ pub enum Error {
     )]
     UnknownEstimator { kind: String },
 
+    /// Two registrations of one name in this executable.
+    #[error("{count} registrations of the {what} '{name}': each must be registered once")]
+    DuplicateRegistration {
+        what: String,
+        name: String,
+        count: usize,
+    },
+
+    /// A search without `scoring=` whose last step has no default score.
+    #[error("the last step ({kind}) is a {role}: give the search a scoring")]
+    NoDefaultScoring { kind: String, role: String },
+
     /// A scoring name that is neither built in nor registered.
     #[error("unknown scoring '{name}'; known: {}", known.join(", "))]
     UnknownScorer { name: String, known: Vec<String> },

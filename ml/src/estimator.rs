@@ -84,6 +84,9 @@ pub trait DynModel: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
     /// The model as bytes that the registration of [`DynModel::kind`] decodes.
     fn encode(&self) -> Result<Vec<u8>>;
+    /// The length of [`DynModel::encode`]'s bytes, counted without keeping them
+    /// (a task result's size for the scheduler's memory accounting).
+    fn encoded_len(&self) -> usize;
     /// [`Transformer::transform`], when the model is one.
     fn transform(&self, _x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         Err(Error::Unsupported {
@@ -114,8 +117,10 @@ pub struct EstimatorRegistration {
     pub decode: fn(&[u8]) -> Result<Arc<dyn DynModel>>,
     /// The default parameters.
     pub defaults: fn() -> Result<Params>,
-    /// Checks parameters without fitting (names and types).
-    pub check: fn(&Params) -> Result<()>,
+    /// Checks parameters without fitting (names and types) and returns them
+    /// complete and in the estimator's own form (`1` for an integer given as `1.0`),
+    /// so equal settings give equal keys.
+    pub normalize: fn(&Params) -> Result<Params>,
 }
 
 /// Fits an estimator given by its parameters.
@@ -124,22 +129,30 @@ pub type FitFn =
 
 inventory::collect!(EstimatorRegistration);
 
-/// The registration of `kind`.
+/// The registration of `kind`; an error when none, or more than one, has it.
 pub fn registration(kind: &str) -> Result<&'static EstimatorRegistration> {
-    static REGISTRY: OnceLock<HashMap<&'static str, &'static EstimatorRegistration>> =
+    static REGISTRY: OnceLock<HashMap<&'static str, Vec<&'static EstimatorRegistration>>> =
         OnceLock::new();
-    REGISTRY
+    let found = REGISTRY
         .get_or_init(|| {
-            inventory::iter::<EstimatorRegistration>
-                .into_iter()
-                .map(|r| (r.kind, r))
-                .collect()
+            let mut m: HashMap<&'static str, Vec<&'static EstimatorRegistration>> = HashMap::new();
+            for r in inventory::iter::<EstimatorRegistration> {
+                m.entry(r.kind).or_default().push(r);
+            }
+            m
         })
-        .get(kind)
-        .copied()
-        .ok_or_else(|| Error::UnknownEstimator {
+        .get(kind);
+    match found.map(Vec::as_slice) {
+        Some([one]) => Ok(one),
+        Some(many) if many.len() > 1 => Err(Error::DuplicateRegistration {
+            what: "estimator kind".into(),
+            name: kind.to_string(),
+            count: many.len(),
+        }),
+        _ => Err(Error::UnknownEstimator {
             kind: kind.to_string(),
-        })
+        }),
+    }
 }
 
 /// Registers an estimator and its fitted model, so both can be steps of a pipeline
@@ -159,6 +172,9 @@ macro_rules! register_estimator {
             fn encode(&self) -> $crate::Result<::std::vec::Vec<u8>> {
                 $crate::__private::encode_model(<$est as $crate::Estimator>::KIND, self)
             }
+            fn encoded_len(&self) -> usize {
+                $crate::__private::encoded_len(self)
+            }
             fn as_any(&self) -> &dyn ::std::any::Any {
                 self
             }
@@ -171,7 +187,7 @@ macro_rules! register_estimator {
                 fit: $crate::__private::fit_erased::<$est>,
                 decode: $crate::__private::decode_model::<$est>,
                 defaults: $crate::__private::defaults::<$est>,
-                check: $crate::__private::check::<$est>,
+                normalize: $crate::__private::normalize::<$est>,
             }
         }
     };
@@ -210,6 +226,23 @@ pub mod erased {
         })
     }
 
+    /// The msgpack length of `model`, counted by a writer that keeps nothing.
+    pub fn encoded_len<F: Serialize>(model: &F) -> usize {
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0 += b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut c = Count(0);
+        let _ = rmp_serde::encode::write_named(&mut c, model);
+        c.0
+    }
+
     pub fn decode_model<E: Estimator>(bytes: &[u8]) -> Result<Arc<dyn DynModel>>
     where
         E::Fitted: DynModel,
@@ -237,8 +270,8 @@ pub mod erased {
         E::default().get_params()
     }
 
-    pub fn check<E: Estimator>(params: &Params) -> Result<()> {
-        E::default().set_params(params).map(|_| ())
+    pub fn normalize<E: Estimator>(params: &Params) -> Result<Params> {
+        E::default().set_params(params)?.get_params()
     }
 }
 

@@ -33,10 +33,11 @@ pub fn accuracy_score(y_true: ArrayView1<'_, f64>, y_pred: ArrayView1<'_, f64>) 
 }
 
 /// The coefficient of determination: 1 − SS_res / SS_tot (1.0 for a perfect fit; a
-/// constant truth scores 1.0 when predicted exactly and 0.0 otherwise, as
-/// scikit-learn does).
+/// constant truth scores 1.0 when predicted exactly and 0.0 otherwise, and fewer
+/// than two samples NaN, as scikit-learn does).
 pub fn r2_score(y_true: ArrayView1<'_, f64>, y_pred: ArrayView1<'_, f64>) -> f64 {
-    if y_true.is_empty() {
+    // Undefined for fewer than two samples (scikit-learn warns and gives NaN).
+    if y_true.len() < 2 {
         return f64::NAN;
     }
     let mean = y_true.sum() / y_true.len() as f64;
@@ -54,7 +55,10 @@ pub fn r2_score(y_true: ArrayView1<'_, f64>, y_pred: ArrayView1<'_, f64>) -> f64
 
 /// The mean of squared errors.
 pub fn mean_squared_error(y_true: ArrayView1<'_, f64>, y_pred: ArrayView1<'_, f64>) -> f64 {
-    let n = y_true.len().max(1) as f64;
+    if y_true.is_empty() {
+        return f64::NAN;
+    }
+    let n = y_true.len() as f64;
     y_true
         .iter()
         .zip(y_pred)
@@ -65,7 +69,10 @@ pub fn mean_squared_error(y_true: ArrayView1<'_, f64>, y_pred: ArrayView1<'_, f6
 
 /// The mean of absolute errors.
 pub fn mean_absolute_error(y_true: ArrayView1<'_, f64>, y_pred: ArrayView1<'_, f64>) -> f64 {
-    let n = y_true.len().max(1) as f64;
+    if y_true.is_empty() {
+        return f64::NAN;
+    }
+    let n = y_true.len() as f64;
     y_true
         .iter()
         .zip(y_pred)
@@ -113,41 +120,46 @@ inventory::submit! { ScorerRegistration { name: "r2", score: r2_score } }
 inventory::submit! { ScorerRegistration { name: "neg_mean_squared_error", score: neg_mse } }
 inventory::submit! { ScorerRegistration { name: "neg_mean_absolute_error", score: neg_mae } }
 
-fn registry() -> &'static HashMap<&'static str, ScoreFn> {
-    static REGISTRY: OnceLock<HashMap<&'static str, ScoreFn>> = OnceLock::new();
+fn registry() -> &'static HashMap<&'static str, Vec<ScoreFn>> {
+    static REGISTRY: OnceLock<HashMap<&'static str, Vec<ScoreFn>>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        inventory::iter::<ScorerRegistration>
-            .into_iter()
-            .map(|r| (r.name, r.score))
-            .collect()
+        let mut m: HashMap<&'static str, Vec<ScoreFn>> = HashMap::new();
+        for r in inventory::iter::<ScorerRegistration> {
+            m.entry(r.name).or_default().push(r.score);
+        }
+        m
     })
 }
 
 /// The scorer registered as `name`.
 pub fn scorer(name: &str) -> Result<ScoreFn> {
-    registry().get(name).copied().ok_or_else(|| {
-        let mut known: Vec<String> = registry().keys().map(|k| k.to_string()).collect();
-        known.sort();
-        Error::UnknownScorer {
+    match registry().get(name).map(Vec::as_slice) {
+        Some([one]) => Ok(*one),
+        Some(many) if many.len() > 1 => Err(Error::DuplicateRegistration {
+            what: "scorer".into(),
             name: name.to_string(),
-            known,
+            count: many.len(),
+        }),
+        _ => {
+            let mut known: Vec<String> = registry().keys().map(|k| k.to_string()).collect();
+            known.sort();
+            Err(Error::UnknownScorer {
+                name: name.to_string(),
+                known,
+            })
         }
-    })
+    }
 }
 
 /// The scoring scikit-learn uses for an estimator's own `score`: accuracy for
 /// classifiers, R² for regressors.
-pub fn default_scoring(role: Role) -> Result<&'static str> {
+pub fn default_scoring(role: Role, kind: &str) -> Result<&'static str> {
     match role {
         Role::Classifier => Ok("accuracy"),
         Role::Regressor => Ok("r2"),
-        Role::Transformer | Role::Clusterer => Err(Error::UnknownScorer {
-            name: format!("(none: the last step is a {role:?}, give scoring=)").to_lowercase(),
-            known: {
-                let mut k: Vec<String> = registry().keys().map(|k| k.to_string()).collect();
-                k.sort();
-                k
-            },
+        Role::Transformer | Role::Clusterer => Err(Error::NoDefaultScoring {
+            kind: kind.to_string(),
+            role: format!("{role:?}").to_lowercase(),
         }),
     }
 }

@@ -65,8 +65,42 @@ impl Step {
         let t0 = Instant::now();
         let model = (reg.fit)(&self.params, x, y)?;
         let seconds = t0.elapsed().as_secs_f64();
-        let nbytes = model.encode().map(|b| b.len()).unwrap_or(0);
+        let nbytes = model.encoded_len();
         Ok(FittedStep::new(model, seconds, nbytes))
+    }
+}
+
+/// A step's token is its estimator kind and canonical parameters (its name is a
+/// label, not part of the work): with the keys of its inputs, it names a fit.
+///
+/// ```
+/// use brisk_core::tokenize;
+/// use brisk_ml::{Step, PCA};
+/// let a = Step::new("pca", &PCA { n_components: Some(2), ..PCA::default() }).unwrap();
+/// let b = Step::new("reduce", &PCA { n_components: Some(2), ..PCA::default() }).unwrap();
+/// let c = Step::new("pca", &PCA { n_components: Some(3), ..PCA::default() }).unwrap();
+/// assert_eq!(tokenize(&a).unwrap(), tokenize(&b).unwrap());
+/// assert_ne!(tokenize(&a).unwrap(), tokenize(&c).unwrap());
+/// ```
+impl brisk_core::Tokenize for Step {
+    fn tokenize(&self, h: &mut brisk_core::token::Hasher) -> brisk_core::Result<()> {
+        h.write_str("brisk_ml::Step");
+        h.write_str(&self.kind);
+        h.write_str(&crate::params::canonical(&self.params));
+        Ok(())
+    }
+}
+
+/// A pipeline's token is its steps' names, kinds and parameters.
+impl brisk_core::Tokenize for Pipeline {
+    fn tokenize(&self, h: &mut brisk_core::token::Hasher) -> brisk_core::Result<()> {
+        h.write_str("brisk_ml::Pipeline");
+        h.write_len(self.steps.len());
+        for s in &self.steps {
+            h.write_str(&s.name);
+            s.tokenize(h)?;
+        }
+        Ok(())
     }
 }
 
@@ -210,9 +244,9 @@ impl Pipeline {
                 }
             }
         }
-        for (s, t) in out.steps.iter().zip(touched) {
+        for (s, t) in out.steps.iter_mut().zip(touched) {
             if t {
-                (registration(&s.kind)?.check)(&s.params)?;
+                s.params = (registration(&s.kind)?.normalize)(&s.params)?;
             }
         }
         Ok(out)

@@ -147,3 +147,67 @@ fn a_pipeline_whose_middle_step_predicts_is_an_error() {
         "{e}"
     );
 }
+
+#[test]
+fn an_op_given_the_wrong_number_of_inputs_is_an_error_not_a_panic() {
+    use brisk_core::op::Op;
+    use brisk_ml::model_selection::{Predict, Score, Transform};
+    let x: brisk_core::Value =
+        std::sync::Arc::new(ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 2])));
+    for op in [&Transform as &dyn Op, &Predict, &Score::new("accuracy")] {
+        let e = op.call(std::slice::from_ref(&x)).unwrap_err();
+        assert!(
+            matches!(e, brisk_core::Error::Arity { found: 1, .. }),
+            "{}: {e:?}",
+            op.name()
+        );
+    }
+}
+
+#[test]
+fn a_decoded_model_whose_parts_disagree_is_an_error_when_used() {
+    use brisk_ml::{FittedLogisticRegression, Predictor};
+    let model = FittedLogisticRegression {
+        classes: vec![0.0, 1.0, 2.0],
+        coef: vec![1.0, 2.0],
+        intercept: vec![0.0],
+        n_features: 2,
+        n_iter: 1,
+        multinomial: true,
+    };
+    let e = model.predict(array![[1.0, 2.0]].view()).unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+}
+
+#[test]
+fn folds_that_overlap_or_name_missing_rows_are_errors() {
+    let (x, y) = datasets::make_regression(10, 2, 2, 0.1, 1);
+    let plan = |folds: Vec<(Vec<u32>, Vec<u32>)>| {
+        GridSearchCV::new(
+            Pipeline::of(Ridge::default()),
+            ParameterGrid::new().param("alpha", [1.0]),
+        )
+        .cv(PredefinedSplit(folds))
+        .plan(x.view(), y.view())
+        .err()
+        .map(|e| e.to_string())
+    };
+    let overlap = plan(vec![(vec![0, 1, 2, 3], vec![3, 4])]).unwrap();
+    assert!(
+        overlap.contains("names row 3 twice (in training and in test)"),
+        "{overlap}"
+    );
+    let missing = plan(vec![(vec![0, 1], vec![10])]).unwrap();
+    assert!(missing.contains("row 10"), "{missing}");
+    assert!(plan(vec![(vec![0, 1, 2], vec![3, 4])]).is_none());
+}
+
+#[test]
+fn minus_zero_and_zero_are_one_class() {
+    use brisk_ml::Predictor;
+    let x = array![[0.0], [0.1], [1.0], [1.1]];
+    let y = array![-0.0, 0.0, 1.0, 1.0];
+    let model = Estimator::fit(&LogisticRegression::default(), x.view(), Some(y.view())).unwrap();
+    assert_eq!(model.classes, vec![0.0, 1.0]);
+    assert_eq!(model.predict(array![[1.2]].view()).unwrap()[0], 1.0);
+}

@@ -135,6 +135,17 @@ impl Estimator for LogisticRegression {
             Solver::Lbfgs => self.fit_lbfgs(x, &class_of, k),
             Solver::Liblinear => self.fit_liblinear(x, &class_of, k),
         };
+        if let Some(bad) = solution
+            .coef
+            .iter()
+            .chain(&solution.intercept)
+            .find(|v| !v.is_finite())
+        {
+            return Err(Error::numerical(
+                "fitting LogisticRegression",
+                format!("the solver ended on a non-finite weight ({bad}); check the scale of X and of C"),
+            ));
+        }
         Ok(FittedLogisticRegression {
             classes,
             coef: solution.coef,
@@ -318,6 +329,30 @@ impl LogisticRegression {
 }
 
 impl FittedLogisticRegression {
+    /// The parts agree with each other (a model decoded from another process may
+    /// not): at least two classes, one weight row for two classes or one per class,
+    /// one intercept per row.
+    fn check_shape(&self) -> Result<()> {
+        let k = self.classes.len();
+        let rows = if k == 2 { 1 } else { k };
+        let ok = k >= 2
+            && self.intercept.len() == rows
+            && Some(self.coef.len()) == rows.checked_mul(self.n_features);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Decode {
+                kind: LogisticRegression::KIND.into(),
+                message: format!(
+                    "{k} classes, {} weights and {} intercepts for {} features do not fit together",
+                    self.coef.len(),
+                    self.intercept.len(),
+                    self.n_features
+                ),
+            })
+        }
+    }
+
     /// The weights, one row per intercept (`coef_`).
     pub fn coef(&self) -> Array2<f64> {
         let p = self.n_features;
@@ -334,6 +369,7 @@ impl FittedLogisticRegression {
     /// `X coefᵀ + intercept`: one column with two classes (positive means
     /// `classes[1]`), one per class otherwise.
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        self.check_shape()?;
         check::check_features(OWNER, self.n_features, x)?;
         let mut scores = x.dot(&self.coef().t());
         for mut row in scores.rows_mut() {

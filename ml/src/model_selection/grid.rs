@@ -160,14 +160,18 @@ impl Distribution {
                 }
                 values[rng.below(values.len() as u64) as usize].clone()
             }
-            Distribution::Uniform { low, high } if low < high => {
+            Distribution::Uniform { low, high } if low < high && (high - low).is_finite() => {
                 (low + (high - low) * rng.f64()).into()
             }
-            Distribution::LogUniform { low, high } if *low > 0.0 && low < high => {
+            Distribution::LogUniform { low, high }
+                if *low > 0.0 && low < high && high.is_finite() =>
+            {
                 (low.ln() + (high.ln() - low.ln()) * rng.f64()).exp().into()
             }
             Distribution::IntRange { low, high } if low < high => {
-                (low + rng.below((high - low) as u64) as i64).into()
+                // In i128: the span of two i64 may not fit in an i64.
+                let span = (*high as i128 - *low as i128) as u64;
+                ((*low as i128 + rng.below(span) as i128) as i64).into()
             }
             other => return Err(bad(format!("{other:?} is empty or out of range"))),
         })

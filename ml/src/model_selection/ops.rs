@@ -23,6 +23,16 @@ fn params_error(op: &str, e: impl std::fmt::Display) -> brisk_core::Error {
     }
 }
 
+/// The inputs, when there are exactly `N` (a task from another process may carry
+/// any number).
+fn inputs_of<'a, const N: usize>(op: &str, inputs: &'a [Value]) -> Result<&'a [Value; N]> {
+    inputs.try_into().map_err(|_| brisk_core::Error::Arity {
+        op: op.to_string(),
+        expected: N,
+        found: inputs.len(),
+    })
+}
+
 /// The input as a matrix of samples in rows.
 pub(crate) fn matrix<'a>(v: &'a Value, what: &str) -> Result<ArrayView2<'a, f64>> {
     let a = v.expect_ref::<ArrayD<f64>>()?;
@@ -84,13 +94,28 @@ impl Op for TakeRows {
         rmp_serde::to_vec(self.indices.as_ref()).map_err(|e| params_error(Self::NAME, e))
     }
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let a = inputs[0].expect_ref::<ArrayD<f64>>()?;
+        let [a] = inputs_of::<1>(Self::NAME, inputs)?;
+        let a = a.expect_ref::<ArrayD<f64>>()?;
         let n = a.shape().first().copied().unwrap_or(0);
         if let Some(&bad) = self.indices.iter().find(|&&i| i as usize >= n) {
             return Err(Error::TooFewSamples {
                 message: format!("a fold names row {bad}, but the data has {n} rows"),
             }
             .into());
+        }
+        // Row by row from a standard-layout array: one copy of each row's slice.
+        let row_len: usize = a.shape().iter().skip(1).product();
+        let mut shape = a.shape().to_vec();
+        if let (Some(first), Some(data)) = (shape.first_mut(), a.as_slice()) {
+            *first = self.indices.len();
+            let mut out = Vec::with_capacity(self.indices.len() * row_len);
+            for &i in self.indices.iter() {
+                let start = i as usize * row_len;
+                out.extend_from_slice(&data[start..start + row_len]);
+            }
+            let rows = ArrayD::from_shape_vec(shape, out)
+                .map_err(|e| brisk_core::Error::Other(e.to_string()))?;
+            return Ok(Arc::new(rows));
         }
         let rows: Vec<usize> = self.indices.iter().map(|&i| i as usize).collect();
         Ok(Arc::new(a.select(Axis(0), &rows)))
@@ -135,19 +160,23 @@ impl Op for Fit {
         Self::NAME
     }
     fn tokenize_params(&self, h: &mut Hasher) -> Result<()> {
-        h.write_str(&self.step.kind);
-        h.write_str(&canonical(&self.step.params));
-        Ok(())
+        brisk_core::Tokenize::tokenize(&self.step, h)
     }
     fn params(&self) -> Result<Vec<u8>> {
         let json = canonical(&self.step.params);
         rmp_serde::to_vec(&(&self.step.kind, json)).map_err(|e| params_error(Self::NAME, e))
     }
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let x = matrix(&inputs[0], "X")?;
-        let y = match inputs.get(1) {
-            Some(v) => Some(vector(v, "y")?),
-            None => None,
+        let (x, y) = match inputs {
+            [x] => (matrix(x, "X")?, None),
+            [x, y] => (matrix(x, "X")?, Some(vector(y, "y")?)),
+            _ => {
+                return Err(brisk_core::Error::Arity {
+                    op: Self::NAME.into(),
+                    expected: 2,
+                    found: inputs.len(),
+                })
+            }
         };
         Ok(Arc::new(self.step.fit(x, y)?))
     }
@@ -185,8 +214,9 @@ impl Op for Transform {
         Ok(Vec::new())
     }
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let fitted = inputs[0].expect_ref::<FittedStep>()?;
-        let x = matrix(&inputs[1], "X")?;
+        let [fitted, x] = inputs_of::<2>(Self::NAME, inputs)?;
+        let fitted = fitted.expect_ref::<FittedStep>()?;
+        let x = matrix(x, "X")?;
         Ok(Arc::new(fitted.model.transform(x)?.into_dyn()))
     }
 }
@@ -229,10 +259,19 @@ impl Op for Score {
     fn call(&self, inputs: &[Value]) -> Result<Value> {
         let t0 = Instant::now();
         let scorer = crate::metrics::scorer(&self.scoring)?;
-        let fitted = inputs[0].expect_ref::<FittedStep>()?;
-        let x = matrix(&inputs[1], "X")?;
-        let y = vector(&inputs[2], "y")?;
+        let [fitted, x, y] = inputs_of::<3>(Self::NAME, inputs)?;
+        let fitted = fitted.expect_ref::<FittedStep>()?;
+        let x = matrix(x, "X")?;
+        let y = vector(y, "y")?;
+        crate::check::check_xy(x, y)?;
         let pred = fitted.model.predict(x)?;
+        if pred.len() != y.len() {
+            return Err(Error::LengthMismatch {
+                x_rows: pred.len(),
+                y_len: y.len(),
+            }
+            .into());
+        }
         let score = scorer(y, pred.view());
         Ok(Arc::new((score, t0.elapsed().as_secs_f64())))
     }
@@ -270,7 +309,8 @@ impl Op for FitSeconds {
         Ok(Vec::new())
     }
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        Ok(Arc::new(inputs[0].expect_ref::<FittedStep>()?.fit_seconds))
+        let [fitted] = inputs_of::<1>(Self::NAME, inputs)?;
+        Ok(Arc::new(fitted.expect_ref::<FittedStep>()?.fit_seconds))
     }
 }
 
@@ -299,8 +339,9 @@ impl Op for Predict {
         Ok(Vec::new())
     }
     fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let fitted = inputs[0].expect_ref::<FittedStep>()?;
-        let x = matrix(&inputs[1], "X")?;
+        let [fitted, x] = inputs_of::<2>(Self::NAME, inputs)?;
+        let fitted = fitted.expect_ref::<FittedStep>()?;
+        let x = matrix(x, "X")?;
         Ok(Arc::new(fitted.model.predict(x)?.into_dyn()))
     }
 }

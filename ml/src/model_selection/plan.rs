@@ -11,6 +11,7 @@
 use super::ops::{Fit, FitSeconds, Score, TakeRows, Transform};
 use super::split::Fold;
 use crate::error::Result;
+use crate::estimator::Role;
 use crate::pipeline::Pipeline;
 use brisk_core::graph::{Graph, Task};
 use brisk_core::op::LiteralOp;
@@ -24,6 +25,8 @@ use std::sync::Arc;
 pub(crate) struct Tasks {
     by_key: HashMap<Key, Task>,
     order: Vec<Key>,
+    /// The estimator kind of each fit task.
+    fit_kinds: HashMap<Key, String>,
 }
 
 impl Tasks {
@@ -47,10 +50,7 @@ impl Tasks {
 
     /// The distinct fit tasks whose step is of `kind`.
     pub(crate) fn count_fits(&self, kind: &str) -> usize {
-        self.by_key
-            .values()
-            .filter(|t| t.op.name() == Fit::NAME && t.key.prefix() == fit_prefix(kind))
-            .count()
+        self.fit_kinds.values().filter(|k| *k == kind).count()
     }
 
     pub(crate) fn order_len(&self) -> usize {
@@ -133,11 +133,13 @@ pub(crate) fn fit_chain(tasks: &mut Tasks, pipeline: &Pipeline, x: &Key, y: &Key
     let mut cur = x.clone();
     let mut fits = Vec::with_capacity(steps.len());
     for (i, s) in steps.iter().enumerate() {
-        let fit = tasks.call(
-            &fit_prefix(&s.kind),
-            Arc::new(Fit::new(s)),
-            vec![cur.clone(), y.clone()],
-        )?;
+        // Unsupervised steps do not read y: their fits are shared by any y.
+        let inputs = match s.role()? {
+            Role::Transformer | Role::Clusterer => vec![cur.clone()],
+            Role::Classifier | Role::Regressor => vec![cur.clone(), y.clone()],
+        };
+        let fit = tasks.call(&fit_prefix(&s.kind), Arc::new(Fit::new(s)), inputs)?;
+        tasks.fit_kinds.insert(fit.clone(), s.kind.clone());
         if i + 1 < steps.len() {
             cur = tasks.call("transform", Arc::new(Transform), vec![fit.clone(), cur])?;
         }

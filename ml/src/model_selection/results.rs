@@ -71,13 +71,15 @@ fn std(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt()
 }
 
-/// "min" ranks of the mean scores, best (highest) first; NaN ranks last.
+/// "min" ranks of the mean scores, best (highest) first; every NaN shares the rank
+/// after the last number, as in scikit-learn.
 fn ranks(means: &[f64]) -> Vec<u32> {
+    let finite = means.iter().filter(|m| !m.is_nan()).count() as u32;
     means
         .iter()
         .map(|m| {
             if m.is_nan() {
-                return means.len() as u32;
+                return finite + 1;
             }
             1 + means.iter().filter(|o| !o.is_nan() && *o > m).count() as u32
         })
@@ -173,5 +175,6 @@ mod tests {
     #[test]
     fn ties_share_the_lower_rank_and_the_first_wins() {
         assert_eq!(ranks(&[0.5, 0.9, 0.9, 0.1]), vec![3, 1, 1, 4]);
+        assert_eq!(ranks(&[f64::NAN, 0.2, f64::NAN]), vec![2, 1, 2]);
     }
 }

@@ -184,9 +184,17 @@ impl Search {
 
     fn plan(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<Planned> {
         let role = self.pipeline.role()?;
+        let last = &self.pipeline.steps()[self.pipeline.steps().len() - 1];
+        if role == Role::Transformer {
+            return Err(Error::Unsupported {
+                kind: last.kind.clone(),
+                what: "predict, so a search cannot score it (end the pipeline with a predictor)"
+                    .into(),
+            });
+        }
         let scoring = match &self.scoring {
             Some(s) => s.clone(),
-            None => crate::metrics::default_scoring(role)?.to_string(),
+            None => crate::metrics::default_scoring(role, &last.kind)?.to_string(),
         };
         crate::metrics::scorer(&scoring)?;
         let candidates = match &self.candidates {
@@ -204,6 +212,7 @@ impl Search {
             None => Arc::new(KFold::new(self.n_splits)),
         };
         let folds = splitter.split(x.nrows(), Some(y))?;
+        check_folds(&folds, x.nrows())?;
         if role == Role::Classifier {
             classes(y, "y")?;
             for (i, (train, _)) in folds.iter().enumerate() {
@@ -255,6 +264,50 @@ impl Search {
             fits_by_kind,
         })
     }
+}
+
+/// Every fold trains and tests on some rows, each row once, and only rows that
+/// exist (a custom splitter may break any of these).
+fn check_folds(folds: &[super::split::Fold], n: usize) -> Result<()> {
+    if folds.is_empty() {
+        return Err(Error::TooFewSamples {
+            message: "the splitter made no folds".into(),
+        });
+    }
+    for (f, (train, test)) in folds.iter().enumerate() {
+        if train.is_empty() || test.is_empty() {
+            return Err(Error::TooFewSamples {
+                message: format!(
+                    "fold {f} has no {} rows",
+                    if train.is_empty() { "training" } else { "test" }
+                ),
+            });
+        }
+        let mut seen = vec![0u8; n];
+        for (part, rows) in [(1u8, train), (2u8, test)] {
+            for &r in rows {
+                let Some(slot) = seen.get_mut(r as usize) else {
+                    return Err(Error::TooFewSamples {
+                        message: format!("fold {f} names row {r}, but there are {n} samples"),
+                    });
+                };
+                if *slot != 0 {
+                    return Err(Error::TooFewSamples {
+                        message: format!(
+                            "fold {f} names row {r} twice{}",
+                            if *slot != part {
+                                " (in training and in test)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    });
+                }
+                *slot = part;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs several planned searches in one graph (their shared work runs once), then
