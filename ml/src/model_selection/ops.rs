@@ -33,6 +33,36 @@ fn inputs_of<'a, const N: usize>(op: &str, inputs: &'a [Value]) -> Result<&'a [V
     })
 }
 
+/// An op without parameters: a unit struct, its registered name and its call.
+macro_rules! parameterless_op {
+    ($(#[$doc:meta])* $t:ident, $name:expr, |$inputs:ident| $body:block) => {
+        $(#[$doc])*
+        pub struct $t;
+
+        impl $t {
+            /// The registered name.
+            pub const NAME: &'static str = $name;
+        }
+
+        impl Op for $t {
+            fn name(&self) -> &str {
+                Self::NAME
+            }
+            fn tokenize_params(&self, _h: &mut Hasher) -> Result<()> {
+                Ok(())
+            }
+            fn params(&self) -> Result<Vec<u8>> {
+                Ok(Vec::new())
+            }
+            fn call(&self, $inputs: &[Value]) -> Result<Value> $body
+        }
+
+        inventory::submit! {
+            OpRegistration { name: $t::NAME, rebuild: |_| Ok(Arc::new($t)) }
+        }
+    };
+}
+
 /// The input as a matrix of samples in rows.
 pub(crate) fn matrix<'a>(v: &'a Value, what: &str) -> Result<ArrayView2<'a, f64>> {
     let a = v.expect_ref::<ArrayD<f64>>()?;
@@ -195,34 +225,13 @@ inventory::submit! {
 
 // ---------------------------------------------------------------- transform
 
-/// `[fitted, x]` → the transformed `x`.
-pub struct Transform;
-
-impl Transform {
-    /// The registered name.
-    pub const NAME: &'static str = "brisk_ml::transform";
-}
-
-impl Op for Transform {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn tokenize_params(&self, _h: &mut Hasher) -> Result<()> {
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        Ok(Vec::new())
-    }
-    fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let [fitted, x] = inputs_of::<2>(Self::NAME, inputs)?;
+parameterless_op! {
+    /// `[fitted, x]` → the transformed `x`.
+    Transform, "brisk_ml::transform", |inputs| {
+        let [fitted, x] = inputs_of::<2>(Transform::NAME, inputs)?;
         let fitted = fitted.expect_ref::<FittedStep>()?;
-        let x = matrix(x, "X")?;
-        Ok(Arc::new(fitted.model.transform(x)?.into_dyn()))
+        Ok(Arc::new(fitted.model.transform(matrix(x, "X")?)?.into_dyn()))
     }
-}
-
-inventory::submit! {
-    OpRegistration { name: Transform::NAME, rebuild: |_| Ok(Arc::new(Transform)) }
 }
 
 // ---------------------------------------------------------------- score
@@ -289,63 +298,22 @@ inventory::submit! {
 
 // ---------------------------------------------------------------- fit time
 
-/// `[fitted]` → the seconds its fit took (a small result, so the models stay on
-/// the workers).
-pub struct FitSeconds;
-
-impl FitSeconds {
-    /// The registered name.
-    pub const NAME: &'static str = "brisk_ml::fit_seconds";
-}
-
-impl Op for FitSeconds {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn tokenize_params(&self, _h: &mut Hasher) -> Result<()> {
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        Ok(Vec::new())
-    }
-    fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let [fitted] = inputs_of::<1>(Self::NAME, inputs)?;
+parameterless_op! {
+    /// `[fitted]` → the seconds its fit took (a small result, so the models stay
+    /// on the workers).
+    FitSeconds, "brisk_ml::fit_seconds", |inputs| {
+        let [fitted] = inputs_of::<1>(FitSeconds::NAME, inputs)?;
         Ok(Arc::new(fitted.expect_ref::<FittedStep>()?.fit_seconds))
     }
 }
 
-inventory::submit! {
-    OpRegistration { name: FitSeconds::NAME, rebuild: |_| Ok(Arc::new(FitSeconds)) }
-}
-
 // ---------------------------------------------------------------- predict
 
-/// `[fitted, x]` → the predictions of `x`.
-pub struct Predict;
-
-impl Predict {
-    /// The registered name.
-    pub const NAME: &'static str = "brisk_ml::predict";
-}
-
-impl Op for Predict {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn tokenize_params(&self, _h: &mut Hasher) -> Result<()> {
-        Ok(())
-    }
-    fn params(&self) -> Result<Vec<u8>> {
-        Ok(Vec::new())
-    }
-    fn call(&self, inputs: &[Value]) -> Result<Value> {
-        let [fitted, x] = inputs_of::<2>(Self::NAME, inputs)?;
+parameterless_op! {
+    /// `[fitted, x]` → the predictions of `x`.
+    Predict, "brisk_ml::predict", |inputs| {
+        let [fitted, x] = inputs_of::<2>(Predict::NAME, inputs)?;
         let fitted = fitted.expect_ref::<FittedStep>()?;
-        let x = matrix(x, "X")?;
-        Ok(Arc::new(fitted.model.predict(x)?.into_dyn()))
+        Ok(Arc::new(fitted.model.predict(matrix(x, "X")?)?.into_dyn()))
     }
-}
-
-inventory::submit! {
-    OpRegistration { name: Predict::NAME, rebuild: |_| Ok(Arc::new(Predict)) }
 }

@@ -44,11 +44,7 @@ impl SearchResult {
     /// How many distinct fits of the estimator kind `kind` the search ran, the
     /// refit included: equal fits shared by candidates count once.
     pub fn fits_of(&self, kind: &str) -> usize {
-        self.fits_by_kind
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map(|(_, n)| *n)
-            .unwrap_or(0)
+        fits_of(&self.fits_by_kind, kind)
     }
 
     pub(crate) fn count_refit(&mut self, pipeline: &Pipeline) {
@@ -59,6 +55,15 @@ impl SearchResult {
             }
         }
     }
+}
+
+/// The count of `kind` in a list of (kind, fits).
+pub(crate) fn fits_of(fits_by_kind: &[(String, usize)], kind: &str) -> usize {
+    fits_by_kind
+        .iter()
+        .find(|(k, _)| k == kind)
+        .map(|(_, n)| *n)
+        .unwrap_or(0)
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -162,11 +162,7 @@ impl Planned {
 
     /// The number of distinct fits of the estimator kind `kind` (each runs once).
     pub fn fits_of(&self, kind: &str) -> usize {
-        self.fits_by_kind
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map(|(_, n)| *n)
-            .unwrap_or(0)
+        results::fits_of(&self.fits_by_kind, kind)
     }
 }
 
