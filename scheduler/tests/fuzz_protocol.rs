@@ -162,6 +162,7 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
         ),
         (
             Msg::TaskFinished {
+                run: Some(3),
                 key: x.clone(),
                 nbytes: 800,
                 duration: 0.25,
@@ -172,6 +173,7 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
         ),
         (
             Msg::TaskErred {
+                run: Some(4),
                 key: x.clone(),
                 error: "division by zero".into(),
             },
@@ -330,6 +332,7 @@ fn every_message() -> Vec<(Msg, Vec<Vec<u8>>)> {
         ),
         (
             Msg::Compute {
+                run: 0,
                 key: x.clone(),
                 spec: spec(),
                 inputs: vec![(y.clone(), vec![WorkerId(1), WorkerId(2)])],

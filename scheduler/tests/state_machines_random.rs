@@ -165,6 +165,7 @@ impl Sim {
                 inputs,
                 priority,
                 send_value,
+                run,
             } => (
                 worker,
                 WorkerEvent::Compute {
@@ -173,6 +174,7 @@ impl Sim {
                     inputs,
                     priority,
                     send_value,
+                    run,
                 },
             ),
             Instruction::Free { worker, keys } => (worker, WorkerEvent::Free { keys }),
@@ -221,17 +223,20 @@ impl Sim {
                     key,
                     nbytes,
                     duration,
+                    run,
                     ..
                 } => Event::TaskFinished {
                     worker: w,
                     key,
                     nbytes: nbytes.max(1),
                     duration,
+                    run: Some(run),
                 },
-                WorkerInstruction::TaskErred { key, error } => Event::TaskErred {
+                WorkerInstruction::TaskErred { key, error, run } => Event::TaskErred {
                     worker: w,
                     key,
                     error,
+                    run: Some(run),
                 },
                 WorkerInstruction::MissingData {
                     key,
@@ -560,7 +565,11 @@ impl Sim {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases unless PROPTEST_CASES asks for more (a longer hunt).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
 
     /// Any sequence of events keeps every index of every state machine valid, and
     /// a cluster left to settle with a worker alive computes (or reports erred)

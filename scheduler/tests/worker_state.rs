@@ -25,6 +25,7 @@ fn step(w: &mut WorkerState, e: WorkerEvent) -> Vec<WorkerInstruction> {
 }
 fn compute(key: &Key, inputs: &[(&Key, &[WorkerId])], order: u32) -> WorkerEvent {
     WorkerEvent::Compute {
+        run: 0,
         key: key.clone(),
         spec: spec(key.name()),
         inputs: inputs
@@ -44,6 +45,7 @@ fn execute(key: &Key, inputs: &[&Key]) -> WorkerInstruction {
 }
 fn finished(key: &Key, nbytes: u64) -> WorkerInstruction {
     I::TaskFinished {
+        run: 0,
         key: key.clone(),
         nbytes,
         duration: 0.5,
@@ -212,6 +214,7 @@ fn failure_is_reported() {
             }
         ),
         vec![I::TaskErred {
+            run: 0,
             key: z.clone(),
             error: "boom".into()
         }]
@@ -348,6 +351,7 @@ fn compute_of_a_key_in_flight_reports_it_when_it_arrives() {
             }
         ),
         vec![I::TaskFinished {
+            run: 0,
             key: d.clone(),
             nbytes: 4,
             duration: 0.0,

@@ -56,6 +56,10 @@ pub enum Msg {
         /// `None` when it was not run for this report (held already, fetched).
         #[serde(default)]
         thread: Option<u32>,
+        /// The number of the compute request this answers (`Compute::run`);
+        /// `None` from peers that send none.
+        #[serde(default)]
+        run: Option<u64>,
     },
     /// A task failed.
     TaskErred {
@@ -63,6 +67,9 @@ pub enum Msg {
         key: Key,
         /// Why.
         error: String,
+        /// As for `TaskFinished`.
+        #[serde(default)]
+        run: Option<u64>,
     },
     /// An input could not be fetched.
     MissingData {
@@ -131,6 +138,9 @@ pub enum Msg {
         send_value: bool,
         /// The scheduler's event that sent it.
         stimulus_id: StimulusId,
+        /// This request's number, echoed by the report of the run.
+        #[serde(default)]
+        run: u64,
     },
     /// Drop these keys.
     Free {

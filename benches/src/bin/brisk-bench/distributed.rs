@@ -293,6 +293,7 @@ fn protocol_figures() -> Result<()> {
     let limits = Limits::default();
     let mut batch = Outgoing::default();
     batch.push(Msg::Compute {
+        run: 0,
         key: brisk::core::Key::new("bump-0123456789abcdef0123456789abcdef", &[7]),
         spec: TaskSpec {
             op: "brisk_bench::bump".into(),

@@ -36,6 +36,7 @@ fn map(n: u32, fetch: bool) -> usize {
             Vec::new()
         };
         let out = w.handle(WorkerEvent::Compute {
+            run: 0,
             key: key.clone(),
             spec: spec(),
             inputs: inputs.clone(),

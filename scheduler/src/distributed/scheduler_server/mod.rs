@@ -551,6 +551,7 @@ impl Core {
                     duration,
                     value,
                     thread,
+                    run,
                 },
             ) => {
                 if let Some(thread) = thread {
@@ -566,11 +567,17 @@ impl Core {
                     key: key.clone(),
                     nbytes,
                     duration,
+                    run,
                 });
                 self.results.remove(&key);
             }
-            (&Peer::Worker(worker), Msg::TaskErred { key, error }) => {
-                self.event(Event::TaskErred { worker, key, error })
+            (&Peer::Worker(worker), Msg::TaskErred { key, error, run }) => {
+                self.event(Event::TaskErred {
+                    worker,
+                    key,
+                    error,
+                    run,
+                })
             }
             (
                 &Peer::Worker(worker),
@@ -805,6 +812,7 @@ impl Core {
                 inputs,
                 priority,
                 send_value,
+                run,
             } => self.push(
                 Dest::Worker(worker),
                 Msg::Compute {
@@ -814,6 +822,7 @@ impl Core {
                     priority,
                     send_value,
                     stimulus_id,
+                    run,
                 },
             ),
             Instruction::Free { worker, keys } => {

@@ -27,8 +27,22 @@ impl SchedulerState {
                 key,
                 nbytes,
                 duration,
-            } => self.on_task_finished(worker, key, nbytes, duration),
-            Event::TaskErred { worker, key, error } => self.on_task_erred(worker, key, error),
+                run,
+            } => {
+                if !self.is_stale(&key, run) {
+                    self.on_task_finished(worker, key, nbytes, duration)
+                }
+            }
+            Event::TaskErred {
+                worker,
+                key,
+                error,
+                run,
+            } => {
+                if !self.is_stale(&key, run) {
+                    self.on_task_erred(worker, key, error)
+                }
+            }
             Event::MissingData {
                 worker,
                 key,
@@ -211,6 +225,7 @@ impl SchedulerState {
                     waiters: FxHashSet::default(),
                     suspicious: 0,
                     story: VecDeque::new(),
+                    run: 0,
                 },
             );
         }
@@ -309,6 +324,18 @@ impl SchedulerState {
                 worker,
                 keys: vec![key],
             }),
+        }
+    }
+
+    /// A report of a run that a later compute request of the same key replaced:
+    /// the worker's report crossed the scheduler's free and new request on the
+    /// wire. The worker answers the new request with its own report.
+    fn is_stale(&self, key: &Key, run: Option<u64>) -> bool {
+        match (run, self.tasks.get(key)) {
+            (Some(run), Some(ts)) => {
+                matches!(ts.status, TaskStatus::Processing { .. }) && ts.run != run
+            }
+            _ => false,
         }
     }
 
@@ -578,6 +605,7 @@ impl SchedulerState {
             waiters: FxHashSet::default(),
             suspicious: 0,
             story: VecDeque::new(),
+            run: 0,
         });
         let from = ts.status.name();
         ts.nbytes = nbytes;

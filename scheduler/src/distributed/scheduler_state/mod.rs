@@ -34,7 +34,7 @@
 //!     user_priority: 0,
 //! }, 0.0);
 //! assert!(matches!(&out[..], [Instruction::Compute { worker: WorkerId(1), .. }]));
-//! let out = s.handle(Event::TaskFinished { worker: WorkerId(1), key: x.clone(), nbytes: 8, duration: 0.001 }, 0.1);
+//! let out = s.handle(Event::TaskFinished { worker: WorkerId(1), key: x.clone(), nbytes: 8, duration: 0.001, run: None }, 0.1);
 //! assert_eq!(out, vec![Instruction::Report { client: ClientId(1), report: Report::InMemory { key: x, nbytes: 8 } }]);
 //! s.validate().unwrap();
 //! ```
@@ -146,6 +146,10 @@ pub enum Event {
         nbytes: u64,
         /// How long it ran, seconds.
         duration: f64,
+        /// The number of the compute request it answers ([`Instruction::Compute`]'s
+        /// `run`): a report of an earlier request, which crossed a later one on the
+        /// wire, is ignored. `None`: not checked.
+        run: Option<u64>,
     },
     /// A task failed on a worker.
     TaskErred {
@@ -155,6 +159,8 @@ pub enum Event {
         key: Key,
         /// The error, as the user should read it.
         error: String,
+        /// As for [`Event::TaskFinished`].
+        run: Option<u64>,
     },
     /// A worker could not fetch an input of a task from the worker said to hold it.
     MissingData {
@@ -255,6 +261,9 @@ pub enum Instruction {
         priority: Priority,
         /// A client waits for this result: send it back with the report when small.
         send_value: bool,
+        /// This request's number, new for every request; the worker's report of
+        /// the run echoes it.
+        run: u64,
     },
     /// A worker should drop these results (or not run these tasks).
     Free {
@@ -389,6 +398,8 @@ pub struct TaskState {
     pub waiters: FxHashSet<Key>,
     /// How many workers died while running it.
     pub suspicious: u32,
+    /// The number of the latest compute request sent for it.
+    pub run: u64,
     /// Its recent transitions.
     pub story: VecDeque<StoryLine>,
 }
@@ -467,6 +478,8 @@ pub struct SchedulerState {
     retiring: BTreeSet<WorkerId>,
     /// The tasks of each prefix, counted by state.
     groups: TaskGroups,
+    /// The number of the last compute request sent.
+    last_run: u64,
 }
 
 impl SchedulerState {
@@ -489,6 +502,7 @@ impl SchedulerState {
             moving: FxHashMap::default(),
             retiring: BTreeSet::new(),
             groups: TaskGroups::default(),
+            last_run: 0,
         }
     }
 

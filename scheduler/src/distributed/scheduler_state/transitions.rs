@@ -157,6 +157,11 @@ impl SchedulerState {
                     .expect("decided on a live worker");
                 w.processing.insert(key.clone(), estimate);
                 w.occupancy += estimate;
+                self.last_run += 1;
+                let run = self.last_run;
+                if let Some(ts) = self.tasks.get_mut(key) {
+                    ts.run = run;
+                }
                 let ts = &self.tasks[key];
                 let inputs = ts
                     .dependencies
@@ -170,6 +175,7 @@ impl SchedulerState {
                     inputs,
                     priority,
                     send_value: !ts.wanted_by.is_empty(),
+                    run,
                 };
                 self.emit(instruction);
                 self.set_status(key, TaskStatus::Processing { worker }, stimulus);

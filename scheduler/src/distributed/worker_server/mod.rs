@@ -443,6 +443,7 @@ impl<'a> Session<'a> {
                 priority,
                 send_value,
                 stimulus_id,
+                run,
             } => self.step_stimulus(
                 WorkerEvent::Compute {
                     key,
@@ -450,6 +451,7 @@ impl<'a> Session<'a> {
                     inputs,
                     priority,
                     send_value,
+                    run,
                 },
                 stimulus_id,
             ),
@@ -470,6 +472,7 @@ impl<'a> Session<'a> {
                 Err(e) => self.out.push(Msg::TaskErred {
                     key,
                     error: e.to_string(),
+                    run: None,
                 }),
             },
             Msg::Replicate {
@@ -544,6 +547,7 @@ impl<'a> Session<'a> {
                 nbytes,
                 duration,
                 send_value,
+                run,
             } => {
                 // Only a run that just ended makes a task-stream record.
                 let thread = self
@@ -565,6 +569,7 @@ impl<'a> Session<'a> {
                                 duration,
                                 value: Some(v),
                                 thread,
+                                run: Some(run),
                             },
                             frames,
                         );
@@ -575,12 +580,15 @@ impl<'a> Session<'a> {
                         duration,
                         value: None,
                         thread,
+                        run: Some(run),
                     }),
                 }
             }
-            WorkerInstruction::TaskErred { key, error } => {
-                self.out.push(Msg::TaskErred { key, error })
-            }
+            WorkerInstruction::TaskErred { key, error, run } => self.out.push(Msg::TaskErred {
+                key,
+                error,
+                run: Some(run),
+            }),
             WorkerInstruction::MissingData {
                 key,
                 missing,

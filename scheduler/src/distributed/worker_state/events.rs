@@ -16,7 +16,8 @@ impl WorkerState {
                 inputs,
                 priority,
                 send_value,
-            } => self.on_compute(key, spec, inputs, priority, send_value),
+                run,
+            } => self.on_compute(key, spec, inputs, priority, send_value, run),
             WorkerEvent::Free { keys } => {
                 for k in keys {
                     self.on_free(k);
@@ -49,17 +50,21 @@ impl WorkerState {
         inputs: Vec<(Key, Vec<WorkerId>)>,
         priority: Priority,
         send_value: bool,
+        run: u64,
     ) {
         let request = ComputeRequest {
             spec,
             inputs,
             priority,
             send_value,
+            run,
         };
         let Some(t) = self.tasks.get_mut(&key) else {
             self.become_task(key, request);
             return;
         };
+        // Whatever reports this key next answers this request.
+        t.run = run;
         match t.status {
             S::Memory => {
                 t.keep = Keep::UntilFreed;
@@ -68,6 +73,7 @@ impl WorkerState {
                     nbytes: 0,
                     duration: 0.0,
                     send_value,
+                    run,
                 });
             }
             S::Executing => {
@@ -248,6 +254,7 @@ impl WorkerState {
             self.out.push(WorkerInstruction::TaskErred {
                 key: key.clone(),
                 error,
+                run: t.run,
             });
         }
         self.transition(&key, Target::Released);

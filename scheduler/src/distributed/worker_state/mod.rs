@@ -32,7 +32,7 @@
 //! let (x, y) = (Key::new("x", &[]), Key::new("y", &[]));
 //! let spec = TaskSpec { op: "inc".into(), params: vec![] };
 //! let out = w.handle(WorkerEvent::Compute { key: y.clone(), spec: spec.clone(),
-//!     inputs: vec![(x.clone(), vec![WorkerId(2)])], priority: Priority::new(0, 1, 1), send_value: false });
+//!     inputs: vec![(x.clone(), vec![WorkerId(2)])], priority: Priority::new(0, 1, 1), send_value: false, run: 1 });
 //! assert_eq!(out, vec![WorkerInstruction::Fetch { peer: WorkerId(2), keys: vec![x.clone()] }]);
 //! let out = w.handle(WorkerEvent::FetchDone { peer: WorkerId(2), received: vec![(x.clone(), 8)], missing: vec![] });
 //! assert_eq!(out, vec![WorkerInstruction::Execute { key: y.clone(), spec, inputs: vec![x.clone()] }]);

@@ -32,6 +32,8 @@ pub(super) struct WorkerTask {
     pub(super) story: VecDeque<StoryLine>,
     /// In `resumed`: what to run if the fetch fails.
     pub(super) resume: Option<Box<ComputeRequest>>,
+    /// The number of the latest compute request for it, which its report echoes.
+    pub(super) run: u64,
 }
 
 /// What the scheduler sent to have a task computed here.
@@ -41,6 +43,7 @@ pub(super) struct ComputeRequest {
     pub(super) inputs: Vec<(Key, Vec<WorkerId>)>,
     pub(super) priority: Priority,
     pub(super) send_value: bool,
+    pub(super) run: u64,
 }
 
 impl WorkerTask {
@@ -59,6 +62,7 @@ impl WorkerTask {
             duration: 0.0,
             story: VecDeque::new(),
             resume: None,
+            run: 0,
         }
     }
 }

@@ -73,6 +73,7 @@ impl WorkerState {
             inputs,
             priority,
             send_value,
+            run,
         } = request;
         let mut task = WorkerTask::new(S::Waiting, priority, Keep::UntilFreed);
         let mut from = "released";
@@ -86,6 +87,7 @@ impl WorkerState {
         }
         task.spec = Some(spec);
         task.send_value = send_value;
+        task.run = run;
         task.dependencies.reserve(inputs.len());
         for (dep, holders) in inputs {
             match self.tasks.get(&dep) {
@@ -211,7 +213,7 @@ impl WorkerState {
         self.executing = self.executing.saturating_sub(1);
         let t = self.tasks.get_mut(key).expect("checked by transition");
         let cancelled = t.status == S::Cancelled;
-        let (nbytes, duration, send_value) = (t.nbytes, t.duration, t.send_value);
+        let (nbytes, duration, send_value, run) = (t.nbytes, t.duration, t.send_value, t.run);
         let deps = t.dependencies.clone();
         if !cancelled {
             self.out.push(WorkerInstruction::TaskFinished {
@@ -219,6 +221,7 @@ impl WorkerState {
                 nbytes,
                 duration,
                 send_value,
+                run,
             });
         } else if t.keep == Keep::Report {
             t.keep = Keep::UntilFreed;
@@ -286,6 +289,7 @@ impl WorkerState {
                 nbytes: t.nbytes,
                 duration: 0.0,
                 send_value: request.send_value,
+                run: request.run,
             });
         } else if t.keep == Keep::Report {
             t.keep = Keep::UntilFreed;

@@ -19,6 +19,9 @@ pub enum WorkerEvent {
         priority: Priority,
         /// Send the value back with the report when it is small.
         send_value: bool,
+        /// The scheduler's number for this request, echoed by the run's report, so
+        /// that a report of an earlier request for the same key is told apart.
+        run: u64,
     },
     /// The scheduler no longer needs these keys here.
     Free {
@@ -123,6 +126,8 @@ pub enum WorkerInstruction {
         duration: f64,
         /// Attach the value.
         send_value: bool,
+        /// The number of the compute request this answers.
+        run: u64,
     },
     /// Tell the scheduler a task failed.
     TaskErred {
@@ -130,6 +135,8 @@ pub enum WorkerInstruction {
         key: Key,
         /// Why.
         error: String,
+        /// The number of the compute request this answers.
+        run: u64,
     },
     /// Tell the scheduler an input could not be fetched from `holder`.
     MissingData {
