@@ -84,6 +84,7 @@ pub use brisk_collections::delayed::{self, compute, compute_with, Delayed};
 pub use brisk_collections::{array, bag, dataframe};
 pub use brisk_core::{serde_data, Error, Result};
 pub use brisk_macros::task;
+pub use brisk_scheduler::distributed::client::{wait, AsCompleted, ReturnWhen};
 pub use brisk_scheduler::distributed::{Client, Future, LocalCluster};
 pub use brisk_scheduler::{LocalScheduler, SyncScheduler};
 

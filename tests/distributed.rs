@@ -567,6 +567,100 @@ fn grid_search_on_the_cluster() -> R {
     Ok(())
 }
 
+/// `wait` for the first and for all, `as_completed` with futures added while
+/// iterating and as a stream, done callbacks, and `exception()`.
+fn waiting_on_many_futures() -> R {
+    use brisk::{wait, AsCompleted, ReturnWhen};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let c = cluster(2)?;
+    let client = c.client()?;
+    let fs: Vec<Future<i64>> = (0..6)
+        .map(|i| client.submit(&slow_inc::delayed(i, 20 * (i as u64 % 3))?))
+        .collect::<brisk::Result<_>>()?;
+    let first = wait(&fs, ReturnWhen::FirstCompleted, None)?;
+    check(!first.done.is_empty(), "at least one done")?;
+    check(
+        first.done.len() + first.not_done.len() == 6,
+        "every future in one part",
+    )?;
+    let all = wait(&fs, ReturnWhen::AllCompleted, Some(Duration::from_secs(60)))?;
+    check(all.done.len() == 6 && all.not_done.is_empty(), "all done")?;
+
+    // Each future once; three follow-ups added while iterating come out too.
+    let mut seen = Vec::new();
+    let mut done = AsCompleted::new(fs.iter().take(3).cloned());
+    let mut added = 0;
+    while let Some(f) = done.next() {
+        let x = f.result()?;
+        seen.push(x);
+        if added < 3 {
+            done.add(client.submit(&inc::delayed(x * 100)?)?);
+            added += 1;
+        }
+    }
+    seen.sort();
+    check(
+        seen == vec![1, 2, 3, 101, 201, 301],
+        format!("as_completed gave {seen:?}"),
+    )?;
+    let results: Vec<i64> = AsCompleted::new(fs.clone())
+        .with_results()
+        .map(|(_, r)| r)
+        .collect::<brisk::Result<_>>()?;
+    check(results.len() == 6, "with_results")?;
+    let streamed = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(async {
+            use futures::StreamExt;
+            StreamExt::count(AsCompleted::new(fs.clone())).await
+        });
+    check(streamed == 6, "the stream yields every future")?;
+
+    // Callbacks run once each, at once for a future already done.
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    for f in &fs {
+        let calls = calls.clone();
+        f.add_done_callback(move |f| {
+            if f.done() {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    check(
+        calls.load(Ordering::SeqCst) == 6,
+        "callbacks of done futures run at once",
+    )?;
+    let pending = client.submit(&slow_inc::delayed(50, 200)?)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    pending.add_done_callback(move |f| {
+        let _ = tx.send(f.key().clone());
+    });
+    let called = rx
+        .recv_timeout(Duration::from_secs(60))
+        .map_err(|e| e.to_string())?;
+    check(
+        called == *pending.key(),
+        "a callback runs when its future settles",
+    )?;
+    check(pending.result()? == 51, "its result")?;
+
+    // exception(): the task's error, or None.
+    let bad = client.submit(&fails::delayed(3)?)?;
+    let e = bad.exception().ok_or("no exception")?.to_string();
+    check(e.contains("refusing 3"), e)?;
+    check(
+        fs[0].exception().is_none(),
+        "a finished future has no exception",
+    )?;
+    let threads = client.nthreads()?;
+    check(
+        threads.len() == 2 && threads.values().all(|&n| n == 1),
+        format!("{threads:?}"),
+    )?;
+    Ok(())
+}
+
 /// A worker process is killed with SIGKILL in the middle of a 1,000-task graph;
 /// the answer is still right.
 fn worker_killed_mid_graph() -> R {
@@ -975,6 +1069,7 @@ fn main() {
             unregistered_closure_fails_at_submit,
         ),
         ("cancel_and_impure", cancel_and_impure),
+        ("waiting_on_many_futures", waiting_on_many_futures),
         ("dataframe_on_the_cluster", dataframe_on_the_cluster),
         ("array_on_the_cluster", array_on_the_cluster),
         ("bag_on_the_cluster", bag_on_the_cluster),

@@ -282,6 +282,16 @@ impl Client {
             .map_err(|_| err("the connection to the scheduler was lost"))?
     }
 
+    /// Each worker's address with its number of threads (Dask's
+    /// `Client.nthreads()`).
+    pub fn nthreads(&self) -> Result<std::collections::BTreeMap<String, u32>> {
+        Ok(self
+            .scheduler_info()?
+            .into_iter()
+            .map(|w| (w.address, w.nthreads))
+            .collect())
+    }
+
     /// Restarts every worker through its nanny and cancels every task of every
     /// client (Dask's `Client.restart`): futures held become cancelled; returns
     /// once as many new workers joined. Workers without a nanny do not come back.
@@ -368,6 +378,7 @@ impl Client {
             }),
             cond: Condvar::new(),
             wakers: Mutex::default(),
+            callbacks: Mutex::default(),
             shared: Arc::downgrade(&self.shared),
         });
         handles.insert(key.clone(), Arc::downgrade(&h));

@@ -102,8 +102,13 @@ pub struct FutureHandle {
     pub(super) status: Mutex<Status>,
     pub(super) cond: Condvar,
     pub(super) wakers: Mutex<Vec<Waker>>,
+    /// Called once when the key is settled (finished, erred or cancelled).
+    pub(super) callbacks: Mutex<Vec<DoneCallback>>,
     pub(super) shared: Weak<Shared>,
 }
+
+/// A function to call once a future is settled.
+pub(super) type DoneCallback = Box<dyn FnOnce() + Send>;
 
 impl FutureHandle {
     pub(super) fn set(&self, s: Status) {
@@ -120,6 +125,25 @@ impl FutureHandle {
         self.cond.notify_all();
         for w in lock(&self.wakers).drain(..) {
             w.wake();
+        }
+        // The status is set before the callbacks are taken: a callback added
+        // meanwhile either sees the new status (and runs at once) or is taken here.
+        if !self.is_pending() {
+            let callbacks: Vec<DoneCallback> = lock(&self.callbacks).drain(..).collect();
+            for f in callbacks {
+                f();
+            }
+        }
+    }
+
+    /// Calls `f` once the key is settled: now, when it is already.
+    pub(super) fn on_done(&self, f: DoneCallback) {
+        let mut callbacks = lock(&self.callbacks);
+        if self.is_pending() {
+            callbacks.push(f);
+        } else {
+            drop(callbacks);
+            f();
         }
     }
 
@@ -298,6 +322,28 @@ impl<T> Future<T> {
     /// Whether the result is ready (or failed).
     pub fn done(&self) -> bool {
         !self.handle.is_pending()
+    }
+
+    /// Waits until the task is settled and returns its error (with the task's
+    /// key and what the worker reported), or `None` when it finished (Dask's
+    /// `Future.exception()`).
+    pub fn exception(&self) -> Option<Error> {
+        match self.handle.wait() {
+            Status::Erred(e) => Some(err(format!("{} failed: {e}", self.handle.key))),
+            Status::Cancelled => Some(err(format!("{} was cancelled", self.handle.key))),
+            Status::Finished(_) | Status::Pending => None,
+        }
+    }
+
+    /// Calls `f` with this future once it is settled (at once when it is
+    /// already). `f` runs on the client's connection thread, or here: keep it
+    /// short, and do not wait on other futures inside it.
+    pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + Send + 'static)
+    where
+        T: 'static,
+    {
+        let me = self.clone();
+        self.handle.on_done(Box::new(move || f(&me)));
     }
 }
 

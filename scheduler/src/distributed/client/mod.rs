@@ -21,11 +21,13 @@ mod ask;
 #[allow(clippy::module_inception)]
 mod client;
 mod command;
+pub mod completion;
 mod diagnostics;
 pub mod future;
 mod io;
 mod options;
 
 pub use client::Client;
+pub use completion::{wait, AsCompleted, ReturnWhen, Waited};
 pub use future::{Future, FutureHandle};
 pub use options::{ClientOptions, Submit};
