@@ -927,18 +927,19 @@ fn run_of(out: &[Instruction]) -> u64 {
 fn a_report_of_an_earlier_compute_request_is_ignored() {
     let mut h = Harness::new();
     let x = key("x");
-    h.worker(W1, 1);
-    let first = run_of(&h.on_raw(Event::UpdateGraph {
+    let ask_for = |x: &Key| Event::UpdateGraph {
         client: C,
         tasks: vec![NewTask {
             key: x.clone(),
-            spec: spec(&x),
+            spec: spec(x),
             dependencies: vec![],
             order: 0,
         }],
         wanted: vec![x.clone()],
         user_priority: 0,
-    }));
+    };
+    h.worker(W1, 1);
+    let first = run_of(&h.on_raw(ask_for(&x)));
     let out = h.on(Event::ReleaseKeys {
         client: C,
         keys: vec![x.clone()],
@@ -950,17 +951,7 @@ fn a_report_of_an_earlier_compute_request_is_ignored() {
             keys: vec![x.clone()]
         }]
     );
-    let second = run_of(&h.on_raw(Event::UpdateGraph {
-        client: C,
-        tasks: vec![NewTask {
-            key: x.clone(),
-            spec: spec(&x),
-            dependencies: vec![],
-            order: 0,
-        }],
-        wanted: vec![x.clone()],
-        user_priority: 0,
-    }));
+    let second = run_of(&h.on_raw(ask_for(&x)));
     assert_ne!(first, second, "every request has its own number");
     // The first run's report arrives now: it answers a request no longer current.
     let out = h.on(Event::TaskFinished {
