@@ -8,7 +8,13 @@ same shape (2 worker processes x 1 thread), as JSON lines.
 (c) dist.throughput: a tree reduction (fan-in 32) over 100,000 no-op leaves
     through client.compute, in tasks a second;
 (d) dist.transfer: 100 MB scattered to one worker, then replicated to the
-    other (the second worker fetches it from the first).
+    other (the second worker fetches it from the first);
+(e) dist.as_completed: the Celery post's pattern: AS_COMPLETED_N (default 2,000)
+    small tasks submitted in a loop and consumed with as_completed, each result
+    submitting one follow-up; tasks a second over all of them. Brisk runs 10,000;
+    Dask takes minutes for that many, and its rate does not depend on the count.
+
+ONLY=as_completed runs (e) alone.
 """
 
 import json
@@ -62,10 +68,28 @@ def emit(bench, **fields):
     print(json.dumps({"bench": bench, **fields, "runner": "dask.distributed " + distributed.__version__}), flush=True)
 
 
+def as_completed_pattern(client):
+    from distributed import as_completed
+
+    n = int(os.environ.get("AS_COMPLETED_N", "2000"))
+    t = time.perf_counter()
+    seq = as_completed([client.submit(bump, 2 * i) for i in range(n)])
+    count = 0
+    for f in seq:
+        x = f.result()
+        count += 1
+        if x % 2 == 1:  # a first-stage result: one follow-up
+            seq.add(client.submit(bump, x))
+    s = time.perf_counter() - t
+    emit("dist.as_completed", tasks=count, seconds=round(s, 3), tasks_per_s=round(count / s, 1))
+
+
 def main():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
         for i in range(100):
             client.submit(bump, 1_000_000 + i).result()
+        if os.environ.get("ONLY") == "as_completed":
+            return as_completed_pattern(client)
         if "roundtrip" in SKIP:
             return throughput_and_transfer(client)
         times = []

@@ -69,6 +69,45 @@ pub fn run(_args: &[String]) -> Result<()> {
     if want("dashboard") {
         crate::dashboard::big_graph(&cluster, &client)?;
     }
+    if want("as_completed") {
+        as_completed(&client)?;
+    }
+    Ok(())
+}
+
+/// The Celery post's pattern: 10,000 small tasks submitted in a loop and consumed
+/// as they complete, each result submitting one follow-up (20,000 tasks in all).
+/// First-stage tasks bump even numbers, so their results are odd, and follow-ups
+/// (of odd numbers) have keys of their own.
+fn as_completed(client: &brisk::Client) -> Result<()> {
+    const N: u64 = 10_000;
+    let t = Instant::now();
+    let mut done = brisk::AsCompleted::new(Vec::new());
+    for i in 0..N {
+        done.add(client.submit(&bump::delayed(2 * i)?)?);
+    }
+    let mut count = 0u64;
+    while let Some(f) = done.next() {
+        let x = f.result()?;
+        count += 1;
+        if x % 2 == 1 {
+            done.add(client.submit(&bump::delayed(x)?)?);
+        }
+    }
+    let s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        count == 2 * N,
+        "{count} tasks came back, expected {}",
+        2 * N
+    );
+    emit(
+        "dist.as_completed",
+        &[
+            ("tasks", json!(count)),
+            ("seconds", json!(round(s, 3))),
+            ("tasks_per_s", json!(round(count as f64 / s, 0))),
+        ],
+    );
     Ok(())
 }
 
