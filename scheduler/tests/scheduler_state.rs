@@ -990,3 +990,29 @@ fn a_report_of_an_earlier_compute_request_is_ignored() {
         }]
     );
 }
+
+/// A copy of a key that reaches a worker just before the scheduler asks that worker
+/// to compute the key (its add-keys report crosses the request on the wire) is not
+/// freed: the free would cancel the run whose report the scheduler waits for.
+/// (Found by the randomised cluster test, which then waited forever.)
+#[test]
+fn a_copy_reported_by_the_worker_computing_the_key_is_not_freed() {
+    let mut h = Harness::new();
+    let x = key("x");
+    h.worker(W1, 1);
+    let out = h.submit(&[(&x, &[])], &[&x]);
+    assert_eq!(out, vec![compute(W1, &x, &[], 0, true)]);
+    let out = h.on(Event::AddKeys {
+        worker: W1,
+        keys: vec![x.clone()],
+    });
+    assert_eq!(out, vec![]);
+    let out = h.finish(W1, &x, 8);
+    assert_eq!(
+        out,
+        vec![Instruction::Report {
+            client: C,
+            report: Report::InMemory { key: x, nbytes: 8 }
+        }]
+    );
+}

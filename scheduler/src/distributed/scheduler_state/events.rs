@@ -382,9 +382,17 @@ impl SchedulerState {
                 .tasks
                 .get(&key)
                 .is_some_and(|t| t.status == TaskStatus::Memory);
+            let running_there = matches!(
+                self.tasks.get(&key).map(|t| &t.status),
+                Some(TaskStatus::Processing { worker: w }) if *w == worker
+            );
             if in_memory && self.workers.contains_key(&worker) {
                 self.add_replica(&key, worker);
                 self.move_arrived(&key, worker);
+            } else if running_there {
+                // A copy that arrived before the scheduler asked the same worker to
+                // compute the key: freeing it would cancel that run, whose report
+                // the scheduler waits for. The run reports it.
             } else {
                 self.emit(Instruction::Free {
                     worker,
