@@ -323,59 +323,43 @@ fn check_folds(folds: &[super::split::Fold], n: usize) -> Result<()> {
 /// let results = run_all(plans, &LocalScheduler::with_threads(2)).unwrap();
 /// assert_eq!(results.len(), 2);
 /// ```
-pub fn run_all(plans: Vec<Planned>, executor: &dyn Executor) -> Result<Vec<SearchResult>> {
-    let mut graph_parts = Vec::with_capacity(plans.len());
-    let mut keys: Vec<Key> = Vec::new();
-    let mut metas = Vec::with_capacity(plans.len());
-    for p in plans {
-        let start = keys.len();
-        for per_fold in &p.scores {
-            for s in per_fold {
-                keys.push(s.score.clone());
-                keys.extend(s.fit_seconds.iter().cloned());
-            }
-        }
-        let Planned {
-            tasks,
-            candidates,
-            pipelines,
-            scores,
-            x,
-            y,
-            refit,
-            scoring,
-            fits_by_kind,
-        } = p;
-        graph_parts.push(tasks.into_graph("grid-search"));
-        metas.push((
-            start,
-            candidates,
-            pipelines,
-            scores,
-            x,
-            y,
-            refit,
-            scoring,
-            fits_by_kind,
-        ));
-    }
-    let graph = Graph::merge(graph_parts.iter());
-    let mut unique = keys.clone();
-    unique.sort();
-    unique.dedup();
-    let values = executor.get(&graph, &unique)?;
+pub fn run_all(mut plans: Vec<Planned>, executor: &dyn Executor) -> Result<Vec<SearchResult>> {
+    // Every score and fit time of every search, each key once.
+    let mut keys: Vec<Key> = plans
+        .iter()
+        .flat_map(|p| p.scores.iter().flatten())
+        .flat_map(|s| std::iter::once(&s.score).chain(&s.fit_seconds))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let parts: Vec<Graph> = plans
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.tasks).into_graph("grid-search"))
+        .collect();
+    let graph = Graph::merge(parts.iter());
+    let values = executor.get(&graph, &keys)?;
     let value_of = |k: &Key| -> Result<brisk_core::Value> {
-        let i = unique
+        let i = keys
             .binary_search(k)
             .map_err(|_| Error::Graph(brisk_core::Error::MissingKey { key: k.clone() }))?;
         Ok(values[i].clone())
     };
 
-    let mut out = Vec::with_capacity(metas.len());
+    let mut out = Vec::with_capacity(plans.len());
     let mut refits: Vec<(usize, Pipeline, Key, Key)> = Vec::new();
-    for (i, (_, candidates, pipelines, scores, x, y, refit, scoring, fits_by_kind)) in
-        metas.into_iter().enumerate()
-    {
+    for (i, p) in plans.into_iter().enumerate() {
+        let Planned {
+            candidates,
+            pipelines,
+            scores,
+            x,
+            y,
+            refit,
+            scoring,
+            fits_by_kind,
+            ..
+        } = p;
         let mut split_scores = Vec::with_capacity(scores.len());
         let mut fit_times = Vec::with_capacity(scores.len());
         let mut score_times = Vec::with_capacity(scores.len());
